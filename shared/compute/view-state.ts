@@ -1,0 +1,153 @@
+import type { Event } from '../model/event.ts';
+import { forEachWindowStart } from '../time/fixed-window.ts';
+import { sessionWindowOf } from '../time/session-window.ts';
+import { paneIdString, type Pane, type PaneId } from './pane.ts';
+import type { CompiledView } from './pipeline.ts';
+
+/**
+ * The open panes of one view for one log partition, with what changed since the last drain.
+ * Nested maps (bucket -> key -> ...) rather than joined string keys: this is the per-event hot path.
+ */
+export class ViewState {
+  readonly view: CompiledView;
+  /** bucket -> key -> window start -> pane (fixed windows). */
+  readonly #fixed = new Map<number, Map<string, Map<number, Pane>>>();
+  /** bucket -> key -> sessions sorted by start (session windows). */
+  readonly #sessions = new Map<number, Map<string, Pane[]>>();
+  #dirty = new Set<Pane>();
+  #deleted = new Map<string, PaneId>();
+  /** How far past its bucket's end a pane of this view can reach (window size or session gap). */
+  readonly #reach: number;
+
+  constructor(view: CompiledView) {
+    this.view = view;
+    const w = view.def.window;
+    this.#reach = w.kind === 'session' ? w.gapMs : w.sizeMs;
+  }
+
+  /** Folds one accepted event, whose bucket is given, into its windows. */
+  add(e: Event, bucket: number): void {
+    const key = this.view.keyOf(e);
+    const w = this.view.def.window;
+    if (w.kind === 'session') this.#addSession(e, key, bucket, w.gapMs);
+    else {
+      let byKey = this.#fixed.get(bucket);
+      if (!byKey) this.#fixed.set(bucket, (byKey = new Map()));
+      let byStart = byKey.get(key);
+      if (!byStart) byKey.set(key, (byStart = new Map()));
+      const agg = this.view.aggregate;
+      const size = w.sizeMs;
+      const name = this.view.name;
+      const starts = byStart;
+      forEachWindowStart(w, e.event_time, (start) => {
+        let pane = starts.get(start);
+        if (!pane) {
+          pane = { view: name, key, start, end: start + size, bucket, acc: agg.empty() };
+          starts.set(start, pane);
+        }
+        agg.add(pane.acc, e);
+        this.#dirty.add(pane);
+      });
+    }
+  }
+
+  #addSession(e: Event, key: string, bucket: number, gapMs: number): void {
+    let byKey = this.#sessions.get(bucket);
+    if (!byKey) this.#sessions.set(bucket, (byKey = new Map()));
+    let list = byKey.get(key);
+    if (!list) byKey.set(key, (list = []));
+    const w = sessionWindowOf({ kind: 'session', gapMs }, e.event_time);
+    const agg = this.view.aggregate;
+    // Sessions of a key never overlap each other, so the ones a new window touches are contiguous.
+    let first = list.length;
+    let last = -1;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const s = list[i];
+      if (s.end <= w.start) break;
+      if (s.start < w.end) {
+        first = i;
+        if (last < 0) last = i;
+      } else if (last >= 0) break;
+    }
+    if (last < 0) {
+      const pane: Pane = { view: this.view.name, key, start: w.start, end: w.end, bucket, acc: agg.empty() };
+      agg.add(pane.acc, e);
+      let at = list.length;
+      while (at > 0 && list[at - 1].start > pane.start) at--;
+      list.splice(at, 0, pane);
+      this.#dirty.add(pane);
+      return;
+    }
+    const target = list[first];
+    const merged: Pane = {
+      view: this.view.name,
+      key,
+      start: Math.min(target.start, w.start),
+      end: Math.max(list[last].end, w.end),
+      bucket,
+      acc: target.acc.slice(),
+    };
+    for (let i = first + 1; i <= last; i++) agg.mergeInto(merged.acc, list[i].acc);
+    agg.add(merged.acc, e);
+    for (let i = first; i <= last; i++) this.#retire(list[i]);
+    list.splice(first, last - first + 1, merged);
+    this.#dirty.add(merged);
+  }
+
+  #retire(p: Pane): void {
+    this.#dirty.delete(p);
+    this.#deleted.set(paneIdString(p), { view: p.view, key: p.key, start: p.start, bucket: p.bucket });
+  }
+
+  /** Puts back panes restored from a checkpoint. */
+  restore(p: Pane): void {
+    if (this.view.def.window.kind === 'session') {
+      let byKey = this.#sessions.get(p.bucket);
+      if (!byKey) this.#sessions.set(p.bucket, (byKey = new Map()));
+      const list = byKey.get(p.key) ?? [];
+      list.push(p);
+      list.sort((a, b) => a.start - b.start);
+      byKey.set(p.key, list);
+    } else {
+      let byKey = this.#fixed.get(p.bucket);
+      if (!byKey) this.#fixed.set(p.bucket, (byKey = new Map()));
+      let byStart = byKey.get(p.key);
+      if (!byStart) byKey.set(p.key, (byStart = new Map()));
+      byStart.set(p.start, p);
+    }
+  }
+
+  /** Panes changed since the last drain (copies, safe to hand to I/O) and ids of panes merged away. */
+  drain(): { upserts: Pane[]; deletes: PaneId[] } {
+    const upserts: Pane[] = [];
+    for (const p of this.#dirty) {
+      upserts.push({ ...p, acc: p.acc.slice() });
+      // Merging can retire a session and create one with the same id: the upsert wins.
+      this.#deleted.delete(paneIdString(p));
+    }
+    const deletes = [...this.#deleted.values()];
+    this.#dirty = new Set();
+    this.#deleted = new Map();
+    return { upserts, deletes };
+  }
+
+  /** Drops buckets none of whose panes can change any more (already stored when drained). */
+  evict(lateBefore: number, bucketMs: number): void {
+    for (const m of [this.#fixed, this.#sessions] as Map<number, unknown>[]) {
+      for (const bucket of m.keys()) if (bucket + bucketMs + this.#reach <= lateBefore) m.delete(bucket);
+    }
+  }
+
+  /** Whether a bucket may still change given the watermark; used to pick panes to restore. */
+  isOpen(bucket: number, lateBefore: number, bucketMs: number): boolean {
+    return bucket + bucketMs + this.#reach > lateBefore;
+  }
+
+  /** Number of open panes (for metrics). */
+  get openPanes(): number {
+    let n = 0;
+    for (const byKey of this.#fixed.values()) for (const s of byKey.values()) n += s.size;
+    for (const byKey of this.#sessions.values()) for (const l of byKey.values()) n += l.length;
+    return n;
+  }
+}

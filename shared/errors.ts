@@ -1,0 +1,63 @@
+/**
+ * The platform's errors, in one place (as kafkajs keeps its hierarchy). Every error says what to
+ * do; `retriable` tells the retry helper whether trying again can help.
+ */
+export class LkError extends Error {
+  readonly retriable: boolean;
+
+  constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** A setting is missing or wrong. The message names the setting and the fix. */
+export class ConfigError extends LkError {}
+
+/** A service the configuration names cannot be reached. */
+export class ServiceUnavailableError extends LkError {
+  readonly service: string;
+
+  constructor(service: string, message: string, cause?: unknown) {
+    super(`${service}: ${message}`, { cause, retriable: true });
+    this.service = service;
+  }
+}
+
+export class ObjectNotFoundError extends LkError {
+  readonly key: string;
+
+  constructor(key: string) {
+    super(`object not found: ${key}`);
+    this.key = key;
+  }
+}
+
+/** A query or command argument is invalid; the HTTP layer maps it to 400. */
+export class BadRequestError extends LkError {
+  readonly parameter: string;
+
+  constructor(parameter: string, message: string) {
+    super(`${parameter}: ${message}`);
+    this.parameter = parameter;
+  }
+}
+
+/** The thing asked for does not exist (unknown view, no published batch); HTTP 404. */
+export class NotFoundError extends LkError {}
+
+/** Retries `fn` while it throws retriable errors, with exponential backoff. */
+export async function withRetry<T>(fn: () => Promise<T>, opts: { retries?: number; initialMs?: number; maxMs?: number } = {}): Promise<T> {
+  const retries = opts.retries ?? 5;
+  let delay = opts.initialMs ?? 100;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof LkError && err.retriable) || attempt >= retries) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, opts.maxMs ?? 5_000);
+    }
+  }
+}

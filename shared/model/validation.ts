@@ -1,0 +1,132 @@
+import { EVENT_TYPES, PRICED_TYPES, type Event, type EventType } from './event.ts';
+import type { Rejection, RejectionCode } from './rejection.ts';
+
+/** Limits applied to every raw record, in every layer, so all layers accept the same events. */
+export interface ValidationLimits {
+  /** Records larger than this (UTF-8 bytes) are rejected before parsing. */
+  readonly maxRecordBytes: number;
+  /** Event times earlier than this (epoch ms) are absurd. */
+  readonly minEventTime: number;
+  /** An event may claim to be at most this far ahead of the time its record was appended to the log. */
+  readonly maxFutureSkewMs: number;
+}
+
+export const DEFAULT_LIMITS: ValidationLimits = {
+  maxRecordBytes: 64 * 1024,
+  minEventTime: Date.UTC(2000, 0, 1),
+  maxFutureSkewMs: 24 * 3600_000,
+};
+
+export type ValidationResult =
+  | { readonly ok: true; readonly event: Event }
+  | { readonly ok: false; readonly rejection: Rejection };
+
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const ID_MAX = 256;
+
+function reject(code: RejectionCode, message: string): ValidationResult {
+  return { ok: false, rejection: { code, message } };
+}
+
+/**
+ * Parses and validates one raw record. `recordTime` is when the record was appended to the log:
+ * judging "far future" against it (not the wall clock) keeps the verdict the same in every layer
+ * and on every replay.
+ */
+export function validateRecord(raw: string, recordTime: number, limits: ValidationLimits = DEFAULT_LIMITS): ValidationResult {
+  // Characters <= bytes, so only measure bytes when the length alone cannot decide.
+  if (raw.length > limits.maxRecordBytes || (raw.length * 3 > limits.maxRecordBytes && Buffer.byteLength(raw, 'utf8') > limits.maxRecordBytes)) {
+    return reject('oversized', `record is larger than ${limits.maxRecordBytes} bytes`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    return reject('malformed_json', `not valid JSON: ${(err as Error).message}`);
+  }
+  return validateEvent(parsed, recordTime, limits);
+}
+
+/** Validates an already-parsed value; one clear reason per bad record. */
+export function validateEvent(value: unknown, recordTime: number, limits: ValidationLimits = DEFAULT_LIMITS): ValidationResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return reject('not_an_object', 'record must be a JSON object');
+  }
+  const o = value as Record<string, unknown>;
+  for (const f of ['event_id', 'event_type', 'user_id', 'product_id'] as const) {
+    const v = o[f];
+    if (v === undefined || v === null) return reject('missing_field', `${f} is required`);
+    if (typeof v !== 'string' || v.length === 0 || v.length > ID_MAX) {
+      return reject('wrong_type', `${f} must be a non-empty string of at most ${ID_MAX} characters`);
+    }
+  }
+  const type = o.event_type as string;
+  if (!(EVENT_TYPES as readonly string[]).includes(type)) {
+    return reject('unknown_event_type', `event_type must be one of ${EVENT_TYPES.join(', ')}; got ${JSON.stringify(type).slice(0, 40)}`);
+  }
+  const eventType = type as EventType;
+
+  let priceCents = 0;
+  let quantity = 0;
+  const priced = PRICED_TYPES.has(eventType);
+  if (o.price !== undefined && o.price !== null) {
+    if (typeof o.price !== 'number' || !Number.isFinite(o.price)) return reject('bad_price', 'price must be a finite number');
+    if (o.price < 0) return reject('bad_price', `price must be >= 0; got ${o.price}`);
+    const cents = Math.round(o.price * 100);
+    // Currency amounts: at most two decimals, so every layer sums exact integer cents.
+    if (Math.abs(cents - o.price * 100) > 1e-6 * Math.max(1, Math.abs(o.price)) || !Number.isSafeInteger(cents) || cents > 1e12) {
+      return reject('bad_price', `price must have at most two decimals and be below 1e10; got ${o.price}`);
+    }
+    priceCents = cents;
+  } else if (priced) {
+    return reject('missing_field', `price is required for ${eventType}`);
+  }
+  if (o.quantity !== undefined && o.quantity !== null) {
+    if (typeof o.quantity !== 'number' || !Number.isInteger(o.quantity) || o.quantity < 1 || o.quantity > 1_000_000) {
+      return reject('bad_quantity', `quantity must be an integer from 1 to 1000000; got ${JSON.stringify(o.quantity).slice(0, 40)}`);
+    }
+    quantity = o.quantity;
+  } else if (priced) {
+    return reject('missing_field', `quantity is required for ${eventType}`);
+  }
+
+  if (o.event_time === undefined || o.event_time === null) return reject('missing_field', 'event_time is required');
+  let eventTime: number;
+  if (typeof o.event_time === 'number') {
+    if (!Number.isInteger(o.event_time)) return reject('bad_event_time', 'event_time as a number must be integer epoch milliseconds');
+    eventTime = o.event_time;
+  } else if (typeof o.event_time === 'string') {
+    if (!ISO_WITH_ZONE.test(o.event_time)) {
+      return reject('bad_event_time', `event_time must be ISO-8601 with a zone (e.g. 2026-01-01T10:00:00Z) or epoch ms; got ${JSON.stringify(o.event_time).slice(0, 40)}`);
+    }
+    eventTime = Date.parse(o.event_time);
+    if (Number.isNaN(eventTime)) return reject('bad_event_time', `event_time is not a real date: ${o.event_time}`);
+  } else {
+    return reject('wrong_type', 'event_time must be an ISO-8601 string or epoch milliseconds');
+  }
+  if (eventTime < limits.minEventTime) {
+    return reject('event_time_out_of_range', `event_time ${eventTime} is before ${new Date(limits.minEventTime).toISOString()}`);
+  }
+  if (eventTime > recordTime + limits.maxFutureSkewMs) {
+    return reject('event_time_out_of_range', `event_time is more than ${limits.maxFutureSkewMs} ms after the record was appended (far future)`);
+  }
+
+  let sessionId: string | null = null;
+  if (o.session_id !== undefined && o.session_id !== null) {
+    if (typeof o.session_id !== 'string' || o.session_id.length > ID_MAX) return reject('wrong_type', 'session_id must be a string');
+    sessionId = o.session_id;
+  }
+  return {
+    ok: true,
+    event: {
+      event_id: o.event_id as string,
+      event_type: eventType,
+      user_id: o.user_id as string,
+      product_id: o.product_id as string,
+      price_cents: priceCents,
+      quantity,
+      event_time: eventTime,
+      session_id: sessionId,
+    },
+  };
+}

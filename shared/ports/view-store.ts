@@ -1,0 +1,58 @@
+import type { PartitionCheckpoint } from '../compute/partition-processor.ts';
+import type { Pane, PaneId } from '../compute/pane.ts';
+
+/**
+ * The view store port: where the streaming views (speed layer, Kappa versions) live, with the
+ * checkpoints that make them exactly-once. Derived state only: everything here can be rebuilt by
+ * replaying the log, which is why a DuckDB file is an acceptable home for it.
+ * Adapters: infra/duckdb/duckdb-view-store.ts, infra/postgres/postgres-view-store.ts.
+ *
+ * A namespace is one independent set of views: `speed` for the Lambda speed layer, `kappa_v1`,
+ * `kappa_v2`, ... for Kappa versions. Names match /^[a-z][a-z0-9_]{0,40}$/.
+ */
+export interface StoredPane extends Pane {
+  /** The log partition whose events the pane holds (panes of one window from several partitions merge on read). */
+  readonly partition: number;
+}
+
+/** One partition's changes, applied atomically with its checkpoint. */
+export interface PartitionCommit {
+  readonly partition: number;
+  readonly upserts: readonly Pane[];
+  readonly deletes: readonly PaneId[];
+  readonly checkpoint: PartitionCheckpoint;
+}
+
+export interface PaneQuery {
+  readonly view: string;
+  /** Exact key; all keys when absent. */
+  readonly key?: string;
+  /** Windows overlapping [from, to) (window end > from and start < to). */
+  readonly from: number;
+  readonly to: number;
+  /** Only panes of buckets >= this (the batch horizon, in Lambda mode). */
+  readonly minBucket?: number;
+}
+
+export interface ViewStore {
+  /** Creates the namespace's tables if needed (migrations). Idempotent. */
+  ensureNamespace(namespace: string): Promise<void>;
+  /**
+   * Applies the commits in one transaction: per partition, deletes, then upserts, then the
+   * checkpoint. Either all of it is visible or none, so a crash never double-counts.
+   */
+  commit(namespace: string, commits: readonly PartitionCommit[]): Promise<void>;
+  /** Checkpoints of the namespace by partition. */
+  checkpoints(namespace: string): Promise<Map<number, PartitionCheckpoint>>;
+  /** Panes of one partition with bucket >= minBucket (to restore open state after a restart or a rebalance). */
+  partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]>;
+  queryPanes(namespace: string, query: PaneQuery): Promise<StoredPane[]>;
+  /** Drops panes of buckets below `bucket` (the speed layer forgets what the batch covers). */
+  expireBefore(namespace: string, bucket: number): Promise<number>;
+  /** Points an alias (e.g. `kappa`) at a namespace, atomically: the Kappa cut-over. */
+  setAlias(alias: string, namespace: string): Promise<void>;
+  getAlias(alias: string): Promise<string | undefined>;
+  listNamespaces(): Promise<string[]>;
+  dropNamespace(namespace: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,42 @@
+import { alignDown, type FixedWindowSpec } from './window.ts';
+
+/**
+ * Tumbling and sliding (hopping) windows. A tumbling window is a sliding one whose slide equals
+ * its size, so one rule serves both.
+ *
+ * The slide is the "pane": every time inside one slide-aligned pane [p, p + slide) belongs to
+ * exactly the same windows (size is a multiple of slide, checked by `checkFixedWindow`). The
+ * batch layer relies on this: DuckDB pre-aggregates per pane (`paneStartSql`) and the windows of
+ * a pane are then assigned by `forEachWindowStart`, the same function the speed layer uses per event.
+ */
+export function slideOf(spec: FixedWindowSpec): number {
+  return spec.kind === 'tumbling' ? spec.sizeMs : spec.slideMs;
+}
+
+/** Calls `fn` with the start of every window containing time t, newest first. */
+export function forEachWindowStart(spec: FixedWindowSpec, t: number, fn: (start: number) => void): void {
+  const slide = slideOf(spec);
+  const lowest = t - spec.sizeMs; // exclusive: a window starting here ends exactly at t
+  for (let s = alignDown(t, slide); s > lowest; s -= slide) fn(s);
+}
+
+/** The windows containing t, newest first. */
+export function windowStartsOf(spec: FixedWindowSpec, t: number): number[] {
+  const out: number[] = [];
+  forEachWindowStart(spec, t, (s) => out.push(s));
+  return out;
+}
+
+/** SQL for the pane (slide-aligned start) of a BIGINT epoch-ms column: the SQL twin of `alignDown(t, slide)`. */
+export function paneStartSql(spec: FixedWindowSpec, column: string): string {
+  const slide = slideOf(spec);
+  return `(floor(${column} / ${slide}::DOUBLE)::BIGINT * ${slide})`;
+}
+
+/** Throws a message that says what to change when the spec cannot work. */
+export function checkFixedWindow(name: string, spec: FixedWindowSpec): void {
+  const slide = slideOf(spec);
+  if (!(Number.isInteger(spec.sizeMs) && spec.sizeMs > 0)) throw new Error(`${name}: window size must be a positive whole number of ms`);
+  if (!(Number.isInteger(slide) && slide > 0)) throw new Error(`${name}: slide must be a positive whole number of ms`);
+  if (spec.sizeMs % slide !== 0) throw new Error(`${name}: window size (${spec.sizeMs} ms) must be a multiple of the slide (${slide} ms)`);
+}
