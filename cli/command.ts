@@ -1,0 +1,113 @@
+import { parseArgs } from 'node:util';
+import { loadConfig, type PlatformConfig } from '../shared/config.ts';
+import { BadRequestError } from '../shared/errors.ts';
+
+/** One CLI option: parsed by node:util parseArgs, documented in the command's --help. */
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  readonly description: string;
+  /** Shown in --help. */
+  readonly default?: string;
+  readonly valueName?: string;
+}
+
+export type ParsedOptions = Record<string, string | boolean | undefined>;
+
+/** A subcommand of `lk`. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  /** Extra paragraphs for --help: what it does, examples. */
+  readonly details?: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  run(options: ParsedOptions, env: CommandEnv): Promise<number>;
+}
+
+export interface CommandEnv {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Aborted on SIGINT/SIGTERM: long-running commands stop cleanly. */
+  readonly signal: AbortSignal;
+}
+
+/** Options every command accepts. */
+export const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  services: { type: 'string', valueName: 'embedded|real', description: 'embedded (no services: files + DuckDB) or real (Kafka, S3, PostgreSQL; see README). Env: LK_SERVICES', default: 'embedded' },
+  'data-dir': { type: 'string', valueName: 'DIR', description: 'where embedded data lives. Env: LK_DATA_DIR', default: '.lk-data' },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+};
+
+/** Parses argv for a command; unknown options are a BadRequestError naming them. */
+export function parseCommandArgs(cmd: Command, argv: readonly string[]): ParsedOptions {
+  const all = { ...COMMON_OPTIONS, ...cmd.options };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const [name, spec] of Object.entries(all)) options[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
+  try {
+    const { values } = parseArgs({ args: [...argv], options, allowPositionals: false, strict: true });
+    return values as ParsedOptions;
+  } catch (err) {
+    throw new BadRequestError('arguments', `${(err as Error).message}. Run \`lk ${cmd.name} --help\` for the options.`);
+  }
+}
+
+/** The configuration for a command: environment plus the common options. */
+export function configFrom(options: ParsedOptions): PlatformConfig {
+  const services = options.services;
+  if (services !== undefined && services !== 'embedded' && services !== 'real') {
+    throw new BadRequestError('--services', `must be embedded or real, got ${String(services)}`);
+  }
+  return loadConfig(process.env, {
+    services: services as 'embedded' | 'real' | undefined,
+    dataDir: options['data-dir'] as string | undefined,
+    port: options.port !== undefined ? intOption(options, 'port', 0, 65535) : undefined,
+  });
+}
+
+/** Reads a whole-number option within bounds, or undefined when absent. */
+export function intOption(options: ParsedOptions, name: string, min: number, max: number): number;
+export function intOption(options: ParsedOptions, name: string, min: number, max: number, fallback: number): number;
+export function intOption(options: ParsedOptions, name: string, min: number, max: number, fallback?: number): number {
+  const v = options[name];
+  if (v === undefined) {
+    if (fallback === undefined) throw new BadRequestError(`--${name}`, 'is required');
+    return fallback;
+  }
+  const n = Number(String(v).replaceAll('_', ''));
+  if (!Number.isInteger(n) || n < min || n > max) throw new BadRequestError(`--${name}`, `must be a whole number from ${min} to ${max}, got ${String(v)}`);
+  return n;
+}
+
+/** Reads a number option within bounds. */
+export function numberOption(options: ParsedOptions, name: string, min: number, max: number, fallback: number): number {
+  const v = options[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new BadRequestError(`--${name}`, `must be a number from ${min} to ${max}, got ${String(v)}`);
+  return n;
+}
+
+/** Parses a time option: ISO-8601 with a zone, epoch ms, or 'now'. */
+export function timeOption(options: ParsedOptions, name: string): number | undefined {
+  const v = options[name];
+  if (v === undefined) return undefined;
+  const s = String(v);
+  if (s === 'now') return Date.now();
+  if (/^\d+$/.test(s)) return Number(s);
+  const t = /(Z|[+-]\d{2}:?\d{2})$/.test(s) ? Date.parse(s) : Number.NaN;
+  if (Number.isNaN(t)) throw new BadRequestError(`--${name}`, `must be ISO-8601 with a zone (2026-01-01T10:00:00Z), epoch ms or now; got ${s}`);
+  return t;
+}
+
+/** The --help text of a command. */
+export function helpOf(cmd: Command): string {
+  const lines = [`lk ${cmd.name} - ${cmd.summary}`, ''];
+  if (cmd.details) lines.push(cmd.details.trim(), '');
+  lines.push('Options:');
+  const all = { ...cmd.options, ...COMMON_OPTIONS };
+  for (const [name, spec] of Object.entries(all)) {
+    const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ` <${spec.valueName ?? 'value'}>` : ''}`;
+    lines.push(`  ${flag.padEnd(34)} ${spec.description}${spec.default !== undefined ? ` (default: ${spec.default})` : ''}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,72 @@
+import type { ViewStore } from '../shared/ports/view-store.ts';
+import type { StartPosition } from '../shared/ports/event-log.ts';
+import { StreamJob, type StreamJobDeps, type StreamProgress } from './stream-job.ts';
+
+/** The alias serving reads in Kappa mode. */
+export const KAPPA_ALIAS = 'kappa';
+const VERSION = /^kappa_v(\d+)$/;
+
+export interface ReplayResult {
+  readonly namespace: string;
+  readonly previous: string | undefined;
+  readonly records: number;
+  readonly elapsedMs: number;
+  readonly eventsPerSecond: number;
+  readonly cutOver: boolean;
+}
+
+export interface ReplayOptions {
+  /** Where the backfill starts: the whole log by default, or a timestamp. */
+  readonly from?: StartPosition;
+  /** Point the `kappa` alias at the new version when the replay reached the end (default true). */
+  readonly cutOver?: boolean;
+  /** Older versions to keep besides the new one and the one it replaces (default 0). */
+  readonly keepOlder?: number;
+  readonly onProgress?: (p: StreamProgress) => void;
+}
+
+/** The next free Kappa version name (kappa_v1, kappa_v2, ...). */
+export async function nextKappaVersion(views: ViewStore): Promise<string> {
+  let max = 0;
+  for (const ns of await views.listNamespaces()) {
+    const m = VERSION.exec(ns);
+    if (m) max = Math.max(max, Number(m[1]));
+  }
+  return `kappa_v${max + 1}`;
+}
+
+/**
+ * The Kappa backfill: the same StreamJob, reading the log from the start into a new version of
+ * the views, bounded by the end offsets at start; then the cut-over, one atomic alias switch, so
+ * serving moves from the old version to the complete new one and never sees a half-built version.
+ * The new version's checkpoints let the live Kappa job continue it where the replay stopped.
+ */
+export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions = {}): Promise<ReplayResult> {
+  const namespace = await nextKappaVersion(deps.views);
+  const previous = await deps.views.getAlias(KAPPA_ALIAS);
+  const started = Date.now();
+  const job = new StreamJob(deps, { namespace, from: options.from ?? { kind: 'earliest' }, stopAtEnd: true, onCommit: options.onProgress });
+  const sub = await job.start();
+  await sub.done;
+  const elapsedMs = Date.now() - started;
+  const cutOver = options.cutOver ?? true;
+  if (cutOver) {
+    await deps.views.setAlias(KAPPA_ALIAS, namespace);
+    await dropOldVersions(deps.views, [namespace, previous], options.keepOlder ?? 0);
+  }
+  return {
+    namespace,
+    previous,
+    records: job.records,
+    elapsedMs,
+    eventsPerSecond: elapsedMs > 0 ? Math.round((job.records * 1000) / elapsedMs) : job.records,
+    cutOver,
+  };
+}
+
+async function dropOldVersions(views: ViewStore, keep: ReadonlyArray<string | undefined>, keepOlder: number): Promise<void> {
+  const versions = (await views.listNamespaces())
+    .filter((ns) => VERSION.test(ns) && !keep.includes(ns))
+    .sort((a, b) => Number(VERSION.exec(b)![1]) - Number(VERSION.exec(a)![1]));
+  for (const ns of versions.slice(keepOlder)) await views.dropNamespace(ns);
+}
