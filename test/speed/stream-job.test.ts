@@ -1,0 +1,192 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EmbeddedLog } from '../../infra/embedded/embedded-log.ts';
+import { mergePanes } from '../../shared/compute/pane-merge.ts';
+import { compilePipeline, defaultPipelineConfig, type Pipeline } from '../../shared/compute/pipeline.ts';
+import { foldEvents } from '../../shared/compute/reference-fold.ts';
+import type { Event } from '../../shared/model/event.ts';
+import { validateRecord } from '../../shared/model/validation.ts';
+import type { TopicNames } from '../../shared/config.ts';
+import type { LogRecord } from '../../shared/ports/event-log.ts';
+import type { PartitionCommit, ViewStore } from '../../shared/ports/view-store.ts';
+import { KAPPA_ALIAS, runKappaReplay } from '../../speed/kappa-replay.ts';
+import { StreamJob } from '../../speed/stream-job.ts';
+import { generateWorkload } from '../../workload/generator.ts';
+import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
+
+const topics: TopicNames = { events: 'events', deadLetter: 'events.dead-letter', late: 'events.late' };
+const dirs: string[] = [];
+
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function freshLog(partitions = 3): Promise<EmbeddedLog> {
+  const dir = await mkdtemp(join(tmpdir(), 'lk-speed-'));
+  dirs.push(dir);
+  const log = await EmbeddedLog.open(dir);
+  await log.ensureTopic(topics.events, partitions);
+  return log;
+}
+
+const pipeline: Pipeline = compilePipeline(defaultPipelineConfig());
+const workload = generateWorkload({ seed: 7, events: 6_000, users: 150, products: 40, spanMs: 90 * 60_000 }, pipeline.config);
+
+async function loadWorkload(log: EmbeddedLog): Promise<void> {
+  await log.append(topics.events, workload.records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp })));
+}
+
+/** Every record of a topic, read with a bounded replay. */
+async function readAll(log: EmbeddedLog, topic: string): Promise<LogRecord[]> {
+  const out: LogRecord[] = [];
+  const sub = await log.consume({ topic, from: { kind: 'earliest' }, stopAtEnd: true, onBatch: async (b) => void out.push(...b.records) });
+  await sub.done;
+  return out;
+}
+
+/** A namespace's windows per view, merged across partitions and buckets. */
+async function windowsOf(store: ViewStore, namespace: string) {
+  const out: Record<string, unknown> = {};
+  for (const v of pipeline.views) {
+    const panes = await store.queryPanes(namespace, { view: v.name, from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER });
+    out[v.name] = mergePanes(v, panes.map((pane) => ({ pane, tag: 'x' }))).map(({ key, start, end, acc }) => ({ key, start, end, acc }));
+  }
+  return out;
+}
+
+/** The reference: fold every valid event except those the log's late topic holds. */
+function expectedWindows(events: readonly Event[]) {
+  const panes = foldEvents(pipeline, events);
+  const out: Record<string, unknown> = {};
+  for (const v of pipeline.views) {
+    out[v.name] = mergePanes(v, panes.filter((p) => p.view === v.name).map((pane) => ({ pane, tag: 'x' }))).map(({ key, start, end, acc }) => ({ key, start, end, acc }));
+  }
+  return out;
+}
+
+async function runToEnd(log: EmbeddedLog, store: ViewStore, namespace = 'speed', groupId?: string): Promise<StreamJob> {
+  const job = new StreamJob({ log, views: store, pipeline, topics }, { namespace, groupId, from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500 });
+  const sub = await job.start();
+  await sub.done;
+  return job;
+}
+
+describe('StreamJob (speed layer over the embedded log)', () => {
+  it('counts valid, dead-letter, duplicate and too-late records as the workload made them', async () => {
+    const log = await freshLog();
+    await loadWorkload(log);
+    const job = await runToEnd(log, new InMemoryViewStore());
+    const f = workload.facts;
+    expect(job.totals()).toEqual({
+      valid: f.generated - f.malformed - f.duplicates - f.tooLate,
+      deadLetter: f.malformed,
+      duplicate: f.duplicates,
+      tooLate: f.tooLate,
+    });
+    expect(f.malformed).toBeGreaterThan(0);
+    expect(f.tooLate).toBeGreaterThan(0);
+    await log.close();
+  });
+
+  it('routes every bad record to the dead-letter topic and every too-late event to the late topic, with reasons and sources', async () => {
+    const log = await freshLog();
+    await loadWorkload(log);
+    await runToEnd(log, new InMemoryViewStore());
+    const dead = await readAll(log, topics.deadLetter);
+    const late = await readAll(log, topics.late);
+    expect(dead).toHaveLength(workload.facts.malformed);
+    expect(late).toHaveLength(workload.facts.tooLate);
+    const source = await readAll(log, topics.events);
+    const byPosition = new Map(source.map((r) => [`${r.partition}/${r.offset}`, r]));
+    for (const d of dead) {
+      const original = byPosition.get(`${d.headers['lk-source-partition']}/${d.headers['lk-source-offset']}`);
+      expect(original).toBeDefined();
+      const verdict = validateRecord(original!.value, original!.timestamp);
+      expect(verdict.ok).toBe(false);
+      if (!verdict.ok) expect(d.headers['lk-reason']).toBe(verdict.rejection.code);
+    }
+    for (const l of late) {
+      expect(l.headers['lk-reason']).toBe('too_late');
+      expect(byPosition.get(`${l.headers['lk-source-partition']}/${l.headers['lk-source-offset']}`)?.value).toBe(l.value);
+    }
+    await log.close();
+  });
+
+  it('holds exactly the windows of every accepted event: truth minus the late topic', async () => {
+    const log = await freshLog();
+    await loadWorkload(log);
+    const store = new InMemoryViewStore();
+    await runToEnd(log, store);
+    const late = new Set((await readAll(log, topics.late)).map((l) => `${l.headers['lk-source-partition']}/${l.headers['lk-source-offset']}`));
+    const accepted: Event[] = [];
+    for (const r of await readAll(log, topics.events)) {
+      const v = validateRecord(r.value, r.timestamp);
+      if (v.ok && !late.has(`${r.partition}/${r.offset}`)) accepted.push(v.event);
+    }
+    expect(await windowsOf(store, 'speed')).toEqual(expectedWindows(accepted));
+    await log.close();
+  });
+
+  it('a crash between batches neither loses nor double-counts: the restarted job ends where an uninterrupted one does', async () => {
+    const log = await freshLog();
+    await loadWorkload(log);
+    const reference = new InMemoryViewStore();
+    await runToEnd(log, reference, 'speed');
+
+    // The store fails the 5th commit: the job dies mid-stream, after side outputs were written.
+    let commits = 0;
+    class CrashingStore extends InMemoryViewStore {
+      override async commit(ns: string, c: readonly PartitionCommit[]): Promise<void> {
+        if (crashing && ++commits === 5) throw new Error('simulated crash');
+        return super.commit(ns, c);
+      }
+    }
+    let crashing = true;
+    const store = new CrashingStore();
+    const flaky: ViewStore = store;
+    const crashed = new StreamJob({ log, views: flaky, pipeline, topics }, { namespace: 'speed', groupId: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500 });
+    await expect((await crashed.start()).done).rejects.toThrow('simulated crash');
+    const afterCrash = await store.checkpoints('speed');
+    expect([...afterCrash.values()].reduce((n, cp) => n + cp.stats.valid, 0)).toBeGreaterThan(0);
+
+    crashing = false;
+    // Restart in the same group: the group's committed offsets may be ahead of or behind the store; the checkpoint wins.
+    const restarted = await runToEnd(log, store, 'speed', 'speed');
+    expect(await windowsOf(store, 'speed')).toEqual(await windowsOf(reference, 'speed'));
+    expect(restarted.totals()).toEqual((await runToEnd(log, new InMemoryViewStore())).totals());
+    await log.close();
+  });
+
+  it('Kappa replay builds a new version equal to the speed layer and cuts serving over to it', async () => {
+    const log = await freshLog();
+    await loadWorkload(log);
+    const store = new InMemoryViewStore();
+    await runToEnd(log, store, 'speed');
+    const first = await runKappaReplay({ log, views: store, pipeline, topics });
+    expect(first).toMatchObject({ namespace: 'kappa_v1', previous: undefined, records: workload.records.length, cutOver: true });
+    expect(await store.getAlias(KAPPA_ALIAS)).toBe('kappa_v1');
+    expect(await windowsOf(store, 'kappa_v1')).toEqual(await windowsOf(store, 'speed'));
+
+    const second = await runKappaReplay({ log, views: store, pipeline, topics });
+    expect(second).toMatchObject({ namespace: 'kappa_v2', previous: 'kappa_v1' });
+    expect(await store.getAlias(KAPPA_ALIAS)).toBe('kappa_v2');
+    const third = await runKappaReplay({ log, views: store, pipeline, topics });
+    expect(third.namespace).toBe('kappa_v3');
+    // The new version and the one it replaced stay; older ones are dropped.
+    expect((await store.listNamespaces()).sort()).toEqual(['kappa_v2', 'kappa_v3', 'speed']);
+    await log.close();
+  });
+
+  it('a replay that is not cut over leaves the alias where it was', async () => {
+    const log = await freshLog(2);
+    await loadWorkload(log);
+    const store = new InMemoryViewStore();
+    await runKappaReplay({ log, views: store, pipeline, topics });
+    const r = await runKappaReplay({ log, views: store, pipeline, topics }, { cutOver: false });
+    expect(r.namespace).toBe('kappa_v2');
+    expect(await store.getAlias(KAPPA_ALIAS)).toBe('kappa_v1');
+    await log.close();
+  });
+});
