@@ -1,6 +1,10 @@
 import type { Command } from '../command.ts';
+import { demoCommand } from './demo-command.ts';
+import { generateCommand } from './generate-command.ts';
+import { ingestCommand } from './ingest-command.ts';
+import { serveCommand } from './serve-command.ts';
 import { replayCommand } from './replay-command.ts';
 import { speedCommand } from './speed-command.ts';
 
 /** Every `lk` subcommand, in the order --help lists them. */
-export const commands: readonly Command[] = [speedCommand, replayCommand];
+export const commands: readonly Command[] = [demoCommand, generateCommand, ingestCommand, speedCommand, replayCommand, serveCommand];

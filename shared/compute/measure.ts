@@ -51,6 +51,16 @@ export function contributionOf(m: Measure): (e: Event) => number {
   return (e) => (e.event_type === when ? value(e) : id);
 }
 
+/** JS expression (over the event variable `e`) of what one event contributes: the source twin of `contributionOf`, for generated code. */
+export function contributionJs(m: Measure, e: string): string {
+  const id = identityOf(m.op);
+  const value =
+    m.op === 'count' ? '1' : m.input === 'amount_cents' ? `(${e}.price_cents * ${e}.quantity)` : m.input === 'quantity' ? `${e}.quantity` : `${e}.event_time`;
+  if (!m.when) return value;
+  const idJs = id === 0 ? '0' : id > 0 ? 'Infinity' : '-Infinity';
+  return `(${e}.event_type === ${JSON.stringify(m.when)} ? ${value} : ${idJs})`;
+}
+
 /** SQL aggregate expression of a measure over the master dataset's columns; the SQL twin of `contributionOf` + `combine`. */
 export function measureSql(m: Measure): string {
   const input =

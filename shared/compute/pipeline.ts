@@ -1,3 +1,4 @@
+import { ConfigError, NotFoundError } from '../errors.ts';
 import type { Event } from '../model/event.ts';
 import { DEFAULT_LIMITS, type ValidationLimits } from '../model/validation.ts';
 import { HOUR_MS } from '../time/bucket.ts';
@@ -48,25 +49,25 @@ export interface Pipeline {
   view(name: string): CompiledView;
 }
 
-export class UnknownViewError extends Error {
+/** A view name the pipeline does not define (a NotFoundError, so HTTP answers 404). */
+export class UnknownViewError extends NotFoundError {
   constructor(name: string, known: readonly string[]) {
     super(`unknown view "${name}"; known views: ${known.join(', ')}`);
-    this.name = 'UnknownViewError';
   }
 }
 
 /** Checks the config and compiles it; throws with what to change when something cannot work. */
 export function compilePipeline(config: PipelineConfig): Pipeline {
   const { lateness, bucketMs, dedupRetentionMs } = config;
-  if (!(lateness.maxOutOfOrdernessMs >= 0 && lateness.allowedLatenessMs >= 0)) throw new Error('lateness bounds must be >= 0 ms');
-  if (!(Number.isInteger(bucketMs) && bucketMs > 0 && 86_400_000 % bucketMs === 0)) throw new Error(`bucketMs (${bucketMs}) must divide a day`);
+  if (!(lateness.maxOutOfOrdernessMs >= 0 && lateness.allowedLatenessMs >= 0)) throw new ConfigError('lateness bounds must be >= 0 ms');
+  if (!(Number.isInteger(bucketMs) && bucketMs > 0 && 86_400_000 % bucketMs === 0)) throw new ConfigError(`bucketMs (${bucketMs}) must divide a day`);
   if (dedupRetentionMs < lateness.maxOutOfOrdernessMs + lateness.allowedLatenessMs) {
-    throw new Error('dedupRetentionMs must be at least maxOutOfOrderness + allowedLateness, or late duplicates would be counted twice');
+    throw new ConfigError('dedupRetentionMs must be at least maxOutOfOrderness + allowedLateness, or late duplicates would be counted twice');
   }
   const names = new Set<string>();
   const views = config.views.map((def, index): CompiledView => {
-    if (!/^[a-z][a-z0-9_]*$/.test(def.name)) throw new Error(`view name "${def.name}" must be snake_case`);
-    if (names.has(def.name)) throw new Error(`view "${def.name}" is defined twice`);
+    if (!/^[a-z][a-z0-9_]*$/.test(def.name)) throw new ConfigError(`view name "${def.name}" must be snake_case`);
+    if (names.has(def.name)) throw new ConfigError(`view "${def.name}" is defined twice`);
     names.add(def.name);
     if (def.window.kind === 'session') checkSessionWindow(def.name, def.window);
     else checkFixedWindow(def.name, def.window);

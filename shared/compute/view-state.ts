@@ -29,27 +29,41 @@ export class ViewState {
   add(e: Event, bucket: number): void {
     const key = this.view.keyOf(e);
     const w = this.view.def.window;
-    if (w.kind === 'session') this.#addSession(e, key, bucket, w.gapMs);
-    else {
-      let byKey = this.#fixed.get(bucket);
-      if (!byKey) this.#fixed.set(bucket, (byKey = new Map()));
-      let byStart = byKey.get(key);
-      if (!byStart) byKey.set(key, (byStart = new Map()));
-      const agg = this.view.aggregate;
-      const size = w.sizeMs;
-      const name = this.view.name;
-      const starts = byStart;
-      forEachWindowStart(w, e.event_time, (start) => {
-        let pane = starts.get(start);
-        if (!pane) {
-          pane = { view: name, key, start, end: start + size, bucket, acc: agg.empty() };
-          starts.set(start, pane);
-        }
-        agg.add(pane.acc, e);
-        this.#dirty.add(pane);
-      });
+    if (w.kind === 'session') {
+      this.#addSession(e, key, bucket, w.gapMs);
+      return;
     }
+    let byKey = this.#fixed.get(bucket);
+    if (!byKey) this.#fixed.set(bucket, (byKey = new Map()));
+    let byStart = byKey.get(key);
+    if (!byStart) byKey.set(key, (byStart = new Map()));
+    // Hot path: hand the window rule a callback allocated once, with the event in fields.
+    this.#curEvent = e;
+    this.#curKey = key;
+    this.#curBucket = bucket;
+    this.#curStarts = byStart;
+    forEachWindowStart(w, e.event_time, this.#addToWindow);
   }
+
+  // The event being added, for #addToWindow (fields, not a closure or object per event).
+  #curEvent: Event | undefined;
+  #curKey = '';
+  #curBucket = 0;
+  #curStarts: Map<number, Pane> | undefined;
+
+  readonly #addToWindow = (start: number): void => {
+    const e = this.#curEvent!;
+    const key = this.#curKey;
+    const bucket = this.#curBucket;
+    const starts = this.#curStarts!;
+    let pane = starts.get(start);
+    if (!pane) {
+      pane = { view: this.view.name, key, start, end: start + this.#reach, bucket, acc: this.view.aggregate.empty() };
+      starts.set(start, pane);
+    }
+    this.view.aggregate.add(pane.acc, e);
+    this.#dirty.add(pane);
+  };
 
   #addSession(e: Event, key: string, bucket: number, gapMs: number): void {
     let byKey = this.#sessions.get(bucket);
@@ -79,6 +93,13 @@ export class ViewState {
       return;
     }
     const target = list[first];
+    // Common case: the event falls inside or extends one session without moving its start; update in place.
+    if (first === last && w.start >= target.start) {
+      if (w.end > target.end) target.end = w.end;
+      agg.add(target.acc, e);
+      this.#dirty.add(target);
+      return;
+    }
     const merged: Pane = {
       view: this.view.name,
       key,

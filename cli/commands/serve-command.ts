@@ -1,0 +1,47 @@
+import { BatchViewReader } from '../../batch/batch-view-reader.ts';
+import { openObjectStore, openViewStore } from '../../infra/adapters.ts';
+import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
+import { QueryService } from '../../serving/query-service.ts';
+import { startHttpServer } from '../../serving/http-server.ts';
+import { configFrom, type Command } from '../command.ts';
+
+/** `lk serve`: the serving layer's HTTP API as a long-lived process. */
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'serve the views over HTTP, merging batch and speed (Lambda) or reading the live Kappa version',
+  details: `
+GET /v1/views/{view}?key=&from=&to=&mode=lambda|kappa|batch|speed&limit=
+    windows overlapping [from, to) (ISO-8601 with zone, epoch ms, or now; default: the last hour)
+GET /v1/views      GET /v1/status      GET /health
+
+Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=lambda'`,
+  options: {
+    port: { type: 'string', valueName: 'N', description: 'port. Env: LK_PORT', default: '8080' },
+    host: { type: 'string', valueName: 'HOST', description: 'interface to listen on. Env: LK_HOST', default: '127.0.0.1' },
+    'log-requests': { type: 'boolean', description: 'log every request (fastify logger)' },
+  },
+  async run(options, env) {
+    const config = configFrom(options);
+    const pipeline = compilePipeline(config.pipeline);
+    const objects = await openObjectStore(config);
+    const views = await openViewStore(config);
+    const db = await DuckDb.open();
+    try {
+      const service = new QueryService({ pipeline, viewStore: views, batch: new BatchViewReader({ objects, db }) });
+      const server = await startHttpServer(service, {
+        host: (options.host as string | undefined) ?? config.serving.host,
+        port: config.serving.port,
+        logger: Boolean(options['log-requests']),
+      });
+      env.err(`serve: listening on ${server.url} (Ctrl-C to stop)`);
+      await new Promise<void>((resolve) => env.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await server.close();
+      return 0;
+    } finally {
+      await db.close();
+      await views.close();
+      await objects.close();
+    }
+  },
+};
