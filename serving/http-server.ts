@@ -1,0 +1,74 @@
+import Fastify, { type FastifyReply } from 'fastify';
+import { httpErrorOf, unknownViewError, type HttpErrorResponse } from './http-error.ts';
+import type { QueryService } from './query-service.ts';
+import { parseWindowRequest } from './window-request.ts';
+
+export interface HttpServerOptions {
+  readonly host: string;
+  /** 0 picks a free port (see `url`). */
+  readonly port: number;
+  /** Fastify's request log (pino, to stdout); off by default. */
+  readonly logger?: boolean;
+  /** Receives every error answered with a 5xx (default: printed to stderr), since the response hides it. */
+  readonly onInternalError?: (err: unknown) => void;
+}
+
+export interface HttpServer {
+  /** Base URL, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP API over a QueryService (the only file that imports fastify):
+ *
+ *   GET /health                    liveness: {"status":"ok"}
+ *   GET /v1/views                  the views, their windows and measures
+ *   GET /v1/views/:view?key=&from=&to=&mode=&limit=
+ *                                  windows overlapping [from, to); defaults in window-request.ts
+ *                                  (mode=lambda, to=now, from=to-1h, limit=10000)
+ *   GET /v1/status                 batch horizon, Kappa alias, streaming namespaces' progress
+ *
+ * Errors are `{"error":{"code","message","parameter"?}}`: 400 for a bad parameter or a malformed request, 404 for an
+ * unknown view (listing the known ones) or route, 503 when a backing service is down, 500 otherwise.
+ */
+export async function startHttpServer(service: QueryService, options: HttpServerOptions): Promise<HttpServer> {
+  const onInternalError = options.onInternalError ?? ((err: unknown) => console.error('serving: internal error:', err));
+  const send = (reply: FastifyReply, r: HttpErrorResponse) => reply.code(r.status).send(r.body);
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // Errors before routing (a malformed URL) skip setErrorHandler; give them the same body.
+    // The callback is generic over route types it never sees, hence the cast to a plain reply.
+    frameworkErrors: (err, _request, reply) => void send(reply as unknown as FastifyReply, httpErrorOf(err)),
+  });
+
+  app.addHook('onSend', async (_request, reply) => {
+    // Answers move with every speed commit; a cached one would hide exactly what the API shows.
+    reply.header('cache-control', 'no-store');
+  });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/v1/views', async () => ({ views: service.views() }));
+  app.get('/v1/status', async () => service.status());
+  app.get<{ Params: { view: string }; Querystring: Record<string, unknown> }>('/v1/views/:view', async (request, reply) => {
+    const { view } = request.params;
+    const known = service.viewNames();
+    if (!known.includes(view)) return send(reply, unknownViewError(view, known));
+    return service.query(parseWindowRequest(view, request.query, service.now()));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    send(reply, {
+      status: 404,
+      body: { error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}; try GET /v1/views, /v1/views/:view, /v1/status or /health` } },
+    });
+  });
+  app.setErrorHandler((err, _request, reply) => {
+    const r = httpErrorOf(err);
+    if (r.status >= 500) onInternalError(err);
+    send(reply, r);
+  });
+
+  const url = await app.listen({ host: options.host, port: options.port });
+  return { url, close: () => app.close() };
+}

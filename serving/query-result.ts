@@ -1,0 +1,81 @@
+import type { PartitionStats } from '../shared/compute/partition-processor.ts';
+import type { Layer } from './layer-merge.ts';
+import type { ServingMode } from './serving-mode.ts';
+
+/**
+ * The serving layer's answers, JSON-ready: every time is ISO-8601 UTC (null when there is none
+ * yet), so the HTTP layer returns them as they are.
+ */
+
+/** One window of a view, as served. */
+export interface ServedWindow {
+  readonly key: string;
+  readonly start: string;
+  readonly end: string;
+  /** The layers whose panes were merged into it. */
+  readonly layers: readonly Layer[];
+  /** The view's presentation of its measures. */
+  readonly value: Record<string, number | string | null>;
+  /** No event can change it any more (see QueryService.query). */
+  readonly final: boolean;
+}
+
+/** How current the answer is. */
+export interface Freshness {
+  /** When the answer was computed (the service's clock). */
+  readonly asOf: string;
+  /** Events before this are served from batch (exclusive bound). */
+  readonly batchHorizon: string | null;
+  /** The streaming side's watermark (min over partitions); null for batch mode or before every partition saw an event. */
+  readonly watermark: string | null;
+  /** Windows ending at or before this are final on the streaming side. */
+  readonly finalBefore: string | null;
+  /** Latest event time the streaming side has seen. */
+  readonly maxEventTime: string | null;
+  /** asOf minus maxEventTime: how far the newest served event is behind the clock. */
+  readonly lagMs: number | null;
+}
+
+export interface QueryResult {
+  readonly view: string;
+  readonly mode: ServingMode;
+  readonly key: string | null;
+  readonly from: string;
+  readonly to: string;
+  readonly batchHorizon: string | null;
+  /** The namespace the `kappa` alias points at (null before the first replay). */
+  readonly kappaVersion: string | null;
+  readonly freshness: Freshness;
+  readonly windows: readonly ServedWindow[];
+}
+
+/** A view as listed by the API. */
+export interface ViewInfo {
+  readonly name: string;
+  readonly description: string;
+  /** e.g. "sliding 10m every 1m". */
+  readonly window: string;
+  /** The event field that keys it; null for a global view (its one key is `*`). */
+  readonly keyField: string | null;
+  readonly measures: readonly string[];
+}
+
+/** One streaming namespace's progress, from its checkpoints. */
+export interface NamespaceStatus {
+  readonly namespace: string;
+  readonly partitions: number;
+  readonly recordsRead: number;
+  readonly maxEventTime: string | null;
+  readonly watermark: string | null;
+  readonly finalBefore: string | null;
+  readonly totals: PartitionStats;
+}
+
+export interface ServiceStatus {
+  readonly asOf: string;
+  readonly views: readonly string[];
+  readonly batchHorizon: string | null;
+  readonly speedNamespace: string;
+  readonly kappa: { readonly alias: string; readonly namespace: string | null };
+  readonly namespaces: readonly NamespaceStatus[];
+}

@@ -1,0 +1,277 @@
+import type { MergedWindow } from '../shared/compute/pane-merge.ts';
+import type { CompiledView, Pipeline } from '../shared/compute/pipeline.ts';
+import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../shared/errors.ts';
+import type { ViewStore } from '../shared/ports/view-store.ts';
+import { describeWindow } from '../shared/time/window.ts';
+import { KAPPA_ALIAS } from '../speed/kappa-replay.ts';
+import type { BatchPaneSource } from './batch-pane-source.ts';
+import { collectWindows } from './collect-windows.ts';
+import type { Layer, LayerPanes } from './layer-merge.ts';
+import type { NamespaceStatus, QueryResult, ServedWindow, ServiceStatus, ViewInfo } from './query-result.ts';
+import type { ServingMode } from './serving-mode.ts';
+import { streamPosition, type StreamPosition } from './stream-position.ts';
+import { isWindowFinal } from './window-finality.ts';
+
+export interface QueryServiceDeps {
+  readonly pipeline: Pipeline;
+  readonly viewStore: ViewStore;
+  readonly batch: BatchPaneSource;
+  /** Wall clock (epoch ms), for freshness. */
+  readonly clock?: () => number;
+}
+
+/** Bounds that keep one query from exhausting the server. */
+export interface QueryLimits {
+  /** Longest [from, to) a query may ask for. */
+  readonly maxRangeMs: number;
+  /** Most windows one answer may hold (the largest `limit`). */
+  readonly maxWindows: number;
+  /** Most panes one query may hold in memory while merging. */
+  readonly maxPanes: number;
+}
+
+export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxRangeMs: 7 * 86_400_000, maxWindows: 10_000, maxPanes: 1_000_000 };
+
+export interface QueryServiceOptions {
+  /** The Lambda speed layer's view-store namespace. */
+  readonly speedNamespace?: string;
+  /** The alias naming the live Kappa version. */
+  readonly kappaAlias?: string;
+  readonly limits?: Partial<QueryLimits>;
+}
+
+/** One view query: windows overlapping [from, to) (epoch ms, half-open). */
+export interface WindowQuery {
+  readonly view: string;
+  /** Exact key; all keys when absent. */
+  readonly key?: string;
+  readonly from: number;
+  readonly to: number;
+  readonly mode: ServingMode;
+  /** Most windows to return (default and maximum: limits.maxWindows); more is a BadRequestError. */
+  readonly limit?: number;
+}
+
+/** The merged windows of a query with raw accumulators, and the state they were read at. */
+export interface MergedAnswer {
+  readonly view: CompiledView;
+  readonly horizon: number | null;
+  readonly kappaVersion: string | null;
+  /** The streaming namespace read (null in batch mode). */
+  readonly namespace: string | null;
+  /** Its progress, read before its panes (so `final` is never claimed too early); null in batch mode. */
+  readonly stream: StreamPosition | null;
+  readonly windows: readonly MergedWindow<Layer>[];
+}
+
+/** Reads of the horizon and the alias before giving up on a consistent snapshot. */
+const SNAPSHOT_ATTEMPTS = 3;
+
+/**
+ * The serving layer: answers view queries in each mode by fetching panes from the batch layer and
+ * the view store and merging them at the horizon (layer-merge.ts). Also lists views and reports
+ * status. Knows ports only, so it runs over embedded or real services alike.
+ */
+export class QueryService {
+  readonly #pipeline: Pipeline;
+  readonly #viewStore: ViewStore;
+  readonly #batch: BatchPaneSource;
+  readonly #clock: () => number;
+  readonly #speedNamespace: string;
+  readonly #kappaAlias: string;
+  readonly limits: QueryLimits;
+
+  constructor(deps: QueryServiceDeps, options: QueryServiceOptions = {}) {
+    this.#pipeline = deps.pipeline;
+    this.#viewStore = deps.viewStore;
+    this.#batch = deps.batch;
+    this.#clock = deps.clock ?? Date.now;
+    this.#speedNamespace = options.speedNamespace ?? 'speed';
+    this.#kappaAlias = options.kappaAlias ?? KAPPA_ALIAS;
+    this.limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
+  }
+
+  /** The service's clock (epoch ms): what `now` means in requests. */
+  now(): number {
+    return this.#clock();
+  }
+
+  /** Names of the pipeline's views. */
+  viewNames(): string[] {
+    return this.#pipeline.views.map((v) => v.name);
+  }
+
+  /** The pipeline's views, described for people. */
+  views(): ViewInfo[] {
+    return this.#pipeline.views.map((v) => ({
+      name: v.name,
+      description: v.def.description,
+      window: describeWindow(v.def.window),
+      keyField: v.def.keyField,
+      measures: v.def.measures.map((m) => m.name),
+    }));
+  }
+
+  /**
+   * The windows of a view overlapping [from, to) in one mode, presented, each with whether it is
+   * final (window-finality.ts). More windows than `limit` is a BadRequestError, not a cut answer.
+   */
+  async query(q: WindowQuery): Promise<QueryResult> {
+    const limit = q.limit ?? this.limits.maxWindows;
+    if (!(Number.isInteger(limit) && limit >= 1 && limit <= this.limits.maxWindows)) {
+      throw new BadRequestError('limit', `must be a whole number from 1 to ${this.limits.maxWindows}; got ${limit}`);
+    }
+    const answer = await this.#merged(q, this.limits);
+    if (answer.windows.length > limit) {
+      throw new BadRequestError('limit', `the query matches ${answer.windows.length} windows, more than the limit of ${limit}; narrow from/to, pass a key, or raise limit (at most ${this.limits.maxWindows})`);
+    }
+    const { view, horizon, stream } = answer;
+    const lateBefore = stream?.lateBefore ?? Number.NEGATIVE_INFINITY;
+    const windows: ServedWindow[] = answer.windows.map((w) => ({
+      key: w.key,
+      start: iso(w.start)!,
+      end: iso(w.end)!,
+      layers: w.tags,
+      value: view.def.present(view.aggregate.named(w.acc), { start: w.start, end: w.end }),
+      final: isWindowFinal(q.mode, w.end, horizon, lateBefore),
+    }));
+    const now = this.#clock();
+    const maxEventTime = stream && Number.isFinite(stream.maxEventTime) ? stream.maxEventTime : null;
+    return {
+      view: view.name,
+      mode: q.mode,
+      key: q.key ?? null,
+      from: iso(q.from)!,
+      to: iso(q.to)!,
+      batchHorizon: iso(horizon),
+      kappaVersion: answer.kappaVersion,
+      freshness: {
+        asOf: iso(now)!,
+        batchHorizon: iso(horizon),
+        watermark: iso(stream?.watermark),
+        finalBefore: iso(stream?.lateBefore),
+        maxEventTime: iso(maxEventTime),
+        lagMs: maxEventTime === null ? null : now - maxEventTime,
+      },
+      windows,
+    };
+  }
+
+  /**
+   * The merged windows of a query with their raw accumulators, for comparisons over a whole
+   * dataset: unlike `query` it applies no range or size limit.
+   */
+  mergedWindows(q: WindowQuery): Promise<MergedAnswer> {
+    return this.#merged(q, { maxRangeMs: Number.POSITIVE_INFINITY, maxWindows: Number.POSITIVE_INFINITY, maxPanes: Number.POSITIVE_INFINITY });
+  }
+
+  /**
+   * Reads the horizon and the Kappa alias again after the panes: if a batch was published or a
+   * cut-over happened meanwhile (after which the speed layer may expire buckets or the old version
+   * may be dropped), the panes may not fit together, so it reads again.
+   */
+  async #merged(q: WindowQuery, limits: QueryLimits): Promise<MergedAnswer> {
+    const view = this.#checkQuery(q, limits);
+    for (let attempt = 1; ; attempt++) {
+      const [horizon, kappaVersion] = await Promise.all([this.#batch.horizon(), this.#kappaVersion()]);
+      const answer = await this.#read(q, view, horizon, kappaVersion, limits);
+      const [horizonAfter, kappaAfter] = await Promise.all([this.#batch.horizon(), this.#kappaVersion()]);
+      if (horizonAfter === horizon && kappaAfter === kappaVersion) return answer;
+      if (attempt >= SNAPSHOT_ATTEMPTS) {
+        throw new ServiceUnavailableError('serving', `the batch horizon or the Kappa version changed during ${SNAPSHOT_ATTEMPTS} consecutive reads; retry the query`);
+      }
+    }
+  }
+
+  /** Views, horizon, namespaces, the Kappa alias and each namespace's checkpoints, summarised. */
+  async status(): Promise<ServiceStatus> {
+    const [horizon, kappaVersion, names] = await Promise.all([this.#batch.horizon(), this.#kappaVersion(), this.#viewStore.listNamespaces()]);
+    const namespaces: NamespaceStatus[] = [];
+    for (const namespace of names.sort()) {
+      const pos = await this.#position(namespace);
+      namespaces.push({
+        namespace,
+        partitions: pos.partitions,
+        recordsRead: pos.nextOffsets,
+        maxEventTime: iso(pos.maxEventTime),
+        watermark: iso(pos.watermark),
+        finalBefore: iso(pos.lateBefore),
+        totals: pos.totals,
+      });
+    }
+    return {
+      asOf: iso(this.#clock())!,
+      views: this.viewNames(),
+      batchHorizon: iso(horizon),
+      speedNamespace: this.#speedNamespace,
+      kappa: { alias: this.#kappaAlias, namespace: kappaVersion },
+      namespaces,
+    };
+  }
+
+  #checkQuery(q: WindowQuery, limits: QueryLimits): CompiledView {
+    const names = this.viewNames();
+    if (!names.includes(q.view)) throw new NotFoundError(`unknown view "${q.view}"; known views: ${names.join(', ')}`);
+    for (const [name, t] of [['from', q.from], ['to', q.to]] as const) {
+      if (!Number.isSafeInteger(t)) throw new BadRequestError(name, `must be a time in whole epoch milliseconds; got ${t}`);
+    }
+    if (q.to <= q.from) throw new BadRequestError('to', `must be after from (${iso(q.from)}); got ${iso(q.to)}`);
+    if (q.to - q.from > limits.maxRangeMs) {
+      throw new BadRequestError('from', `the range ${iso(q.from)} to ${iso(q.to)} is longer than the maximum of ${limits.maxRangeMs / 3_600_000} hours; narrow it`);
+    }
+    if (q.key !== undefined && q.key.length === 0) throw new BadRequestError('key', 'must not be empty; omit it for all keys');
+    return this.#pipeline.view(q.view);
+  }
+
+  async #read(q: WindowQuery, view: CompiledView, horizon: number | null, kappaVersion: string | null, limits: QueryLimits): Promise<MergedAnswer> {
+    const { mode } = q;
+    if (mode === 'batch' && horizon === null) throw new NotFoundError('no batch view is published yet; run the batch job first, or query mode=speed');
+    if (mode === 'kappa' && kappaVersion === null) {
+      throw new NotFoundError(`no Kappa version is live: the "${this.#kappaAlias}" alias points nowhere yet; run \`lk replay\` to build one`);
+    }
+    const namespace = mode === 'kappa' ? kappaVersion : mode === 'batch' ? null : this.#speedNamespace;
+    // A speed layer that never started has no namespace; the adapters need not accept queries on it.
+    const streaming = namespace !== null && (mode === 'kappa' || (await this.#viewStore.listNamespaces()).includes(namespace));
+    if (!streaming && mode === 'speed') throw new NotFoundError(`the speed layer has not written anything yet (no "${namespace}" namespace); start \`lk speed\``);
+    if (!streaming && mode === 'lambda' && horizon === null) {
+      throw new NotFoundError('nothing to serve yet: no batch view is published and the speed layer has not started');
+    }
+    const stream = streaming ? await this.#position(namespace) : null;
+    const useBatch = (mode === 'lambda' || mode === 'batch') && horizon !== null;
+    const minBucket = mode === 'lambda' && horizon !== null ? horizon : undefined;
+    const fetch = async (from: number, to: number): Promise<LayerPanes> => {
+      const [batch, speed] = await Promise.all([
+        useBatch ? this.#batch.panes({ view: view.name, key: q.key, from, to, maxBucket: horizon }) : [],
+        streaming ? this.#viewStore.queryPanes(namespace, { view: view.name, key: q.key, from, to, minBucket }) : [],
+      ]);
+      return { batch, speed };
+    };
+    const windows = await collectWindows(
+      {
+        view,
+        mode,
+        horizon,
+        from: q.from,
+        to: q.to,
+        maxPanes: limits.maxPanes,
+        tooManyPanes: () => new BadRequestError('from', `the range holds more than ${limits.maxPanes} partial results; narrow from/to or pass a key`),
+      },
+      fetch,
+    );
+    return { view, horizon, kappaVersion, namespace, stream, windows };
+  }
+
+  async #kappaVersion(): Promise<string | null> {
+    return (await this.#viewStore.getAlias(this.#kappaAlias)) ?? null;
+  }
+
+  async #position(namespace: string): Promise<StreamPosition> {
+    const checkpoints = await this.#viewStore.checkpoints(namespace);
+    return streamPosition(checkpoints.values(), this.#pipeline.config.lateness);
+  }
+}
+
+/** ISO-8601 UTC, or null for no time (null, undefined, -Infinity). */
+function iso(t: number | null | undefined): string | null {
+  return t !== null && t !== undefined && Number.isFinite(t) ? new Date(t).toISOString() : null;
+}

@@ -1,0 +1,46 @@
+import { emptyStats, type PartitionCheckpoint, type PartitionStats } from '../shared/compute/partition-processor.ts';
+import { NO_WATERMARK, Watermark, type LatenessPolicy } from '../shared/time/watermark.ts';
+
+/** How far a streaming namespace has got, from its checkpoints. Times are epoch ms; -Infinity means "nothing yet". */
+export interface StreamPosition {
+  readonly partitions: number;
+  /** Latest event time seen in any partition. */
+  readonly maxEventTime: number;
+  /** Min over partitions of (max event time - maxOutOfOrderness): the stream as a whole is no earlier than this. */
+  readonly watermark: number;
+  /** Min over partitions of the lateness bound: a window ending at or before it can change no more (final). */
+  readonly lateBefore: number;
+  /** Sum over partitions of the next offsets (records read). */
+  readonly nextOffsets: number;
+  readonly totals: PartitionStats;
+}
+
+/**
+ * Summarises a namespace's checkpoints. The watermark is the minimum over partitions, as Flink
+ * takes the minimum over inputs: lateness is judged per partition, so the slowest partition decides
+ * what may still change. A partition with a checkpoint but no event yet holds it at -Infinity
+ * (its first event may have any time), and so does a namespace with no checkpoint. Partitions the
+ * job has never committed are invisible here (the view store does not know the topic's size).
+ */
+export function streamPosition(checkpoints: Iterable<PartitionCheckpoint>, policy: LatenessPolicy): StreamPosition {
+  let partitions = 0;
+  let maxEventTime = NO_WATERMARK;
+  let watermark = Number.POSITIVE_INFINITY;
+  let lateBefore = Number.POSITIVE_INFINITY;
+  let nextOffsets = 0;
+  const totals = emptyStats();
+  for (const cp of checkpoints) {
+    partitions++;
+    const wm = new Watermark(policy, cp.maxEventTime ?? NO_WATERMARK);
+    if (wm.maxEventTime > maxEventTime) maxEventTime = wm.maxEventTime;
+    if (wm.current < watermark) watermark = wm.current;
+    if (wm.lateBefore < lateBefore) lateBefore = wm.lateBefore;
+    nextOffsets += cp.nextOffset;
+    totals.valid += cp.stats.valid;
+    totals.deadLetter += cp.stats.deadLetter;
+    totals.duplicate += cp.stats.duplicate;
+    totals.tooLate += cp.stats.tooLate;
+  }
+  if (partitions === 0) watermark = lateBefore = NO_WATERMARK;
+  return { partitions, maxEventTime, watermark, lateBefore, nextOffsets, totals };
+}

@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { ServiceUnavailableError } from '../../shared/errors.ts';
+import type { BatchPaneSource } from '../../serving/batch-pane-source.ts';
+import { startHttpServer, type HttpServer } from '../../serving/http-server.ts';
+import { QueryService } from '../../serving/query-service.ts';
+import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.ts';
+import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
+import { batchPanesBefore, commitStream, ev, HOUR, MIN, T0 } from './support/layer-fixtures.ts';
+
+const pipeline = compilePipeline(defaultPipelineConfig());
+const H = T0 + HOUR;
+const events = [ev('purchase', 'u1', 'p1', H - 2 * MIN, 1_000), ev('purchase', 'u2', 'p2', H + 3 * MIN, 250), ev('page_view', 'u1', 'p1', H + 4 * MIN)];
+
+/** A parsed JSON body, loosely typed: the tests assert its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+let server: HttpServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+/** A server on a free port over in-memory layers holding `events`, batch published at H. */
+async function serve(batch?: BatchPaneSource) {
+  const store = new InMemoryViewStore();
+  await commitStream(store, 'speed', pipeline, events);
+  const published = new InMemoryBatchPaneSource();
+  published.publish(H, batchPanesBefore(pipeline, events, H));
+  const internal: unknown[] = [];
+  const service = new QueryService({ pipeline, viewStore: store, batch: batch ?? published, clock: () => T0 + 3 * HOUR });
+  server = await startHttpServer(service, { host: '127.0.0.1', port: 0, onInternalError: (err) => internal.push(err) });
+  const get = async (path: string) => {
+    const res = await fetch(`${server!.url}${path}`);
+    return { status: res.status, body: (await res.json()) as Json, headers: res.headers };
+  };
+  return { get, internal };
+}
+
+describe('HTTP API', () => {
+  it('answers a Lambda query across the horizon', async () => {
+    const { get } = await serve();
+    const from = new Date(H - 5 * MIN).toISOString();
+    const r = await get(`/v1/views/revenue?from=${from}&to=${H - 4 * MIN}`);
+
+    expect(r.status).toBe(200);
+    expect(r.headers.get('cache-control')).toBe('no-store');
+    expect(r.body).toMatchObject({ view: 'revenue', mode: 'lambda', key: null, from, to: new Date(H - 4 * MIN).toISOString(), batchHorizon: new Date(H).toISOString() });
+    // [10:55, 11:05) holds the purchase before the horizon (batch) and the one after (speed).
+    const straddling = r.body.windows.find((w: { start: string }) => w.start === from);
+    expect(straddling).toEqual({ key: '*', start: from, end: new Date(H + 5 * MIN).toISOString(), layers: ['batch', 'speed'], value: { revenue: 12.5, orders: 2 }, final: false });
+  });
+
+  it('lists views, reports status and health', async () => {
+    const { get } = await serve();
+    expect((await get('/health')).body).toEqual({ status: 'ok' });
+    const views = await get('/v1/views');
+    expect(views.body.views.map((v: { name: string; window: string }) => `${v.name}: ${v.window}`)).toEqual([
+      'product_activity: tumbling 1m',
+      'revenue: sliding 10m every 1m',
+      'user_sessions: session gap 30m',
+    ]);
+    const status = await get('/v1/status');
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({ batchHorizon: new Date(H).toISOString(), kappa: { alias: 'kappa', namespace: null } });
+    expect(status.body.namespaces.map((n: { namespace: string }) => n.namespace)).toEqual(['speed']);
+  });
+
+  it('answers bad parameters with 400 naming the parameter', async () => {
+    const { get } = await serve();
+    const cases: Array<[string, string]> = [
+      ['/v1/views/revenue?from=yesterday', 'from'],
+      ['/v1/views/revenue?mode=hybrid', 'mode'],
+      ['/v1/views/revenue?from=2026-01-01T10:00:00Z&to=2026-01-01T09:00:00Z', 'to'],
+      ['/v1/views/revenue?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'from'],
+      [`/v1/views/revenue?from=${H - 5 * MIN}&to=${H}&limit=1`, 'limit'],
+      ['/v1/views/revenue?mode=speed&mode=batch', 'mode'],
+      ['/v1/views/revenue?form=2026-01-01T10:00:00Z', 'form'],
+    ];
+    for (const [path, parameter] of cases) {
+      const r = await get(path);
+      expect(r.status, path).toBe(400);
+      expect(r.body.error, path).toMatchObject({ code: 'invalid_parameter', parameter });
+      expect(r.body.error.message.length, path).toBeGreaterThan(parameter.length + 10);
+    }
+  });
+
+  it('answers unknown views with 404 listing the known ones, unknown routes with 404 and malformed URLs with 400', async () => {
+    const { get } = await serve();
+    const r = await get('/v1/views/revenues');
+    expect(r.status).toBe(404);
+    expect(r.body.error).toMatchObject({ code: 'unknown_view', views: ['product_activity', 'revenue', 'user_sessions'] });
+    expect(r.body.error.message).toContain('known views: product_activity, revenue, user_sessions');
+
+    const badUrl = await get('/v1/views/%E0%A4%A');
+    expect(badUrl.status).toBe(400);
+    expect(badUrl.body.error.code).toBe('bad_request');
+
+    const route = await get('/v2/things');
+    expect(route.status).toBe(404);
+    expect(route.body.error.code).toBe('not_found');
+
+    const kappa = await get('/v1/views/revenue?mode=kappa');
+    expect(kappa.status).toBe(404);
+    expect(kappa.body.error.message).toContain('lk replay');
+  });
+
+  it('hides internal errors behind a 500 and reports unavailable services as 503', async () => {
+    let failure: Error = new TypeError('secret detail at /srv/internal/path');
+    const failing: BatchPaneSource = {
+      horizon: async () => {
+        throw failure;
+      },
+      panes: async () => [],
+    };
+    const { get, internal } = await serve(failing);
+    const r = await get('/v1/views/revenue');
+    expect(r.status).toBe(500);
+    expect(r.body).toEqual({ error: { code: 'internal', message: 'internal error; the server log has the details' } });
+    expect(internal).toEqual([failure]);
+
+    failure = new ServiceUnavailableError('s3', 'connection refused; check S3_ENDPOINT');
+    const down = await get('/v1/views/revenue');
+    expect(down.status).toBe(503);
+    expect(down.body.error).toMatchObject({ code: 'service_unavailable' });
+    expect(down.body.error.message).toContain('S3_ENDPOINT');
+  });
+});

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import type { PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
+import { streamPosition } from '../../serving/stream-position.ts';
+
+const policy = { maxOutOfOrdernessMs: 5_000, allowedLatenessMs: 60_000 };
+const cp = (partition: number, maxEventTime: number | null, valid = 1): PartitionCheckpoint => ({
+  partition,
+  nextOffset: 10 * (partition + 1),
+  maxEventTime,
+  seen: [],
+  stats: { valid, deadLetter: 1, duplicate: 2, tooLate: 3 },
+});
+
+describe('streamPosition', () => {
+  it('takes the watermark and lateness bound of the slowest partition and the newest event of any', () => {
+    const p = streamPosition([cp(0, 1_000_000), cp(1, 400_000, 5)], policy);
+    expect(p).toEqual({
+      partitions: 2,
+      maxEventTime: 1_000_000,
+      watermark: 395_000,
+      lateBefore: 335_000,
+      nextOffsets: 30,
+      totals: { valid: 6, deadLetter: 2, duplicate: 4, tooLate: 6 },
+    });
+  });
+
+  it('holds everything open while a partition has seen no event, or before any checkpoint', () => {
+    expect(streamPosition([cp(0, 1_000_000), cp(1, null)], policy)).toMatchObject({ maxEventTime: 1_000_000, watermark: -Infinity, lateBefore: -Infinity });
+    expect(streamPosition([], policy)).toMatchObject({ partitions: 0, maxEventTime: -Infinity, watermark: -Infinity, lateBefore: -Infinity });
+  });
+});

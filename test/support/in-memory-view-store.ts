@@ -1,0 +1,103 @@
+import type { PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
+import { paneIdString } from '../../shared/compute/pane.ts';
+import { LkError } from '../../shared/errors.ts';
+import type { PaneQuery, PartitionCommit, StoredPane, ViewStore } from '../../shared/ports/view-store.ts';
+
+interface Namespace {
+  readonly panes: Map<string, StoredPane>;
+  readonly checkpoints: Map<number, PartitionCheckpoint>;
+}
+
+const NAME = /^[a-z][a-z0-9_]{0,40}$/;
+
+/**
+ * The ViewStore port in memory, for tests of code that uses the port (serving, runners). Follows
+ * the port's contract, including the parts that catch callers out: a namespace must be ensured
+ * before use, reads return copies (mutating a result changes nothing stored), and a commit is
+ * all-or-nothing.
+ */
+export class InMemoryViewStore implements ViewStore {
+  readonly #namespaces = new Map<string, Namespace>();
+  readonly #aliases = new Map<string, string>();
+
+  async ensureNamespace(namespace: string): Promise<void> {
+    if (!NAME.test(namespace)) throw new LkError(`namespace "${namespace}" must match ${NAME}`);
+    if (!this.#namespaces.has(namespace)) this.#namespaces.set(namespace, { panes: new Map(), checkpoints: new Map() });
+  }
+
+  async commit(namespace: string, commits: readonly PartitionCommit[]): Promise<void> {
+    const ns = this.#get(namespace);
+    // Build on copies and swap at the end, so a throw leaves nothing half-applied.
+    const panes = new Map(ns.panes);
+    const checkpoints = new Map(ns.checkpoints);
+    for (const c of commits) {
+      for (const id of c.deletes) panes.delete(`${c.partition}\u0000${paneIdString(id)}`);
+      for (const p of c.upserts) panes.set(`${c.partition}\u0000${paneIdString(p)}`, { ...copy(p), partition: c.partition });
+      checkpoints.set(c.partition, structuredClone(c.checkpoint));
+    }
+    ns.panes.clear();
+    for (const [k, v] of panes) ns.panes.set(k, v);
+    ns.checkpoints.clear();
+    for (const [k, v] of checkpoints) ns.checkpoints.set(k, v);
+  }
+
+  async checkpoints(namespace: string): Promise<Map<number, PartitionCheckpoint>> {
+    return new Map([...this.#get(namespace).checkpoints].map(([p, cp]) => [p, structuredClone(cp)]));
+  }
+
+  async partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]> {
+    return [...this.#get(namespace).panes.values()].filter((p) => p.partition === partition && p.bucket >= minBucket).map(copy);
+  }
+
+  async queryPanes(namespace: string, q: PaneQuery): Promise<StoredPane[]> {
+    const out: StoredPane[] = [];
+    for (const p of this.#get(namespace).panes.values()) {
+      if (p.view !== q.view || (q.key !== undefined && p.key !== q.key)) continue;
+      if (!(p.end > q.from && p.start < q.to)) continue;
+      if (q.minBucket !== undefined && p.bucket < q.minBucket) continue;
+      out.push(copy(p));
+    }
+    return out;
+  }
+
+  async expireBefore(namespace: string, bucket: number): Promise<number> {
+    const ns = this.#get(namespace);
+    let n = 0;
+    for (const [k, p] of ns.panes) {
+      if (p.bucket < bucket) {
+        ns.panes.delete(k);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  async setAlias(alias: string, namespace: string): Promise<void> {
+    this.#get(namespace);
+    this.#aliases.set(alias, namespace);
+  }
+
+  async getAlias(alias: string): Promise<string | undefined> {
+    return this.#aliases.get(alias);
+  }
+
+  async listNamespaces(): Promise<string[]> {
+    return [...this.#namespaces.keys()];
+  }
+
+  async dropNamespace(namespace: string): Promise<void> {
+    this.#namespaces.delete(namespace);
+  }
+
+  async close(): Promise<void> {}
+
+  #get(namespace: string): Namespace {
+    const ns = this.#namespaces.get(namespace);
+    if (!ns) throw new LkError(`namespace "${namespace}" does not exist; call ensureNamespace first`);
+    return ns;
+  }
+}
+
+function copy<T extends { acc: number[] }>(p: T): T {
+  return { ...p, acc: p.acc.slice() };
+}
