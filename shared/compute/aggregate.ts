@@ -1,5 +1,5 @@
 import type { Event } from '../model/event.ts';
-import { combine, contributionOf, contributionJs, identityOf, type Measure } from './measure.ts';
+import { combine, contributionJs, identityOf, type Measure } from './measure.ts';
 
 /**
  * An accumulator: one number per measure, in the order of the view's measures. A plain array so

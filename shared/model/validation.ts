@@ -24,6 +24,17 @@ export type ValidationResult =
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 const ID_MAX = 256;
 
+/** Whether the YYYY-MM-DD of an ISO string exists: V8's Date.parse rolls 2026-02-30 over to March 2 instead of failing. */
+function isCalendarDay(iso: string): boolean {
+  const year = Number(iso.slice(0, 4));
+  const month = Number(iso.slice(5, 7));
+  const day = Number(iso.slice(8, 10));
+  // Day 0 of the next month is the last day of this one; setUTCFullYear, unlike Date.UTC, keeps years 0-99 as given.
+  const last = new Date(0);
+  last.setUTCFullYear(year, month, 0);
+  return month >= 1 && month <= 12 && day >= 1 && day <= last.getUTCDate();
+}
+
 function reject(code: RejectionCode, message: string): ValidationResult {
   return { ok: false, rejection: { code, message } };
 }
@@ -72,9 +83,12 @@ export function validateEvent(value: unknown, recordTime: number, limits: Valida
   if (o.price !== undefined && o.price !== null) {
     if (typeof o.price !== 'number' || !Number.isFinite(o.price)) return reject('bad_price', 'price must be a finite number');
     if (o.price < 0) return reject('bad_price', `price must be >= 0; got ${o.price}`);
-    const cents = Math.round(o.price * 100);
-    // Currency amounts: at most two decimals, so every layer sums exact integer cents.
-    if (Math.abs(cents - o.price * 100) > 1e-6 * Math.max(1, Math.abs(o.price)) || !Number.isSafeInteger(cents) || cents > 1e12) {
+    const scaled = o.price * 100;
+    const cents = Math.round(scaled);
+    // Currency amounts: at most two decimals, so every layer sums exact integer cents. A whole-cent
+    // price is off by at most ~1 ulp after parsing and scaling; a third decimal is off by >= 0.1 cent.
+    // The tolerance must stay below that at every magnitude up to 1e12 cents, hence relative to ulps.
+    if (Math.abs(cents - scaled) > 8 * Number.EPSILON * Math.max(1, scaled) || !Number.isSafeInteger(cents) || cents > 1e12) {
       return reject('bad_price', `price must have at most two decimals and be below 1e10; got ${o.price}`);
     }
     priceCents = cents;
@@ -100,7 +114,7 @@ export function validateEvent(value: unknown, recordTime: number, limits: Valida
       return reject('bad_event_time', `event_time must be ISO-8601 with a zone (e.g. 2026-01-01T10:00:00Z) or epoch ms; got ${JSON.stringify(o.event_time).slice(0, 40)}`);
     }
     eventTime = Date.parse(o.event_time);
-    if (Number.isNaN(eventTime)) return reject('bad_event_time', `event_time is not a real date: ${o.event_time}`);
+    if (Number.isNaN(eventTime) || !isCalendarDay(o.event_time)) return reject('bad_event_time', `event_time is not a real date: ${o.event_time}`);
   } else {
     return reject('wrong_type', 'event_time must be an ISO-8601 string or epoch milliseconds');
   }

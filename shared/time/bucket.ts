@@ -13,6 +13,11 @@ export function bucketOf(t: number, bucketMs: number = HOUR_MS): number {
   return alignDown(t, bucketMs);
 }
 
+/** SQL for the bucket of a BIGINT epoch-ms column: the SQL twin of `bucketOf` (floor, so right for negatives too). */
+export function bucketSql(column: string, bucketMs: number = HOUR_MS): string {
+  return `(floor(${column} / ${bucketMs}::DOUBLE)::BIGINT * ${bucketMs})`;
+}
+
 /** The `dt=YYYY-MM-DD/hour=HH` partition path of a bucket start. */
 export function partitionPath(bucketStart: number): string {
   const iso = new Date(bucketStart).toISOString();

@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.ts';
 import { alignDown, type FixedWindowSpec } from './window.ts';
 
 /**
@@ -36,7 +37,7 @@ export function paneStartSql(spec: FixedWindowSpec, column: string): string {
 /** Throws a message that says what to change when the spec cannot work. */
 export function checkFixedWindow(name: string, spec: FixedWindowSpec): void {
   const slide = slideOf(spec);
-  if (!(Number.isInteger(spec.sizeMs) && spec.sizeMs > 0)) throw new Error(`${name}: window size must be a positive whole number of ms`);
-  if (!(Number.isInteger(slide) && slide > 0)) throw new Error(`${name}: slide must be a positive whole number of ms`);
-  if (spec.sizeMs % slide !== 0) throw new Error(`${name}: window size (${spec.sizeMs} ms) must be a multiple of the slide (${slide} ms)`);
+  if (!(Number.isInteger(spec.sizeMs) && spec.sizeMs > 0)) throw new ConfigError(`${name}: window size must be a positive whole number of ms`);
+  if (!(Number.isInteger(slide) && slide > 0)) throw new ConfigError(`${name}: slide must be a positive whole number of ms`);
+  if (spec.sizeMs % slide !== 0) throw new ConfigError(`${name}: window size (${spec.sizeMs} ms) must be a multiple of the slide (${slide} ms)`);
 }

@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.ts';
 import type { SessionSpec, Window } from './window.ts';
 
 /**
@@ -20,11 +21,15 @@ export function sessionWindowOf(spec: SessionSpec, t: number): Window {
  * an event is `gap` or more after the previous one). Returns the relation plus a `session_no` column.
  */
 export function sessionNumberSql(spec: SessionSpec, relation: string): string {
-  return `SELECT *, sum(is_start) OVER (PARTITION BY key, bucket ORDER BY event_time ROWS UNBOUNDED PRECEDING) AS session_no
+  // RANGE, not ROWS: events at the same time are peers and must get the same number. Only the
+  // first of them (in lag's arbitrary tie order) can start a session, and with ROWS the running
+  // sum would leave the peers read before it in the previous session.
+  return `SELECT *, sum(is_start) OVER (PARTITION BY key, bucket ORDER BY event_time RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no
   FROM (SELECT *, CASE WHEN event_time - lag(event_time) OVER (PARTITION BY key, bucket ORDER BY event_time) < ${spec.gapMs} THEN 0 ELSE 1 END AS is_start
         FROM ${relation})`;
 }
 
+/** Throws a message that says what to change when the gap cannot work. */
 export function checkSessionWindow(name: string, spec: SessionSpec): void {
-  if (!(Number.isInteger(spec.gapMs) && spec.gapMs > 0)) throw new Error(`${name}: session gap must be a positive whole number of ms`);
+  if (!(Number.isInteger(spec.gapMs) && spec.gapMs > 0)) throw new ConfigError(`${name}: session gap must be a positive whole number of ms`);
 }

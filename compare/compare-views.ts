@@ -1,0 +1,115 @@
+import { identityOf } from '../shared/compute/measure.ts';
+import type { MergedWindow } from '../shared/compute/pane-merge.ts';
+import type { CompiledView } from '../shared/compute/pipeline.ts';
+import type { TruthWindow } from './ground-truth.ts';
+
+/** How one mode's windows of one view compare to the truth. */
+export interface ViewComparison {
+  /** Windows in the mode or the truth (a matched pair counts once). */
+  readonly windows: number;
+  /**
+   * Windows whose bounds and every measure equal the truth exactly. A missing (or extra) window is
+   * judged as the view's empty accumulator (0 for count/sum), so it is exact only if the other side is empty too.
+   */
+  readonly exact: number;
+  /** In the truth, not in the mode. */
+  readonly missing: number;
+  /** In the mode, not in the truth. */
+  readonly extra: number;
+  /**
+   * Per additive measure (count and sum; min/max measures such as first_event_time are not
+   * additive and are judged by `exact` only): the sum over windows of |mode - truth|, in the
+   * measure's unit (events, cents). A missing or extra window counts as 0 on its absent side.
+   */
+  readonly absError: Readonly<Record<string, number>>;
+}
+
+interface Side {
+  readonly key: string;
+  readonly start: number;
+  readonly end: number;
+  readonly values: Readonly<Record<string, number>>;
+}
+
+/**
+ * Compares a mode's merged windows of one view with the truth's, key by key. Fixed windows match
+ * by start. Sessions match when they overlap, first with first: a session that lost its first or
+ * last event (say, too late for the stream) is still the same session, off by one event, rather
+ * than a missing plus an extra one. Mode windows with the same key and start are combined with
+ * the view's aggregate first, as serving would.
+ */
+export function compareView(view: CompiledView, mode: Iterable<MergedWindow>, truth: readonly TruthWindow[]): ViewComparison {
+  const measures = view.def.measures;
+  const empty = Object.fromEntries(measures.map((m) => [m.name, identityOf(m.op)]));
+  const additive = measures.filter((m) => m.op === 'count' || m.op === 'sum').map((m) => m.name);
+  const absError: Record<string, number> = Object.fromEntries(additive.map((n) => [n, 0]));
+  const counts = { windows: 0, exact: 0, missing: 0, extra: 0 };
+
+  const judge = (m: Side | undefined, t: Side | undefined) => {
+    counts.windows++;
+    if (!m) counts.missing++;
+    if (!t) counts.extra++;
+    const mv = m?.values ?? empty;
+    const tv = t?.values ?? empty;
+    let equal = !m || !t || (m.start === t.start && m.end === t.end);
+    for (const x of measures) if (mv[x.name] !== tv[x.name]) equal = false;
+    for (const n of additive) absError[n] += Math.abs(mv[n] - tv[n]);
+    if (equal) counts.exact++;
+  };
+
+  const modeByKey = groupByKey(combineSameStart(view, mode));
+  const truthByKey = groupByKey(truth);
+  const session = view.def.window.kind === 'session';
+  for (const key of new Set([...modeByKey.keys(), ...truthByKey.keys()])) {
+    const ms = modeByKey.get(key) ?? [];
+    const ts = truthByKey.get(key) ?? [];
+    let i = 0;
+    let j = 0;
+    while (i < ts.length && j < ms.length) {
+      const t = ts[i];
+      const m = ms[j];
+      // Sessions of one key never overlap each other, so "ends before the other starts" orders them.
+      const modeFirst = session ? m.end <= t.start : m.start < t.start;
+      const truthFirst = session ? t.end <= m.start : t.start < m.start;
+      if (modeFirst) {
+        judge(m, undefined);
+        j++;
+      } else if (truthFirst) {
+        judge(undefined, t);
+        i++;
+      } else {
+        judge(m, t);
+        i++;
+        j++;
+      }
+    }
+    for (; i < ts.length; i++) judge(undefined, ts[i]);
+    for (; j < ms.length; j++) judge(ms[j], undefined);
+  }
+  return { ...counts, absError };
+}
+
+function combineSameStart(view: CompiledView, mode: Iterable<MergedWindow>): Side[] {
+  const agg = view.aggregate;
+  const byId = new Map<string, { key: string; start: number; end: number; acc: number[] }>();
+  for (const w of mode) {
+    const id = `${w.key}\u0000${w.start}`;
+    const seen = byId.get(id);
+    if (seen) {
+      agg.mergeInto(seen.acc, w.acc);
+      if (w.end > seen.end) seen.end = w.end;
+    } else byId.set(id, { key: w.key, start: w.start, end: w.end, acc: w.acc.slice() });
+  }
+  return [...byId.values()].map((w) => ({ key: w.key, start: w.start, end: w.end, values: agg.named(w.acc) }));
+}
+
+function groupByKey(windows: Iterable<Side>): Map<string, Side[]> {
+  const out = new Map<string, Side[]>();
+  for (const w of windows) {
+    let list = out.get(w.key);
+    if (!list) out.set(w.key, (list = []));
+    list.push(w);
+  }
+  for (const list of out.values()) list.sort((a, b) => a.start - b.start);
+  return out;
+}

@@ -1,0 +1,258 @@
+import { resolve } from 'node:path';
+import type { PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
+import { paneIdString } from '../../shared/compute/pane.ts';
+import { LkError, NotFoundError } from '../../shared/errors.ts';
+import type { PaneQuery, PartitionCommit, StoredPane, ViewStore } from '../../shared/ports/view-store.ts';
+import { DuckDb, type SqlValue } from './duckdb-database.ts';
+import { assertViewNamespaceName } from './view-namespace-name.ts';
+
+/** Files open in this process: two DuckDB instances on one file in one process corrupt it silently. */
+const openFiles = new Set<string>();
+
+const PANE_COLUMNS = 'view, key, start, "end", bucket, partition, acc';
+
+/** A type alias, not an interface: DuckDb.all wants rows assignable to Record<string, unknown>. */
+type PaneRow = {
+  readonly view: string;
+  readonly key: string;
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly bucket: bigint;
+  readonly partition: number;
+  readonly acc: number[];
+};
+
+/**
+ * The embedded view store: a DuckDB file (or ':memory:'). Per namespace a panes table, keyed by
+ * (view, key, start, bucket, partition) with a secondary index on key for per-key serving
+ * queries, and a checkpoints table (partition, JSON); registry tables list the namespaces and
+ * aliases. A commit stages its rows with DuckDB's appender (bulk, not row-by-row INSERTs) and
+ * applies deletes, upserts (INSERT ... ON CONFLICT DO UPDATE) and checkpoints in one transaction.
+ */
+export class DuckDbViewStore implements ViewStore {
+  readonly #db: DuckDb;
+  readonly #file: string | undefined;
+  readonly #namespaces: Set<string>;
+  /** Commits share the staging tables, so they run one at a time. */
+  #committing: Promise<unknown> = Promise.resolve();
+
+  private constructor(db: DuckDb, file: string | undefined, namespaces: Set<string>) {
+    this.#db = db;
+    this.#file = file;
+    this.#namespaces = namespaces;
+  }
+
+  /** Opens (creating if needed) the store in a DuckDB file, or in memory for ':memory:'. */
+  static async open(path: string): Promise<DuckDbViewStore> {
+    const file = path === ':memory:' ? undefined : resolve(path);
+    if (file && openFiles.has(file)) {
+      throw new LkError(`the view store ${file} is already open in this process: share the one DuckDbViewStore instead of opening it twice`);
+    }
+    let db: DuckDb;
+    try {
+      db = await DuckDb.open(file ?? ':memory:');
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (/lock/i.test(msg)) {
+        throw new LkError(`the view store ${file} is in use by another process (${msg.match(/PID \d+/)?.[0] ?? 'see cause'}): stop it, or give this process its own LK_DATA_DIR, or use the PostgreSQL view store (LK_VIEW_STORE=postgres)`, { cause: err });
+      }
+      throw new LkError(`cannot open the view store ${path}: ${msg}`, { cause: err });
+    }
+    try {
+      await db.run(`
+        CREATE TABLE IF NOT EXISTS lk_namespaces (name VARCHAR PRIMARY KEY);
+        CREATE TABLE IF NOT EXISTS lk_aliases (alias VARCHAR PRIMARY KEY, namespace VARCHAR NOT NULL);
+        CREATE TEMP TABLE lk_stage_upserts (view VARCHAR, key VARCHAR, start BIGINT, "end" BIGINT, bucket BIGINT, partition BIGINT, acc VARCHAR);
+        CREATE TEMP TABLE lk_stage_deletes (view VARCHAR, key VARCHAR, start BIGINT, bucket BIGINT, partition BIGINT);
+      `);
+      const rows = await db.all<{ name: string }>('SELECT name FROM lk_namespaces');
+      if (file) openFiles.add(file);
+      return new DuckDbViewStore(db, file, new Set(rows.map((r) => r.name)));
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async ensureNamespace(namespace: string): Promise<void> {
+    assertViewNamespaceName(namespace);
+    if (this.#namespaces.has(namespace)) return;
+    const { panes, checkpoints } = tables(namespace);
+    await this.#db.transaction(async (tx) => {
+      await tx.run(`CREATE TABLE IF NOT EXISTS ${panes} (
+        view VARCHAR NOT NULL, key VARCHAR NOT NULL, start BIGINT NOT NULL, "end" BIGINT NOT NULL,
+        bucket BIGINT NOT NULL, partition INTEGER NOT NULL, acc DOUBLE[] NOT NULL,
+        PRIMARY KEY (view, key, start, bucket, partition))`);
+      // The primary key's index serves only full-key lookups; per-key serving queries use this one.
+      await tx.run(`CREATE INDEX IF NOT EXISTS ${quote(`${namespace}_panes_key`)} ON ${panes} (key)`);
+      await tx.run(`CREATE TABLE IF NOT EXISTS ${checkpoints} (partition INTEGER PRIMARY KEY, checkpoint VARCHAR NOT NULL)`);
+      await tx.run('INSERT OR IGNORE INTO lk_namespaces VALUES ($1)', [namespace]);
+    });
+    this.#namespaces.add(namespace);
+  }
+
+  async commit(namespace: string, commits: readonly PartitionCommit[]): Promise<void> {
+    const { panes, checkpoints } = this.#tablesOf(namespace);
+    if (commits.length === 0) return;
+    // Everything that can fail on bad input fails here, before the database is touched.
+    const upserts = new Map<string, SqlValue[]>();
+    const deletes: SqlValue[][] = [];
+    // One checkpoint per partition: a later commit of the same partition in this call wins.
+    const cps = new Map<number, string>();
+    for (const c of commits) {
+      const partition = toBigInt(c.partition, 'partition');
+      for (const d of c.deletes) {
+        // Commits apply in order: a delete cancels an upsert of the same pane in an earlier commit of this call.
+        upserts.delete(`${c.partition}\u0000${paneIdString(d)}`);
+        deletes.push([d.view, d.key, toBigInt(d.start, 'start'), toBigInt(d.bucket, 'bucket'), partition]);
+      }
+      // A pane upserted twice in one commit: the last one wins (INSERT OR REPLACE may not touch a row twice).
+      for (const u of c.upserts) {
+        upserts.set(`${c.partition}\u0000${paneIdString(u)}`, [u.view, u.key, toBigInt(u.start, 'start'), toBigInt(u.end, 'end'), toBigInt(u.bucket, 'bucket'), partition, accText(u.acc)]);
+      }
+      cps.set(c.partition, JSON.stringify(c.checkpoint));
+    }
+    const run = this.#committing.then(async () => {
+      const db = this.#db;
+      await db.run('DELETE FROM lk_stage_upserts; DELETE FROM lk_stage_deletes');
+      if (deletes.length > 0) await db.append('lk_stage_deletes', deletes);
+      if (upserts.size > 0) await db.append('lk_stage_upserts', upserts.values());
+      await db.transaction(async (tx) => {
+        if (deletes.length > 0) {
+          await tx.run(`DELETE FROM ${panes} AS p USING lk_stage_deletes AS d
+            WHERE p.view = d.view AND p.key = d.key AND p.start = d.start AND p.bucket = d.bucket AND p.partition = d.partition`);
+        }
+        if (upserts.size > 0) {
+          // Only the non-key columns change on conflict: updating indexed columns costs DuckDB a delete + insert.
+          await tx.run(`INSERT INTO ${panes} SELECT view, key, start, "end", bucket, partition, CAST(acc AS DOUBLE[]) FROM lk_stage_upserts
+            ON CONFLICT DO UPDATE SET "end" = excluded."end", acc = excluded.acc`);
+        }
+        const values = [...cps.keys()].map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
+        await tx.run(`INSERT INTO ${checkpoints} VALUES ${values} ON CONFLICT DO UPDATE SET checkpoint = excluded.checkpoint`, [...cps].flat());
+      });
+    });
+    this.#committing = run.catch(() => undefined);
+    await run;
+  }
+
+  async checkpoints(namespace: string): Promise<Map<number, PartitionCheckpoint>> {
+    const { checkpoints } = this.#tablesOf(namespace);
+    const rows = await this.#db.all<{ partition: number; checkpoint: string }>(`SELECT partition, checkpoint FROM ${checkpoints} ORDER BY partition`);
+    return new Map(rows.map((r) => [r.partition, JSON.parse(r.checkpoint) as PartitionCheckpoint]));
+  }
+
+  async partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]> {
+    const { panes } = this.#tablesOf(namespace);
+    const rows = await this.#db.all<PaneRow>(
+      `SELECT ${PANE_COLUMNS} FROM ${panes} WHERE partition = $1 AND bucket >= $2 ORDER BY view, key, start, bucket`,
+      [toBigInt(partition, 'partition'), bound(minBucket, 'up')],
+    );
+    return rows.map(toPane);
+  }
+
+  async queryPanes(namespace: string, query: PaneQuery): Promise<StoredPane[]> {
+    const { panes } = this.#tablesOf(namespace);
+    // Integer columns against integer bounds: end > from ⇔ end > floor(from); start < to ⇔ start < ceil(to).
+    const params: SqlValue[] = [query.view, bound(query.from, 'down'), bound(query.to, 'up')];
+    let where = 'view = $1 AND "end" > $2 AND start < $3';
+    if (query.minBucket !== undefined) {
+      params.push(bound(query.minBucket, 'up'));
+      where += ` AND bucket >= $${params.length}`;
+    }
+    let source = panes;
+    let prefix = '';
+    if (query.key !== undefined) {
+      // DuckDB uses an index only for a lone equality filter: select the key's rows through the
+      // index first (MATERIALIZED keeps the other filters from being merged into that scan).
+      params.push(query.key);
+      prefix = `WITH by_key AS MATERIALIZED (SELECT ${PANE_COLUMNS} FROM ${panes} WHERE key = $${params.length}) `;
+      source = 'by_key';
+    }
+    const rows = await this.#db.all<PaneRow>(`${prefix}SELECT ${PANE_COLUMNS} FROM ${source} WHERE ${where} ORDER BY view, key, start, bucket, partition`, params);
+    return rows.map(toPane);
+  }
+
+  async expireBefore(namespace: string, bucket: number): Promise<number> {
+    const { panes } = this.#tablesOf(namespace);
+    const rows = await this.#db.all<{ Count: bigint }>(`DELETE FROM ${panes} WHERE bucket < $1`, [bound(bucket, 'up')]);
+    return Number(rows[0]?.Count ?? 0n);
+  }
+
+  async setAlias(alias: string, namespace: string): Promise<void> {
+    assertViewNamespaceName(alias, 'alias');
+    this.#tablesOf(namespace);
+    await this.#db.run('INSERT OR REPLACE INTO lk_aliases VALUES ($1, $2)', [alias, namespace]);
+  }
+
+  async getAlias(alias: string): Promise<string | undefined> {
+    assertViewNamespaceName(alias, 'alias');
+    const rows = await this.#db.all<{ namespace: string }>('SELECT namespace FROM lk_aliases WHERE alias = $1', [alias]);
+    return rows[0]?.namespace;
+  }
+
+  async listNamespaces(): Promise<string[]> {
+    return [...this.#namespaces].sort();
+  }
+
+  /** Drops the namespace's tables, and any alias pointing at it (it would point at nothing). Absent: no-op. */
+  async dropNamespace(namespace: string): Promise<void> {
+    assertViewNamespaceName(namespace);
+    const { panes, checkpoints } = tables(namespace);
+    await this.#db.transaction(async (tx) => {
+      await tx.run(`DROP TABLE IF EXISTS ${panes}`);
+      await tx.run(`DROP TABLE IF EXISTS ${checkpoints}`);
+      await tx.run('DELETE FROM lk_namespaces WHERE name = $1', [namespace]);
+      await tx.run('DELETE FROM lk_aliases WHERE namespace = $1', [namespace]);
+    });
+    this.#namespaces.delete(namespace);
+  }
+
+  async close(): Promise<void> {
+    await this.#committing;
+    await this.#db.close();
+    if (this.#file) openFiles.delete(this.#file);
+  }
+
+  /** The namespace's (quoted) table names; throws NotFoundError when it was never created. */
+  #tablesOf(namespace: string): { panes: string; checkpoints: string } {
+    assertViewNamespaceName(namespace);
+    if (!this.#namespaces.has(namespace)) {
+      throw new NotFoundError(`view namespace "${namespace}" does not exist: it is created by the job that writes it (lk speed, lk replay) or by ensureNamespace`);
+    }
+    return tables(namespace);
+  }
+}
+
+function tables(namespace: string): { panes: string; checkpoints: string } {
+  return { panes: quote(`panes_${namespace}`), checkpoints: quote(`checkpoints_${namespace}`) };
+}
+
+function quote(identifier: string): string {
+  return `"${identifier}"`;
+}
+
+function toPane(r: PaneRow): StoredPane {
+  return { view: r.view, key: r.key, start: Number(r.start), end: Number(r.end), bucket: Number(r.bucket), partition: r.partition, acc: r.acc };
+}
+
+/**
+ * An accumulator as DuckDB list text: String() gives the shortest round-trip form ('Infinity' for
+ * the min/max identities included), which DuckDB's cast parses back to the same doubles.
+ */
+function accText(acc: readonly number[]): string {
+  for (const v of acc) if (typeof v !== 'number') throw new LkError(`accumulator value ${String(v)} is not a number`);
+  return `[${acc.join(',')}]`;
+}
+
+function toBigInt(n: number, what: string): bigint {
+  if (!Number.isSafeInteger(n)) throw new LkError(`${what} ${n} is not a whole number of milliseconds (or a partition number)`);
+  return BigInt(n);
+}
+
+/** A query bound as BIGINT, rounded the way that keeps the comparison exact; infinities clamp to the BIGINT range. */
+function bound(n: number, round: 'up' | 'down'): bigint {
+  if (Number.isNaN(n)) throw new LkError('a query bound is NaN: give epoch milliseconds');
+  if (n === Number.POSITIVE_INFINITY || n > Number.MAX_SAFE_INTEGER) return 2n ** 62n;
+  if (n === Number.NEGATIVE_INFINITY || n < Number.MIN_SAFE_INTEGER) return -(2n ** 62n);
+  return BigInt(round === 'up' ? Math.ceil(n) : Math.floor(n));
+}

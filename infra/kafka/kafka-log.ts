@@ -1,0 +1,407 @@
+/**
+ * The event log on Apache Kafka, through kafkajs: the only file that imports kafkajs.
+ *
+ * kafkajs is in maintenance mode (2.2.4, early 2023, is its last release). Moving off it touches
+ * this folder only, since callers see the EventLog port: a replacement needs a producer with
+ * Kafka's murmur2 partitioner, admin offset and group calls, and a consumer this file can drive
+ * as it drives kafkajs (seek, pause, per-batch commit, heartbeats). Candidates are
+ * @confluentinc/kafka-javascript (librdkafka; it ships a KafkaJS-compatible API, so mostly this
+ * file changes, but it downloads a native binary in an install script, which the project must
+ * approve first) and pure-JS clients such as @platformatic/kafka. With a client that has real
+ * rebalance callbacks and admin offset commits, kafka-subscription.ts' GROUP_JOIN diffing and
+ * `#commitAsOutsider` below become plain calls.
+ */
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel as KafkaJsLogLevel, Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
+import { BadRequestError, ConfigError, LkError, NotFoundError } from '../../shared/errors.ts';
+import type { AppendRecord, ConsumeOptions, EventLog, PartitionOffsets, StartPosition, Subscription } from '../../shared/ports/event-log.ts';
+import { appendChunks } from './append-chunks.ts';
+import { fromKafkaError } from './from-kafka-error.ts';
+import { KafkaSubscription } from './kafka-subscription.ts';
+import { quietLogCreator } from './quiet-log-creator.ts';
+import { startOffset, type PartitionBounds } from './start-offset.ts';
+
+export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+
+export interface KafkaLogOptions {
+  /** Bootstrap brokers, host:port. */
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** kafkajs' own logging (to the console); 'error' by default. */
+  readonly logLevel?: KafkaLogLevel;
+}
+
+const LOG_LEVELS: Readonly<Record<KafkaLogLevel, KafkaJsLogLevel>> = {
+  nothing: KafkaJsLogLevel.NOTHING,
+  error: KafkaJsLogLevel.ERROR,
+  warn: KafkaJsLogLevel.WARN,
+  info: KafkaJsLogLevel.INFO,
+  debug: KafkaJsLogLevel.DEBUG,
+};
+
+/**
+ * Longest a fetch waits on the broker for records. kafkajs' 5 s default is the latency floor of an
+ * idle consumer, which would break a 1 s freshness target; 50 ms costs ~20 cheap fetches a second.
+ */
+const MAX_WAIT_MS = 50;
+/** Within the broker's default group.min.session.timeout.ms (6 s), short enough to notice a dead member soon. */
+const SESSION_TIMEOUT_MS = 10_000;
+/** kafkajs notices a rebalance only on a heartbeat, so this bounds how long a joining member waits for the others. */
+const HEARTBEAT_INTERVAL_MS = 500;
+const REBALANCE_TIMEOUT_MS = 30_000;
+/** How long a consumer keeps retrying retriable failures before its first assignment. */
+const FIRST_JOIN_RETRY_MS = 30_000;
+/** Largest partition count ensureTopic accepts, as the embedded log. */
+const MAX_PARTITIONS = 10_000;
+
+/**
+ * The EventLog port on Kafka. Records are produced with acks=all and kafkajs' DefaultPartitioner
+ * (the Java client's murmur2), so a key lands on the same partition as in the embedded log, and
+ * with one request in flight, so a retry cannot reorder a key's records. Consumers are described
+ * in kafka-subscription.ts. Appending to a missing topic creates it where the broker allows it
+ * (auto.create.topics.enable), as the embedded log does.
+ */
+export class KafkaLog implements EventLog {
+  readonly #kafka: Kafka;
+  readonly #admin: Admin;
+  readonly #brokers: readonly string[];
+  readonly #clientId: string;
+  #producer: Promise<Producer> | undefined;
+  readonly #knownTopics = new Set<string>();
+  readonly #subscriptions = new Set<KafkaSubscription>();
+  #closed = false;
+
+  private constructor(kafka: Kafka, admin: Admin, options: KafkaLogOptions) {
+    this.#kafka = kafka;
+    this.#admin = admin;
+    this.#brokers = [...options.brokers];
+    this.#clientId = options.clientId;
+  }
+
+  /** Connects to the cluster; throws ServiceUnavailableError (saying what to check) when no broker answers. */
+  static async connect(options: KafkaLogOptions): Promise<KafkaLog> {
+    if (options.brokers.length === 0) throw new ConfigError('no Kafka brokers given: set KAFKA_BROKERS (host:port,...) or run with the embedded log (LK_LOG=embedded)');
+    if (options.clientId === '') throw new ConfigError('the Kafka client id is empty: set KAFKA_CLIENT_ID');
+    const kafka = new Kafka({
+      brokers: [...options.brokers],
+      clientId: options.clientId,
+      logLevel: LOG_LEVELS[options.logLevel ?? 'error'],
+      logCreator: quietLogCreator(),
+    });
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      // A request, not just a socket: something that accepts connections but is no Kafka fails here.
+      await admin.describeCluster();
+    } catch (err) {
+      await admin.disconnect().catch(() => undefined);
+      throw fromKafkaError(err, { brokers: options.brokers, action: 'connect' });
+    }
+    return new KafkaLog(kafka, admin, options);
+  }
+
+  async ensureTopic(topic: string, partitions: number): Promise<void> {
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+      throw new BadRequestError('partitions', `${partitions} must be a whole number from 1 to ${MAX_PARTITIONS}`);
+    }
+    await this.#call(`create topic "${topic}"`, topic, async () => {
+      // false (not an error) when it exists: creating is idempotent, whatever its partition count.
+      await this.#admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+    });
+    this.#knownTopics.add(topic);
+  }
+
+  async append(topic: string, records: readonly AppendRecord[]): Promise<void> {
+    this.#checkOpen();
+    if (records.length === 0) return;
+    for (const r of records) {
+      if (r.timestamp !== undefined && !(Number.isSafeInteger(r.timestamp) && r.timestamp >= 0)) {
+        throw new BadRequestError('timestamp', `${r.timestamp} must be epoch milliseconds (a whole number >= 0)`);
+      }
+    }
+    await this.#call(`append to "${topic}"`, topic, async () => {
+      const producer = await this.#producerReady();
+      // One chunk at a time: chunks of one append stay in order.
+      for (const chunk of appendChunks(records)) await producer.send({ topic, acks: -1, messages: chunk.map(toMessage) });
+    });
+    this.#knownTopics.add(topic);
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    return this.#call(`read the partitions of "${topic}"`, topic, async () => {
+      await this.#requireTopic(topic);
+      const { topics } = await this.#admin.fetchTopicMetadata({ topics: [topic] });
+      return topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+    });
+  }
+
+  async beginningOffsets(topic: string): Promise<PartitionOffsets> {
+    return new Map([...(await this.#watermarks(topic))].map(([p, w]) => [p, w.low]));
+  }
+
+  async endOffsets(topic: string): Promise<PartitionOffsets> {
+    return new Map([...(await this.#watermarks(topic))].map(([p, w]) => [p, w.high]));
+  }
+
+  async offsetsForTimestamp(topic: string, timestamp: number): Promise<PartitionOffsets> {
+    return this.#call(`look up offsets by time in "${topic}"`, topic, async () => {
+      await this.#requireTopic(topic);
+      // kafkajs already turns Kafka's "none at or after" (-1) into the end offset, as the port wants.
+      const rows = await this.#admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+      return new Map(rows.map((r) => [r.partition, Number(r.offset)]));
+    });
+  }
+
+  async committedOffsets(topic: string, groupId: string): Promise<PartitionOffsets> {
+    return this.#call(`read the offsets group "${groupId}" committed on "${topic}"`, topic, async () => {
+      if (!(await this.#topicExists(topic))) return new Map();
+      const rows = await this.#admin.fetchOffsets({ groupId, topics: [topic] });
+      const parts = rows.find((r) => r.topic === topic)?.partitions ?? [];
+      // Kafka answers -1 for "nothing committed".
+      return new Map(parts.filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, Number(p.offset)]));
+    });
+  }
+
+  async commitOffsets(topic: string, groupId: string, offsets: PartitionOffsets): Promise<void> {
+    await this.#call(`commit offsets of group "${groupId}" on "${topic}"`, topic, async () => {
+      const partitions = await this.partitionCount(topic);
+      for (const [p, o] of offsets) {
+        if (!Number.isInteger(p) || p < 0 || p >= partitions) throw new BadRequestError('partition', `${topic} has no partition ${p} (it has ${partitions})`);
+        if (!Number.isSafeInteger(o) || o < 0) throw new BadRequestError('offset', `${o} for partition ${p} must be a whole number >= 0`);
+      }
+      if (offsets.size > 0 && !(await this.#commitAsOutsider(topic, groupId, offsets))) {
+        throw new LkError(`consumer group "${groupId}" has live members and Kafka only takes their commits: stop its consumers before committing offsets from outside`);
+      }
+    });
+  }
+
+  async consume(options: ConsumeOptions): Promise<Subscription> {
+    const { topic } = options;
+    if (options.groupId === '') throw new BadRequestError('groupId', 'must not be empty: omit it to read every partition without a group');
+    return this.#call(`consume "${topic}"`, topic, async () => {
+      await this.#requireTopic(topic);
+      const group = options.groupId;
+      const stopAt = options.stopAtEnd ? await this.endOffsets(topic) : undefined;
+      if (group !== undefined && options.from.kind !== 'committed') await this.#claimGroupStart(topic, group, options.from);
+      const sub = new KafkaSubscription({ topic, options, stopAt, preferCommitted: group !== undefined, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS });
+      await this.#run(sub, options, group);
+      this.#subscriptions.add(sub);
+      void sub.done.catch(() => undefined).finally(() => this.#subscriptions.delete(sub));
+      return sub;
+    });
+  }
+
+  /** Stops every consumer and disconnects. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#subscriptions].map((s) => s.stop()));
+    const producer = await this.#producer?.catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
+    await this.#admin.disconnect().catch(() => undefined);
+  }
+
+  /** Creates the kafkajs consumer behind `sub` and runs it until its first assignment was handled. */
+  async #run(sub: KafkaSubscription, options: ConsumeOptions, group: string | undefined): Promise<void> {
+    const { topic } = options;
+    // kafkajs consumers always belong to a group; without one, a throwaway group that never commits.
+    const groupId = group ?? `${this.#clientId}-reader-${randomUUID()}`;
+    const joinDeadline = Date.now() + FIRST_JOIN_RETRY_MS;
+    const consumer = this.#kafka.consumer({
+      groupId,
+      maxWaitTimeInMs: MAX_WAIT_MS,
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      rebalanceTimeout: REBALANCE_TIMEOUT_MS,
+      allowAutoTopicCreation: false,
+      // kafkajs restarts a consumer that crashed on a retriable error (a coordinator still loading
+      // the group offsets, a broker restarting). Until the first join that is bounded, so consume()
+      // rejects rather than waiting for a broker forever.
+      retry: { restartOnFailure: async () => sub.joined || Date.now() < joinDeadline },
+    });
+    let running: Promise<void> = Promise.resolve();
+    sub.attach({
+      bounds: (partitions) => this.#bounds(topic, partitions, group, options.from),
+      seek: (partition, offset) => consumer.seek({ topic, partition, offset: String(offset) }),
+      pause: (partitions) => {
+        if (partitions.length > 0) consumer.pause([{ topic, partitions: [...partitions] }]);
+      },
+      disconnect: async () => {
+        // Stopping a kafkajs consumer whose run() has not finished starting is a no-op; wait for it.
+        await running.catch(() => undefined);
+        await consumer.disconnect();
+        if (group === undefined) await this.#admin.deleteGroups([groupId]).catch(() => undefined);
+      },
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => sub.join(e.payload.memberAssignment[topic] ?? []));
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) sub.fail(fromKafkaError(e.payload.error, { brokers: this.#brokers, action: `consume "${topic}"`, topic }));
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      running = consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (payload) =>
+          sub.handleBatch(payload.batch, {
+            heartbeat: () => payload.heartbeat(),
+            isStale: () => payload.isStale(),
+            resolveOffset: (offset) => payload.resolveOffset(offset),
+            commit: async (next) => {
+              if (group === undefined) return;
+              await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition: payload.batch.partition, offset: String(next) }] }] });
+            },
+          }),
+      });
+      await running;
+      await sub.ready;
+    } catch (err) {
+      sub.fail(err);
+      await sub.stop();
+      throw err;
+    }
+  }
+
+  /**
+   * For a group reading from an explicit position: if no member is live, commit that position for
+   * every partition first, so members that join later (or take partitions over) continue where
+   * the group is instead of starting over. A live group is joined as it is.
+   */
+  async #claimGroupStart(topic: string, groupId: string, from: StartPosition): Promise<void> {
+    if (await this.#groupIsLive(groupId)) return;
+    const partitions = [...(await this.#watermarks(topic)).keys()];
+    const bounds = await this.#bounds(topic, partitions, undefined, from);
+    const offsets = new Map(partitions.map((p) => [p, startOffset(from, p, bounds.get(p)!, false)]));
+    // false: a member joined meanwhile and already positioned the group; join it as it is.
+    await this.#commitAsOutsider(topic, groupId, offsets);
+  }
+
+  /**
+   * Commits offsets for a group from outside it. Kafka takes such commits only while the group has
+   * no live member; kafkajs has no admin call for it but `setOffsets`, which waits out a 5 s fetch,
+   * so this joins as a short-lived member with a 50 ms fetch wait: its seeks commit, then it
+   * leaves. The result is read back, since kafkajs drops a seek it cannot apply without a word.
+   * On a broker with the default group.initial.rebalance.delay.ms this takes ~3 s. Returns false,
+   * committing nothing, when the group has live members.
+   */
+  async #commitAsOutsider(topic: string, groupId: string, offsets: PartitionOffsets): Promise<boolean> {
+    if (await this.#groupIsLive(groupId)) return false;
+    const deadline = Date.now() + FIRST_JOIN_RETRY_MS;
+    const consumer = this.#kafka.consumer({
+      groupId,
+      maxWaitTimeInMs: MAX_WAIT_MS,
+      allowAutoTopicCreation: false,
+      retry: { restartOnFailure: async () => Date.now() < deadline },
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic });
+      await new Promise<void>((resolve, reject) => {
+        consumer.on(consumer.events.FETCH, () => resolve());
+        consumer.on(consumer.events.CRASH, (e) => {
+          if (!e.payload.restart) reject(e.payload.error);
+        });
+        consumer.run({ autoCommit: true, eachBatchAutoResolve: false, eachBatch: async () => undefined }).catch(reject);
+        // Synchronously after run(): the group object exists, nothing was fetched yet.
+        consumer.pause([{ topic }]);
+        for (const [partition, offset] of offsets) consumer.seek({ topic, partition, offset: String(offset) });
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
+    const committed = await this.committedOffsets(topic, groupId);
+    const missed = [...offsets].filter(([p, o]) => committed.get(p) !== o);
+    if (missed.length > 0) {
+      throw new LkError(`committing offsets of group "${groupId}" on "${topic}" did not take for partitions ${missed.map(([p]) => p).join(', ')}: a member probably joined meanwhile; stop the group's consumers and retry`);
+    }
+    return true;
+  }
+
+  async #groupIsLive(groupId: string): Promise<boolean> {
+    const { groups } = await this.#admin.describeGroups([groupId]);
+    return groups.some((g) => g.members.length > 0);
+  }
+
+  /** Low and high watermarks by partition. */
+  async #watermarks(topic: string): Promise<Map<number, { low: number; high: number }>> {
+    return this.#call(`read the offsets of "${topic}"`, topic, async () => {
+      await this.#requireTopic(topic);
+      const rows = await this.#admin.fetchTopicOffsets(topic);
+      return new Map(rows.map((r) => [r.partition, { low: Number(r.low), high: Number(r.high) }]));
+    });
+  }
+
+  /** What a consumer needs to position itself in these partitions. */
+  async #bounds(topic: string, partitions: readonly number[], groupId: string | undefined, from: StartPosition): Promise<Map<number, PartitionBounds>> {
+    const [marks, committed, atTimestamp] = await Promise.all([
+      this.#watermarks(topic),
+      groupId === undefined ? undefined : this.committedOffsets(topic, groupId),
+      from.kind === 'timestamp' ? this.offsetsForTimestamp(topic, from.timestamp) : undefined,
+    ]);
+    const out = new Map<number, PartitionBounds>();
+    for (const p of partitions) {
+      const m = marks.get(p);
+      if (m) out.set(p, { ...m, committed: committed?.get(p), atTimestamp: atTimestamp?.get(p) });
+    }
+    return out;
+  }
+
+  #producerReady(): Promise<Producer> {
+    if (!this.#producer) {
+      const pending = (async () => {
+        const producer = this.#kafka.producer({
+          createPartitioner: Partitioners.DefaultPartitioner,
+          allowAutoTopicCreation: true,
+          maxInFlightRequests: 1,
+        });
+        await producer.connect();
+        return producer;
+      })();
+      this.#producer = pending;
+      // A failed connect is not kept: the next append tries again.
+      pending.catch(() => {
+        if (this.#producer === pending) this.#producer = undefined;
+      });
+    }
+    return this.#producer;
+  }
+
+  async #topicExists(topic: string): Promise<boolean> {
+    if (this.#knownTopics.has(topic)) return true;
+    // Listed first: asking kafkajs about a missing topic adds it to the metadata it refreshes,
+    // after which every later call fails on it.
+    if (!(await this.#admin.listTopics()).includes(topic)) return false;
+    this.#knownTopics.add(topic);
+    return true;
+  }
+
+  async #requireTopic(topic: string): Promise<void> {
+    if (!(await this.#topicExists(topic))) {
+      throw new NotFoundError(`topic "${topic}" does not exist on Kafka at ${this.#brokers.join(',')}: create it first (ensureTopic, or lk ingest creates the events topic)`);
+    }
+  }
+
+  async #call<T>(action: string, topic: string | undefined, fn: () => Promise<T>): Promise<T> {
+    this.#checkOpen();
+    try {
+      return await fn();
+    } catch (err) {
+      throw fromKafkaError(err, { brokers: this.#brokers, action, topic });
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new LkError('this KafkaLog is closed: connect a new one with KafkaLog.connect(...)');
+  }
+}
+
+function toMessage(r: AppendRecord): Message {
+  return {
+    key: r.key,
+    value: r.value,
+    timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
+    headers: r.headers === undefined ? undefined : { ...r.headers },
+  };
+}

@@ -1,0 +1,216 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, LkError } from '../../shared/errors.ts';
+import { brokerProperties } from './kafka/broker-properties.ts';
+import { resolveKafkaJars } from './kafka/kafka-jars.ts';
+
+/** A running local Kafka broker and how to reach it. */
+export interface LocalKafka {
+  /** Bootstrap address, host:port (a KAFKA_BROKERS value). */
+  readonly brokers: string;
+  /** Stops the broker and removes its workDir (the topics). */
+  stop(): Promise<void>;
+}
+
+export interface LocalKafkaOptions {
+  /** Holds the broker's log directory, properties and output; removed by stop(). */
+  readonly workDir: string;
+  /** Where the broker's jars are cached between runs (default $LK_CACHE_DIR or ~/.cache/lambdakappa). */
+  readonly cacheDir?: string;
+  readonly log?: (msg: string) => void;
+}
+
+const LOG4J = fileURLToPath(new URL('./kafka/log4j.properties', import.meta.url));
+/** A cold JVM on a busy 2-core machine (other services starting alongside) needs tens of seconds at worst. */
+const READY_TIMEOUT_MS = 120_000;
+/** Free-port probing can race another process for the port; a few tries settle it. */
+const START_ATTEMPTS = 3;
+/**
+ * A test broker is fine with a small heap (the scripts default to 1 GiB). The serial collector
+ * suits a 2-core machine: no GC threads competing with the tests.
+ */
+const BROKER_JVM = ['-Xms64m', '-Xmx512m', '-XX:+UseSerialGC', '-Djava.awt.headless=true'];
+const TOOL_JVM = ['-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
+
+/**
+ * Starts a single-node Apache Kafka 3.9 broker (KRaft, no ZooKeeper) from its Maven Central jars
+ * on free loopback ports, for tests and demos without Docker: resolves the jars (cached), formats
+ * a fresh log directory in `workDir` (kafka.tools.StorageTool, what kafka-storage.sh runs), starts
+ * `kafka.Kafka` (what kafka-server-start.sh runs) and resolves once it accepts connections. Needs
+ * Java 17+ (and Maven the first time). On failure it throws with the tail of the broker's output.
+ */
+export async function startLocalKafka(options: LocalKafkaOptions): Promise<LocalKafka> {
+  const log = options.log ?? (() => undefined);
+  const cacheDir = options.cacheDir ?? process.env.LK_CACHE_DIR ?? join(homedir(), '.cache', 'lambdakappa');
+  const jars = await resolveKafkaJars(cacheDir, log);
+  const classpath = join(jars, '*');
+  const java = javaCommand();
+  await mkdir(options.workDir, { recursive: true });
+  const logDir = join(options.workDir, 'data');
+  const outFile = join(options.workDir, 'broker.log');
+
+  for (let attempt = 1; ; attempt++) {
+    const [port, controllerPort] = await freePorts(2);
+    const properties = join(options.workDir, 'server.properties');
+    await writeFile(properties, brokerProperties({ port, controllerPort, logDir }));
+    // A fresh cluster every start: formatting refuses a directory another cluster id formatted.
+    await rm(logDir, { recursive: true, force: true });
+    await runTool(java, [...TOOL_JVM, '-cp', classpath, `-Dlog4j.configuration=file:${LOG4J}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties]);
+
+    const child = spawnBroker(java, classpath, properties, options.workDir, outFile);
+    const started = await waitUntilListening(child, port);
+    if (started === 'ready') {
+      log(`kafka: broker listening on 127.0.0.1:${port} (data in ${logDir})`);
+      return { brokers: `127.0.0.1:${port}`, stop: stopper(child, options.workDir) };
+    }
+    await stopProcess(child);
+    const tail = await outputTail(outFile);
+    if (!/Address already in use|BindException/.test(tail) || attempt >= START_ATTEMPTS) {
+      await rm(options.workDir, { recursive: true, force: true });
+      throw new LkError(`the local Kafka broker did not start (${started}); its output ends with:\n${tail}`);
+    }
+    log(`kafka: port ${port} or ${controllerPort} was taken meanwhile, trying others`);
+  }
+}
+
+/** `java` of JAVA_HOME when set (what Kafka's scripts use), else from PATH. */
+function javaCommand(): string {
+  const home = process.env.JAVA_HOME;
+  return home ? join(home, 'bin', 'java') : 'java';
+}
+
+/** A Kafka cluster id: a random UUID as Kafka writes it (16 bytes, base64url, no padding). */
+function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    // Kafka's own Uuid.randomUuid avoids a leading '-', which command lines take for an option.
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/** Runs a short-lived JVM tool to completion; throws with its output if it fails. */
+function runTool(java: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(java, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? javaMissing(java) : err));
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new LkError(`formatting the local Kafka log directory failed (exit ${code}):\n${output.trim()}`));
+    });
+  });
+}
+
+function spawnBroker(java: string, classpath: string, properties: string, workDir: string, outFile: string): ChildProcess {
+  const fd = openSync(outFile, 'w');
+  try {
+    const child = spawn(
+      java,
+      [...BROKER_JVM, '-cp', classpath, `-Dlog4j.configuration=file:${LOG4J}`, `-Dkafka.logs.dir=${join(workDir, 'logs')}`, 'kafka.Kafka', properties],
+      { stdio: ['ignore', fd, fd] },
+    );
+    // If this process exits without stop(), do not leave the JVM behind.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
+    return child;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Polls the broker's port; resolves 'ready', or why it never was. The broker opens its client
+ * listener last, once it has caught up with the metadata log, so a connection means it serves.
+ */
+async function waitUntilListening(child: ChildProcess, port: number): Promise<string> {
+  let spawnError: NodeJS.ErrnoException | undefined;
+  child.once('error', (err) => (spawnError = err));
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (spawnError?.code === 'ENOENT') throw javaMissing('java');
+    if (spawnError) return `java failed to start: ${spawnError.message}`;
+    if (child.exitCode !== null || child.signalCode !== null) return `java exited with ${child.exitCode ?? child.signalCode}`;
+    if (await accepts(port)) return 'ready';
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return `nothing listening on 127.0.0.1:${port} within ${READY_TIMEOUT_MS / 1000} s`;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(1_000);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+function stopper(child: ChildProcess, workDir: string): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () =>
+    (stopping ??= (async () => {
+      await stopProcess(child);
+      await rm(workDir, { recursive: true, force: true });
+    })());
+}
+
+/** SIGTERM (a controlled shutdown takes a second or two), then SIGKILL if the JVM is still there after 10 s. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function outputTail(file: string): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-40).join('\n');
+  } catch {
+    return '(no output)';
+  }
+}
+
+function javaMissing(java: string): ConfigError {
+  return new ConfigError(`\`${java}\` was not found: the local Kafka broker needs Java 17+. Install it (or set JAVA_HOME), or set KAFKA_BROKERS to a running broker`);
+}
+
+/** Ports nothing listens on right now (the OS picks them; all held at once so they differ). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createServer());
+  try {
+    return await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<number>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(0, '127.0.0.1', () => {
+              const address = server.address();
+              if (typeof address === 'object' && address) resolve(address.port);
+              else reject(new LkError('the OS gave no free port'));
+            });
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+  }
+}

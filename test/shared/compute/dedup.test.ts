@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { DedupSet } from '../../../shared/compute/dedup.ts';
+import { PartitionProcessor, type SourceRecord } from '../../../shared/compute/partition-processor.ts';
+import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
+import { mergedViews } from '../support/merged-views.ts';
+import { PaneStore } from '../support/pane-store.ts';
+
+const MIN = 60_000;
+const T = Date.UTC(2026, 0, 1, 10);
+const pipeline = compilePipeline(defaultPipelineConfig());
+const RETENTION = pipeline.config.dedupRetentionMs;
+const OOO = pipeline.config.lateness.maxOutOfOrdernessMs;
+
+const rec = (offset: number, id: string, t: number, type = 'purchase'): SourceRecord => ({
+  partition: 0,
+  offset,
+  timestamp: t,
+  value: JSON.stringify({ event_id: id, event_type: type, user_id: 'u1', product_id: 'p1', price: 10, quantity: 1, event_time: t }),
+});
+const revenueOf = (panes: Parameters<typeof mergedViews>[1]) => mergedViews(pipeline, panes).product_activity.reduce((n, w) => n + w.acc[3], 0);
+
+describe('DedupSet', () => {
+  it('reports a repeated id as a duplicate', () => {
+    const d = new DedupSet(RETENTION);
+    expect(d.add('a', T)).toBe(true);
+    expect(d.add('a', T)).toBe(false);
+    expect(d.add('b', T)).toBe(true);
+    expect(d.size).toBe(2);
+  });
+
+  it('forgets an id once its event time is more than the retention behind the watermark, not before', () => {
+    const d = new DedupSet(RETENTION);
+    d.add('old', T);
+    d.add('edge', T + 1);
+    d.expire(T + 1 + RETENTION);
+    expect(d.entries()).toEqual([['edge', T + 1]]);
+    expect(d.add('old', T)).toBe(true);
+    expect(d.add('edge', T + 1)).toBe(false);
+  });
+
+  it('sweeps at most once per quarter retention of watermark progress', () => {
+    const d = new DedupSet(RETENTION);
+    const firstSweep = T + RETENTION + 1;
+    d.add('a', T);
+    d.expire(firstSweep);
+    expect(d.size).toBe(0);
+    d.add('b', T);
+    // Too soon after the last sweep: 'b' has expired but stays until the next one.
+    d.expire(firstSweep + RETENTION / 4 - 1);
+    expect(d.size).toBe(1);
+    d.expire(firstSweep + RETENTION / 4);
+    expect(d.size).toBe(0);
+  });
+
+  it('resumes from its entries', () => {
+    const d = new DedupSet(RETENTION);
+    d.add('a', T);
+    const resumed = new DedupSet(RETENTION, d.entries());
+    expect(resumed.add('a', T)).toBe(false);
+  });
+});
+
+describe('PartitionProcessor dedup', () => {
+  it('counts a duplicate within a run once', () => {
+    const p = new PartitionProcessor(pipeline, 0);
+    p.process(rec(0, 'a', T));
+    p.process(rec(1, 'b', T + 1_000));
+    p.process(rec(2, 'a', T));
+    const c = p.flush();
+    expect(p.stats).toMatchObject({ valid: 2, duplicate: 1, tooLate: 0 });
+    expect(revenueOf(c.upserts)).toBe(2_000);
+  });
+
+  it('recognises ids seen before a restart and skips redelivered offsets', () => {
+    const store = new PaneStore();
+    const first = new PartitionProcessor(pipeline, 0);
+    first.process(rec(0, 'a', T));
+    first.process(rec(1, 'b', T + 1_000));
+    store.apply(first.flush());
+
+    const cp = store.checkpoint(0)!;
+    const resumed = new PartitionProcessor(pipeline, 0, { checkpoint: cp, panes: store.partitionPanes(0) });
+    resumed.process(rec(0, 'a', T)); // redelivered offsets: skipped
+    resumed.process(rec(1, 'b', T + 1_000));
+    resumed.process(rec(2, 'c', T + 2_000));
+    resumed.process(rec(3, 'a', T)); // a new record repeating an event from before the restart
+    store.apply(resumed.flush());
+    expect(resumed.stats).toMatchObject({ valid: 3, duplicate: 1, tooLate: 0 });
+    expect(revenueOf(store.allPanes())).toBe(3_000);
+  });
+
+  it('treats a late copy of a counted event as a duplicate, not as a late event', () => {
+    const p = new PartitionProcessor(pipeline, 0);
+    p.process(rec(0, 'a', T));
+    p.process(rec(1, 'b', T + 5 * MIN));
+    p.process(rec(2, 'a', T));
+    const c = p.flush();
+    expect(T).toBeLessThan(p.watermark.lateBefore);
+    expect(p.stats).toMatchObject({ valid: 2, duplicate: 1, tooLate: 0 });
+    expect(c.late).toEqual([]);
+  });
+
+  it('after the retention, sends a copy to the late output, never counting it twice', () => {
+    const p = new PartitionProcessor(pipeline, 0);
+    p.process(rec(0, 'a', T));
+    p.process(rec(1, 'b', T + OOO + RETENTION + 1));
+    const stored = p.flush();
+    expect(p.checkpoint().seen.map(([id]) => id)).toEqual(['b']);
+    p.process(rec(2, 'a', T));
+    const c = p.flush();
+    // Forgetting is safe because retention >= maxOutOfOrderness + allowedLateness: the copy is too late.
+    expect(T).toBeLessThan(p.watermark.lateBefore);
+    expect(p.stats).toMatchObject({ valid: 2, duplicate: 0, tooLate: 1 });
+    expect(c.late.map((l) => l.event.event_id)).toEqual(['a']);
+    expect(revenueOf([...stored.upserts, ...c.upserts])).toBe(2_000);
+  });
+
+  it('drops a duplicate of an event that was itself too late', () => {
+    const p = new PartitionProcessor(pipeline, 0);
+    p.process(rec(0, 'max', T));
+    p.process(rec(1, 'x', T - 10 * MIN));
+    p.process(rec(2, 'x', T - 10 * MIN));
+    expect(p.stats).toMatchObject({ valid: 1, duplicate: 1, tooLate: 1 });
+  });
+});

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { compilePipeline, DEFAULT_LATENESS, defaultPipelineConfig, UnknownViewError } from '../../../shared/compute/pipeline.ts';
+import { referenceViews } from '../../../shared/compute/reference-views.ts';
+import type { ViewDef } from '../../../shared/compute/view-def.ts';
+import { ConfigError, NotFoundError } from '../../../shared/errors.ts';
+import type { Event } from '../../../shared/model/event.ts';
+import { HOUR_MS } from '../../../shared/time/bucket.ts';
+
+const T = Date.UTC(2026, 0, 1, 10);
+const event: Event = { event_id: 'e', event_type: 'page_view', user_id: 'u7', product_id: 'p3', price_cents: 0, quantity: 0, event_time: T, session_id: null };
+const [products, revenue, sessions] = referenceViews();
+
+describe('defaultPipelineConfig', () => {
+  it('has the three reference views, hourly buckets and the default lateness', () => {
+    const c = defaultPipelineConfig();
+    expect(c.views.map((v) => v.name)).toEqual(['product_activity', 'revenue', 'user_sessions']);
+    expect(c.bucketMs).toBe(HOUR_MS);
+    expect(c.lateness).toEqual(DEFAULT_LATENESS);
+  });
+
+  it('takes overrides', () => {
+    expect(defaultPipelineConfig({ bucketMs: 15 * 60_000 }).bucketMs).toBe(15 * 60_000);
+  });
+});
+
+describe('compilePipeline', () => {
+  const pipeline = compilePipeline(defaultPipelineConfig());
+
+  it('keys views by their key field, or by "*" for a global view', () => {
+    expect(pipeline.view('product_activity').keyOf(event)).toBe('p3');
+    expect(pipeline.view('user_sessions').keyOf(event)).toBe('u7');
+    expect(pipeline.view('revenue').keyOf(event)).toBe('*');
+  });
+
+  it('lets only the listed event types into a view', () => {
+    expect(pipeline.view('revenue').accepts(event)).toBe(false);
+    expect(pipeline.view('revenue').accepts({ ...event, event_type: 'purchase' })).toBe(true);
+    expect(pipeline.view('product_activity').accepts(event)).toBe(true);
+  });
+
+  it('numbers views in definition order', () => {
+    expect(pipeline.views.map((v) => v.index)).toEqual([0, 1, 2]);
+  });
+
+  it('throws a 404-class error naming the known views for an unknown view', () => {
+    expect(() => pipeline.view('nope')).toThrow(UnknownViewError);
+    expect(() => pipeline.view('nope')).toThrow(NotFoundError);
+    expect(() => pipeline.view('nope')).toThrow('unknown view "nope"; known views: product_activity, revenue, user_sessions');
+  });
+
+  const bad: [string, Parameters<typeof defaultPipelineConfig>[0], RegExp][] = [
+    ['negative lateness', { lateness: { maxOutOfOrdernessMs: -1, allowedLatenessMs: 0 } }, /lateness/],
+    ['a bucket that does not divide a day', { bucketMs: 7 * HOUR_MS }, /bucketMs .* must divide a day/],
+    ['a fractional bucket', { bucketMs: 1.5 }, /bucketMs/],
+    ['a dedup retention shorter than the lateness bounds', { dedupRetentionMs: 60_000 }, /dedupRetentionMs must be at least/],
+    ['a view name that is not snake_case', { views: [{ ...products, name: 'Product-Activity' }] }, /snake_case/],
+    ['a view defined twice', { views: [products, products] }, /defined twice/],
+    ['a slide that does not divide the window', { views: [{ ...revenue, window: { kind: 'sliding', sizeMs: 600_000, slideMs: 70_000 } } as ViewDef] }, /revenue: window size/],
+    ['a zero session gap', { views: [{ ...sessions, window: { kind: 'session', gapMs: 0 } } as ViewDef] }, /user_sessions: session gap/],
+  ];
+
+  it.each(bad)('rejects %s with a ConfigError saying what to change', (_name, overrides, message) => {
+    expect(() => compilePipeline(defaultPipelineConfig(overrides))).toThrow(ConfigError);
+    expect(() => compilePipeline(defaultPipelineConfig(overrides))).toThrow(message);
+  });
+});
+
+describe('reference view presentation', () => {
+  it('presents product activity in currency with conversion, null without views', () => {
+    expect(products.present({ views: 4, carts: 1, purchases: 1, revenue_cents: 1_999 }, { start: T, end: T + 60_000 })).toEqual({ views: 4, carts: 1, purchases: 1, revenue: 19.99, conversion: 0.25 });
+    expect(products.present({ views: 0, carts: 0, purchases: 2, revenue_cents: 10 }, { start: T, end: T + 60_000 }).conversion).toBeNull();
+  });
+
+  it('presents sessions with ISO times', () => {
+    const m = { events: 2, purchases: 0, revenue_cents: 0, first_event_time: T, last_event_time: T + 5_000 };
+    expect(sessions.present(m, { start: T, end: T + 5_000 + 1_800_000 })).toEqual({
+      events: 2,
+      start: '2026-01-01T10:00:00.000Z',
+      end: '2026-01-01T10:30:05.000Z',
+      last_event: '2026-01-01T10:00:05.000Z',
+      purchases: 0,
+      revenue: 0,
+    });
+  });
+});

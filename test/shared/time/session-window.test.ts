@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDb } from '../../../infra/duckdb/duckdb-database.ts';
+import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
+import { foldEvents } from '../../../shared/compute/reference-fold.ts';
+import { referenceViews } from '../../../shared/compute/reference-views.ts';
+import type { Event } from '../../../shared/model/event.ts';
+import { checkSessionWindow, sessionNumberSql, sessionWindowOf } from '../../../shared/time/session-window.ts';
+import { Random } from '../../../workload/random.ts';
+import { randomEvent, randomWorkload, shuffled } from '../../support/random-events.ts';
+import { createEventTable } from '../support/event-table.ts';
+import { mergedViews } from '../support/merged-views.ts';
+import { sortedPanes } from '../support/sorted-panes.ts';
+import { sqlPanes } from '../support/sql-panes.ts';
+
+const MIN = 60_000;
+const GAP = 30 * MIN;
+const T = Date.UTC(2026, 0, 1, 10);
+const pipeline = compilePipeline(defaultPipelineConfig());
+const rng = new Random(5);
+
+/** A page view of user u1 at t. */
+const at = (t: number, id = `e${t}`): Event => ({ ...randomEvent(rng, id, t), user_id: 'u1', event_type: 'page_view', price_cents: 0, quantity: 0 });
+const sessions = (events: Event[]) => mergedViews(pipeline, foldEvents(pipeline, events)).user_sessions.map((w) => [w.start, w.end, w.acc[0]]);
+
+describe('session windows', () => {
+  it('opens [t, t + gap) for an event at t', () => {
+    expect(sessionWindowOf({ kind: 'session', gapMs: GAP }, T)).toEqual({ start: T, end: T + GAP });
+  });
+
+  it('splits events exactly one gap apart into two sessions (half-open windows only touch)', () => {
+    expect(sessions([at(T), at(T + GAP)])).toEqual([
+      [T, T + GAP, 1],
+      [T + GAP, T + 2 * GAP, 1],
+    ]);
+  });
+
+  it('keeps events one millisecond less than the gap apart in one session', () => {
+    expect(sessions([at(T), at(T + GAP - 1)])).toEqual([[T, T + 2 * GAP - 1, 2]]);
+  });
+
+  it('merges two sessions when an out-of-order event bridges them', () => {
+    const first = at(T);
+    const second = at(T + 50 * MIN);
+    expect(sessions([first, second])).toHaveLength(2);
+    expect(sessions([first, second, at(T + 25 * MIN)])).toEqual([[T, T + 80 * MIN, 3]]);
+  });
+
+  it('merges session fragments split at a bucket boundary back into one session', () => {
+    const events = [at(T + 50 * MIN), at(T + 70 * MIN), at(T + 95 * MIN)];
+    const panes = foldEvents(pipeline, events).filter((p) => p.view === 'user_sessions');
+    expect(panes.map((p) => p.bucket).sort()).toEqual([T, T + 60 * MIN]);
+    expect(sessions(events)).toEqual([[T + 50 * MIN, T + 125 * MIN, 3]]);
+  });
+
+  it('rejects a gap that is not a positive whole number of ms', () => {
+    expect(() => checkSessionWindow('s', { kind: 'session', gapMs: 0 })).toThrow(/s: session gap must be a positive whole number of ms/);
+    expect(() => checkSessionWindow('s', { kind: 'session', gapMs: 1.5 })).toThrow(/positive whole number/);
+  });
+});
+
+describe('sessionNumberSql, the SQL twin of the overlap rule', () => {
+  let db: DuckDb;
+  beforeAll(async () => {
+    db = await DuckDb.open();
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  it('starts a new session exactly at the gap, not one millisecond before', async () => {
+    await createEventTable(db, 'gap_events', [at(T, 'a'), at(T + GAP - 1, 'b'), at(T + 2 * GAP - 1, 'c'), at(T + 3 * GAP - 1 + 1, 'd')]);
+    const rows = await db.all(
+      `SELECT event_id, session_no FROM (${sessionNumberSql({ kind: 'session', gapMs: GAP }, '(SELECT *, user_id AS key, 0 AS bucket FROM gap_events)')}) ORDER BY event_id`,
+    );
+    expect(rows.map((r) => [r.event_id, Number(r.session_no)])).toEqual([
+      ['a', 1],
+      ['b', 1],
+      ['c', 2],
+      ['d', 3],
+    ]);
+  });
+
+  it('gives events at the same time the same session, whatever order ties are read in', async () => {
+    // Many keys, each with a session opened by several simultaneous events: a frame that cuts
+    // between peers would leave some of them in the previous session.
+    const events: Event[] = [];
+    for (let k = 0; k < 40; k++) {
+      for (const [i, t] of [0, 5, 10, 100, 100, 100, 100, 100, 105, 105, 200, 200, 200].entries()) {
+        events.push({ ...at(T + t * 1000, `k${k}-${i}`), user_id: `u${k}` });
+      }
+    }
+    await createEventTable(db, 'tie_events', shuffled(new Random(9), events));
+    const rows = await db.all(
+      `SELECT key, session_no, min(event_time) AS s, max(event_time) AS e, count(*) AS n
+       FROM (${sessionNumberSql({ kind: 'session', gapMs: 50_000 }, '(SELECT *, user_id AS key, 0 AS bucket FROM tie_events)')})
+       GROUP BY key, session_no ORDER BY key, s`,
+    );
+    const shapes = new Set(rows.map((r) => `${Number(r.s) - T}..${Number(r.e) - T} x${r.n}`));
+    expect([...shapes].sort()).toEqual(['0..10000 x3', '100000..105000 x7', '200000..200000 x3']);
+  });
+
+  it('pre-aggregates sessions in SQL to exactly the session panes of foldEvents', async () => {
+    for (const seed of [1, 2, 3, 4]) {
+      // Coarse times make ties frequent; few users make sessions long and bucket-crossing.
+      const { events } = randomWorkload({ seed, events: 2_000, start: T, spanMs: 5 * 60 * MIN, users: 6 });
+      const coarse = events.map((e) => ({ ...e, event_time: e.event_time - (e.event_time % (seed * 10_000)) }));
+      await createEventTable(db, 'events', coarse);
+      const view = pipeline.view('user_sessions');
+      expect(sortedPanes(await sqlPanes(db, pipeline, view, 'events'))).toEqual(sortedPanes(foldEvents(pipeline, coarse).filter((p) => p.view === view.name)));
+    }
+  });
+
+  it('agrees with the fold for other gaps too, with many sessions starting on tied times', async () => {
+    const { events } = randomWorkload({ seed: 8, events: 2_000, start: T, spanMs: 3 * 60 * MIN, users: 4 });
+    const coarse = events.map((e) => ({ ...e, event_time: e.event_time - (e.event_time % 20_000) }));
+    await createEventTable(db, 'events', shuffled(new Random(8), coarse));
+    for (const gap of [1, 20_000, MIN, 7 * MIN, 61 * MIN]) {
+      const p = compilePipeline(defaultPipelineConfig({ views: referenceViews({ productWindowMs: MIN, revenueWindowMs: 10 * MIN, revenueSlideMs: MIN, sessionGapMs: gap }) }));
+      const view = p.view('user_sessions');
+      expect(sortedPanes(await sqlPanes(db, p, view, 'events'))).toEqual(sortedPanes(foldEvents(p, coarse).filter((x) => x.view === view.name)));
+    }
+  });
+});

@@ -1,0 +1,228 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PartitionCheckpoint } from '../../../shared/compute/partition-processor.ts';
+import type { Pane, PaneId } from '../../../shared/compute/pane.ts';
+import type { PartitionCommit, StoredPane, ViewStore } from '../../../shared/ports/view-store.ts';
+import { uniqueName } from './unique-name.ts';
+
+export interface ViewStoreFixture {
+  readonly store: ViewStore;
+  /** Closes the store and removes what the fixture created. */
+  cleanup(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 0, 1);
+
+function pane(view: string, key: string, start: number, end: number, bucket: number, acc: number[]): Pane {
+  return { view, key, start, end, bucket, acc };
+}
+
+function checkpoint(partition: number, nextOffset: number): PartitionCheckpoint {
+  return {
+    partition,
+    nextOffset,
+    maxEventTime: T0 + nextOffset,
+    seen: [
+      ['evt-1', T0 + 1],
+      ['evt-ünï', T0 + 2],
+    ],
+    stats: { valid: nextOffset, deadLetter: 1, duplicate: 2, tooLate: 3 },
+  };
+}
+
+function commit(partition: number, nextOffset: number, upserts: Pane[], deletes: PaneId[] = []): PartitionCommit {
+  return { partition, upserts, deletes, checkpoint: checkpoint(partition, nextOffset) };
+}
+
+/** Results in a fixed order (the port does not promise one). */
+function ordered(panes: readonly StoredPane[]): StoredPane[] {
+  const k = (p: StoredPane) => [p.view, p.key, String(p.start).padStart(16, '0'), String(p.bucket).padStart(16, '0'), String(p.partition).padStart(4, '0')].join('|');
+  return [...panes].sort((a, b) => (k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0));
+}
+
+function stored(p: Pane, partition: number): StoredPane {
+  return { ...p, partition };
+}
+
+/**
+ * The ViewStore port's contract (shared/ports/view-store.ts), run against an adapter. Every test
+ * uses its own namespaces and aliases, so the suite can share a real database.
+ */
+export function describeViewStoreContract(name: string, factory: () => Promise<ViewStoreFixture>): void {
+  describe(`ViewStore contract: ${name}`, () => {
+    let fx: ViewStoreFixture;
+    let store: ViewStore;
+    let ns: string;
+
+    beforeEach(async () => {
+      fx = await factory();
+      store = fx.store;
+      ns = uniqueName('contract');
+      await store.ensureNamespace(ns);
+    });
+
+    afterEach(async () => {
+      await store.dropNamespace(ns).catch(() => undefined);
+      await fx?.cleanup();
+    });
+
+    it('ensureNamespace is idempotent and the namespace is listed', async () => {
+      await store.ensureNamespace(ns);
+      expect(await store.listNamespaces()).toContain(ns);
+      expect(await store.checkpoints(ns)).toEqual(new Map());
+      expect(await store.queryPanes(ns, { view: 'v', from: 0, to: T0 * 2 })).toEqual([]);
+    });
+
+    it('rejects namespace names outside /^[a-z][a-z0-9_]{0,40}$/', async () => {
+      for (const bad of ['Speed', '1kappa', 'kappa-v1', 'x; drop table y', '', `a${'b'.repeat(41)}`]) {
+        await expect(store.ensureNamespace(bad)).rejects.toThrow();
+      }
+    });
+
+    it('commits panes and checkpoints and reads them back exactly', async () => {
+      const a = pane('revenue_1h', 'user-1', T0, T0 + HOUR, T0, [3, 123_456_789_012, 0.1 + 0.2, -5]);
+      // Min/max identities are infinities; big sums stay exact below 2^53.
+      const b = pane('revenue_1h', 'user-2', T0, T0 + HOUR, T0, [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2 ** 53 - 1, 0]);
+      await store.commit(ns, [commit(0, 10, [a, b]), commit(1, 7, [])]);
+      expect(ordered(await store.queryPanes(ns, { view: 'revenue_1h', from: T0, to: T0 + HOUR }))).toEqual([stored(a, 0), stored(b, 0)]);
+      const cps = await store.checkpoints(ns);
+      expect(cps).toEqual(new Map([[0, checkpoint(0, 10)], [1, checkpoint(1, 7)]]));
+      expect(cps.get(1)!.maxEventTime).toBe(T0 + 7);
+    });
+
+    it('a later commit replaces a pane and the checkpoint of its partition', async () => {
+      const p1 = pane('sessions', 'u', T0, T0 + 60_000, T0, [1]);
+      await store.commit(ns, [commit(0, 1, [p1])]);
+      // A session grows: same id (view, key, start, bucket), new end and accumulator.
+      const p2 = pane('sessions', 'u', T0, T0 + 120_000, T0, [2]);
+      await store.commit(ns, [commit(0, 2, [p2])]);
+      expect(await store.queryPanes(ns, { view: 'sessions', from: T0, to: T0 + HOUR })).toEqual([stored(p2, 0)]);
+      expect((await store.checkpoints(ns)).get(0)).toEqual(checkpoint(0, 2));
+    });
+
+    it('applies deletes before upserts within a commit', async () => {
+      const keep = pane('sessions', 'u', T0, T0 + 60_000, T0, [1]);
+      const gone = pane('sessions', 'u', T0 + 600_000, T0 + 660_000, T0, [1]);
+      await store.commit(ns, [commit(0, 2, [keep, gone])]);
+      // Two sessions merge: both fragments are deleted and the merged one is written with the first id.
+      const merged = pane('sessions', 'u', T0, T0 + 660_000, T0, [3]);
+      await store.commit(ns, [commit(0, 3, [merged], [keep, gone])]);
+      expect(await store.queryPanes(ns, { view: 'sessions', from: T0, to: T0 + HOUR })).toEqual([stored(merged, 0)]);
+    });
+
+    it('applies several commits of one partition in one call in order', async () => {
+      const a = pane('v', 'k', T0, T0 + HOUR, T0, [1]);
+      const b = pane('v', 'k', T0 + HOUR, T0 + 2 * HOUR, T0 + HOUR, [2]);
+      await store.commit(ns, [commit(0, 1, [a, b]), commit(0, 2, [{ ...b, acc: [3] }], [a])]);
+      expect(await store.queryPanes(ns, { view: 'v', from: T0, to: T0 + 2 * HOUR })).toEqual([stored({ ...b, acc: [3] }, 0)]);
+      expect(await store.checkpoints(ns)).toEqual(new Map([[0, checkpoint(0, 2)]]));
+    });
+
+    it('keeps the panes of one window from different partitions apart', async () => {
+      const w = pane('revenue_1h', 'user-1', T0, T0 + HOUR, T0, [1]);
+      const w2 = { ...w, acc: [2] };
+      await store.commit(ns, [commit(0, 1, [w]), commit(1, 1, [w2])]);
+      expect(ordered(await store.queryPanes(ns, { view: 'revenue_1h', from: T0, to: T0 + 1 }))).toEqual([stored(w, 0), stored(w2, 1)]);
+      expect(await store.partitionPanes(ns, 1, T0)).toEqual([stored(w2, 1)]);
+      await store.commit(ns, [commit(1, 2, [], [w])]);
+      expect(await store.queryPanes(ns, { view: 'revenue_1h', from: T0, to: T0 + 1 })).toEqual([stored(w, 0)]);
+    });
+
+    it('a commit that fails part-way leaves nothing of it visible', async () => {
+      const before = pane('v', 'k', T0, T0 + HOUR, T0, [1]);
+      await store.commit(ns, [commit(0, 1, [before])]);
+      const good = commit(0, 2, [pane('v', 'k', T0, T0 + HOUR, T0, [99]), pane('v', 'k2', T0, T0 + HOUR, T0, [5])]);
+      // A checkpoint no store can serialize (a BigInt breaks JSON, a function breaks structured cloning),
+      // placed after a valid partition's changes.
+      const broken = { ...commit(1, 1, [pane('v', 'k3', T0, T0 + HOUR, T0, [7])]) };
+      const poisoned = { ...broken, checkpoint: { ...broken.checkpoint, stats: { ...broken.checkpoint.stats, valid: 1n as unknown as number, hook: () => 0 } } };
+      await expect(store.commit(ns, [good, poisoned])).rejects.toThrow();
+      expect(await store.queryPanes(ns, { view: 'v', from: T0, to: T0 + HOUR })).toEqual([stored(before, 0)]);
+      expect(await store.checkpoints(ns)).toEqual(new Map([[0, checkpoint(0, 1)]]));
+    });
+
+    it('queries windows overlapping [from, to) (end > from, start < to), by view, key and minBucket', async () => {
+      const m = 60_000;
+      const w0 = pane('clicks_10m', 'a', T0, T0 + 10 * m, T0, [1]);
+      const w1 = pane('clicks_10m', 'a', T0 + 10 * m, T0 + 20 * m, T0, [2]);
+      const w2 = pane('clicks_10m', 'a', T0 + 20 * m, T0 + 30 * m, T0, [3]);
+      const other = pane('clicks_10m', 'b', T0 + 10 * m, T0 + 20 * m, T0, [4]);
+      const later = pane('clicks_10m', 'a', T0 + 10 * m, T0 + 20 * m, T0 + HOUR, [5]);
+      const otherView = pane('revenue_1h', 'a', T0, T0 + HOUR, T0, [6]);
+      await store.commit(ns, [commit(0, 6, [w0, w1, w2, other, later, otherView])]);
+      const q = async (from: number, to: number, extra: { key?: string; minBucket?: number } = {}) =>
+        ordered(await store.queryPanes(ns, { view: 'clicks_10m', from, to, ...extra })).map((p) => p.acc[0]);
+      // Half-open: a window ending at `from` or starting at `to` does not overlap.
+      expect(await q(T0 + 10 * m, T0 + 20 * m)).toEqual([2, 5, 4]);
+      expect(await q(T0 + 5 * m, T0 + 25 * m)).toEqual([1, 2, 5, 3, 4]);
+      expect(await q(T0 + 10 * m, T0 + 20 * m, { key: 'a' })).toEqual([2, 5]);
+      expect(await q(T0 + 10 * m, T0 + 20 * m, { key: 'a', minBucket: T0 + HOUR })).toEqual([5]);
+      expect(await q(T0, T0 + 30 * m, { minBucket: T0 + 1 })).toEqual([5]);
+      expect(await q(T0 + 30 * m, T0 + HOUR)).toEqual([]);
+      expect(await q(T0 + 29 * m, T0 + 29 * m + 1, { key: 'nobody' })).toEqual([]);
+    });
+
+    it('partitionPanes returns one partition from a bucket on', async () => {
+      const old = pane('v', 'k', T0, T0 + HOUR, T0, [1]);
+      const recent = pane('v', 'k', T0 + HOUR, T0 + 2 * HOUR, T0 + HOUR, [2]);
+      const elsewhere = pane('v', 'k', T0 + HOUR, T0 + 2 * HOUR, T0 + HOUR, [3]);
+      await store.commit(ns, [commit(0, 2, [old, recent]), commit(1, 1, [elsewhere])]);
+      expect(ordered(await store.partitionPanes(ns, 0, T0))).toEqual([stored(old, 0), stored(recent, 0)]);
+      expect(await store.partitionPanes(ns, 0, T0 + HOUR)).toEqual([stored(recent, 0)]);
+      expect(await store.partitionPanes(ns, 2, T0)).toEqual([]);
+    });
+
+    it('expireBefore drops panes of older buckets and says how many', async () => {
+      const panes = [0, 1, 2].map((h) => pane('v', 'k', T0 + h * HOUR, T0 + (h + 1) * HOUR, T0 + h * HOUR, [h]));
+      await store.commit(ns, [commit(0, 3, panes), commit(1, 1, [panes[0]])]);
+      expect(await store.expireBefore(ns, T0 + 2 * HOUR)).toBe(3);
+      expect(await store.queryPanes(ns, { view: 'v', from: T0, to: T0 + 3 * HOUR })).toEqual([stored(panes[2], 0)]);
+      expect(await store.expireBefore(ns, T0)).toBe(0);
+    });
+
+    it('namespaces are independent', async () => {
+      const other = uniqueName('contract');
+      await store.ensureNamespace(other);
+      try {
+        const p = pane('v', 'k', T0, T0 + HOUR, T0, [1]);
+        await store.commit(ns, [commit(0, 1, [p])]);
+        expect(await store.queryPanes(other, { view: 'v', from: T0, to: T0 + HOUR })).toEqual([]);
+        expect(await store.checkpoints(other)).toEqual(new Map());
+      } finally {
+        await store.dropNamespace(other);
+      }
+    });
+
+    it('setAlias points an alias at a namespace and switches it atomically', async () => {
+      const alias = uniqueName('alias');
+      const v2 = uniqueName('contract');
+      await store.ensureNamespace(v2);
+      try {
+        expect(await store.getAlias(alias)).toBeUndefined();
+        await store.setAlias(alias, ns);
+        expect(await store.getAlias(alias)).toBe(ns);
+        await store.setAlias(alias, v2);
+        expect(await store.getAlias(alias)).toBe(v2);
+      } finally {
+        await store.dropNamespace(v2);
+      }
+    });
+
+    it('dropNamespace removes its panes and checkpoints and unlists it; dropping again is fine', async () => {
+      const doomed = uniqueName('contract');
+      await store.ensureNamespace(doomed);
+      await store.commit(doomed, [commit(0, 1, [pane('v', 'k', T0, T0 + HOUR, T0, [1])])]);
+      await store.dropNamespace(doomed);
+      expect(await store.listNamespaces()).not.toContain(doomed);
+      await store.dropNamespace(doomed);
+      // Recreated, it starts empty.
+      await store.ensureNamespace(doomed);
+      try {
+        expect(await store.queryPanes(doomed, { view: 'v', from: T0, to: T0 + HOUR })).toEqual([]);
+        expect(await store.checkpoints(doomed)).toEqual(new Map());
+      } finally {
+        await store.dropNamespace(doomed);
+      }
+    });
+  });
+}

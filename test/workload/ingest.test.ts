@@ -1,0 +1,105 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EmbeddedLog } from '../../infra/embedded/embedded-log.ts';
+import type { AppendRecord, EventLog, LogRecord } from '../../shared/ports/event-log.ts';
+import { validateRecord } from '../../shared/model/validation.ts';
+import { DEFAULT_MAX_LINE_CHARS, ingest, type IngestCounts } from '../../workload/ingest.ts';
+
+let dir: string;
+let log: EmbeddedLog;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lk-ingest-'));
+  log = await EmbeddedLog.open(dir);
+});
+
+afterEach(async () => {
+  await log.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function readAll(topic: string): Promise<LogRecord[]> {
+  const out: LogRecord[] = [];
+  const sub = await log.consume({ topic, from: { kind: 'earliest' }, stopAtEnd: true, onBatch: async (b) => void out.push(...b.records) });
+  await sub.done;
+  return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}
+
+const good = (user: string, n: number) => JSON.stringify({ event_id: `e${n}`, event_type: 'page_view', user_id: user, product_id: 'p1', event_time: '2026-01-01T10:00:00Z' });
+
+describe('ingest', () => {
+  it('appends every non-empty line, good or bad, keyed by user_id when it has one', async () => {
+    const topic = 'ingest-mixed';
+    await log.ensureTopic(topic, 3);
+    const lines = [good('u1', 1), '', '{"broken json', '   ', '{"user_id": 42}', '[1,2]', good('u2', 2), '{"user_id":"u1","event_type":"refund"}'];
+    const counts = await ingest(log, topic, lines, { now: () => 1_767_261_600_000 });
+    expect(counts).toMatchObject({ lines: 8, appended: 6, empty: 2, keyed: 3, unkeyed: 3 });
+    const records = await readAll(topic);
+    expect(records.map((r) => r.value).sort()).toEqual(lines.filter((l) => l.trim() !== '').sort());
+    const keyOf = new Map(records.map((r) => [r.value, r.key]));
+    expect(keyOf.get(good('u1', 1))).toBe('u1');
+    expect(keyOf.get('{"user_id":"u1","event_type":"refund"}')).toBe('u1');
+    expect(keyOf.get('{"broken json')).toBeNull();
+    expect(keyOf.get('{"user_id": 42}')).toBeNull();
+    expect(keyOf.get('[1,2]')).toBeNull();
+    for (const r of records) expect(r.timestamp).toBe(1_767_261_600_000);
+  });
+
+  it('keeps one user\'s lines in order in one partition, in batches, reporting progress', async () => {
+    const topic = 'ingest-order';
+    await log.ensureTopic(topic, 4);
+    async function* lines() {
+      for (let i = 0; i < 25; i++) yield good(`u${i % 3}`, i);
+    }
+    const progress: IngestCounts[] = [];
+    const counts = await ingest(log, topic, lines(), { batchSize: 10, onProgress: (c) => progress.push({ ...c }) });
+    expect(counts.appended).toBe(25);
+    expect(progress.map((p) => p.appended)).toEqual([10, 20, 25]);
+    const records = await readAll(topic);
+    for (const user of ['u0', 'u1', 'u2']) {
+      const mine = records.filter((r) => r.key === user);
+      expect(new Set(mine.map((r) => r.partition)).size).toBe(1);
+      const ids = mine.map((r) => Number((JSON.parse(r.value) as { event_id: string }).event_id.slice(1)));
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      expect(ids).toHaveLength(user === 'u0' ? 9 : 8);
+    }
+  });
+
+  it('stops after the batch in flight when aborted', async () => {
+    const topic = 'ingest-abort';
+    await log.ensureTopic(topic, 1);
+    const controller = new AbortController();
+    const lines = Array.from({ length: 100 }, (_, i) => good('u', i));
+    const counts = await ingest(log, topic, lines, { batchSize: 20, signal: controller.signal, onProgress: (c) => c.appended >= 40 && controller.abort() });
+    expect(counts.appended).toBe(40);
+    expect((await log.endOffsets(topic)).get(0)).toBe(40);
+  });
+
+  it('cuts a line too long for a broker, keeping its key, so that it is still rejected as oversized', async () => {
+    const topic = 'ingest-huge';
+    await log.ensureTopic(topic, 2);
+    const huge = JSON.stringify({ event_id: 'h', event_type: 'page_view', user_id: 'u9', product_id: 'p', event_time: '2026-01-01T10:00:00Z', pad: 'x'.repeat(2_000_000) });
+    const counts = await ingest(log, topic, [huge, good('u9', 1)]);
+    expect(counts).toMatchObject({ appended: 2, truncated: 1, keyed: 2 });
+    const [cut] = (await readAll(topic)).filter((r) => r.value.startsWith('{"event_id":"h"'));
+    expect(cut.key).toBe('u9');
+    expect(cut.value).toBe(huge.slice(0, DEFAULT_MAX_LINE_CHARS));
+    const verdict = validateRecord(cut.value, cut.timestamp);
+    expect(verdict.ok ? undefined : verdict.rejection.code).toBe('oversized');
+  });
+
+  it('rejects a batch size that cannot work', async () => {
+    await expect(ingest(log, 'ingest-bad-batch', [good('u', 1)], { batchSize: 0 })).rejects.toThrow(/batchSize/);
+  });
+
+  it('propagates a failing append instead of dropping lines', async () => {
+    const failing: Pick<EventLog, 'append'> = {
+      append: async (_topic: string, _records: readonly AppendRecord[]) => {
+        throw new Error('broker down');
+      },
+    };
+    await expect(ingest(failing as EventLog, 'ingest-fail', [good('u', 1)])).rejects.toThrow('broker down');
+  });
+});

@@ -1,0 +1,59 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BadRequestError } from '../../shared/errors.ts';
+import { readLines } from '../../workload/read-lines.ts';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lk-lines-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function collect(it: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const line of it) out.push(line);
+  return out;
+}
+
+describe('readLines', () => {
+  it('reads a file line by line: CRLF, a byte-order mark, empty lines and a last line without newline', async () => {
+    const file = join(dir, 'mixed.jsonl');
+    await writeFile(file, '\ufeff{"a":1}\r\n\r\n{"b":2}\n{"c":3}');
+    expect(await collect(readLines(file))).toEqual(['{"a":1}', '', '{"b":2}', '{"c":3}']);
+  });
+
+  it('reads stdin for -', async () => {
+    const stdin = Readable.from(['{"x":1}\n{"y"', ':2}\n']);
+    expect(await collect(readLines('-', stdin))).toEqual(['{"x":1}', '{"y":2}']);
+  });
+
+  it('streams a large file in order', async () => {
+    const file = join(dir, 'large.jsonl');
+    const n = 200_000;
+    await writeFile(file, Array.from({ length: n }, (_, i) => `{"i":${i}}`).join('\n'));
+    let count = 0;
+    for await (const line of readLines(file)) {
+      expect(line).toBe(`{"i":${count}}`);
+      count++;
+    }
+    expect(count).toBe(n);
+  });
+
+  it.each([
+    ['a missing file', () => join(dir, 'nope.jsonl'), 'ENOENT'],
+    ['a directory', () => dir, 'EISDIR'],
+  ])('says it cannot read %s, and what to give instead', async (_, path, code) => {
+    const err = await collect(readLines(path())).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect((err as Error).message).toContain(path());
+    expect((err as Error).message).toContain(code);
+    expect((err as Error).message).toContain('- for stdin');
+  });
+});

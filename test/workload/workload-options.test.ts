@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { BadRequestError } from '../../shared/errors.ts';
+import { DEFAULT_WORKLOAD, resolveWorkloadOptions } from '../../workload/workload-options.ts';
+
+const config = defaultPipelineConfig();
+
+describe('resolveWorkloadOptions', () => {
+  it('fills in the defaults', () => {
+    expect(resolveWorkloadOptions({}, config)).toEqual(DEFAULT_WORKLOAD);
+  });
+
+  it('turns a rate and a span into a record count', () => {
+    expect(resolveWorkloadOptions({ ratePerSecond: 250, spanMs: 60_000 }, config).events).toBe(15_000);
+  });
+
+  it.each([
+    ['both a count and a rate', { events: 10, ratePerSecond: 5 }, 'events'],
+    ['fractions adding up to more than 1', { malformedFraction: 0.6, duplicateFraction: 0.5 }, 'fractions'],
+    ['a negative fraction', { tooLateFraction: -0.1 }, 'tooLateFraction'],
+    ['no records', { events: 0 }, 'events'],
+    ['out-of-order events beyond the allowed lateness', { outOfOrderMaxMs: 70_000 }, 'outOfOrderMaxMs'],
+    ['duplicates later than the stream remembers ids', { duplicateMaxDelayMs: 20 * 60_000 }, 'duplicateMaxDelayMs'],
+    ['a start before 2000', { startTime: Date.UTC(1999, 0, 1) }, 'startTime'],
+  ])('rejects %s, naming the option', (_, options, parameter) => {
+    let caught: unknown;
+    try {
+      resolveWorkloadOptions(options, config);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(BadRequestError);
+    expect((caught as BadRequestError).parameter).toBe(parameter);
+  });
+});
