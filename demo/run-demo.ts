@@ -115,12 +115,12 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
     const archived = await measure(steps, 'archive', () =>
       archive({ log, objects, db, pipeline, topic: topics.events, workDir: join(config.dataDir, 'work') }, { untilEnd: true }),
     );
-    say(`archive: master dataset written (${JSON.stringify(archived)})`, true);
+    say(`archive: ${archived.valid.toLocaleString('en-US')} valid events into ${archived.files} master files (${archived.invalid} invalid skipped)`, true);
     const batch = await measure(steps, 'batch', () =>
-      runBatch({ objects, db, pipeline, workDir: join(config.dataDir, 'work'), onProgress: (p: unknown) => say(`batch: ${JSON.stringify(p)}`) }, { buckets: 'all' }),
+      runBatch({ objects, db, pipeline, workDir: join(config.dataDir, 'work'), onProgress: (p) => say(`batch: hour ${p.bucketsDone}/${p.bucketsTotal}`) }, { buckets: 'all' }),
     );
     const publishedAt = Date.now();
-    say(`batch: views recomputed and published (${JSON.stringify(batch)})`, true);
+    say(`batch: ${batch.buckets.length} hours recomputed from ${batch.rows.toLocaleString('en-US')} master rows in ${(batch.elapsedMs / 1000).toFixed(2)} s and published`, true);
     const batchFreshness = await appendToPublish(log, topics.events, publishedAt);
 
     // 3. Kappa backfill + cut-over.
@@ -132,7 +132,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
     say(`kappa backfill: ${backfill.records.toLocaleString('en-US')} records into ${backfill.namespace} in ${(backfill.elapsedMs / 1000).toFixed(2)} s (${backfill.eventsPerSecond.toLocaleString('en-US')} events/s); serving cut over from ${backfill.previous}`, true);
 
     // 4. Serve, read every mode, compare with the truth.
-    const reader = new BatchViewReader({ objects, db });
+    const reader = new BatchViewReader({ objects, db, pipeline });
     const service = new QueryService({ pipeline, viewStore: views, batch: reader });
     server = await startHttpServer(service, { host: config.serving.host, port: options.port });
     const truth = await measure(steps, 'ground-truth', () => groundTruthFromLog(pipeline, log, topics.events));

@@ -1,4 +1,6 @@
 import type { Command } from '../command.ts';
+import { archiveCommand } from './archive-command.ts';
+import { batchCommand } from './batch-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { generateCommand } from './generate-command.ts';
 import { ingestCommand } from './ingest-command.ts';
@@ -7,4 +9,4 @@ import { replayCommand } from './replay-command.ts';
 import { speedCommand } from './speed-command.ts';
 
 /** Every `lk` subcommand, in the order --help lists them. */
-export const commands: readonly Command[] = [demoCommand, generateCommand, ingestCommand, speedCommand, replayCommand, serveCommand];
+export const commands: readonly Command[] = [demoCommand, generateCommand, ingestCommand, speedCommand, replayCommand, archiveCommand, batchCommand, serveCommand];

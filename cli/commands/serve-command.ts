@@ -28,7 +28,7 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
     const views = await openViewStore(config);
     const db = await DuckDb.open();
     try {
-      const service = new QueryService({ pipeline, viewStore: views, batch: new BatchViewReader({ objects, db }) });
+      const service = new QueryService({ pipeline, viewStore: views, batch: new BatchViewReader({ objects, db, pipeline }) });
       const server = await startHttpServer(service, {
         host: (options.host as string | undefined) ?? config.serving.host,
         port: config.serving.port,

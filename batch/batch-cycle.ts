@@ -1,0 +1,78 @@
+import type { DuckDb } from '../infra/duckdb/duckdb-database.ts';
+import type { Pipeline } from '../shared/compute/pipeline.ts';
+import type { EventLog } from '../shared/ports/event-log.ts';
+import type { ObjectStore } from '../shared/ports/object-store.ts';
+import { bucketOf } from '../shared/time/bucket.ts';
+import { archive, type ArchiveProgress, type ArchiveResult } from './archiver.ts';
+import { readManifest, sameViews, viewSignatures, type BatchManifest } from './batch-manifest.ts';
+import { runBatch, type BatchProgress, type BatchResult } from './batch-job.ts';
+import { masterFilesByBucket, sourceDigest, type MasterObject } from './master-buckets.ts';
+
+const DAY_MS = 86_400_000;
+
+export interface BatchCycleDeps {
+  readonly log: EventLog;
+  readonly objects: ObjectStore;
+  readonly db: DuckDb;
+  readonly pipeline: Pipeline;
+  readonly topic: string;
+  readonly workDir: string;
+  readonly clock?: () => number;
+  readonly onArchiveProgress?: (p: ArchiveProgress) => void;
+  readonly onBatchProgress?: (p: BatchProgress) => void;
+}
+
+export interface BatchCycleResult {
+  readonly archived: ArchiveResult;
+  /** Null when no bucket needed computing. */
+  readonly batch: BatchResult | null;
+}
+
+/**
+ * The complete buckets (ending at or before `completeBefore`) that need computing: never
+ * published, published by a pipeline with other views, or whose master files changed since they
+ * were published (late events archived after the bucket was computed). Stateless: everything
+ * is read from the master listing and the manifest, so a crashed cycle is simply caught up.
+ */
+export function staleBuckets(sources: ReadonlyMap<number, readonly MasterObject[]>, manifest: BatchManifest | undefined, pipeline: Pipeline, completeBefore: number): number[] {
+  const bucketMs = pipeline.config.bucketMs;
+  const dataBuckets = [...sources.keys()];
+  if (dataBuckets.length === 0) return [];
+  const first = dataBuckets.reduce((a, b) => Math.min(a, b));
+  const usable = manifest && manifest.bucketMs === bucketMs && sameViews(manifest.views, viewSignatures(pipeline));
+  const published = new Map(usable ? manifest.buckets.map((b) => [b.bucket, b.source.digest]) : []);
+  const out: number[] = [];
+  for (let b = first; b + bucketMs <= completeBefore; b += bucketMs) {
+    if (published.get(b) !== sourceDigest(sources.get(b) ?? [])) out.push(b);
+  }
+  return out;
+}
+
+/** The hourly cycle: archive the log to its end, then compute the stale complete buckets. */
+export async function runHourlyCycle(deps: BatchCycleDeps): Promise<BatchCycleResult> {
+  const archived = await archiveAll(deps);
+  const now = (deps.clock ?? Date.now)();
+  const bucketMs = deps.pipeline.config.bucketMs;
+  const [sources, manifest] = await Promise.all([masterFilesByBucket(deps.objects, bucketMs), readManifest(deps.objects)]);
+  const todo = staleBuckets(sources, manifest, deps.pipeline, bucketOf(now, bucketMs));
+  const batch = todo.length === 0 ? null : await runBatch(batchDeps(deps), { buckets: todo });
+  return { archived, batch };
+}
+
+/** The daily cycle: archive, then recompute every bucket of the previous UTC day whatever its state. */
+export async function runDailyRecompute(deps: BatchCycleDeps): Promise<BatchCycleResult> {
+  const archived = await archiveAll(deps);
+  const today = bucketOf((deps.clock ?? Date.now)(), DAY_MS);
+  const batch = await runBatch(batchDeps(deps), { buckets: { from: today - DAY_MS, to: today } });
+  return { archived, batch };
+}
+
+function archiveAll(deps: BatchCycleDeps): Promise<ArchiveResult> {
+  const { log, objects, db, pipeline, topic, workDir, clock } = deps;
+  return archive({ log, objects, db, pipeline, topic, workDir, clock, onProgress: deps.onArchiveProgress }, { untilEnd: true });
+}
+
+function batchDeps(deps: BatchCycleDeps) {
+  const { objects, db, pipeline, workDir, clock } = deps;
+  return { objects, db, pipeline, workDir, clock, onProgress: deps.onBatchProgress };
+}

@@ -1,0 +1,126 @@
+import type { Measure } from '../shared/compute/measure.ts';
+import type { Pipeline } from '../shared/compute/pipeline.ts';
+import type { KeyField } from '../shared/compute/view-def.ts';
+import { LkError } from '../shared/errors.ts';
+import type { EventType } from '../shared/model/event.ts';
+import type { ObjectStore } from '../shared/ports/object-store.ts';
+import type { WindowSpec } from '../shared/time/window.ts';
+import { VIEWS_PREFIX } from './pane-file.ts';
+
+/**
+ * The manifest is the published state of the batch layer: which run computed each bucket and
+ * where its pane files are. It is written last, in one atomic put, so a reader sees a whole
+ * batch or the previous one, never half of one.
+ */
+export const MANIFEST_KEY = `${VIEWS_PREFIX}_manifest.json`;
+export const MANIFEST_VERSION = 1;
+
+/** What a view's panes mean: published panes are only usable by a pipeline with the same definition. */
+export interface ViewSignature {
+  readonly keyField: KeyField;
+  readonly eventTypes: readonly EventType[] | null;
+  readonly window: WindowSpec;
+  readonly measures: readonly Measure[];
+}
+
+export interface PublishedBucket {
+  /** Bucket start (epoch ms). */
+  readonly bucket: number;
+  /** The run that computed it. */
+  readonly runId: string;
+  /** Master rows read (duplicates included) and distinct events. */
+  readonly rows: number;
+  readonly events: number;
+  /** The master files it was computed from: a changed digest means new data arrived since. */
+  readonly source: { readonly files: number; readonly digest: string };
+  /** Pane file keys per view (none when the view has no pane in the bucket); `{}` for a bucket without events. */
+  readonly files: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface BatchManifest {
+  readonly version: typeof MANIFEST_VERSION;
+  /** The run that published this manifest, and when. */
+  readonly runId: string;
+  readonly publishedAt: string;
+  readonly bucketMs: number;
+  /** End of the contiguous published buckets from the earliest one (exclusive); null when none. */
+  readonly horizon: number | null;
+  readonly views: Readonly<Record<string, ViewSignature>>;
+  /** Sorted by bucket. */
+  readonly buckets: readonly PublishedBucket[];
+  /** Runs that published, oldest first (the last few), so pruning keeps recent runs readable. */
+  readonly history: readonly string[];
+}
+
+/** The signature of every view of a pipeline. */
+export function viewSignatures(pipeline: Pipeline): Record<string, ViewSignature> {
+  const out: Record<string, ViewSignature> = {};
+  for (const v of pipeline.views) {
+    const d = v.def;
+    out[v.name] = { keyField: d.keyField, eventTypes: d.eventTypes ?? null, window: d.window, measures: d.measures };
+  }
+  return out;
+}
+
+/** Whether two signatures describe the same panes. */
+export function sameSignature(a: ViewSignature | undefined, b: ViewSignature | undefined): boolean {
+  return a !== undefined && b !== undefined && canonicalJson(a) === canonicalJson(b);
+}
+
+/** Whether two sets of views are the same views with the same signatures. */
+export function sameViews(a: Readonly<Record<string, ViewSignature>>, b: Readonly<Record<string, ViewSignature>>): boolean {
+  const names = Object.keys(a);
+  return names.length === Object.keys(b).length && names.every((n) => sameSignature(a[n], b[n]));
+}
+
+// Key order must not matter: a definition read back from JSON may list fields in another order.
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** The horizon of a set of buckets: the end of the run of consecutive buckets from the earliest. */
+export function horizonOf(buckets: Iterable<number>, bucketMs: number): number | null {
+  const sorted = [...buckets].sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  let end = sorted[0];
+  for (const b of sorted) {
+    if (b !== end) break;
+    end = b + bucketMs;
+  }
+  return end;
+}
+
+/** Reads the published manifest; undefined before the first publish. */
+export async function readManifest(objects: ObjectStore): Promise<BatchManifest | undefined> {
+  const text = await objects.getText(MANIFEST_KEY);
+  return text === undefined ? undefined : parseManifest(text);
+}
+
+/** Parses and checks a manifest's shape; throws saying how to recover from a damaged one. */
+export function parseManifest(text: string): BatchManifest {
+  const damaged = (why: string) =>
+    new LkError(`${MANIFEST_KEY} is damaged (${why}): delete it and run the batch job again to republish every bucket from the master dataset`);
+  let m: BatchManifest;
+  try {
+    m = JSON.parse(text) as BatchManifest;
+  } catch (err) {
+    throw damaged(`not JSON: ${(err as Error).message}`);
+  }
+  if (typeof m !== 'object' || m === null) throw damaged('not an object');
+  if (m.version !== MANIFEST_VERSION) {
+    throw new LkError(`${MANIFEST_KEY} has version ${String(m.version)}; this build reads version ${MANIFEST_VERSION}: run the batch job to republish it`);
+  }
+  if (!Number.isInteger(m.bucketMs) || m.bucketMs <= 0) throw damaged('bucketMs');
+  if (!Array.isArray(m.buckets) || !Array.isArray(m.history) || typeof m.views !== 'object' || m.views === null) throw damaged('missing buckets, history or views');
+  for (const b of m.buckets) {
+    if (!Number.isInteger(b?.bucket) || typeof b.runId !== 'string' || typeof b.files !== 'object' || b.files === null) throw damaged('a bucket entry');
+  }
+  if (m.horizon !== horizonOf(m.buckets.map((b) => b.bucket), m.bucketMs)) throw damaged('the horizon does not match its buckets');
+  return m;
+}

@@ -1,0 +1,58 @@
+import type { Pipeline } from '../shared/compute/pipeline.ts';
+import type { ObjectStore } from '../shared/ports/object-store.ts';
+import { horizonOf, MANIFEST_KEY, MANIFEST_VERSION, sameViews, viewSignatures, type BatchManifest, type PublishedBucket } from './batch-manifest.ts';
+import { RUNS_PREFIX, runIdOfKey } from './pane-file.ts';
+
+/** Published runs remembered in the manifest's history. */
+const HISTORY_LENGTH = 10;
+
+/**
+ * The manifest that publishes `computed` on top of `previous`: recomputed buckets replace their
+ * old entries, the others are carried over. When the pipeline's views or bucket size changed, the
+ * old buckets mean something else and are dropped: the horizon restarts from what this run computed.
+ */
+export function nextManifest(input: { previous: BatchManifest | undefined; pipeline: Pipeline; runId: string; computed: readonly PublishedBucket[]; now: number }): BatchManifest {
+  const { previous, pipeline, runId, computed } = input;
+  const bucketMs = pipeline.config.bucketMs;
+  const views = viewSignatures(pipeline);
+  const carried = previous && previous.bucketMs === bucketMs && sameViews(previous.views, views) ? previous.buckets : [];
+  const byBucket = new Map(carried.map((b) => [b.bucket, b]));
+  for (const b of computed) byBucket.set(b.bucket, b);
+  const buckets = [...byBucket.values()].sort((a, b) => a.bucket - b.bucket);
+  return {
+    version: MANIFEST_VERSION,
+    runId,
+    publishedAt: new Date(input.now).toISOString(),
+    bucketMs,
+    horizon: horizonOf(buckets.map((b) => b.bucket), bucketMs),
+    views,
+    buckets,
+    history: [...(previous?.history ?? []), runId].slice(-HISTORY_LENGTH),
+  };
+}
+
+/** Publishes a manifest: one atomic put, after every file it names is stored. */
+export async function publishManifest(objects: ObjectStore, manifest: BatchManifest): Promise<void> {
+  await objects.putText(MANIFEST_KEY, `${JSON.stringify(manifest, null, 1)}\n`);
+}
+
+/**
+ * Deletes the files of runs nobody can read any more. Kept: runs the current or the previous
+ * manifest names (a reader may still be reading the previous one) and the last `keepRuns`
+ * published runs. Everything else under views/runs/ goes, including runs that failed before
+ * publishing. Returns the deleted run ids. Assumes one batch job at a time per object store.
+ */
+export async function pruneRuns(objects: ObjectStore, current: BatchManifest, previous: BatchManifest | undefined, keepRuns = 2): Promise<string[]> {
+  const keep = new Set<string>([current.runId, ...current.history.slice(-keepRuns)]);
+  for (const m of [current, previous]) for (const b of m?.buckets ?? []) keep.add(b.runId);
+  const doomed = new Map<string, string[]>();
+  for (const o of await objects.list(RUNS_PREFIX)) {
+    const run = runIdOfKey(o.key);
+    if (run === undefined || keep.has(run)) continue;
+    let keys = doomed.get(run);
+    if (!keys) doomed.set(run, (keys = []));
+    keys.push(o.key);
+  }
+  for (const keys of doomed.values()) await objects.delete(keys);
+  return [...doomed.keys()].sort();
+}

@@ -1,0 +1,64 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import { runDailyRecompute, runHourlyCycle, type BatchCycleDeps, type BatchCycleResult } from './batch-cycle.ts';
+
+export type BatchCycleKind = 'hourly' | 'daily';
+
+export interface BatchScheduleOptions {
+  /** Cron expressions, in UTC (the master dataset's dt/hour are UTC). */
+  readonly hourly?: string;
+  readonly daily?: string;
+  readonly onResult?: (kind: BatchCycleKind, result: BatchCycleResult) => void;
+  /** A tick found the previous cycle still running and did nothing. */
+  readonly onSkipped?: (kind: BatchCycleKind) => void;
+  readonly onError?: (kind: BatchCycleKind, err: unknown) => void;
+}
+
+export interface BatchScheduleHandle {
+  /** Runs a cycle now, through the same overlap guard as the timers; 'skipped' when one is running. */
+  trigger(kind: BatchCycleKind): Promise<BatchCycleResult | 'skipped'>;
+  /** Stops the timers and waits for a running cycle to finish. */
+  stop(): Promise<void>;
+}
+
+/**
+ * node-cron wiring of the batch layer (the only file that imports node-cron): hourly at :05,
+ * archive then compute the buckets that became complete or got new master files; daily at 00:30,
+ * recompute the previous day. One guard for both, so cycles never overlap: both write the
+ * manifest, and a second writer would lose the first one's update.
+ */
+export function scheduleBatch(deps: BatchCycleDeps, options: BatchScheduleOptions = {}): BatchScheduleHandle {
+  let running: Promise<unknown> | undefined;
+  const cycles: Record<BatchCycleKind, (d: BatchCycleDeps) => Promise<BatchCycleResult>> = { hourly: runHourlyCycle, daily: runDailyRecompute };
+
+  const trigger = async (kind: BatchCycleKind): Promise<BatchCycleResult | 'skipped'> => {
+    if (running) {
+      options.onSkipped?.(kind);
+      return 'skipped';
+    }
+    const run = cycles[kind](deps);
+    running = run;
+    try {
+      const result = await run;
+      options.onResult?.(kind, result);
+      return result;
+    } finally {
+      running = undefined;
+    }
+  };
+  const tick = (kind: BatchCycleKind) => () =>
+    trigger(kind).catch((err: unknown) => {
+      if (options.onError) options.onError(kind, err);
+      else console.error(`batch ${kind} cycle failed:`, err);
+    });
+  const tasks: ScheduledTask[] = [
+    cron.schedule(options.hourly ?? '5 * * * *', tick('hourly'), { timezone: 'Etc/UTC', name: 'lk-batch-hourly' }),
+    cron.schedule(options.daily ?? '30 0 * * *', tick('daily'), { timezone: 'Etc/UTC', name: 'lk-batch-daily' }),
+  ];
+  return {
+    trigger,
+    async stop() {
+      for (const t of tasks) await t.destroy();
+      await running?.catch(() => undefined);
+    },
+  };
+}

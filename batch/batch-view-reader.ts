@@ -1,0 +1,108 @@
+import type { DuckDb, SqlValue } from '../infra/duckdb/duckdb-database.ts';
+import type { Pane } from '../shared/compute/pane.ts';
+import type { Pipeline } from '../shared/compute/pipeline.ts';
+import { NotFoundError, ObjectNotFoundError } from '../shared/errors.ts';
+import type { ObjectStore } from '../shared/ports/object-store.ts';
+import { readManifest, sameSignature, viewSignatures, type BatchManifest, type ViewSignature } from './batch-manifest.ts';
+import { accumulatorSql } from './pane-file.ts';
+import { parquetSource } from './parquet-source.ts';
+
+/** Which batch panes to read: one view, optionally one key, windows overlapping [from, to). */
+export interface BatchPanesQuery {
+  readonly view: string;
+  readonly key?: string;
+  readonly from: number;
+  readonly to: number;
+  /** Only buckets below this (exclusive), e.g. the horizon serving merges at. */
+  readonly maxBucket?: number;
+}
+
+export interface BatchViewReaderDeps {
+  readonly objects: ObjectStore;
+  readonly db: DuckDb;
+  /** When given, panes() refuses views the published batch computed with another definition. */
+  readonly pipeline?: Pipeline;
+}
+
+interface PaneRow {
+  key: string;
+  start: bigint;
+  end: bigint;
+  bucket: bigint;
+  acc: number[];
+}
+
+/**
+ * Reads the published batch views for the serving layer: only files the manifest names, so a
+ * reader never sees a batch half published. Pane files are read by DuckDB with the query's
+ * filters; buckets that cannot hold an overlapping window are not opened at all.
+ */
+export class BatchViewReader {
+  readonly #objects: ObjectStore;
+  readonly #db: DuckDb;
+  readonly #signatures: Record<string, ViewSignature> | undefined;
+
+  constructor(deps: BatchViewReaderDeps) {
+    this.#objects = deps.objects;
+    this.#db = deps.db;
+    this.#signatures = deps.pipeline ? viewSignatures(deps.pipeline) : undefined;
+  }
+
+  /** The published manifest; undefined before the first publish. */
+  manifest(): Promise<BatchManifest | undefined> {
+    return readManifest(this.#objects);
+  }
+
+  /** The published batch horizon (exclusive bucket bound), or null before the first publish. */
+  async horizon(): Promise<number | null> {
+    return (await this.manifest())?.horizon ?? null;
+  }
+
+  /**
+   * Panes of the published batch matching the query, sorted by key, start, bucket. Pass the
+   * manifest the caller already read to get panes and horizon from one publish; without it the
+   * current manifest is read (and read again once if a publish deleted a file meanwhile).
+   */
+  async panes(query: BatchPanesQuery, manifest?: BatchManifest): Promise<Pane[]> {
+    for (let attempt = 0; ; attempt++) {
+      const m = manifest ?? (await this.manifest());
+      if (!m) return [];
+      try {
+        return await this.#read(m, query);
+      } catch (err) {
+        if (manifest !== undefined || attempt > 0 || !(err instanceof ObjectNotFoundError)) throw err;
+      }
+    }
+  }
+
+  async #read(m: BatchManifest, q: BatchPanesQuery): Promise<Pane[]> {
+    const signature = m.views[q.view];
+    if (!signature) {
+      throw new NotFoundError(`view "${q.view}" is not in the published batch (it has ${Object.keys(m.views).join(', ')}): run the batch job with a pipeline that defines it`);
+    }
+    if (this.#signatures && !sameSignature(signature, this.#signatures[q.view])) {
+      throw new NotFoundError(`the published batch computed view "${q.view}" with another definition than this pipeline's: run the batch job to recompute it`);
+    }
+    const w = signature.window;
+    // How far a pane can reach outside its bucket: windows start up to a size before, sessions end a gap after.
+    const reach = w.kind === 'session' ? w.gapMs : w.sizeMs;
+    const keys: string[] = [];
+    for (const b of m.buckets) {
+      if (q.maxBucket !== undefined && b.bucket >= q.maxBucket) continue;
+      if (b.bucket + m.bucketMs + reach <= q.from || b.bucket - reach >= q.to) continue;
+      keys.push(...(b.files[q.view] ?? []));
+    }
+    if (keys.length === 0) return [];
+    const files = await Promise.all(keys.map((k) => this.#objects.localPath(k)));
+    const params: SqlValue[] = [q.from, q.to];
+    if (q.key !== undefined) params.push(q.key);
+    const rows = await this.#db.all<PaneRow & Record<string, unknown>>(
+      `SELECT key, start, "end", bucket, ${accumulatorSql(q.view, signature.measures)} AS acc
+       FROM ${parquetSource(files)}
+       WHERE "end" > ? AND start < ?${q.key !== undefined ? ' AND key = ?' : ''}
+       ORDER BY key, start, bucket`,
+      params,
+    );
+    return rows.map((r) => ({ view: q.view, key: r.key, start: Number(r.start), end: Number(r.end), bucket: Number(r.bucket), acc: r.acc }));
+  }
+}

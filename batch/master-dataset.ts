@@ -1,0 +1,88 @@
+import type { SqlValue } from '../infra/duckdb/duckdb-database.ts';
+import type { Event } from '../shared/model/event.ts';
+import { bucketOf, HOUR_MS, parsePartitionPath, partitionPath } from '../shared/time/bucket.ts';
+
+/**
+ * The master dataset: the immutable raw record of every valid event the log delivered, duplicates
+ * included (the batch job dedups). Parquet files under
+ * `master/dt=YYYY-MM-DD/hour=HH/p<partition>-<firstOffset>-<lastOffset>.parquet`, partitioned by
+ * the hour of the event time. The layout is hourly whatever the pipeline's bucket size: raw data
+ * must not depend on a setting of the views computed from it.
+ *
+ * A file holds records of one log partition and one hour, in offset order; its name is made of the
+ * first and last offset it holds, so a retried archive writes the same name with the same content.
+ */
+export const MASTER_PREFIX = 'master/';
+
+/** Event-time span of one master partition directory. */
+export const MASTER_PARTITION_MS = HOUR_MS;
+
+/** Columns of a master file, in file order, with their DuckDB types. */
+export const MASTER_COLUMNS: readonly (readonly [name: string, type: string])[] = [
+  ['event_id', 'VARCHAR'],
+  ['event_type', 'VARCHAR'],
+  ['user_id', 'VARCHAR'],
+  ['product_id', 'VARCHAR'],
+  ['price_cents', 'BIGINT'],
+  ['quantity', 'INTEGER'],
+  ['event_time', 'BIGINT'], // epoch ms
+  ['session_id', 'VARCHAR'],
+  ['log_partition', 'INTEGER'],
+  ['log_offset', 'BIGINT'],
+  // Append time (epoch ms): the batch job's dedup keeps the first copy by (log_timestamp, log_partition, log_offset).
+  ['log_timestamp', 'BIGINT'],
+  // The record as the log held it, so the master dataset can be re-read under a future validation rule.
+  ['raw', 'VARCHAR'],
+];
+
+/** What a master file's key says about it. */
+export interface MasterFile {
+  readonly key: string;
+  /** Start of the event-time hour the file's records fall in. */
+  readonly hour: number;
+  readonly partition: number;
+  readonly firstOffset: number;
+  readonly lastOffset: number;
+}
+
+/** Where a log record sits: the part of a LogRecord the master dataset keeps. */
+export interface MasterRecordSource {
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly value: string;
+}
+
+// Offsets are zero-padded so keys list in offset order; wider offsets still parse.
+const OFFSET_DIGITS = 12;
+const FILE_NAME = /^p(\d+)-(\d+)-(\d+)\.parquet$/;
+
+/** The hour directory an event lands in. */
+export function masterHourOf(eventTime: number): number {
+  return bucketOf(eventTime, MASTER_PARTITION_MS);
+}
+
+/** The key of the master file of one partition's records [firstOffset, lastOffset] in one hour. */
+export function masterFileKey(hour: number, partition: number, firstOffset: number, lastOffset: number): string {
+  const pad = (n: number) => String(n).padStart(OFFSET_DIGITS, '0');
+  return `${MASTER_PREFIX}${partitionPath(hour)}/p${partition}-${pad(firstOffset)}-${pad(lastOffset)}.parquet`;
+}
+
+/** Parses a master file key; undefined for keys that are not master files (temp files, strays). */
+export function parseMasterFileKey(key: string): MasterFile | undefined {
+  if (!key.startsWith(MASTER_PREFIX)) return undefined;
+  const hour = parsePartitionPath(key);
+  const m = FILE_NAME.exec(key.slice(key.lastIndexOf('/') + 1));
+  if (hour === undefined || !m) return undefined;
+  return { key, hour, partition: Number(m[1]), firstOffset: Number(m[2]), lastOffset: Number(m[3]) };
+}
+
+/** `CREATE TABLE` column list of the master schema. */
+export function masterColumnsSql(): string {
+  return MASTER_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ');
+}
+
+/** One master row, in MASTER_COLUMNS order, for DuckDb.append. */
+export function masterRow(e: Event, r: MasterRecordSource): SqlValue[] {
+  return [e.event_id, e.event_type, e.user_id, e.product_id, e.price_cents, e.quantity, e.event_time, e.session_id, r.partition, r.offset, r.timestamp, r.value];
+}

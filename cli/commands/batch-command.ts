@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { runBatch } from '../../batch/batch-job.ts';
+import { scheduleBatch } from '../../batch/batch-schedule.ts';
+import { openEventLog, openObjectStore } from '../../infra/adapters.ts';
+import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
+import { configFrom, timeOption, type Command } from '../command.ts';
+import { formatCount, Progress } from '../progress.ts';
+
+/** `lk batch`: recompute batch views from the master dataset, once or on a schedule. */
+export const batchCommand: Command = {
+  name: 'batch',
+  summary: 'recompute batch views from the master dataset and publish them atomically (--schedule: hourly + daily with node-cron)',
+  details: `
+Once: recomputes every bucket (hour) of the master dataset, or those overlapping --from/--to, and
+publishes by writing views/_manifest.json last; the batch horizon is the end of the contiguous
+published hours. Run \`lk archive\` first to bring the log into the master dataset.
+
+--schedule: a long-lived process. At minute 5 of every hour (UTC) it archives the log and
+recomputes the hours that are complete (past the allowed lateness) and have new master files; at
+00:30 UTC it recomputes the previous day. Runs never overlap.`,
+  options: {
+    from: { type: 'string', valueName: 'TIME', description: 'first hour to recompute (ISO-8601 with zone or epoch ms)' },
+    to: { type: 'string', valueName: 'TIME', description: 'end of the range (exclusive)' },
+    schedule: { type: 'boolean', description: 'run hourly and daily cycles until Ctrl-C' },
+  },
+  async run(options, env) {
+    const config = configFrom(options);
+    const pipeline = compilePipeline(config.pipeline);
+    const objects = await openObjectStore(config);
+    const db = await DuckDb.open();
+    const workDir = join(config.dataDir, 'work', 'batch');
+    const progress = new Progress();
+    try {
+      if (options.schedule) {
+        const log = await openEventLog(config);
+        try {
+          const handle = scheduleBatch(
+            { log, objects, db, pipeline, topic: config.topics.events, workDir, onBatchProgress: (p) => progress.update(`batch: bucket ${p.bucketsDone}/${p.bucketsTotal}`) },
+            {
+              onResult: (kind, r) => progress.done(`batch ${kind}: archived ${formatCount(r.archived.valid)} events; ${r.batch ? `recomputed ${r.batch.buckets.length} hours, horizon ${r.batch.horizon === null ? 'none' : new Date(r.batch.horizon).toISOString()}` : 'nothing to recompute'}`),
+              onSkipped: (kind) => env.err(`batch ${kind}: previous cycle still running; skipped`),
+              onError: (kind, err) => env.err(`batch ${kind}: failed: ${(err as Error).message}`),
+            },
+          );
+          env.err('batch: scheduled hourly (minute 5) and daily (00:30 UTC); Ctrl-C to stop');
+          await new Promise<void>((resolve) => env.signal.addEventListener('abort', () => resolve(), { once: true }));
+          await handle.stop();
+          return 0;
+        } finally {
+          await log.close();
+        }
+      }
+      const from = timeOption(options, 'from');
+      const to = timeOption(options, 'to');
+      const r = await runBatch(
+        { objects, db, pipeline, workDir, onProgress: (p) => progress.update(`batch: bucket ${p.bucketsDone}/${p.bucketsTotal}, ${formatCount(p.rowsPerSecond)} rows/s`) },
+        { buckets: from !== undefined || to !== undefined ? { from: from ?? Number.MIN_SAFE_INTEGER, to: to ?? Number.MAX_SAFE_INTEGER } : 'all' },
+      );
+      progress.done(
+        r.published
+          ? `batch: ${r.buckets.length} hours recomputed from ${formatCount(r.rows)} master rows (${formatCount(r.events)} distinct events) in ${(r.elapsedMs / 1000).toFixed(2)} s; horizon ${r.horizon === null ? 'none' : new Date(r.horizon).toISOString()}`
+          : 'batch: no master data in range; nothing published (run lk archive first)',
+      );
+      return 0;
+    } finally {
+      await db.close();
+      await objects.close();
+    }
+  },
+};

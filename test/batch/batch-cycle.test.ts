@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { runDailyRecompute, runHourlyCycle, staleBuckets } from '../../batch/batch-cycle.ts';
+import { readManifest } from '../../batch/batch-manifest.ts';
+import { scheduleBatch } from '../../batch/batch-schedule.ts';
+import { masterFilesByBucket } from '../../batch/master-buckets.ts';
+import { HOUR_MS } from '../../shared/time/bucket.ts';
+import { randomWorkload } from '../support/random-events.ts';
+import { appendGenerated, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
+
+const envs: BatchTestEnv[] = [];
+afterEach(async () => {
+  for (const e of envs.splice(0)) await e.close();
+});
+
+const START = Date.UTC(2026, 2, 1, 9, 0);
+
+async function envWithThreeHours(name: string): Promise<BatchTestEnv> {
+  const e = await openBatchTestEnv(name);
+  envs.push(e);
+  await appendGenerated(e, randomWorkload({ seed: 31, events: 300, start: START, spanMs: 3 * HOUR_MS - 1 }).records);
+  return e;
+}
+
+const lateEvent = (id: string, eventTime: number, appendedAt: number) => ({
+  key: 'u1',
+  value: JSON.stringify({ event_id: id, event_type: 'purchase', user_id: 'u1', product_id: 'p1', price: 12.5, quantity: 2, event_time: eventTime }),
+  timestamp: appendedAt,
+});
+
+describe('runHourlyCycle', () => {
+  it('computes the buckets that became complete, then only those that got new master files', async () => {
+    const e = await envWithThreeHours('hourly');
+    let now = START + 2 * HOUR_MS + 30 * 60_000;
+    const deps = { ...e, clock: () => now };
+
+    const first = await runHourlyCycle(deps);
+    expect(first.batch?.buckets).toEqual([START, START + HOUR_MS]);
+    expect(first.batch?.horizon).toBe(START + 2 * HOUR_MS);
+
+    expect((await runHourlyCycle(deps)).batch).toBeNull();
+
+    await e.log.append(e.topic, [lateEvent('late-1', START + 10 * 60_000, now)]);
+    const late = await runHourlyCycle(deps);
+    expect(late.archived.hours).toEqual([START]);
+    expect(late.batch?.buckets).toEqual([START]);
+
+    now = START + 3 * HOUR_MS + 5 * 60_000;
+    const next = await runHourlyCycle(deps);
+    expect(next.batch?.buckets).toEqual([START + 2 * HOUR_MS]);
+    const m = (await readManifest(e.objects))!;
+    expect(m.horizon).toBe(START + 3 * HOUR_MS);
+    expect(m.buckets.map((b) => b.runId)).toEqual([late.batch!.runId, first.batch!.runId, next.batch!.runId]);
+  });
+});
+
+describe('runDailyRecompute', () => {
+  it('recomputes every bucket of the previous UTC day, quiet hours included', async () => {
+    const e = await envWithThreeHours('daily');
+    const midnight = Date.UTC(2026, 2, 2);
+    const result = await runDailyRecompute({ ...e, clock: () => midnight + 30 * 60_000 });
+    const hoursFromStart = (midnight - START) / HOUR_MS;
+    expect(result.batch?.buckets).toEqual(Array.from({ length: hoursFromStart }, (_, i) => START + i * HOUR_MS));
+    expect(result.batch?.horizon).toBe(midnight);
+  });
+});
+
+describe('staleBuckets', () => {
+  it('picks complete buckets whose files changed since publishing, or published under other view definitions', async () => {
+    const e = await envWithThreeHours('stale');
+    const now = START + 3 * HOUR_MS;
+    await runHourlyCycle({ ...e, clock: () => now });
+    const m = (await readManifest(e.objects))!;
+    const all = [START, START + HOUR_MS, START + 2 * HOUR_MS];
+    const files = await masterFilesByBucket(e.objects, e.pipeline.config.bucketMs);
+    expect(staleBuckets(files, m, e.pipeline, now)).toEqual([]);
+    expect(staleBuckets(files, m, e.pipeline, now + HOUR_MS)).toEqual([START + 3 * HOUR_MS]);
+    expect(staleBuckets(new Map(), m, e.pipeline, now)).toEqual([]);
+    // Same buckets listing other files: their digests differ from the published ones.
+    const replaced = new Map([...files].map(([b, fs]) => [b, fs.map((f) => ({ ...f, key: `${f.key}.v2` }))]));
+    expect(staleBuckets(replaced, m, e.pipeline, now)).toEqual(all);
+    const redefined = { ...m, views: { ...m.views, revenue: { ...m.views.revenue, measures: [] } } };
+    expect(staleBuckets(files, redefined, e.pipeline, now)).toEqual(all);
+    expect(staleBuckets(files, undefined, e.pipeline, now)).toEqual(all);
+  });
+});
+
+describe('scheduleBatch', () => {
+  it('never runs two cycles at once', async () => {
+    const e = await envWithThreeHours('schedule');
+    const skipped: string[] = [];
+    const handle = scheduleBatch({ ...e, clock: () => START + 3 * HOUR_MS }, { onSkipped: (kind) => skipped.push(kind) });
+    try {
+      const running = handle.trigger('hourly');
+      expect(await handle.trigger('daily')).toBe('skipped');
+      const result = await running;
+      expect(result === 'skipped' ? null : result.batch?.buckets.length).toBe(3);
+      expect(skipped).toEqual(['daily']);
+      expect(await handle.trigger('hourly')).not.toBe('skipped');
+    } finally {
+      await handle.stop();
+    }
+  });
+});

@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { archive } from '../../batch/archiver.ts';
+import { runBatch } from '../../batch/batch-job.ts';
+import { readManifest } from '../../batch/batch-manifest.ts';
+import { BatchViewReader } from '../../batch/batch-view-reader.ts';
+import type { Pane } from '../../shared/compute/pane.ts';
+import { mergePanes } from '../../shared/compute/pane-merge.ts';
+import { compilePipeline, defaultPipelineConfig, type Pipeline } from '../../shared/compute/pipeline.ts';
+import { foldEvents } from '../../shared/compute/reference-fold.ts';
+import { HOUR_MS } from '../../shared/time/bucket.ts';
+import { randomWorkload } from '../support/random-events.ts';
+import { appendGenerated, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
+
+const envs: BatchTestEnv[] = [];
+afterEach(async () => {
+  for (const e of envs.splice(0)) await e.close();
+});
+
+const START = Date.UTC(2026, 2, 1, 9, 0);
+const ALL = { from: START - 24 * HOUR_MS, to: START + 24 * HOUR_MS };
+
+const sortPanes = (ps: Pane[]) =>
+  ps
+    .map((p) => ({ view: p.view, key: p.key, start: p.start, end: p.end, bucket: p.bucket, acc: p.acc }))
+    .sort((a, b) => (a.view < b.view ? -1 : a.view > b.view ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : a.start - b.start || a.bucket - b.bucket));
+
+async function batchPanes(reader: BatchViewReader, pipeline: Pipeline, range = ALL): Promise<Pane[]> {
+  const out: Pane[] = [];
+  for (const v of pipeline.views) out.push(...(await reader.panes({ view: v.name, ...range })));
+  return out;
+}
+
+describe('runBatch', () => {
+  // Few users over four hours: sessions run across hour boundaries, sliding windows straddle them,
+  // and 10% of records are redeliveries the batch must count once.
+  for (const bucketMs of [HOUR_MS, 30 * 60_000, 2 * HOUR_MS]) {
+    it(`equals the reference fold pane for pane (buckets of ${bucketMs / 60_000} min)`, async () => {
+      const e = await openBatchTestEnv(`conformance-${bucketMs}`);
+      envs.push(e);
+      const pipeline = compilePipeline(defaultPipelineConfig({ bucketMs }));
+      const w = randomWorkload({ seed: bucketMs / 60_000, events: 2_500, start: START, spanMs: 4 * HOUR_MS - 1, users: 6, products: 4, duplicateRate: 0.1, maxDisorderMs: 60_000 });
+      await appendGenerated(e, w.records);
+      await archive({ ...e, pipeline }, { untilEnd: true, chunkRecords: 400 });
+
+      const result = await runBatch({ ...e, pipeline }, { buckets: 'all' });
+
+      expect(result.rows).toBe(w.records.length);
+      expect(result.events).toBe(w.events.length);
+      // The end of the bucket holding the last event (buckets align to the epoch, not to START).
+      expect(result.horizon).toBe(Math.ceil((START + 4 * HOUR_MS) / bucketMs) * bucketMs);
+      const actual = await batchPanes(new BatchViewReader({ ...e, pipeline }), pipeline);
+      const expected = foldEvents(pipeline, w.events);
+      expect(sortPanes(actual)).toEqual(sortPanes(expected));
+      for (const v of pipeline.views) {
+        const tagged = (ps: Pane[]) => ps.filter((p) => p.view === v.name).map((pane) => ({ pane, tag: 'x' }));
+        expect(mergePanes(v, tagged(actual))).toEqual(mergePanes(v, tagged(expected)));
+      }
+      // The workload really exercises the seams: sessions and windows that cross bucket boundaries.
+      const crossing = (name: string) => expected.filter((p) => p.view === name && Math.floor(p.start / bucketMs) !== Math.floor((p.end - 1) / bucketMs));
+      expect(crossing('user_sessions').length).toBeGreaterThan(0);
+      expect(crossing('revenue').length).toBeGreaterThan(0);
+    });
+  }
+
+  it('publishes a bucket without events inside the range, so a quiet hour does not stop the horizon', async () => {
+    const e = await openBatchTestEnv('gap');
+    envs.push(e);
+    const hours = [0, 1, 3];
+    for (const [i, h] of hours.entries()) {
+      const w = randomWorkload({ seed: 40 + i, events: 50, start: START + h * HOUR_MS, spanMs: HOUR_MS - 1 });
+      await appendGenerated(e, w.records);
+    }
+    await archive({ ...e }, { untilEnd: true });
+
+    const listed = await runBatch({ ...e }, { buckets: hours.map((h) => START + h * HOUR_MS) });
+    expect(listed.horizon).toBe(START + 2 * HOUR_MS);
+    const all = await runBatch({ ...e }, { buckets: 'all' });
+    expect(all.horizon).toBe(START + 4 * HOUR_MS);
+    const m = (await readManifest(e.objects))!;
+    const quiet = m.buckets.find((b) => b.bucket === START + 2 * HOUR_MS)!;
+    expect(quiet).toMatchObject({ rows: 0, events: 0, files: {} });
+  });
+
+  it('reports progress by buckets and events per second', async () => {
+    const e = await openBatchTestEnv('progress');
+    envs.push(e);
+    await appendGenerated(e, randomWorkload({ seed: 5, events: 300, start: START, spanMs: 3 * HOUR_MS }).records);
+    await archive({ ...e }, { untilEnd: true });
+    const seen: Array<{ bucketsDone: number; bucketsTotal: number; rowsPerSecond: number }> = [];
+    await runBatch({ ...e, onProgress: (p) => seen.push(p) }, { chunkLimits: { maxBytes: Number.MAX_SAFE_INTEGER, maxBuckets: 1 } });
+    expect(seen.map((p) => `${p.bucketsDone}/${p.bucketsTotal}`)).toEqual(['1/3', '2/3', '3/3']);
+    expect(seen[2].rowsPerSecond).toBeGreaterThan(0);
+  });
+
+  it('computes nothing and publishes nothing without master data', async () => {
+    const e = await openBatchTestEnv('empty');
+    envs.push(e);
+    const result = await runBatch({ ...e });
+    expect(result).toMatchObject({ published: false, buckets: [], horizon: null });
+    expect(await readManifest(e.objects)).toBeUndefined();
+  });
+});
