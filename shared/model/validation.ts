@@ -70,6 +70,8 @@ export function validateEvent(value: unknown, recordTime: number, limits: Valida
     if (typeof v !== 'string' || v.length === 0 || v.length > ID_MAX) {
       return reject('wrong_type', `${f} must be a non-empty string of at most ${ID_MAX} characters`);
     }
+    // PostgreSQL text cannot hold NUL, and no identifier needs one: reject it in every layer alike.
+    if (v.includes('\u0000')) return reject('wrong_type', `${f} must not contain the NUL character`);
   }
   const type = o.event_type as string;
   if (!(EVENT_TYPES as readonly string[]).includes(type)) {
@@ -127,7 +129,7 @@ export function validateEvent(value: unknown, recordTime: number, limits: Valida
 
   let sessionId: string | null = null;
   if (o.session_id !== undefined && o.session_id !== null) {
-    if (typeof o.session_id !== 'string' || o.session_id.length > ID_MAX) return reject('wrong_type', 'session_id must be a string');
+    if (typeof o.session_id !== 'string' || o.session_id.length > ID_MAX || o.session_id.includes('\u0000')) return reject('wrong_type', 'session_id must be a string of at most 256 characters without NUL');
     sessionId = o.session_id;
   }
   return {

@@ -4,6 +4,7 @@ import { MASTER_PREFIX, masterFileKey, parseMasterFileKey } from '../../batch/ma
 import { parquetSource } from '../../batch/parquet-source.ts';
 import { bucketOf, HOUR_MS, partitionPath } from '../../shared/time/bucket.ts';
 import { randomWorkload } from '../support/random-events.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { appendGenerated, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
 
 const envs: BatchTestEnv[] = [];
@@ -112,6 +113,26 @@ describe('archive', () => {
     expect(first.records + second.records).toBe(w.records.length);
     const keys = (await e.objects.list(MASTER_PREFIX)).map((o) => o.key);
     for (const k of first.fileKeys) expect(keys).toContain(k);
+    expect((await masterRows(e)).length).toBe(w.records.length);
+  });
+
+  it('following the log, flushes a quiet partition after maxChunkAgeMs and stops on abort', async () => {
+    const e = await env('follow');
+    const w = workload(15);
+    const stop = new AbortController();
+    const running = archive({ ...e }, { untilEnd: false, maxChunkAgeMs: 50, signal: stop.signal });
+    await appendGenerated(e, w.records);
+    const end = await e.log.endOffsets(e.topic);
+    await waitFor(
+      async () => {
+        const committed = await e.log.committedOffsets(e.topic, ARCHIVER_GROUP);
+        return [...end].every(([p, o]) => committed.get(p) === o);
+      },
+      { message: 'archiver commits every partition up to its end offset' },
+    );
+    stop.abort();
+    const result = await running;
+    expect(result.valid).toBe(w.records.length);
     expect((await masterRows(e)).length).toBe(w.records.length);
   });
 

@@ -194,3 +194,11 @@ describe('validateRecord: size limit', () => {
     expect(rejection(validateRecord(recordOfBytes(64 * 1024 + 1, '€'), T)).code).toBe('oversized');
   });
 });
+
+describe('identifiers with NUL', () => {
+  it('rejects a NUL character in an id field (PostgreSQL text cannot store it)', () => {
+    const r = validateRecord(JSON.stringify({ event_id: 'e1', event_type: 'page_view', user_id: 'u\u00001', product_id: 'p1', event_time: '2026-01-01T00:00:00Z' }), Date.UTC(2026, 0, 1));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.rejection.code).toBe('wrong_type');
+  });
+});

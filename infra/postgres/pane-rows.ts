@@ -1,0 +1,43 @@
+import type { Pane, PaneId } from '../../shared/compute/pane.ts';
+import type { StoredPane } from '../../shared/ports/view-store.ts';
+
+/** Panes as the column arrays of PaneTable.upsertSql (after the partition parameter). */
+export function upsertColumns(panes: readonly Pane[]): unknown[] {
+  const n = panes.length;
+  const views = new Array<string>(n);
+  const keys = new Array<string>(n);
+  const starts = new Array<number>(n);
+  const ends = new Array<number>(n);
+  const buckets = new Array<number>(n);
+  const accs = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const p = panes[i];
+    views[i] = p.view;
+    keys[i] = p.key;
+    starts[i] = p.start;
+    ends[i] = p.end;
+    buckets[i] = p.bucket;
+    // String(number) is the shortest text that reads back to the same double, and PostgreSQL's
+    // float8 input accepts JS's "Infinity", "-Infinity" and "NaN" spellings.
+    accs[i] = `{${p.acc.join(',')}}`;
+  }
+  return [views, keys, starts, ends, buckets, accs];
+}
+
+/** Pane ids as the column arrays of PaneTable.deleteSql (after the partition parameter). */
+export function deleteColumns(ids: readonly PaneId[]): unknown[] {
+  return [ids.map((d) => d.view), ids.map((d) => d.key), ids.map((d) => d.start), ids.map((d) => d.bucket)];
+}
+
+/** A row of the panes table as a StoredPane; pg returns bigint as a string (epoch ms fit a double). */
+export function storedPaneOf(row: Record<string, unknown>): StoredPane {
+  return {
+    view: row.view as string,
+    key: row.key as string,
+    start: Number(row.start),
+    end: Number(row.end),
+    bucket: Number(row.bucket),
+    partition: row.partition as number,
+    acc: row.acc as number[],
+  };
+}

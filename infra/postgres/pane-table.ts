@@ -1,0 +1,79 @@
+import { quoteIdent } from './sql-identifier.ts';
+
+const COLUMNS = 'view, key, start, "end", bucket, partition, acc';
+
+/**
+ * The SQL of one namespace's panes table (`<schema>.panes_<namespace>`). A table per namespace
+ * keeps Kappa versions apart: dropping an old version is a DROP TABLE, and the speed layer's
+ * constant expiry does not bloat the replayed versions. Names are validated before they get here.
+ *
+ * Bulk statements take whole columns as arrays and `unnest` them, so a batch of thousands of
+ * rows is one statement with six parameters. Accumulators travel as array literals in a text[]
+ * (`{1,2,Infinity}`): unnest would flatten a 2-D float8[], and JSON cannot carry the infinities
+ * that are the identities of min and max.
+ */
+export class PaneTable {
+  readonly name: string;
+  readonly #index: (suffix: string) => string;
+
+  constructor(schema: string, namespace: string) {
+    this.name = `${quoteIdent(schema)}.${quoteIdent(`panes_${namespace}`)}`;
+    this.#index = (suffix) => quoteIdent(`panes_${namespace}_${suffix}`);
+  }
+
+  /** Idempotent DDL. fillfactor leaves room on each page for HOT updates: panes are upserted over and over while open. */
+  createSql(): string[] {
+    return [
+      `CREATE TABLE IF NOT EXISTS ${this.name} (
+        view text NOT NULL,
+        key text NOT NULL,
+        start bigint NOT NULL,
+        "end" bigint NOT NULL,
+        bucket bigint NOT NULL,
+        partition int NOT NULL,
+        acc double precision[] NOT NULL,
+        PRIMARY KEY (view, key, start, bucket, partition)
+      ) WITH (fillfactor = 90)`,
+      // Serving asks for windows overlapping [from, to) of one view, usually of one key, usually
+      // recent: "end" > from is the selective bound (the primary key already orders by start).
+      `CREATE INDEX IF NOT EXISTS ${this.#index('serving')} ON ${this.name} (view, key, "end")`,
+      // Restoring a partition after a restart or rebalance reads its panes from a bucket on.
+      `CREATE INDEX IF NOT EXISTS ${this.#index('restore')} ON ${this.name} (partition, bucket)`,
+    ];
+  }
+
+  dropSql(): string {
+    return `DROP TABLE IF EXISTS ${this.name}`;
+  }
+
+  /** $1 partition, then columns view text[], key text[], start int8[], "end" int8[], bucket int8[], acc text[]. */
+  upsertSql(): string {
+    return `INSERT INTO ${this.name} (${COLUMNS})
+      SELECT u.view, u.key, u.start, u."end", u.bucket, $1, u.acc::double precision[]
+      FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[]) AS u(view, key, start, "end", bucket, acc)
+      ON CONFLICT (view, key, start, bucket, partition) DO UPDATE SET "end" = EXCLUDED."end", acc = EXCLUDED.acc`;
+  }
+
+  /** $1 partition, then columns view text[], key text[], start int8[], bucket int8[]. */
+  deleteSql(): string {
+    return `DELETE FROM ${this.name} AS t
+      USING unnest($2::text[], $3::text[], $4::int8[], $5::int8[]) AS d(view, key, start, bucket)
+      WHERE t.partition = $1 AND t.view = d.view AND t.key = d.key AND t.start = d.start AND t.bucket = d.bucket`;
+  }
+
+  /** $1 partition, $2 min bucket. */
+  partitionSql(): string {
+    return `SELECT ${COLUMNS} FROM ${this.name} WHERE partition = $1 AND bucket >= $2`;
+  }
+
+  /** $1 view, $2 from, $3 to, $4 min bucket, and $5 key when `byKey`. */
+  querySql(byKey: boolean): string {
+    return `SELECT ${COLUMNS} FROM ${this.name}
+      WHERE view = $1 AND "end" > $2 AND start < $3 AND bucket >= $4${byKey ? ' AND key = $5' : ''}`;
+  }
+
+  /** $1 bucket. */
+  expireSql(): string {
+    return `DELETE FROM ${this.name} WHERE bucket < $1`;
+  }
+}

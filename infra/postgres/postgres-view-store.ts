@@ -1,0 +1,246 @@
+import pg from 'pg';
+import type { PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
+import { paneIdString, type Pane } from '../../shared/compute/pane.ts';
+import { ConfigError, ServiceUnavailableError } from '../../shared/errors.ts';
+import type { PaneQuery, PartitionCommit, StoredPane, ViewStore } from '../../shared/ports/view-store.ts';
+import { applyMigrations } from './migrations.ts';
+import { PaneTable } from './pane-table.ts';
+import { deleteColumns, storedPaneOf, upsertColumns } from './pane-rows.ts';
+import { missingNamespaceError, postgresError } from './postgres-errors.ts';
+import { lockSchema } from './schema-lock.ts';
+import { assertViewStoreName, quoteIdent } from './sql-identifier.ts';
+import type { SqlRunner } from './sql-runner.ts';
+
+/** Rows per bulk statement: large enough to amortise the round trip, small enough to bound one message. */
+const CHUNK_ROWS = 5_000;
+
+export interface PostgresViewStoreOptions {
+  readonly url: string;
+  /** Schema holding the store's tables; created on open. */
+  readonly schema: string;
+  /** Connections in the pool (default 4: one per stream partition being committed is plenty). */
+  readonly poolSize?: number;
+}
+
+/**
+ * The ViewStore port on PostgreSQL, the only file that imports pg. Shared tables (namespaces,
+ * checkpoints, aliases) come from versioned migrations applied on open; each namespace gets its own
+ * panes table (pane-table.ts). A commit is one transaction: deletes, bulk upserts and checkpoints,
+ * so after a crash the stored panes always match the stored offsets and nothing is counted twice.
+ */
+export class PostgresViewStore implements ViewStore {
+  readonly #pool: pg.Pool;
+  readonly #url: string;
+  readonly #schema: string;
+  readonly #s: string;
+
+  private constructor(pool: pg.Pool, url: string, schema: string) {
+    this.#pool = pool;
+    this.#url = url;
+    this.#schema = schema;
+    this.#s = quoteIdent(schema);
+  }
+
+  /** Connects, applies pending migrations, and returns the store; throws ServiceUnavailableError/ConfigError saying what to set. */
+  static async open(options: PostgresViewStoreOptions): Promise<PostgresViewStore> {
+    if (!/^[a-z_][a-z0-9_]{0,40}$/.test(options.schema)) throw new ConfigError(`PostgreSQL schema "${options.schema}" must be a lowercase SQL identifier; fix PG_SCHEMA`);
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 4, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+    // An idle pooled connection that dies (server restart) emits 'error' on the pool; without a
+    // listener Node would crash the process. The pool drops that client and the next query reconnects.
+    pool.on('error', () => undefined);
+    const store = new PostgresViewStore(pool, options.url, options.schema);
+    try {
+      await store.#withClient((c) => applyMigrations(c, options.schema));
+      return store;
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw postgresError(err, options.url);
+    }
+  }
+
+  /** True when PostgreSQL at `url` accepts a login and answers a query (for local service discovery). */
+  static async ping(url: string, timeoutMs = 3_000): Promise<boolean> {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  async ensureNamespace(namespace: string): Promise<void> {
+    assertViewStoreName('namespace', namespace);
+    const table = this.#table(namespace);
+    await this.#transaction(async (tx) => {
+      await lockSchema(tx, this.#schema);
+      for (const sql of table.createSql()) await tx.query(sql);
+      await tx.query(`INSERT INTO ${this.#s}.namespaces (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [namespace]);
+    });
+  }
+
+  async commit(namespace: string, commits: readonly PartitionCommit[]): Promise<void> {
+    assertViewStoreName('namespace', namespace);
+    if (commits.length === 0) {
+      // Nothing to write, but committing to a namespace that does not exist is still the caller's bug.
+      const { rows } = await this.#query(`SELECT 1 FROM ${this.#s}.namespaces WHERE name = $1`, [namespace]);
+      if (rows.length === 0) throw missingNamespaceError(namespace);
+      return;
+    }
+    const table = this.#table(namespace);
+    const checkpoints = new Map<number, PartitionCheckpoint>();
+    await this.#transaction(async (tx) => {
+      for (const c of commits) {
+        for (let i = 0; i < c.deletes.length; i += CHUNK_ROWS) {
+          await tx.query(table.deleteSql(), [c.partition, ...deleteColumns(c.deletes.slice(i, i + CHUNK_ROWS))]);
+        }
+        // ON CONFLICT may touch a row once per statement, so a pane listed twice keeps its last version.
+        const upserts = lastPerPane(c.upserts);
+        for (let i = 0; i < upserts.length; i += CHUNK_ROWS) {
+          await tx.query(table.upsertSql(), [c.partition, ...upsertColumns(upserts.slice(i, i + CHUNK_ROWS))]);
+        }
+        checkpoints.set(c.partition, c.checkpoint);
+      }
+      // One document for all checkpoints: json_array_elements avoids escaping JSON inside an array literal.
+      const doc = JSON.stringify([...checkpoints].map(([partition, checkpoint]) => ({ partition, checkpoint })));
+      const r = await tx.query(
+        `INSERT INTO ${this.#s}.checkpoints (namespace, partition, checkpoint)
+         SELECT n.name, (e->>'partition')::int, e->'checkpoint'
+         FROM ${this.#s}.namespaces n, json_array_elements($2::json) AS e
+         WHERE n.name = $1
+         ON CONFLICT (namespace, partition) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()`,
+        [namespace, doc],
+      );
+      if (r.rowCount !== checkpoints.size) throw missingNamespaceError(namespace);
+    }, namespace);
+  }
+
+  async checkpoints(namespace: string): Promise<Map<number, PartitionCheckpoint>> {
+    assertViewStoreName('namespace', namespace);
+    const { rows } = await this.#query(
+      `SELECT c.partition, c.checkpoint FROM ${this.#s}.namespaces n
+       LEFT JOIN ${this.#s}.checkpoints c ON c.namespace = n.name WHERE n.name = $1`,
+      [namespace],
+    );
+    if (rows.length === 0) throw missingNamespaceError(namespace);
+    const out = new Map<number, PartitionCheckpoint>();
+    for (const r of rows) if (r.partition !== null) out.set(r.partition as number, r.checkpoint as PartitionCheckpoint);
+    return out;
+  }
+
+  async partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]> {
+    assertViewStoreName('namespace', namespace);
+    const { rows } = await this.#query(this.#table(namespace).partitionSql(), [partition, minBucket], namespace);
+    return rows.map(storedPaneOf);
+  }
+
+  async queryPanes(namespace: string, q: PaneQuery): Promise<StoredPane[]> {
+    assertViewStoreName('namespace', namespace);
+    const params: unknown[] = [q.view, q.from, q.to, q.minBucket ?? Number.MIN_SAFE_INTEGER];
+    if (q.key !== undefined) params.push(q.key);
+    const { rows } = await this.#query(this.#table(namespace).querySql(q.key !== undefined), params, namespace);
+    return rows.map(storedPaneOf);
+  }
+
+  async expireBefore(namespace: string, bucket: number): Promise<number> {
+    assertViewStoreName('namespace', namespace);
+    const r = await this.#query(this.#table(namespace).expireSql(), [bucket], namespace);
+    return r.rowCount ?? 0;
+  }
+
+  async setAlias(alias: string, namespace: string): Promise<void> {
+    assertViewStoreName('alias', alias);
+    assertViewStoreName('namespace', namespace);
+    // One statement: readers see the old target or the new one, never neither (the cut-over).
+    const r = await this.#query(
+      `INSERT INTO ${this.#s}.aliases (alias, namespace) SELECT $1, name FROM ${this.#s}.namespaces WHERE name = $2
+       ON CONFLICT (alias) DO UPDATE SET namespace = EXCLUDED.namespace, updated_at = now()`,
+      [alias, namespace],
+    );
+    if (r.rowCount === 0) throw missingNamespaceError(namespace);
+  }
+
+  async getAlias(alias: string): Promise<string | undefined> {
+    assertViewStoreName('alias', alias);
+    const { rows } = await this.#query(`SELECT namespace FROM ${this.#s}.aliases WHERE alias = $1`, [alias]);
+    return rows.length > 0 ? (rows[0].namespace as string) : undefined;
+  }
+
+  async listNamespaces(): Promise<string[]> {
+    const { rows } = await this.#query(`SELECT name FROM ${this.#s}.namespaces ORDER BY name`);
+    return rows.map((r) => r.name as string);
+  }
+
+  async dropNamespace(namespace: string): Promise<void> {
+    assertViewStoreName('namespace', namespace);
+    await this.#transaction(async (tx) => {
+      await lockSchema(tx, this.#schema);
+      await tx.query(this.#table(namespace).dropSql());
+      // Checkpoints go with it (ON DELETE CASCADE); an alias still naming it is left for the caller to move.
+      await tx.query(`DELETE FROM ${this.#s}.namespaces WHERE name = $1`, [namespace]);
+    });
+  }
+
+  /** Closes the pool; closing again is a no-op. */
+  async close(): Promise<void> {
+    if (this.#pool.ended || this.#pool.ending) return;
+    await this.#pool.end();
+  }
+
+  #table(namespace: string): PaneTable {
+    return new PaneTable(this.#schema, namespace);
+  }
+
+  async #query(sql: string, params?: unknown[], namespace?: string): Promise<pg.QueryResult<Record<string, unknown>>> {
+    try {
+      return await this.#pool.query(sql, params);
+    } catch (err) {
+      throw postgresError(err, this.#url, namespace);
+    }
+  }
+
+  async #withClient<T>(fn: (client: SqlRunner) => Promise<T>, namespace?: string): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      throw postgresError(err, this.#url);
+    }
+    let broken = false;
+    try {
+      return await fn(client);
+    } catch (err) {
+      const mapped = postgresError(err, this.#url, namespace);
+      // A connection that failed must not go back to the pool; one that only saw a SQL error was rolled back and is fine.
+      broken = mapped instanceof ServiceUnavailableError;
+      throw mapped;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  #transaction<T>(fn: (tx: SqlRunner) => Promise<T>, namespace?: string): Promise<T> {
+    return this.#withClient(async (tx) => {
+      await tx.query('BEGIN');
+      try {
+        const out = await fn(tx);
+        await tx.query('COMMIT');
+        return out;
+      } catch (err) {
+        await tx.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    }, namespace);
+  }
+}
+
+/** The upserts with each pane once, at its last version (commit order is change order). */
+function lastPerPane(panes: readonly Pane[]): readonly Pane[] {
+  const byId = new Map<string, Pane>();
+  for (const p of panes) byId.set(paneIdString(p), p);
+  return byId.size === panes.length ? panes : [...byId.values()];
+}

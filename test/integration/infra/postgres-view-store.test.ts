@@ -1,0 +1,236 @@
+import pg from 'pg';
+import { createServer } from 'node:net';
+import { beforeEach, describe, expect, inject, it, type TestContext } from 'vitest';
+import { applyMigrations, MIGRATIONS } from '../../../infra/postgres/migrations.ts';
+import { PostgresViewStore } from '../../../infra/postgres/postgres-view-store.ts';
+import type { PartitionCheckpoint } from '../../../shared/compute/partition-processor.ts';
+import type { Pane } from '../../../shared/compute/pane.ts';
+import { BadRequestError, ConfigError, NotFoundError, ServiceUnavailableError } from '../../../shared/errors.ts';
+import { describeViewStoreContract } from '../../support/contracts/view-store-contract.ts';
+import { postgresOrSkip, uniqueName } from '../../support/services.ts';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+/** A connection for looking at what the store wrote, and for dropping a test's schema afterwards. */
+async function admin(url: string, ctx?: TestContext): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  ctx?.onTestFinished(() => client.end());
+  return client;
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = await admin(url);
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A store on a schema of its own, dropped when the test ends. */
+async function openStore(ctx: TestContext, options: { schema?: string; poolSize?: number } = {}): Promise<{ store: PostgresViewStore; url: string; schema: string }> {
+  const { url } = postgresOrSkip(ctx);
+  const schema = options.schema ?? uniqueName('it');
+  const store = await PostgresViewStore.open({ url, schema, poolSize: options.poolSize });
+  ctx.onTestFinished(async () => {
+    await store.close();
+    await dropSchema(url, schema);
+  });
+  return { store, url, schema };
+}
+
+function cp(partition: number, nextOffset: number): PartitionCheckpoint {
+  return { partition, nextOffset, maxEventTime: T0 + nextOffset, seen: [[`e-${nextOffset}`, T0]], stats: { valid: nextOffset, deadLetter: 0, duplicate: 0, tooLate: 0 } };
+}
+
+/** n distinct panes of one view: 1000 keys per minute window. */
+function panes(n: number, value: number): Pane[] {
+  return Array.from({ length: n }, (_, i) => ({
+    view: 'product_activity',
+    key: `p${i % 1000}`,
+    start: T0 + Math.floor(i / 1000) * 60_000,
+    end: T0 + Math.floor(i / 1000) * 60_000 + 60_000,
+    bucket: T0,
+    acc: [value, i, Number.POSITIVE_INFINITY],
+  }));
+}
+
+async function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('PostgresViewStore', () => {
+  beforeEach((ctx) => void postgresOrSkip(ctx));
+
+  describeViewStoreContract('PostgresViewStore', async () => {
+    const offer = inject('postgres');
+    if (!offer.available) throw new Error(offer.reason); // not reached: the beforeEach above skipped the test
+    const schema = uniqueName('contract');
+    const store = await PostgresViewStore.open({ url: offer.settings.url, schema });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await dropSchema(offer.settings.url, schema);
+      },
+    };
+  });
+
+  describe('migrations', () => {
+    it('apply once: a second open of the same schema applies nothing', async (ctx) => {
+      const { store, url, schema } = await openStore(ctx);
+      await store.close();
+      const again = await PostgresViewStore.open({ url, schema });
+      await again.close();
+      const client = await admin(url, ctx);
+      const { rows } = await client.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(await applyMigrations(client, schema)).toEqual([]);
+    });
+
+    it('are safe when several processes start at once', async (ctx) => {
+      const { url } = postgresOrSkip(ctx);
+      const schema = uniqueName('race');
+      ctx.onTestFinished(() => dropSchema(url, schema));
+      // Separate connections racing on a schema that does not exist yet, as processes starting together do.
+      const clients = await Promise.all([1, 2, 3, 4].map(() => admin(url, ctx)));
+      const applied = await Promise.all(clients.map((c) => applyMigrations(c, schema)));
+      expect(applied.flat().sort()).toEqual(MIGRATIONS.map((m) => m.version));
+      const { rows } = await clients[0].query(`SELECT count(*)::int AS n FROM "${schema}".schema_migrations`);
+      expect(rows[0].n).toBe(MIGRATIONS.length);
+    });
+
+    it('refuse a schema migrated by a newer build', async (ctx) => {
+      const { url, schema, store } = await openStore(ctx);
+      await store.close();
+      const client = await admin(url, ctx);
+      await client.query(`INSERT INTO "${schema}".schema_migrations (version, name) VALUES (999, 'from the future')`);
+      await expect(PostgresViewStore.open({ url, schema })).rejects.toThrow(/version 999, newer than this build/);
+    });
+
+    it('concurrent ensureNamespace calls of one namespace both succeed', async (ctx) => {
+      const { store, url, schema } = await openStore(ctx);
+      const other = await PostgresViewStore.open({ url, schema });
+      ctx.onTestFinished(() => other.close());
+      await Promise.all([store.ensureNamespace('speed'), other.ensureNamespace('speed'), store.ensureNamespace('speed')]);
+      expect(await other.listNamespaces()).toEqual(['speed']);
+    });
+  });
+
+  describe('tables', () => {
+    it('one panes table per namespace, keyed (view, key, start, bucket, partition), with an index for serving', async (ctx) => {
+      const { store, url, schema } = await openStore(ctx);
+      await store.ensureNamespace('kappa_v1');
+      await store.ensureNamespace('speed');
+      const client = await admin(url, ctx);
+      const { rows: tables } = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'panes_%' ORDER BY 1`, [schema]);
+      expect(tables.map((r) => r.tablename)).toEqual(['panes_kappa_v1', 'panes_speed']);
+      const { rows: indexes } = await client.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'panes_speed'`, [schema]);
+      const defs = indexes.map((r) => r.indexdef as string);
+      expect(defs.some((d) => d.includes('UNIQUE') && d.includes('(view, key, start, bucket, partition)'))).toBe(true);
+      expect(defs.some((d) => d.includes('(view, key, "end")'))).toBe(true);
+      await store.dropNamespace('kappa_v1');
+      const { rows: left } = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'panes_%'`, [schema]);
+      expect(left.map((r) => r.tablename)).toEqual(['panes_speed']);
+    });
+  });
+
+  describe('commit', () => {
+    it('writes a large batch (several bulk statements) in one commit, then updates and deletes it', async (ctx) => {
+      const { store } = await openStore(ctx);
+      await store.ensureNamespace('kappa_v1');
+      const n = 12_345;
+      await store.commit('kappa_v1', [{ partition: 3, upserts: panes(n, 1), deletes: [], checkpoint: cp(3, n) }]);
+      const all = await store.partitionPanes('kappa_v1', 3, T0);
+      expect(all).toHaveLength(n);
+      const one = await store.queryPanes('kappa_v1', { view: 'product_activity', key: 'p7', from: T0 + 5 * 60_000, to: T0 + 6 * 60_000 });
+      expect(one).toEqual([{ view: 'product_activity', key: 'p7', start: T0 + 5 * 60_000, end: T0 + 6 * 60_000, bucket: T0, partition: 3, acc: [1, 5007, Number.POSITIVE_INFINITY] }]);
+
+      const updated = panes(n, 2);
+      await store.commit('kappa_v1', [{ partition: 3, upserts: updated.slice(0, 6_000), deletes: updated.slice(6_000), checkpoint: cp(3, 2 * n) }]);
+      const after = await store.partitionPanes('kappa_v1', 3, T0);
+      expect(after).toHaveLength(6_000);
+      expect(after.every((p) => p.acc[0] === 2)).toBe(true);
+      expect((await store.checkpoints('kappa_v1')).get(3)?.nextOffset).toBe(2 * n);
+    });
+
+    it('keeps the last version of a pane listed twice in one commit', async (ctx) => {
+      const { store } = await openStore(ctx);
+      await store.ensureNamespace('speed');
+      const [p] = panes(1, 1);
+      await store.commit('speed', [{ partition: 0, upserts: [p, { ...p, end: p.end + 1, acc: [9, 9, 9] }], deletes: [], checkpoint: cp(0, 2) }]);
+      expect(await store.partitionPanes('speed', 0, T0)).toEqual([{ ...p, end: p.end + 1, acc: [9, 9, 9], partition: 0 }]);
+    });
+
+    it('applies several commits of one partition in order, the last checkpoint winning', async (ctx) => {
+      const { store } = await openStore(ctx);
+      await store.ensureNamespace('speed');
+      const [p] = panes(1, 1);
+      await store.commit('speed', [
+        { partition: 0, upserts: [p], deletes: [], checkpoint: cp(0, 1) },
+        { partition: 0, upserts: [], deletes: [p], checkpoint: cp(0, 2) },
+      ]);
+      expect(await store.partitionPanes('speed', 0, T0)).toEqual([]);
+      expect((await store.checkpoints('speed')).get(0)).toEqual(cp(0, 2));
+    });
+
+    it('rolls back a commit the database rejects, and the store keeps working', async (ctx) => {
+      const { store } = await openStore(ctx, { poolSize: 1 });
+      await store.ensureNamespace('speed');
+      const [good] = panes(1, 1);
+      // A fractional start cannot be a bigint: the server fails the second statement of the transaction.
+      const bad = { ...good, key: 'other', start: 1.5 };
+      await expect(store.commit('speed', [{ partition: 0, upserts: [good], deletes: [], checkpoint: cp(0, 1) }, { partition: 1, upserts: [bad], deletes: [], checkpoint: cp(1, 1) }])).rejects.toThrow();
+      expect(await store.partitionPanes('speed', 0, T0)).toEqual([]);
+      expect(await store.checkpoints('speed')).toEqual(new Map());
+      await store.commit('speed', [{ partition: 0, upserts: [good], deletes: [], checkpoint: cp(0, 1) }]);
+      expect(await store.partitionPanes('speed', 0, T0)).toHaveLength(1);
+    });
+  });
+
+  describe('errors', () => {
+    it('a namespace that was never created is NotFoundError; a bad name is BadRequestError', async (ctx) => {
+      const { store } = await openStore(ctx);
+      await expect(store.queryPanes('nowhere', { view: 'v', from: 0, to: 1 })).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.checkpoints('nowhere')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.commit('nowhere', [])).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.commit('nowhere', [{ partition: 0, upserts: panes(1, 1), deletes: [], checkpoint: cp(0, 1) }])).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.setAlias('kappa', 'nowhere')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.setAlias('Kappa', 'nowhere')).rejects.toBeInstanceOf(BadRequestError);
+      await expect(store.expireBefore('x"; drop table y; --', 0)).rejects.toBeInstanceOf(BadRequestError);
+    });
+
+    it('an unreachable server is ServiceUnavailableError naming DATABASE_URL and the DuckDB alternative', async (ctx) => {
+      postgresOrSkip(ctx);
+      const url = `postgres://postgres@127.0.0.1:${await closedPort()}/postgres`;
+      const err = await PostgresViewStore.open({ url, schema: 'x' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ServiceUnavailableError);
+      expect((err as Error).message).toMatch(/DATABASE_URL/);
+      expect((err as Error).message).toMatch(/LK_VIEW_STORE=duckdb/);
+      expect(await PostgresViewStore.ping(url, 1_000)).toBe(false);
+    });
+
+    it('a missing database is ConfigError naming DATABASE_URL, without the password', async (ctx) => {
+      const { url } = postgresOrSkip(ctx);
+      const u = new URL(url);
+      u.pathname = `/${uniqueName('nodb')}`;
+      u.password = 'sekret';
+      const err = await PostgresViewStore.open({ url: u.toString(), schema: 'x' }).catch((e: unknown) => e);
+      // With trust auth the login succeeds and the database is what is missing; with password auth the login fails: both are settings to fix.
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toMatch(/DATABASE_URL/);
+      expect((err as Error).message).not.toContain('sekret');
+    });
+
+    it('ping answers true for a server that accepts the login', async (ctx) => {
+      const { url } = postgresOrSkip(ctx);
+      expect(await PostgresViewStore.ping(url)).toBe(true);
+    });
+  });
+});
