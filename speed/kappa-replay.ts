@@ -22,6 +22,8 @@ export interface ReplayOptions {
   readonly cutOver?: boolean;
   /** Older versions to keep besides the new one and the one it replaces (default 0). */
   readonly keepOlder?: number;
+  /** Write dead-letter and late records again (default false: the live job already wrote the same ones). */
+  readonly sideOutputs?: boolean;
   readonly onProgress?: (p: StreamProgress) => void;
 }
 
@@ -45,7 +47,7 @@ export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions
   const namespace = await nextKappaVersion(deps.views);
   const previous = await deps.views.getAlias(KAPPA_ALIAS);
   const started = Date.now();
-  const job = new StreamJob(deps, { namespace, from: options.from ?? { kind: 'earliest' }, stopAtEnd: true, onCommit: options.onProgress });
+  const job = new StreamJob(deps, { namespace, from: options.from ?? { kind: 'earliest' }, stopAtEnd: true, sideOutputs: options.sideOutputs ?? false, onCommit: options.onProgress });
   const sub = await job.start();
   await sub.done;
   const elapsedMs = Date.now() - started;

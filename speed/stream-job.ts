@@ -26,6 +26,12 @@ export interface StreamJobOptions {
   /** Stop at the end offsets the log had at start (a bounded backfill). */
   readonly stopAtEnd?: boolean;
   readonly maxBatchRecords?: number;
+  /**
+   * Write dead-letter and late records to their topics (default true). Turn off for a job whose
+   * side records another job over the same log already writes (a replay, or a second
+   * architecture run side by side): they would be the same records again.
+   */
+  readonly sideOutputs?: boolean;
   /** Called after each committed batch. */
   readonly onCommit?: (progress: StreamProgress) => void;
 }
@@ -122,7 +128,7 @@ export class StreamJob {
     }
     for (const r of batch.records) proc.process({ partition: r.partition, offset: r.offset, timestamp: r.timestamp, value: r.value });
     const change = proc.flush();
-    await writeSideOutputs(log, topics, change.deadLetters, change.late);
+    if (this.#options.sideOutputs ?? true) await writeSideOutputs(log, topics, change.deadLetters, change.late);
     await views.commit(this.#options.namespace, [
       { partition: change.partition, upserts: change.upserts, deletes: change.deletes, checkpoint: change.checkpoint },
     ]);

@@ -16,6 +16,7 @@ half-built version. Run \`lk speed --namespace kappa_vN\` afterwards to keep the
   options: {
     from: { type: 'string', valueName: 'TIME', description: 'start at this time (ISO-8601 with zone or epoch ms) instead of the earliest offset' },
     'no-cutover': { type: 'boolean', description: 'build the version but leave the alias where it is' },
+    'side-outputs': { type: 'boolean', description: 'write dead-letter and late records again (the live job already wrote them)' },
     'keep-older': { type: 'string', valueName: 'N', description: 'older versions to keep besides the new and the previous one', default: '0' },
   },
   async run(options, env) {
@@ -32,6 +33,7 @@ half-built version. Run \`lk speed --namespace kappa_vN\` afterwards to keep the
           from: from === undefined ? { kind: 'earliest' } : { kind: 'timestamp', timestamp: from },
           cutOver: !options['no-cutover'],
           keepOlder,
+          sideOutputs: Boolean(options['side-outputs']),
           onProgress: (p) => progress.update(`replay: ${formatCount(p.records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}`),
         },
       );

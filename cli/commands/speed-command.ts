@@ -16,6 +16,7 @@ the reason and the source partition and offset. Start several processes with the
 share the partitions. Stops cleanly on Ctrl-C.`,
   options: {
     namespace: { type: 'string', valueName: 'NAME', description: 'view-store namespace to write', default: 'speed' },
+    'no-side-outputs': { type: 'boolean', description: 'do not write the dead-letter and late topics (another job over the same log writes them)' },
     group: { type: 'string', valueName: 'ID', description: 'consumer group id', default: 'lk-<namespace>' },
   },
   async run(options, env) {
@@ -32,6 +33,7 @@ share the partitions. Stops cleanly on Ctrl-C.`,
           namespace,
           groupId: (options.group as string | undefined) ?? `lk-${namespace}`,
           from: { kind: 'committed', fallback: 'earliest' },
+          sideOutputs: !options['no-side-outputs'],
           onCommit: (p) =>
             progress.update(`speed: ${formatCount(p.records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}, valid ${formatCount(p.totals.valid)}, dead-letter ${p.totals.deadLetter}, late ${p.totals.tooLate}, dup ${p.totals.duplicate}`),
         },

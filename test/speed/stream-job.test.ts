@@ -174,6 +174,9 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     expect(await store.getAlias(KAPPA_ALIAS)).toBe('kappa_v2');
     const third = await runKappaReplay({ log, views: store, pipeline, topics });
     expect(third.namespace).toBe('kappa_v3');
+    // Replays do not repeat the live job's side records.
+    expect(await readAll(log, topics.deadLetter)).toHaveLength(workload.facts.malformed);
+    expect(await readAll(log, topics.late)).toHaveLength(workload.facts.tooLate);
     // The new version and the one it replaced stay; older ones are dropped.
     expect((await store.listNamespaces()).sort()).toEqual(['kappa_v2', 'kappa_v3', 'speed']);
     await log.close();
