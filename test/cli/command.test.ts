@@ -1,0 +1,41 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { helpOf, intOption, parseCommandArgs, timeOption } from '../../cli/command.ts';
+import { commands } from '../../cli/commands/index.ts';
+import { BadRequestError } from '../../shared/errors.ts';
+
+const run = promisify(execFile);
+const demo = commands.find((c) => c.name === 'demo')!;
+
+describe('lk command line', () => {
+  it('every command documents every option in --help', () => {
+    for (const c of commands) {
+      const help = helpOf(c);
+      for (const name of Object.keys(c.options)) expect(help).toContain(`--${name}`);
+      expect(help).toContain('--services');
+    }
+  });
+
+  it('refuses unknown options with the command to run for help', () => {
+    expect(() => parseCommandArgs(demo, ['--evnets', '10'])).toThrow(/lk demo --help/);
+  });
+
+  it('checks numbers and times at the boundary', () => {
+    expect(intOption({ events: '7' }, 'events', 1, 10, 5)).toBe(7);
+    expect(intOption({}, 'events', 1, 10, 5)).toBe(5);
+    expect(() => intOption({ events: 'abc' }, 'events', 1, 10, 5)).toThrow(BadRequestError);
+    expect(() => intOption({ events: '11' }, 'events', 1, 10, 5)).toThrow(/from 1 to 10/);
+    expect(timeOption({ from: '2026-01-01T00:00:00Z' }, 'from')).toBe(Date.UTC(2026, 0, 1));
+    expect(timeOption({ from: '1767225600000' }, 'from')).toBe(1767225600000);
+    expect(() => timeOption({ from: '2026-01-01T00:00:00' }, 'from')).toThrow(/with a zone/);
+  });
+
+  it('exits 2 with a clear message for an unknown command or a bad value', async () => {
+    const node = process.execPath;
+    await expect(run(node, ['cli/main.ts', 'frobnicate'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "frobnicate"') });
+    await expect(run(node, ['cli/main.ts', 'demo', '--events', 'lots'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--events: must be a whole number') });
+    const { stdout } = await run(node, ['cli/main.ts', '--help']);
+    for (const c of commands) expect(stdout).toContain(c.name);
+  });
+});
