@@ -1,14 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, LkError } from '../../shared/errors.ts';
 import { brokerProperties } from './kafka/broker-properties.ts';
 import { resolveKafkaJars } from './kafka/kafka-jars.ts';
+import { fileTail, freePorts, stopper, stopProcess } from './local-process.ts';
 
 /** A running local Kafka broker and how to reach it. */
 export interface LocalKafka {
@@ -70,7 +71,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
       return { brokers: `127.0.0.1:${port}`, stop: stopper(child, options.workDir) };
     }
     await stopProcess(child);
-    const tail = await outputTail(outFile);
+    const tail = await fileTail(outFile, 40, '(no output)');
     if (!/Address already in use|BindException/.test(tail) || attempt >= START_ATTEMPTS) {
       await rm(options.workDir, { recursive: true, force: true });
       throw new LkError(`the local Kafka broker did not start (${started}); its output ends with:\n${tail}`);
@@ -162,55 +163,6 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-function stopper(child: ChildProcess, workDir: string): () => Promise<void> {
-  let stopping: Promise<void> | undefined;
-  return () =>
-    (stopping ??= (async () => {
-      await stopProcess(child);
-      await rm(workDir, { recursive: true, force: true });
-    })());
-}
-
-/** SIGTERM (a controlled shutdown takes a second or two), then SIGKILL if the JVM is still there after 10 s. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function outputTail(file: string): Promise<string> {
-  try {
-    return (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-40).join('\n');
-  } catch {
-    return '(no output)';
-  }
-}
-
 function javaMissing(java: string): ConfigError {
   return new ConfigError(`\`${java}\` was not found: the local Kafka broker needs Java 17+. Install it (or set JAVA_HOME), or set KAFKA_BROKERS to a running broker`);
-}
-
-/** Ports nothing listens on right now (the OS picks them; all held at once so they differ). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = Array.from({ length: n }, () => createServer());
-  try {
-    return await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<number>((resolve, reject) => {
-            server.once('error', reject);
-            server.listen(0, '127.0.0.1', () => {
-              const address = server.address();
-              if (typeof address === 'object' && address) resolve(address.port);
-              else reject(new LkError('the OS gave no free port'));
-            });
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
-  }
 }

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { chown, mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { chown, mkdir, readdir, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ConfigError, LkError } from '../../shared/errors.ts';
 import { PostgresViewStore } from '../postgres/postgres-view-store.ts';
+import { fileTail, freePort } from './local-process.ts';
 
 /** A PostgreSQL to use, and how to let go of it. */
 export interface LocalPostgres {
@@ -72,9 +73,9 @@ async function startTemporaryCluster(workDir: string, log: (m: string) => void):
   try {
     await pg('pg_ctl', ['-D', data, '-l', logFile, '-o', serverOptions, '-w', '-t', '60', 'start']);
   } catch (err) {
-    const tail = await readFile(logFile, 'utf8').catch(() => '(no log)');
+    const tail = await fileTail(logFile, 20, '(no log)');
     await rm(workDir, { recursive: true, force: true });
-    throw new LkError(`the temporary PostgreSQL did not start: ${(err as Error).message}\n${tail.split('\n').slice(-20).join('\n')}`);
+    throw new LkError(`the temporary PostgreSQL did not start: ${(err as Error).message}\n${tail}`);
   }
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   log(`postgres: temporary cluster listening on 127.0.0.1:${port}`);
@@ -126,17 +127,5 @@ function tcpOpen(host: string, port: number): Promise<boolean> {
     socket.setTimeout(1_000, () => done(false));
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
-  });
-}
-
-/** A port nothing listens on right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
   });
 }

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, LkError } from '../../shared/errors.ts';
+import { fileTail, freePort, stopper, stopProcess } from './local-process.ts';
 import { resolveS3ProxyJar } from './s3/s3proxy-jar.ts';
 
 /** A running local S3 server and how to reach it. */
@@ -61,7 +61,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       return { endpoint, region: REGION, accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, stop: stopper(child, options.workDir) };
     }
     await stopProcess(child);
-    const tail = await logTail(logFile);
+    const tail = await fileTail(logFile, 30, '(no log)');
     if (!/Address already in use|BindException/.test(tail) || attempt >= START_ATTEMPTS) {
       await rm(options.workDir, { recursive: true, force: true });
       throw new LkError(`S3Proxy did not start (${started}); its log ends with:\n${tail}`);
@@ -124,43 +124,4 @@ async function waitUntilReady(child: ChildProcess, endpoint: string, logFile: st
     await new Promise((r) => setTimeout(r, 100));
   }
   return `no answer on ${endpoint}/healthz within ${READY_TIMEOUT_MS / 1000} s (log: ${logFile})`;
-}
-
-function stopper(child: ChildProcess, workDir: string): () => Promise<void> {
-  let stopping: Promise<void> | undefined;
-  return () =>
-    (stopping ??= (async () => {
-      await stopProcess(child);
-      await rm(workDir, { recursive: true, force: true });
-    })());
-}
-
-/** SIGTERM, then SIGKILL if the JVM has not exited after 10 s. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function logTail(logFile: string): Promise<string> {
-  try {
-    return (await readFile(logFile, 'utf8')).split('\n').slice(-30).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-/** A port nothing listens on right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, LkError } from '../../../shared/errors.ts';
+import { LkError } from '../../../shared/errors.ts';
+import { runMaven } from '../maven.ts';
 
 const POM = fileURLToPath(new URL('./pom.xml', import.meta.url));
 /** Written last into a complete download: a directory without it is not trusted. */
@@ -24,7 +24,10 @@ export async function resolveKafkaJars(cacheDir: string, log: (m: string) => voi
   const tmp = `${dir}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   log(`kafka: fetching the broker's jars from Maven Central into ${dir} (once; later runs reuse them)`);
   try {
-    await runMaven(['-q', '-B', '--no-transfer-progress', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`]);
+    await runMaven(['-q', '-B', '--no-transfer-progress', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`], {
+      what: "Kafka's jars",
+      hint: 'set KAFKA_BROKERS to a running broker',
+    });
     const jars = (await readdir(tmp)).filter((f) => f.endsWith('.jar'));
     if (!jars.some((f) => /^kafka_2\.13-.*\.jar$/.test(f))) throw new LkError(`Maven ran but left no kafka_2.13 jar in ${tmp}; check ${POM}`);
     await writeFile(join(tmp, COMPLETE), `${jars.length} jars\n`);
@@ -46,27 +49,4 @@ async function isComplete(dir: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function runMaven(args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('mvn', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        err.code === 'ENOENT'
-          ? new ConfigError('`mvn` was not found: the local Kafka broker comes from Maven Central. Install Maven and Java 17+, or set KAFKA_BROKERS to a running broker')
-          : err,
-      );
-    });
-    child.on('close', (code) => {
-      if (code === 0) resolve();
-      else reject(new LkError(`mvn exited with ${code} while fetching Kafka's jars (network to Maven Central?):\n${output.trim()}`));
-    });
-  });
 }

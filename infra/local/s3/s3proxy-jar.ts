@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, LkError } from '../../../shared/errors.ts';
+import { LkError } from '../../../shared/errors.ts';
+import { runMaven } from '../maven.ts';
 
 const POM = fileURLToPath(new URL('./pom.xml', import.meta.url));
 
@@ -22,7 +22,10 @@ export async function resolveS3ProxyJar(cacheDir: string, log: (m: string) => vo
   const tmp = `${dir}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   log(`s3proxy: fetching the S3Proxy jar from Maven Central into ${dir} (once; later runs reuse it)`);
   try {
-    await runMaven(['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`]);
+    await runMaven(['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`], {
+      what: 'S3Proxy',
+      hint: 'point S3_ENDPOINT at an S3 server',
+    });
     try {
       await rename(tmp, dir);
     } catch (err) {
@@ -44,27 +47,4 @@ async function jarIn(dir: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-function runMaven(args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('mvn', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        err.code === 'ENOENT'
-          ? new ConfigError('`mvn` was not found: S3Proxy for local tests comes from Maven Central. Install Maven and Java 17+, or point S3_ENDPOINT at an S3 server')
-          : err,
-      );
-    });
-    child.on('close', (code) => {
-      if (code === 0) resolve();
-      else reject(new LkError(`mvn exited with ${code} while fetching S3Proxy (network to Maven Central?):\n${output.trim()}`));
-    });
-  });
 }

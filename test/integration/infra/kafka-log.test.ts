@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import { beforeEach, describe, expect, inject, it, type TestContext } from 'vitest';
 import { KafkaLog } from '../../../infra/kafka/kafka-log.ts';
+import { freePort } from '../../../infra/local/local-process.ts';
 import { NotFoundError, ServiceUnavailableError } from '../../../shared/errors.ts';
 import type { ConsumeOptions, LogRecord, Subscription } from '../../../shared/ports/event-log.ts';
 import { describeEventLogContract } from '../../support/contracts/event-log-contract.ts';
@@ -204,22 +204,10 @@ describe('KafkaLog', () => {
 
 describe('KafkaLog without a broker', () => {
   it('says where it looked and what to do', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const err = await KafkaLog.connect({ brokers: [`127.0.0.1:${port}`], clientId: uniqueName('it'), logLevel: 'nothing' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ServiceUnavailableError);
     expect((err as Error).message).toContain(`127.0.0.1:${port}`);
     expect((err as Error).message).toContain('KAFKA_BROKERS');
   });
 });
-
-/** A loopback port nothing listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}

@@ -1,8 +1,8 @@
 import pg from 'pg';
-import { createServer } from 'node:net';
 import { beforeEach, describe, expect, inject, it, type TestContext } from 'vitest';
 import { applyMigrations, MIGRATIONS } from '../../../infra/postgres/migrations.ts';
 import { PostgresViewStore } from '../../../infra/postgres/postgres-view-store.ts';
+import { freePort } from '../../../infra/local/local-process.ts';
 import type { PartitionCheckpoint } from '../../../shared/compute/partition-processor.ts';
 import type { Pane } from '../../../shared/compute/pane.ts';
 import { BadRequestError, ConfigError, NotFoundError, ServiceUnavailableError } from '../../../shared/errors.ts';
@@ -54,15 +54,6 @@ function panes(n: number, value: number): Pane[] {
     bucket: T0,
     acc: [value, i, Number.POSITIVE_INFINITY],
   }));
-}
-
-async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('PostgresViewStore', () => {
@@ -208,7 +199,7 @@ describe('PostgresViewStore', () => {
 
     it('an unreachable server is ServiceUnavailableError naming DATABASE_URL and the DuckDB alternative', async (ctx) => {
       postgresOrSkip(ctx);
-      const url = `postgres://postgres@127.0.0.1:${await closedPort()}/postgres`;
+      const url = `postgres://postgres@127.0.0.1:${await freePort()}/postgres`;
       const err = await PostgresViewStore.open({ url, schema: 'x' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ServiceUnavailableError);
       expect((err as Error).message).toMatch(/DATABASE_URL/);

@@ -1,11 +1,11 @@
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, inject, it, type TestContext } from 'vitest';
 import { S3ObjectStore, type S3ObjectStoreOptions } from '../../../infra/s3/s3-object-store.ts';
+import { freePort } from '../../../infra/local/local-process.ts';
 import { ConfigError, ServiceUnavailableError } from '../../../shared/errors.ts';
 import type { S3Service } from '../../support/global-setup.ts';
 import { describeObjectStoreContract } from '../../support/contracts/object-store-contract.ts';
@@ -48,15 +48,6 @@ function rawClient(ctx: TestContext, s3: S3Service): S3Client {
   const client = new S3Client({ region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
   ctx.onTestFinished(() => client.destroy());
   return client;
-}
-
-async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('S3ObjectStore', () => {
@@ -148,7 +139,7 @@ describe('S3ObjectStore', () => {
 
     it('unreachable endpoint: ServiceUnavailableError naming S3_ENDPOINT', async (ctx) => {
       const s3 = s3OrSkip(ctx);
-      const err = await S3ObjectStore.open({ ...optionsFor(s3, absentBucket(), '', tmpdir()), endpoint: `http://127.0.0.1:${await closedPort()}` }).catch((e: unknown) => e);
+      const err = await S3ObjectStore.open({ ...optionsFor(s3, absentBucket(), '', tmpdir()), endpoint: `http://127.0.0.1:${await freePort()}` }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ServiceUnavailableError);
       expect((err as Error).message).toMatch(/S3_ENDPOINT/);
     });

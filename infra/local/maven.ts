@@ -1,0 +1,34 @@
+import { spawn } from 'node:child_process';
+import { ConfigError, LkError } from '../../shared/errors.ts';
+
+/** What a Maven run fetches, for its error messages. */
+export interface MavenPurpose {
+  /** What is being fetched, e.g. "Kafka's jars" or "S3Proxy". */
+  readonly what: string;
+  /** The way around a missing Maven, e.g. "set KAFKA_BROKERS to a running broker". */
+  readonly hint: string;
+}
+
+/** Runs `mvn args` to completion; rejects with the tail of its output (or a ConfigError when mvn is missing) if it fails. */
+export function runMaven(args: readonly string[], purpose: MavenPurpose): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('mvn', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'ENOENT'
+          ? new ConfigError(`\`mvn\` was not found; it fetches ${purpose.what} from Maven Central. Install Maven and Java 17+, or ${purpose.hint}`)
+          : err,
+      );
+    });
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new LkError(`mvn exited with ${code} while fetching ${purpose.what} (network to Maven Central?):\n${output.trim()}`));
+    });
+  });
+}
