@@ -163,3 +163,23 @@ describe('DuckDbViewStore specifics', () => {
     expect(await s.checkpoints('speed')).toEqual(new Map());
   });
 });
+
+describe('DuckDbViewStore rollback', () => {
+  it('a commit that fails inside the transaction (after its deletes ran) leaves panes and checkpoints as they were', async () => {
+    const store = await DuckDbViewStore.open(':memory:');
+    try {
+      await store.ensureNamespace('rb');
+      await store.commit('rb', [{ partition: 0, upserts: [pane('a', T0, [1])], deletes: [], checkpoint: cp(0, 10) }]);
+      // Partition 2^31 overflows the INTEGER column: the upsert fails after the delete of 'a' ran.
+      const bad = { partition: 2 ** 31, upserts: [pane('b', T0, [2])], deletes: [{ view: 'v', key: 'a', start: T0, bucket: T0 }], checkpoint: cp(2 ** 31, 5) };
+      await expect(store.commit('rb', [{ ...bad, deletes: [] }, { partition: 0, upserts: [], deletes: bad.deletes, checkpoint: cp(0, 20) }].reverse())).rejects.toThrow();
+      expect((await store.queryPanes('rb', { view: 'v', from: 0, to: Number.MAX_SAFE_INTEGER })).map((p) => p.key)).toEqual(['a']);
+      expect((await store.checkpoints('rb')).get(0)?.nextOffset).toBe(10);
+      // The store still works afterwards.
+      await store.commit('rb', [{ partition: 0, upserts: [pane('c', T0, [3])], deletes: [], checkpoint: cp(0, 30) }]);
+      expect((await store.checkpoints('rb')).get(0)?.nextOffset).toBe(30);
+    } finally {
+      await store.close();
+    }
+  });
+});
