@@ -2,6 +2,7 @@ import type { DuckDb, SqlValue } from '../infra/duckdb/duckdb-database.ts';
 import type { Pane } from '../shared/compute/pane.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import { NotFoundError, ObjectNotFoundError } from '../shared/errors.ts';
+import { reachOf } from '../shared/time/window.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import { readManifest, sameSignature, viewSignatures, type BatchManifest, type ViewSignature } from './batch-manifest.ts';
 import { accumulatorSql } from './pane-file.ts';
@@ -84,8 +85,7 @@ export class BatchViewReader {
       throw new NotFoundError(`the published batch computed view "${q.view}" with another definition than this pipeline's: run the batch job to recompute it`);
     }
     const w = signature.window;
-    // How far a pane can reach outside its bucket: windows start up to a size before, sessions end a gap after.
-    const reach = w.kind === 'session' ? w.gapMs : w.sizeMs;
+    const reach = reachOf(w);
     const keys: string[] = [];
     for (const b of m.buckets) {
       if (q.maxBucket !== undefined && b.bucket >= q.maxBucket) continue;

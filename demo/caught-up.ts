@@ -1,8 +1,14 @@
 import type { EventLog } from '../shared/ports/event-log.ts';
-import type { StreamJob } from '../speed/stream-job.ts';
+/** What a stream job reports of its progress: the next offset of each partition it owns. */
+export interface HasPositions {
+  positions(): ReadonlyMap<number, number>;
+}
 
-/** Resolves once every job has processed every partition up to the topic's end offsets as they are now. */
-export async function waitUntilCaughtUp(log: EventLog, topic: string, jobs: readonly StreamJob[], options: { pollMs?: number; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+/**
+ * Resolves once every job (or group of jobs, through one combined HasPositions) has processed every
+ * partition up to the topic's end offsets as they are now.
+ */
+export async function waitUntilCaughtUp(log: EventLog, topic: string, jobs: readonly HasPositions[], options: { pollMs?: number; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
   const end = await log.endOffsets(topic);
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   for (;;) {

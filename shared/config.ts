@@ -19,10 +19,14 @@ export type ObjectStoreConfig =
   | {
       readonly kind: 's3';
       readonly bucket: string;
+      /** Key prefix inside the bucket, without slashes at the ends ('' for none). */
       readonly prefix: string;
       readonly region: string;
+      /** An S3-compatible server (S3Proxy, MinIO, ...); AWS when absent. */
       readonly endpoint?: string;
+      /** Path-style URLs (http://host/bucket/key), which S3-compatible servers usually need. */
       readonly forcePathStyle: boolean;
+      /** Static credentials; the SDK's default chain (env, profile, instance role) when absent. */
       readonly accessKeyId?: string;
       readonly secretAccessKey?: string;
       /** Local directory where objects are cached for DuckDB to read. */

@@ -6,6 +6,7 @@ import type { EventLog, PartitionOffsets, RecordBatch, StartPosition, Subscripti
 import type { ViewStore } from '../shared/ports/view-store.ts';
 import { bucketOf } from '../shared/time/bucket.ts';
 import { NO_WATERMARK, Watermark } from '../shared/time/watermark.ts';
+import { reachOf } from '../shared/time/window.ts';
 import { writeSideOutputs } from './side-outputs.ts';
 
 export interface StreamJobDeps {
@@ -107,6 +108,7 @@ export class StreamJob {
       }
       const wm = new Watermark(pipeline.config.lateness, cp.maxEventTime ?? NO_WATERMARK);
       // Only panes that can still change are needed in memory; older ones are final in the store.
+      // minBucket is the lowest bucket any view could still have open (needsRestore then decides per view).
       const minBucket = Number.isFinite(wm.lateBefore)
         ? bucketOf(wm.lateBefore - pipeline.config.bucketMs - maxReach(pipeline), pipeline.config.bucketMs)
         : Number.MIN_SAFE_INTEGER;
@@ -170,7 +172,7 @@ export class StreamJob {
   }
 }
 
-/** The furthest a pane reaches past its bucket (largest window size or session gap). */
+/** The furthest a pane of any view reaches past its bucket. */
 function maxReach(pipeline: Pipeline): number {
-  return Math.max(...pipeline.views.map((v) => (v.def.window.kind === 'session' ? v.def.window.gapMs : v.def.window.sizeMs)));
+  return Math.max(...pipeline.views.map((v) => reachOf(v.def.window)));
 }

@@ -14,6 +14,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ObjectStoreConfig } from '../../shared/config.ts';
 import { ConfigError, LkError, ObjectNotFoundError } from '../../shared/errors.ts';
 import type { ObjectInfo, ObjectStore } from '../../shared/ports/object-store.ts';
 import { DownloadCache } from './download-cache.ts';
@@ -26,23 +27,11 @@ const UPLOAD_CONCURRENCY = 4;
 /** DeleteObjects takes at most 1000 keys. */
 const DELETE_BATCH = 1000;
 
-export interface S3ObjectStoreOptions {
-  readonly bucket: string;
-  /** Key prefix inside the bucket, without slashes at the ends ('' for none). */
-  readonly prefix: string;
-  readonly region: string;
-  /** An S3-compatible server (S3Proxy, MinIO, ...); AWS when absent. */
-  readonly endpoint?: string;
-  /** Path-style URLs (http://host/bucket/key), which S3-compatible servers usually need. */
-  readonly forcePathStyle: boolean;
-  /** Static credentials; the SDK's default chain (env, profile, instance role) when absent. */
-  readonly accessKeyId?: string;
-  readonly secretAccessKey?: string;
-  /** Where localPath keeps downloaded copies. */
-  readonly cacheDir: string;
+/** The S3 settings of the platform config (documented there), plus whether to create the bucket. */
+export type S3ObjectStoreOptions = Omit<Extract<ObjectStoreConfig, { kind: 's3' }>, 'kind'> & {
   /** Create the bucket when it does not exist (docker-compose's S3Proxy starts empty). */
   readonly createBucket?: boolean;
-}
+};
 
 /**
  * The ObjectStore port on S3, the only file that imports the AWS SDK. Files go up with

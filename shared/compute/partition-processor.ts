@@ -1,7 +1,8 @@
 import type { Event } from '../model/event.ts';
 import type { Rejection } from '../model/rejection.ts';
 import { validateRecord } from '../model/validation.ts';
-import { bucketOf } from '../time/bucket.ts';
+import { bucketOf, isBucketOpen } from '../time/bucket.ts';
+import { reachOf } from '../time/window.ts';
 import { NO_WATERMARK, Watermark } from '../time/watermark.ts';
 import { DedupSet } from './dedup.ts';
 import type { Pane, PaneId } from './pane.ts';
@@ -191,8 +192,6 @@ export class PartitionProcessor {
   /** Which stored panes of this partition must be restored to resume from `cp` (the others are final). */
   static needsRestore(pipeline: Pipeline, cp: PartitionCheckpoint, pane: Pane): boolean {
     const wm = new Watermark(pipeline.config.lateness, cp.maxEventTime ?? NO_WATERMARK);
-    const v = pipeline.view(pane.view);
-    const reach = v.def.window.kind === 'session' ? v.def.window.gapMs : v.def.window.sizeMs;
-    return pane.bucket + pipeline.config.bucketMs + reach > wm.lateBefore;
+    return isBucketOpen(pane.bucket, pipeline.config.bucketMs, reachOf(pipeline.view(pane.view).def.window), wm.lateBefore);
   }
 }

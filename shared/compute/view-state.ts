@@ -1,6 +1,8 @@
 import type { Event } from '../model/event.ts';
 import { forEachWindowStart } from '../time/fixed-window.ts';
+import { isBucketOpen } from '../time/bucket.ts';
 import { sessionWindowOf } from '../time/session-window.ts';
+import { reachOf } from '../time/window.ts';
 import { paneIdString, type Pane, type PaneId } from './pane.ts';
 import type { CompiledView } from './pipeline.ts';
 
@@ -21,8 +23,7 @@ export class ViewState {
 
   constructor(view: CompiledView) {
     this.view = view;
-    const w = view.def.window;
-    this.#reach = w.kind === 'session' ? w.gapMs : w.sizeMs;
+    this.#reach = reachOf(view.def.window);
   }
 
   /** Folds one accepted event, whose bucket is given, into its windows. */
@@ -155,13 +156,8 @@ export class ViewState {
   /** Drops buckets none of whose panes can change any more (already stored when drained). */
   evict(lateBefore: number, bucketMs: number): void {
     for (const m of [this.#fixed, this.#sessions] as Map<number, unknown>[]) {
-      for (const bucket of m.keys()) if (bucket + bucketMs + this.#reach <= lateBefore) m.delete(bucket);
+      for (const bucket of m.keys()) if (!isBucketOpen(bucket, bucketMs, this.#reach, lateBefore)) m.delete(bucket);
     }
-  }
-
-  /** Whether a bucket may still change given the watermark; used to pick panes to restore. */
-  isOpen(bucket: number, lateBefore: number, bucketMs: number): boolean {
-    return bucket + bucketMs + this.#reach > lateBefore;
   }
 
   /** Number of open panes (for metrics). */

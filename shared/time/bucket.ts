@@ -18,6 +18,14 @@ export function bucketSql(column: string, bucketMs: number = HOUR_MS): string {
   return `(floor(${column} / ${bucketMs}::DOUBLE)::BIGINT * ${bucketMs})`;
 }
 
+/**
+ * Whether panes of this bucket can still change: some window of it ends after `lateBefore` (events
+ * before that are too late). Panes of a closed bucket are final; the stream keeps only open ones.
+ */
+export function isBucketOpen(bucket: number, bucketMs: number, reachMs: number, lateBefore: number): boolean {
+  return bucket + bucketMs + reachMs > lateBefore;
+}
+
 /** The `dt=YYYY-MM-DD/hour=HH` partition path of a bucket start. */
 export function partitionPath(bucketStart: number): string {
   const iso = new Date(bucketStart).toISOString();

@@ -28,6 +28,15 @@ export type WindowSpec = TumblingSpec | SlidingSpec | SessionSpec;
 /** Windows whose bounds depend only on the event's time (not on other events). */
 export type FixedWindowSpec = TumblingSpec | SlidingSpec;
 
+/**
+ * How far outside its batch bucket a pane of this window can reach: a fixed window starts up to a
+ * size before the bucket's events (and ends up to a size after), a session ends a gap after its
+ * last event.
+ */
+export function reachOf(spec: WindowSpec): number {
+  return spec.kind === 'session' ? spec.gapMs : spec.sizeMs;
+}
+
 /** Floor division that is right for negative numbers too. */
 export function alignDown(t: number, step: number): number {
   return Math.floor(t / step) * step;

@@ -126,7 +126,7 @@ describe('Lambda and Kappa over Kafka, PostgreSQL and S3', () => {
       await waitFor(() => first.positions().size > 0 && second.positions().size > 0 && first.positions().size + second.positions().size === config.partitions);
       await a.log.append(config.topics.events, w.records.map((r) => ({ key: r.key, value: r.value })));
       // Caught up when, together, the two members have passed every partition's end.
-      const pair = { positions: () => new Map([...first.positions(), ...second.positions()]) } as unknown as StreamJob;
+      const pair = { positions: () => new Map([...first.positions(), ...second.positions()]) };
       await waitUntilCaughtUp(a.log, config.topics.events, [pair], { timeoutMs: 120_000 });
       for (const s of subs) await s.stop();
 

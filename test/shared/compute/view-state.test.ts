@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
 import { ViewState } from '../../../shared/compute/view-state.ts';
 import type { Event, EventType } from '../../../shared/model/event.ts';
-import { bucketOf, HOUR_MS } from '../../../shared/time/bucket.ts';
+import { bucketOf, HOUR_MS, isBucketOpen } from '../../../shared/time/bucket.ts';
+import { reachOf } from '../../../shared/time/window.ts';
 
 const MIN = 60_000;
 const GAP = 30 * MIN;
@@ -134,8 +135,9 @@ describe('ViewState eviction', () => {
     add(s, ev(T, 'purchase'));
     s.drain();
     const reach = 10 * MIN;
-    expect(s.isOpen(T, T + HOUR_MS + reach, HOUR_MS)).toBe(false);
-    expect(s.isOpen(T, T + HOUR_MS + reach - 1, HOUR_MS)).toBe(true);
+    expect(reachOf(pipeline.view('revenue').def.window)).toBe(reach);
+    expect(isBucketOpen(T, HOUR_MS, reach, T + HOUR_MS + reach)).toBe(false);
+    expect(isBucketOpen(T, HOUR_MS, reach, T + HOUR_MS + reach - 1)).toBe(true);
     s.evict(T + HOUR_MS + reach - 1, HOUR_MS);
     expect(s.openPanes).toBe(10);
     s.evict(T + HOUR_MS + reach, HOUR_MS);
