@@ -28,12 +28,20 @@ export interface StreamJobOptions {
   readonly stopAtEnd?: boolean;
   readonly maxBatchRecords?: number;
   /**
+   * Longest time processed records wait for their view-store commit (default 100 ms). Batches
+   * that arrive meanwhile share one commit: a pane updated by many of them is written once, and
+   * the commit's fixed cost is paid once. Freshness is roughly fetch wait + this + commit time.
+   */
+  readonly commitIntervalMs?: number;
+  /** Commit as soon as this many records are uncommitted (default 50,000), bounding memory and commit size. */
+  readonly maxUncommittedRecords?: number;
+  /**
    * Write dead-letter and late records to their topics (default true). Turn off for a job whose
    * side records another job over the same log already writes (a replay, or a second
    * architecture run side by side): they would be the same records again.
    */
   readonly sideOutputs?: boolean;
-  /** Called after each committed batch. */
+  /** Called per partition after each view-store commit. */
   readonly onCommit?: (progress: StreamProgress) => void;
 }
 
@@ -51,6 +59,12 @@ export interface StreamProgress {
  * PartitionProcessor from the view store's checkpoint, feeds it each batch, and commits the
  * changed panes with the new checkpoint in one view-store transaction: exactly-once views on an
  * at-least-once log, because redelivered offsets below the checkpoint are skipped.
+ *
+ * Commits are coalesced (Kafka Streams' commit.interval.ms): batches of every owned partition
+ * accumulate in memory until `commitIntervalMs` passed or `maxUncommittedRecords` piled up, then
+ * go to the store in one transaction. The log's consumer-group offsets may run ahead of the views
+ * meanwhile; that is safe because on (re)assignment the view store's checkpoint, not the group
+ * offset, decides where reading resumes.
  */
 export class StreamJob {
   readonly #deps: StreamJobDeps;
@@ -61,6 +75,21 @@ export class StreamJob {
   readonly freshness = new LatencyHistogram();
   #subscription: Subscription | undefined;
   #records = 0;
+  /** Partitions with processed, uncommitted records, and each one's last seen end offset. */
+  readonly #uncommitted = new Map<number, number>();
+  /** Log-append times of the uncommitted records (freshness is measured when they become visible). */
+  #uncommittedAppendTimes: number[] = [];
+  #lastCommit = performance.now();
+  #timer: NodeJS.Timeout | undefined;
+  /** Batches, timer commits and revocations touch the same processors: one at a time. */
+  #lock: Promise<unknown> = Promise.resolve();
+  #failTimer: ((err: unknown) => void) | undefined;
+  /**
+   * Set when a commit failed. Its change sets were drained from the processors but never stored,
+   * so the processors no longer match the store: nothing may be committed after it (a restart
+   * restores from the store's last checkpoint).
+   */
+  #commitFailed: unknown;
 
   constructor(deps: StreamJobDeps, options: StreamJobOptions) {
     this.#deps = deps;
@@ -72,27 +101,48 @@ export class StreamJob {
     const { log, views, topics } = this.#deps;
     const o = this.#options;
     await views.ensureNamespace(o.namespace);
-    this.#subscription = await log.consume({
+    const consumer = await log.consume({
       topic: topics.events,
       groupId: o.groupId,
       from: o.from,
       stopAtEnd: o.stopAtEnd,
       maxBatchRecords: o.maxBatchRecords ?? 5_000,
       onAssigned: (partitions) => this.#assign(partitions),
-      onRevoked: async (partitions) => {
-        for (const p of partitions) {
-          const proc = this.#processors.get(p);
-          if (proc) this.#released.set(p, { ...proc.stats });
-          this.#processors.delete(p);
-        }
-      },
-      onBatch: (batch) => this.#onBatch(batch),
+      onRevoked: (partitions) =>
+        this.#exclusive(async () => {
+          // Hand the partitions over with everything read from them committed (unless the job is failing).
+          if (this.#commitFailed === undefined) await this.#commit(partitions);
+          for (const p of partitions) {
+            const proc = this.#processors.get(p);
+            if (proc) this.#released.set(p, { ...proc.stats });
+            this.#processors.delete(p);
+          }
+        }),
+      onBatch: (batch) => this.#exclusive(() => this.#onBatch(batch)),
     });
+    const timerFailed = new Promise<never>((_, reject) => (this.#failTimer = reject));
+    const finish = async () => {
+      clearTimeout(this.#timer);
+      await this.#exclusive(() => this.#commit());
+    };
+    // A failed commit (from a batch or the timer) stops the consumer and rejects `done` with its error.
+    const done = Promise.race([consumer.done, timerFailed]).then(finish, async (err: unknown) => {
+      clearTimeout(this.#timer);
+      await consumer.stop().catch(() => undefined);
+      throw err;
+    });
+    this.#subscription = { done, stop: async () => (await consumer.stop(), await done.catch(() => undefined)) };
     return this.#subscription;
   }
 
   async stop(): Promise<void> {
     await this.#subscription?.stop();
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#lock.then(fn, fn);
+    this.#lock = next.catch(() => undefined);
+    return next;
   }
 
   /** Restores each newly assigned partition and returns where to seek it. */
@@ -114,37 +164,74 @@ export class StreamJob {
         : Number.MIN_SAFE_INTEGER;
       const stored = await views.partitionPanes(this.#options.namespace, p, minBucket);
       const panes = stored.filter((pane) => PartitionProcessor.needsRestore(pipeline, cp, pane));
-      this.#processors.set(p, new PartitionProcessor(pipeline, p, { checkpoint: cp, panes }));
+      const seen = await views.seenIds(this.#options.namespace, p, PartitionProcessor.dedupCutoff(pipeline, cp));
+      this.#processors.set(p, new PartitionProcessor(pipeline, p, { checkpoint: cp, panes, seen }));
       seek.set(p, cp.nextOffset);
     }
     return seek;
   }
 
   async #onBatch(batch: RecordBatch): Promise<void> {
-    const { log, views, topics } = this.#deps;
     let proc = this.#processors.get(batch.partition);
     if (!proc) {
       // An adapter that did not announce the assignment: restore lazily, the same way.
       await this.#assign([batch.partition]);
       proc = this.#processors.get(batch.partition)!;
     }
-    for (const r of batch.records) proc.process({ partition: r.partition, offset: r.offset, timestamp: r.timestamp, value: r.value });
-    const change = proc.flush();
-    if (this.#options.sideOutputs ?? true) await writeSideOutputs(log, topics, change.deadLetters, change.late);
-    await views.commit(this.#options.namespace, [
-      { partition: change.partition, upserts: change.upserts, deletes: change.deletes, checkpoint: change.checkpoint },
-    ]);
-    // Freshness: append to visible (the commit above is what queries read).
+    const times = this.#uncommittedAppendTimes;
+    for (const r of batch.records) {
+      proc.process({ partition: r.partition, offset: r.offset, timestamp: r.timestamp, value: r.value });
+      times.push(r.timestamp);
+    }
+    this.#uncommitted.set(batch.partition, batch.highWatermark);
+    const interval = this.#options.commitIntervalMs ?? 100;
+    const waited = performance.now() - this.#lastCommit;
+    if (waited >= interval || times.length >= (this.#options.maxUncommittedRecords ?? 50_000)) {
+      await this.#commit();
+    } else if (this.#timer === undefined) {
+      // A quiet log must not leave records invisible: commit when the interval is up even if no batch comes.
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#exclusive(() => this.#commit()).catch((err: unknown) => this.#failTimer?.(err));
+      }, interval - waited);
+    }
+  }
+
+  /** Commits the uncommitted work of the given partitions (default: all) in one view-store transaction. */
+  async #commit(only?: readonly number[]): Promise<void> {
+    if (this.#commitFailed !== undefined) throw this.#commitFailed;
+    const partitions = [...this.#uncommitted.keys()].filter((p) => (only ? only.includes(p) : true) && this.#processors.has(p));
+    if (partitions.length === 0) return;
+    const { log, views, topics } = this.#deps;
+    const changes = partitions.map((p) => this.#processors.get(p)!.flush());
+    try {
+      if (this.#options.sideOutputs ?? true) {
+        await writeSideOutputs(log, topics, changes.flatMap((c) => c.deadLetters), changes.flatMap((c) => c.late));
+      }
+      await views.commit(
+        this.#options.namespace,
+        changes.map((c) => ({ partition: c.partition, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup })),
+      );
+    } catch (err) {
+      this.#commitFailed = err;
+      throw err;
+    }
+    // Freshness: append to visible (the commit above is what queries read). Times of partitions
+    // not committed now (a revocation commits only some) are attributed now too: close enough.
     const now = (this.#deps.clock ?? Date.now)();
-    for (const r of batch.records) this.freshness.record(now - r.timestamp);
-    this.#records += batch.records.length;
-    this.#options.onCommit?.({
-      partition: batch.partition,
-      nextOffset: proc.nextOffset,
-      highWatermark: batch.highWatermark,
-      records: this.#records,
-      totals: this.totals(),
-    });
+    for (const t of this.#uncommittedAppendTimes) this.freshness.record(now - t);
+    this.#records += this.#uncommittedAppendTimes.length;
+    this.#uncommittedAppendTimes = [];
+    this.#lastCommit = performance.now();
+    const highWatermarks = new Map(partitions.map((p) => [p, this.#uncommitted.get(p)!]));
+    for (const p of partitions) this.#uncommitted.delete(p);
+    if (this.#uncommitted.size === 0) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    for (const [partition, highWatermark] of highWatermarks) {
+      this.#options.onCommit?.({ partition, nextOffset: this.#processors.get(partition)!.nextOffset, highWatermark, records: this.#records, totals: this.totals() });
+    }
   }
 
   /** Records processed by this member since it started. */

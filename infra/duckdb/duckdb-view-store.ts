@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import type { PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
+import type { SeenIds } from '../../shared/compute/dedup.ts';
+import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString } from '../../shared/compute/pane.ts';
 import { LkError, NotFoundError } from '../../shared/errors.ts';
 import type { PaneQuery, PartitionCommit, StoredPane, ViewStore } from '../../shared/ports/view-store.ts';
@@ -10,6 +11,8 @@ import { assertViewNamespaceName } from './view-namespace-name.ts';
 const openFiles = new Set<string>();
 
 const PANE_COLUMNS = 'view, key, start, "end", bucket, partition, acc';
+/** The dedup changelog: one row per id. No key: ids arrive in roughly event-time order, so zone maps prune the range deletes and reads. */
+const SEEN_COLUMNS = 'partition INTEGER NOT NULL, id VARCHAR NOT NULL, t BIGINT NOT NULL';
 
 /** A type alias, not an interface: DuckDb.all wants rows assignable to Record<string, unknown>. */
 type PaneRow = {
@@ -25,8 +28,8 @@ type PaneRow = {
 /**
  * The embedded view store: a DuckDB file (or ':memory:'). Per namespace a panes table, keyed by
  * (view, key, start, bucket, partition) with a secondary index on key for per-key serving
- * queries, and a checkpoints table (partition, JSON); registry tables list the namespaces and
- * aliases. A commit stages its rows with DuckDB's appender (bulk, not row-by-row INSERTs) and
+ * queries, a checkpoints table (partition, JSON) and a seen-ids table (the dedup changelog, one
+ * row per id); registry tables list the namespaces and aliases. A commit stages its rows with DuckDB's appender (bulk, not row-by-row INSERTs) and
  * applies deletes, upserts (INSERT ... ON CONFLICT DO UPDATE) and checkpoints in one transaction.
  */
 export class DuckDbViewStore implements ViewStore {
@@ -64,8 +67,11 @@ export class DuckDbViewStore implements ViewStore {
         CREATE TABLE IF NOT EXISTS lk_aliases (alias VARCHAR PRIMARY KEY, namespace VARCHAR NOT NULL);
         CREATE TEMP TABLE lk_stage_upserts (view VARCHAR, key VARCHAR, start BIGINT, "end" BIGINT, bucket BIGINT, partition BIGINT, acc VARCHAR);
         CREATE TEMP TABLE lk_stage_deletes (view VARCHAR, key VARCHAR, start BIGINT, bucket BIGINT, partition BIGINT);
+        CREATE TEMP TABLE lk_stage_seen (partition BIGINT, id VARCHAR, t BIGINT);
       `);
       const rows = await db.all<{ name: string }>('SELECT name FROM lk_namespaces');
+      // Files written before the dedup changelog existed lack its table; add it (empty: ids then count from the restart on).
+      for (const r of rows) await db.run(`CREATE TABLE IF NOT EXISTS ${tables(r.name).seen} (${SEEN_COLUMNS})`);
       if (file) openFiles.add(file);
       return new DuckDbViewStore(db, file, new Set(rows.map((r) => r.name)));
     } catch (err) {
@@ -77,7 +83,7 @@ export class DuckDbViewStore implements ViewStore {
   async ensureNamespace(namespace: string): Promise<void> {
     assertViewNamespaceName(namespace);
     if (this.#namespaces.has(namespace)) return;
-    const { panes, checkpoints } = tables(namespace);
+    const { panes, checkpoints, seen } = tables(namespace);
     await this.#db.transaction(async (tx) => {
       await tx.run(`CREATE TABLE IF NOT EXISTS ${panes} (
         view VARCHAR NOT NULL, key VARCHAR NOT NULL, start BIGINT NOT NULL, "end" BIGINT NOT NULL,
@@ -86,19 +92,22 @@ export class DuckDbViewStore implements ViewStore {
       // The primary key's index serves only full-key lookups; per-key serving queries use this one.
       await tx.run(`CREATE INDEX IF NOT EXISTS ${quote(`${namespace}_panes_key`)} ON ${panes} (key)`);
       await tx.run(`CREATE TABLE IF NOT EXISTS ${checkpoints} (partition INTEGER PRIMARY KEY, checkpoint VARCHAR NOT NULL)`);
+      await tx.run(`CREATE TABLE IF NOT EXISTS ${seen} (${SEEN_COLUMNS})`);
       await tx.run('INSERT OR IGNORE INTO lk_namespaces VALUES ($1)', [namespace]);
     });
     this.#namespaces.add(namespace);
   }
 
   async commit(namespace: string, commits: readonly PartitionCommit[]): Promise<void> {
-    const { panes, checkpoints } = this.#tablesOf(namespace);
+    const { panes, checkpoints, seen } = this.#tablesOf(namespace);
     if (commits.length === 0) return;
     // Everything that can fail on bad input fails here, before the database is touched.
     const upserts = new Map<string, SqlValue[]>();
     const deletes: SqlValue[][] = [];
     // One checkpoint per partition: a later commit of the same partition in this call wins.
     const cps = new Map<number, string>();
+    const seenRows: SqlValue[][] = [];
+    const forget = new Map<number, number>();
     for (const c of commits) {
       const partition = toBigInt(c.partition, 'partition');
       for (const d of c.deletes) {
@@ -111,12 +120,16 @@ export class DuckDbViewStore implements ViewStore {
         upserts.set(`${c.partition}\u0000${paneIdString(u)}`, [u.view, u.key, toBigInt(u.start, 'start'), toBigInt(u.end, 'end'), toBigInt(u.bucket, 'bucket'), partition, accText(u.acc)]);
       }
       cps.set(c.partition, JSON.stringify(c.checkpoint));
+      const { added, forgetBefore } = c.dedup ?? NO_DEDUP_CHANGES;
+      for (let i = 0; i < added.ids.length; i++) seenRows.push([partition, added.ids[i], toBigInt(added.times[i], 'event time')]);
+      if (Number.isFinite(forgetBefore)) forget.set(c.partition, forgetBefore);
     }
     const run = this.#committing.then(async () => {
       const db = this.#db;
-      await db.run('DELETE FROM lk_stage_upserts; DELETE FROM lk_stage_deletes');
+      await db.run('DELETE FROM lk_stage_upserts; DELETE FROM lk_stage_deletes; DELETE FROM lk_stage_seen');
       if (deletes.length > 0) await db.append('lk_stage_deletes', deletes);
       if (upserts.size > 0) await db.append('lk_stage_upserts', upserts.values());
+      if (seenRows.length > 0) await db.append('lk_stage_seen', seenRows);
       await db.transaction(async (tx) => {
         if (deletes.length > 0) {
           await tx.run(`DELETE FROM ${panes} AS p USING lk_stage_deletes AS d
@@ -127,6 +140,8 @@ export class DuckDbViewStore implements ViewStore {
           await tx.run(`INSERT INTO ${panes} SELECT view, key, start, "end", bucket, partition, CAST(acc AS DOUBLE[]) FROM lk_stage_upserts
             ON CONFLICT DO UPDATE SET "end" = excluded."end", acc = excluded.acc`);
         }
+        for (const [partition, before] of forget) await tx.run(`DELETE FROM ${seen} WHERE partition = $1 AND t < $2`, [partition, bound(before, 'up')]);
+        if (seenRows.length > 0) await tx.run(`INSERT INTO ${seen} SELECT partition, id, t FROM lk_stage_seen`);
         const values = [...cps.keys()].map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
         await tx.run(`INSERT INTO ${checkpoints} VALUES ${values} ON CONFLICT DO UPDATE SET checkpoint = excluded.checkpoint`, [...cps].flat());
       });
@@ -139,6 +154,12 @@ export class DuckDbViewStore implements ViewStore {
     const { checkpoints } = this.#tablesOf(namespace);
     const rows = await this.#db.all<{ partition: number; checkpoint: string }>(`SELECT partition, checkpoint FROM ${checkpoints} ORDER BY partition`);
     return new Map(rows.map((r) => [r.partition, JSON.parse(r.checkpoint) as PartitionCheckpoint]));
+  }
+
+  async seenIds(namespace: string, partition: number, since: number): Promise<SeenIds> {
+    const { seen } = this.#tablesOf(namespace);
+    const rows = await this.#db.all<{ id: string; t: bigint }>(`SELECT id, t FROM ${seen} WHERE partition = $1 AND t >= $2`, [toBigInt(partition, 'partition'), bound(since, 'up')]);
+    return { ids: rows.map((r) => r.id), times: rows.map((r) => Number(r.t)) };
   }
 
   async partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]> {
@@ -197,10 +218,11 @@ export class DuckDbViewStore implements ViewStore {
   /** Drops the namespace's tables, and any alias pointing at it (it would point at nothing). Absent: no-op. */
   async dropNamespace(namespace: string): Promise<void> {
     assertViewNamespaceName(namespace);
-    const { panes, checkpoints } = tables(namespace);
+    const { panes, checkpoints, seen } = tables(namespace);
     await this.#db.transaction(async (tx) => {
       await tx.run(`DROP TABLE IF EXISTS ${panes}`);
       await tx.run(`DROP TABLE IF EXISTS ${checkpoints}`);
+      await tx.run(`DROP TABLE IF EXISTS ${seen}`);
       await tx.run('DELETE FROM lk_namespaces WHERE name = $1', [namespace]);
       await tx.run('DELETE FROM lk_aliases WHERE namespace = $1', [namespace]);
     });
@@ -214,7 +236,7 @@ export class DuckDbViewStore implements ViewStore {
   }
 
   /** The namespace's (quoted) table names; throws NotFoundError when it was never created. */
-  #tablesOf(namespace: string): { panes: string; checkpoints: string } {
+  #tablesOf(namespace: string): NamespaceTables {
     assertViewNamespaceName(namespace);
     if (!this.#namespaces.has(namespace)) {
       throw new NotFoundError(`view namespace "${namespace}" does not exist: it is created by the job that writes it (lk speed, lk replay) or by ensureNamespace`);
@@ -223,8 +245,14 @@ export class DuckDbViewStore implements ViewStore {
   }
 }
 
-function tables(namespace: string): { panes: string; checkpoints: string } {
-  return { panes: quote(`panes_${namespace}`), checkpoints: quote(`checkpoints_${namespace}`) };
+interface NamespaceTables {
+  readonly panes: string;
+  readonly checkpoints: string;
+  readonly seen: string;
+}
+
+function tables(namespace: string): NamespaceTables {
+  return { panes: quote(`panes_${namespace}`), checkpoints: quote(`checkpoints_${namespace}`), seen: quote(`seen_${namespace}`) };
 }
 
 function quote(identifier: string): string {

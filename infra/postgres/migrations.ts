@@ -42,6 +42,25 @@ export const MIGRATIONS: readonly Migration[] = [
         );`;
     },
   },
+  {
+    version: 2,
+    name: 'seen ids (the dedup changelog)',
+    sql: (schema) => {
+      const s = quoteIdent(schema);
+      // One row per commit and partition, ids as arrays: a commit adds one row whatever its size,
+      // and forgetting is a range delete on max_time. Checkpoints before this step carried their ids
+      // inline; those ids are dropped (views are derived: a duplicate counted twice is fixed by a replay).
+      return `
+        CREATE TABLE ${s}.seen_ids (
+          namespace text NOT NULL REFERENCES ${s}.namespaces (name) ON DELETE CASCADE,
+          partition int NOT NULL,
+          max_time bigint NOT NULL,
+          ids text[] NOT NULL,
+          times bigint[] NOT NULL
+        );
+        CREATE INDEX ON ${s}.seen_ids (namespace, partition, max_time);`;
+    },
+  },
 ];
 
 /**

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
+import type { SeenIds } from '../../shared/compute/dedup.ts';
+import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString, type Pane } from '../../shared/compute/pane.ts';
 import { ConfigError, ServiceUnavailableError } from '../../shared/errors.ts';
 import type { PaneQuery, PartitionCommit, StoredPane, ViewStore } from '../../shared/ports/view-store.ts';
@@ -104,6 +105,7 @@ export class PostgresViewStore implements ViewStore {
           await tx.query(table.upsertSql(), [c.partition, ...upsertColumns(upserts.slice(i, i + CHUNK_ROWS))]);
         }
         checkpoints.set(c.partition, c.checkpoint);
+        await this.#writeSeen(tx, namespace, c);
       }
       // One document for all checkpoints: json_array_elements avoids escaping JSON inside an array literal.
       const doc = JSON.stringify([...checkpoints].map(([partition, checkpoint]) => ({ partition, checkpoint })));
@@ -130,6 +132,30 @@ export class PostgresViewStore implements ViewStore {
     const out = new Map<number, PartitionCheckpoint>();
     for (const r of rows) if (r.partition !== null) out.set(r.partition as number, r.checkpoint as PartitionCheckpoint);
     return out;
+  }
+
+  async seenIds(namespace: string, partition: number, since: number): Promise<SeenIds> {
+    assertViewStoreName('namespace', namespace);
+    const { rows } = await this.#query(
+      `SELECT ids, times FROM ${this.#s}.seen_ids WHERE namespace = $1 AND partition = $2 AND max_time >= $3`,
+      [namespace, partition, clampBigint(since)],
+      namespace,
+    );
+    const ids: string[] = [];
+    const times: number[] = [];
+    for (const r of rows) {
+      // pg returns bigint[] elements as strings (int8 can exceed a double); event times fit.
+      const rowIds = r.ids as string[];
+      const rowTimes = r.times as string[];
+      for (let i = 0; i < rowIds.length; i++) {
+        const t = Number(rowTimes[i]);
+        if (t >= since) {
+          ids.push(rowIds[i]);
+          times.push(t);
+        }
+      }
+    }
+    return { ids, times };
   }
 
   async partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]> {
@@ -191,6 +217,24 @@ export class PostgresViewStore implements ViewStore {
     await this.#pool.end();
   }
 
+  /** Appends the commit's dedup changelog as one row and drops rows wholly before its cutoff. */
+  async #writeSeen(tx: SqlRunner, namespace: string, c: PartitionCommit): Promise<void> {
+    const { added, forgetBefore } = c.dedup ?? NO_DEDUP_CHANGES;
+    if (Number.isFinite(forgetBefore)) {
+      await tx.query(`DELETE FROM ${this.#s}.seen_ids WHERE namespace = $1 AND partition = $2 AND max_time < $3`, [namespace, c.partition, clampBigint(forgetBefore)]);
+    }
+    if (added.ids.length === 0) return;
+    let maxTime = Number.NEGATIVE_INFINITY;
+    for (const t of added.times) if (t > maxTime) maxTime = t;
+    await tx.query(`INSERT INTO ${this.#s}.seen_ids (namespace, partition, max_time, ids, times) VALUES ($1, $2, $3, $4, $5)`, [
+      namespace,
+      c.partition,
+      maxTime,
+      added.ids,
+      added.times,
+    ]);
+  }
+
   #table(namespace: string): PaneTable {
     return new PaneTable(this.#schema, namespace);
   }
@@ -243,4 +287,9 @@ function lastPerPane(panes: readonly Pane[]): readonly Pane[] {
   const byId = new Map<string, Pane>();
   for (const p of panes) byId.set(paneIdString(p), p);
   return byId.size === panes.length ? panes : [...byId.values()];
+}
+
+/** A time bound as a bigint parameter: infinities clamp to the range event times live in. */
+function clampBigint(t: number): number {
+  return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(t)));
 }

@@ -1,38 +1,77 @@
+/** Event ids with the event time each was first seen at, as two parallel arrays (cheap to store as two columns). */
+export interface SeenIds {
+  readonly ids: readonly string[];
+  readonly times: readonly number[];
+}
+
+export const NO_SEEN_IDS: SeenIds = { ids: [], times: [] };
+
+/** The dedup cutoff at a partition watermark: ids first seen more than the retention behind it are forgotten. */
+export function dedupCutoff(watermark: number, retentionMs: number): number {
+  return watermark - retentionMs;
+}
+
 /**
- * Remembers event ids for dedup, forgetting an id once its event time falls `retentionMs` behind
- * the watermark (by then a copy would be too late anyway, see PipelineConfig.dedupRetentionMs).
- * Sweeps are amortised: at most one per quarter of the retention of watermark progress.
+ * Remembers event ids for dedup. An id is remembered while its event time is at or after the
+ * cutoff given with each lookup (the partition's watermark minus the retention, see
+ * PipelineConfig.dedupRetentionMs), so whether a copy counts as a duplicate depends only on the
+ * log, never on when memory happened to be swept: a replay or a restart decides the same way.
+ *
+ * Ids first seen since the last `drainAdded` form the dedup changelog: stored with each commit
+ * (Kafka Streams' changelog idea), so a checkpoint never rewrites the whole set.
  */
 export class DedupSet {
   readonly #seen = new Map<string, number>();
   readonly #retentionMs: number;
+  #addedIds: string[] = [];
+  #addedTimes: number[] = [];
   #lastSweep = Number.NEGATIVE_INFINITY;
 
-  constructor(retentionMs: number, entries: Iterable<readonly [string, number]> = []) {
+  constructor(retentionMs: number, restored: SeenIds = NO_SEEN_IDS) {
     this.#retentionMs = retentionMs;
-    for (const [id, t] of entries) this.#seen.set(id, t);
+    const { ids, times } = restored;
+    for (let i = 0; i < ids.length; i++) {
+      // A changelog can hold an id twice (re-seen after it expired): the later time is the live one.
+      const t = this.#seen.get(ids[i]);
+      if (t === undefined || times[i] > t) this.#seen.set(ids[i], times[i]);
+    }
   }
 
-  /** Records the id; returns false when it was already seen (a duplicate). */
-  add(id: string, eventTime: number): boolean {
-    if (this.#seen.has(id)) return false;
+  /**
+   * Records the id unless it is remembered; returns false for a duplicate. `cutoff`: ids whose
+   * first event time is before it are forgotten (they could only repeat as too-late events).
+   */
+  add(id: string, eventTime: number, cutoff: number): boolean {
+    const t = this.#seen.get(id);
+    if (t !== undefined && t >= cutoff) return false;
     this.#seen.set(id, eventTime);
+    this.#addedIds.push(id);
+    this.#addedTimes.push(eventTime);
     return true;
   }
 
+  /** Number of ids held in memory (forgotten ones included until the next sweep). */
   get size(): number {
     return this.#seen.size;
   }
 
-  /** Forgets ids whose event time is more than the retention behind the watermark. */
-  expire(watermark: number): void {
-    if (watermark - this.#lastSweep < this.#retentionMs / 4) return;
-    this.#lastSweep = watermark;
-    const before = watermark - this.#retentionMs;
-    for (const [id, t] of this.#seen) if (t < before) this.#seen.delete(id);
+  /** Frees the memory of forgotten ids; amortised to one pass per quarter retention of cutoff progress. */
+  sweep(cutoff: number): void {
+    if (cutoff - this.#lastSweep < this.#retentionMs / 4) return;
+    this.#lastSweep = cutoff;
+    for (const [id, t] of this.#seen) if (t < cutoff) this.#seen.delete(id);
   }
 
-  entries(): Array<[string, number]> {
-    return [...this.#seen];
+  /** Ids first seen since the last drain: the changelog to store with the next checkpoint. */
+  drainAdded(): SeenIds {
+    const added = { ids: this.#addedIds, times: this.#addedTimes };
+    this.#addedIds = [];
+    this.#addedTimes = [];
+    return added;
+  }
+
+  /** The ids remembered at `cutoff` (for tests and diagnostics). */
+  remembered(cutoff: number): string[] {
+    return [...this.#seen].filter(([, t]) => t >= cutoff).map(([id]) => id);
   }
 }

@@ -4,7 +4,7 @@ import { validateRecord } from '../model/validation.ts';
 import { bucketOf, isBucketOpen } from '../time/bucket.ts';
 import { reachOf } from '../time/window.ts';
 import { NO_WATERMARK, Watermark } from '../time/watermark.ts';
-import { DedupSet } from './dedup.ts';
+import { DedupSet, dedupCutoff, NO_SEEN_IDS, type SeenIds } from './dedup.ts';
 import type { Pane, PaneId } from './pane.ts';
 import type { Pipeline } from './pipeline.ts';
 import { ViewState } from './view-state.ts';
@@ -43,10 +43,29 @@ export interface PartitionCheckpoint {
   readonly partition: number;
   /** The next offset to read; records below it are already in the stored panes. */
   readonly nextOffset: number;
-  /** Max event time seen; null before the first event. */
+  /** Max event time seen; null before the first event. Fixes the watermark and the dedup cutoff. */
   readonly maxEventTime: number | null;
-  readonly seen: ReadonlyArray<readonly [string, number]>;
   readonly stats: Readonly<PartitionStats>;
+}
+
+/**
+ * The dedup changelog of one flush: ids first seen since the previous flush, stored with the
+ * checkpoint; ids first seen before `forgetBefore` are forgotten, so a store may drop them.
+ */
+export interface DedupChanges {
+  readonly added: SeenIds;
+  readonly forgetBefore: number;
+}
+
+/** A commit that adds no ids and forgets none. */
+export const NO_DEDUP_CHANGES: DedupChanges = { added: NO_SEEN_IDS, forgetBefore: Number.NEGATIVE_INFINITY };
+
+/** What a PartitionProcessor resumes from: the checkpoint, the panes still open, the ids still remembered. */
+export interface PartitionRestore {
+  readonly checkpoint: PartitionCheckpoint;
+  readonly panes: Iterable<Pane>;
+  /** Ids first seen at or after `PartitionProcessor.dedupCutoff(pipeline, checkpoint)`; more are ignored. */
+  readonly seen?: SeenIds;
 }
 
 /** What one partition produced since the last flush: apply it atomically with the checkpoint. */
@@ -56,6 +75,7 @@ export interface ChangeSet {
   readonly deletes: PaneId[];
   readonly deadLetters: DeadLetter[];
   readonly late: LateEvent[];
+  readonly dedup: DedupChanges;
   readonly checkpoint: PartitionCheckpoint;
   /** Log-append times of the records in this change set (min, max), for freshness. */
   readonly appendedBetween: readonly [number, number] | null;
@@ -83,12 +103,12 @@ export class PartitionProcessor {
   #minAppend = Number.POSITIVE_INFINITY;
   #maxAppend = Number.NEGATIVE_INFINITY;
 
-  constructor(pipeline: Pipeline, partition: number, restore?: { checkpoint: PartitionCheckpoint; panes: Iterable<Pane> }) {
+  constructor(pipeline: Pipeline, partition: number, restore?: PartitionRestore) {
     this.partition = partition;
     this.#pipeline = pipeline;
     const cp = restore?.checkpoint;
     this.#watermark = new Watermark(pipeline.config.lateness, cp?.maxEventTime ?? NO_WATERMARK);
-    this.#dedup = new DedupSet(pipeline.config.dedupRetentionMs, cp?.seen ?? []);
+    this.#dedup = new DedupSet(pipeline.config.dedupRetentionMs, restore?.seen ?? NO_SEEN_IDS);
     this.#views = pipeline.views.map((v) => new ViewState(v));
     this.#stats = cp ? { ...cp.stats } : emptyStats();
     this.#nextOffset = cp?.nextOffset ?? 0;
@@ -131,12 +151,12 @@ export class PartitionProcessor {
   }
 
   #accept(e: Event, record: SourceRecord | undefined): void {
+    const wm = this.#watermark;
     // Dedup before lateness: a late copy of a counted event is a duplicate, not a late event.
-    if (!this.#dedup.add(e.event_id, e.event_time)) {
+    if (!this.#dedup.add(e.event_id, e.event_time, dedupCutoff(wm.current, this.#pipeline.config.dedupRetentionMs))) {
       this.#stats.duplicate++;
       return;
     }
-    const wm = this.#watermark;
     if (wm.isTooLate(e.event_time)) {
       this.#stats.tooLate++;
       if (record) this.#late.push({ record, event: e, lateBefore: wm.lateBefore });
@@ -151,23 +171,21 @@ export class PartitionProcessor {
 
   /** Everything produced since the last flush, with the checkpoint to store atomically with it. */
   flush(): ChangeSet {
-    const upserts: Pane[] = [];
-    const deletes: PaneId[] = [];
-    for (const s of this.#views) {
-      const d = s.drain();
-      upserts.push(...d.upserts);
-      deletes.push(...d.deletes);
-    }
+    // Appended one by one: spreading a flush of a long replay (100k+ panes) into push() overflows the stack.
+    const { upserts, deletes } = { upserts: [] as Pane[], deletes: [] as PaneId[] };
+    for (const s of this.#views) s.drain({ upserts, deletes });
     const wm = this.#watermark;
     const bucketMs = this.#pipeline.config.bucketMs;
     for (const s of this.#views) s.evict(wm.lateBefore, bucketMs);
-    this.#dedup.expire(wm.current);
+    const forgetBefore = dedupCutoff(wm.current, this.#pipeline.config.dedupRetentionMs);
+    this.#dedup.sweep(forgetBefore);
     const change: ChangeSet = {
       partition: this.partition,
       upserts,
       deletes,
       deadLetters: this.#deadLetters,
       late: this.#late,
+      dedup: { added: this.#dedup.drainAdded(), forgetBefore },
       checkpoint: this.checkpoint(),
       appendedBetween: this.#minAppend <= this.#maxAppend ? [this.#minAppend, this.#maxAppend] : null,
     };
@@ -184,9 +202,13 @@ export class PartitionProcessor {
       partition: this.partition,
       nextOffset: this.#nextOffset,
       maxEventTime: Number.isFinite(max) ? max : null,
-      seen: this.#dedup.entries(),
       stats: { ...this.#stats },
     };
+  }
+
+  /** Ids first seen before this are forgotten at the checkpoint: a restore needs only the ones after. */
+  static dedupCutoff(pipeline: Pipeline, cp: PartitionCheckpoint): number {
+    return dedupCutoff(new Watermark(pipeline.config.lateness, cp.maxEventTime ?? NO_WATERMARK).current, pipeline.config.dedupRetentionMs);
   }
 
   /** Which stored panes of this partition must be restored to resume from `cp` (the others are final). */

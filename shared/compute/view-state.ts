@@ -6,6 +6,18 @@ import { reachOf } from '../time/window.ts';
 import { paneIdString, type Pane, type PaneId } from './pane.ts';
 import type { CompiledView } from './pipeline.ts';
 
+/** A pane held in memory, with its change tracking (a flag and a list: cheaper per event than a Set). */
+interface OpenPane extends Pane {
+  /** Changed since the last drain (and listed in #dirty). */
+  dirty: boolean;
+  /** Merged into another session: no longer stored. */
+  retired: boolean;
+}
+
+function openPane(view: string, key: string, start: number, end: number, bucket: number, acc: number[]): OpenPane {
+  return { view, key, start, end, bucket, acc, dirty: false, retired: false };
+}
+
 /**
  * The open panes of one view for one log partition, with what changed since the last drain.
  * Nested maps (bucket -> key -> ...) rather than joined string keys: this is the per-event hot path.
@@ -13,10 +25,10 @@ import type { CompiledView } from './pipeline.ts';
 export class ViewState {
   readonly view: CompiledView;
   /** bucket -> key -> window start -> pane (fixed windows). */
-  readonly #fixed = new Map<number, Map<string, Map<number, Pane>>>();
+  readonly #fixed = new Map<number, Map<string, Map<number, OpenPane>>>();
   /** bucket -> key -> sessions sorted by start (session windows). */
-  readonly #sessions = new Map<number, Map<string, Pane[]>>();
-  #dirty = new Set<Pane>();
+  readonly #sessions = new Map<number, Map<string, OpenPane[]>>();
+  #dirty: OpenPane[] = [];
   #deleted = new Map<string, PaneId>();
   /** How far past its bucket's end a pane of this view can reach (window size or session gap). */
   readonly #reach: number;
@@ -50,7 +62,7 @@ export class ViewState {
   #curEvent: Event | undefined;
   #curKey = '';
   #curBucket = 0;
-  #curStarts: Map<number, Pane> | undefined;
+  #curStarts: Map<number, OpenPane> | undefined;
 
   readonly #addToWindow = (start: number): void => {
     const e = this.#curEvent!;
@@ -59,12 +71,18 @@ export class ViewState {
     const starts = this.#curStarts!;
     let pane = starts.get(start);
     if (!pane) {
-      pane = { view: this.view.name, key, start, end: start + this.#reach, bucket, acc: this.view.aggregate.empty() };
+      pane = openPane(this.view.name, key, start, start + this.#reach, bucket, this.view.aggregate.empty());
       starts.set(start, pane);
     }
     this.view.aggregate.add(pane.acc, e);
-    this.#dirty.add(pane);
+    this.#touch(pane);
   };
+
+  #touch(p: OpenPane): void {
+    if (p.dirty) return;
+    p.dirty = true;
+    this.#dirty.push(p);
+  }
 
   #addSession(e: Event, key: string, bucket: number, gapMs: number): void {
     let byKey = this.#sessions.get(bucket);
@@ -85,12 +103,12 @@ export class ViewState {
       } else if (last >= 0) break;
     }
     if (last < 0) {
-      const pane: Pane = { view: this.view.name, key, start: w.start, end: w.end, bucket, acc: agg.empty() };
+      const pane = openPane(this.view.name, key, w.start, w.end, bucket, agg.empty());
       agg.add(pane.acc, e);
       let at = list.length;
       while (at > 0 && list[at - 1].start > pane.start) at--;
       list.splice(at, 0, pane);
-      this.#dirty.add(pane);
+      this.#touch(pane);
       return;
     }
     const target = list[first];
@@ -98,31 +116,25 @@ export class ViewState {
     if (first === last && w.start >= target.start) {
       if (w.end > target.end) target.end = w.end;
       agg.add(target.acc, e);
-      this.#dirty.add(target);
+      this.#touch(target);
       return;
     }
-    const merged: Pane = {
-      view: this.view.name,
-      key,
-      start: Math.min(target.start, w.start),
-      end: Math.max(list[last].end, w.end),
-      bucket,
-      acc: target.acc.slice(),
-    };
+    const merged = openPane(this.view.name, key, Math.min(target.start, w.start), Math.max(list[last].end, w.end), bucket, target.acc.slice());
     for (let i = first + 1; i <= last; i++) agg.mergeInto(merged.acc, list[i].acc);
     agg.add(merged.acc, e);
     for (let i = first; i <= last; i++) this.#retire(list[i]);
     list.splice(first, last - first + 1, merged);
-    this.#dirty.add(merged);
+    this.#touch(merged);
   }
 
-  #retire(p: Pane): void {
-    this.#dirty.delete(p);
+  #retire(p: OpenPane): void {
+    p.retired = true;
     this.#deleted.set(paneIdString(p), { view: p.view, key: p.key, start: p.start, bucket: p.bucket });
   }
 
   /** Puts back panes restored from a checkpoint. */
-  restore(p: Pane): void {
+  restore(stored: Pane): void {
+    const p = openPane(stored.view, stored.key, stored.start, stored.end, stored.bucket, stored.acc.slice());
     if (this.view.def.window.kind === 'session') {
       let byKey = this.#sessions.get(p.bucket);
       if (!byKey) this.#sessions.set(p.bucket, (byKey = new Map()));
@@ -139,18 +151,24 @@ export class ViewState {
     }
   }
 
-  /** Panes changed since the last drain (copies, safe to hand to I/O) and ids of panes merged away. */
-  drain(): { upserts: Pane[]; deletes: PaneId[] } {
-    const upserts: Pane[] = [];
+  /**
+   * The panes changed since the last drain (copies, safe to hand to I/O) and the ids of panes
+   * merged away, appended to `out` (a flush collects all views into one list).
+   */
+  drain(out: { upserts: Pane[]; deletes: PaneId[] } = { upserts: [], deletes: [] }): { upserts: Pane[]; deletes: PaneId[] } {
+    const { upserts, deletes } = out;
+    const deleted = this.#deleted;
     for (const p of this.#dirty) {
-      upserts.push({ ...p, acc: p.acc.slice() });
+      p.dirty = false;
+      if (p.retired) continue;
+      upserts.push({ view: p.view, key: p.key, start: p.start, end: p.end, bucket: p.bucket, acc: p.acc.slice() });
       // Merging can retire a session and create one with the same id: the upsert wins.
-      this.#deleted.delete(paneIdString(p));
+      if (deleted.size > 0) deleted.delete(paneIdString(p));
     }
-    const deletes = [...this.#deleted.values()];
-    this.#dirty = new Set();
+    for (const d of deleted.values()) deletes.push(d);
+    this.#dirty = [];
     this.#deleted = new Map();
-    return { upserts, deletes };
+    return out;
   }
 
   /** Drops buckets none of whose panes can change any more (already stored when drained). */

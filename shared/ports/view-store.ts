@@ -1,4 +1,5 @@
-import type { PartitionCheckpoint } from '../compute/partition-processor.ts';
+import type { SeenIds } from '../compute/dedup.ts';
+import type { DedupChanges, PartitionCheckpoint } from '../compute/partition-processor.ts';
 import type { Pane, PaneId } from '../compute/pane.ts';
 
 /**
@@ -21,6 +22,12 @@ export interface PartitionCommit {
   readonly upserts: readonly Pane[];
   readonly deletes: readonly PaneId[];
   readonly checkpoint: PartitionCheckpoint;
+  /**
+   * The dedup changelog since the partition's previous commit: ids to add, and the cutoff below
+   * which stored ids may be dropped. Stored incrementally, so a commit costs what changed, not
+   * the size of the dedup window. Absent: no ids to add or forget.
+   */
+  readonly dedup?: DedupChanges;
 }
 
 export interface PaneQuery {
@@ -44,6 +51,8 @@ export interface ViewStore {
   commit(namespace: string, commits: readonly PartitionCommit[]): Promise<void>;
   /** Checkpoints of the namespace by partition. */
   checkpoints(namespace: string): Promise<Map<number, PartitionCheckpoint>>;
+  /** The dedup ids stored for a partition whose first event time is >= `since` (a store may return older ones too). */
+  seenIds(namespace: string, partition: number, since: number): Promise<SeenIds>;
   /** Panes of one partition with bucket >= minBucket (to restore open state after a restart or a rebalance). */
   partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]>;
   queryPanes(namespace: string, query: PaneQuery): Promise<StoredPane[]>;

@@ -7,7 +7,6 @@ const cp = (partition: number, maxEventTime: number | null, valid = 1): Partitio
   partition,
   nextOffset: 10 * (partition + 1),
   maxEventTime,
-  seen: [],
   stats: { valid, deadLetter: 1, duplicate: 2, tooLate: 3 },
 });
 

@@ -15,6 +15,7 @@ import { KAPPA_ALIAS, runKappaReplay } from '../../speed/kappa-replay.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
 import { generateWorkload } from '../../workload/generator.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const topics: TopicNames = { events: 'events', deadLetter: 'events.dead-letter', late: 'events.late' };
 const dirs: string[] = [];
@@ -146,7 +147,7 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     let crashing = true;
     const store = new CrashingStore();
     const flaky: ViewStore = store;
-    const crashed = new StreamJob({ log, views: flaky, pipeline, topics }, { namespace: 'speed', groupId: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500 });
+    const crashed = new StreamJob({ log, views: flaky, pipeline, topics }, { namespace: 'speed', groupId: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500, commitIntervalMs: 0 });
     await expect((await crashed.start()).done).rejects.toThrow('simulated crash');
     const afterCrash = await store.checkpoints('speed');
     expect([...afterCrash.values()].reduce((n, cp) => n + cp.stats.valid, 0)).toBeGreaterThan(0);
@@ -157,6 +158,49 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     expect(await windowsOf(store, 'speed')).toEqual(await windowsOf(reference, 'speed'));
     expect(restarted.totals()).toEqual((await runToEnd(log, new InMemoryViewStore())).totals());
     await log.close();
+  });
+
+  it('coalesces batches into fewer commits within the commit interval, with the same views', async () => {
+    const log = await freshLog();
+    await loadWorkload(log);
+    const reference = new InMemoryViewStore();
+    await runToEnd(log, reference, 'speed');
+    class CountingStore extends InMemoryViewStore {
+      commits = 0;
+      override async commit(ns: string, c: readonly PartitionCommit[]): Promise<void> {
+        this.commits++;
+        return super.commit(ns, c);
+      }
+    }
+    const run = async (commitIntervalMs: number) => {
+      const store = new CountingStore();
+      const job = new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500, commitIntervalMs });
+      await (await job.start()).done;
+      return store;
+    };
+    const eager = await run(0);
+    const lazy = await run(60_000);
+    // With no interval every batch (at most 500 records) commits on its own; with a long one only the end of the replay does.
+    expect(eager.commits).toBeGreaterThanOrEqual(workload.records.length / 500);
+    expect(lazy.commits).toBe(1);
+    expect(await windowsOf(lazy, 'speed')).toEqual(await windowsOf(reference, 'speed'));
+    expect(await windowsOf(eager, 'speed')).toEqual(await windowsOf(reference, 'speed'));
+    await log.close();
+  });
+
+  it('commits records of a log that went quiet once the interval is up, without waiting for another batch', async () => {
+    const log = await freshLog(1);
+    const store = new InMemoryViewStore();
+    const job = new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, commitIntervalMs: 200 });
+    const sub = await job.start();
+    try {
+      await log.append(topics.events, workload.records.slice(0, 50).map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp })));
+      await waitFor(async () => (await store.checkpoints('speed')).get(0)?.nextOffset === 50, { timeoutMs: 10_000 });
+      expect(job.records).toBe(50);
+    } finally {
+      await sub.stop();
+      await log.close();
+    }
   });
 
   it('Kappa replay builds a new version equal to the speed layer and cuts serving over to it', async () => {

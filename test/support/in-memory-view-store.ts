@@ -1,4 +1,5 @@
-import type { PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
+import type { SeenIds } from '../../shared/compute/dedup.ts';
+import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString } from '../../shared/compute/pane.ts';
 import { LkError } from '../../shared/errors.ts';
 import type { PaneQuery, PartitionCommit, StoredPane, ViewStore } from '../../shared/ports/view-store.ts';
@@ -6,6 +7,8 @@ import type { PaneQuery, PartitionCommit, StoredPane, ViewStore } from '../../sh
 interface Namespace {
   readonly panes: Map<string, StoredPane>;
   readonly checkpoints: Map<number, PartitionCheckpoint>;
+  /** partition -> event id -> first event time (the dedup changelog, applied). */
+  readonly seen: Map<number, Map<string, number>>;
 }
 
 const NAME = /^[a-z][a-z0-9_]{0,40}$/;
@@ -22,7 +25,7 @@ export class InMemoryViewStore implements ViewStore {
 
   async ensureNamespace(namespace: string): Promise<void> {
     if (!NAME.test(namespace)) throw new LkError(`namespace "${namespace}" must match ${NAME}`);
-    if (!this.#namespaces.has(namespace)) this.#namespaces.set(namespace, { panes: new Map(), checkpoints: new Map() });
+    if (!this.#namespaces.has(namespace)) this.#namespaces.set(namespace, { panes: new Map(), checkpoints: new Map(), seen: new Map() });
   }
 
   async commit(namespace: string, commits: readonly PartitionCommit[]): Promise<void> {
@@ -30,15 +33,28 @@ export class InMemoryViewStore implements ViewStore {
     // Build on copies and swap at the end, so a throw leaves nothing half-applied.
     const panes = new Map(ns.panes);
     const checkpoints = new Map(ns.checkpoints);
+    const seen = new Map([...ns.seen].map(([p, ids]) => [p, new Map(ids)]));
     for (const c of commits) {
       for (const id of c.deletes) panes.delete(`${c.partition}\u0000${paneIdString(id)}`);
       for (const p of c.upserts) panes.set(`${c.partition}\u0000${paneIdString(p)}`, { ...copy(p), partition: c.partition });
       checkpoints.set(c.partition, structuredClone(c.checkpoint));
+      const ids = seen.get(c.partition) ?? new Map<string, number>();
+      const { added, forgetBefore } = c.dedup ?? NO_DEDUP_CHANGES;
+      for (let i = 0; i < added.ids.length; i++) ids.set(added.ids[i], added.times[i]);
+      for (const [id, t] of ids) if (t < forgetBefore) ids.delete(id);
+      seen.set(c.partition, ids);
     }
     ns.panes.clear();
     for (const [k, v] of panes) ns.panes.set(k, v);
     ns.checkpoints.clear();
     for (const [k, v] of checkpoints) ns.checkpoints.set(k, v);
+    ns.seen.clear();
+    for (const [k, v] of seen) ns.seen.set(k, v);
+  }
+
+  async seenIds(namespace: string, partition: number, since: number): Promise<SeenIds> {
+    const entries = [...(this.#get(namespace).seen.get(partition) ?? [])].filter(([, t]) => t >= since);
+    return { ids: entries.map(([id]) => id), times: entries.map(([, t]) => t) };
   }
 
   async checkpoints(namespace: string): Promise<Map<number, PartitionCheckpoint>> {

@@ -33,7 +33,7 @@ describeViewStoreContract('DuckDbViewStore (file)', async () => {
 });
 
 function cp(partition: number, nextOffset: number): PartitionCheckpoint {
-  return { partition, nextOffset, maxEventTime: null, seen: [], stats: { valid: 0, deadLetter: 0, duplicate: 0, tooLate: 0 } };
+  return { partition, nextOffset, maxEventTime: null, stats: { valid: 0, deadLetter: 0, duplicate: 0, tooLate: 0 } };
 }
 
 function pane(key: string, start: number, acc: number[], bucket = T0): Pane {

@@ -41,7 +41,7 @@ async function openStore(ctx: TestContext, options: { schema?: string; poolSize?
 }
 
 function cp(partition: number, nextOffset: number): PartitionCheckpoint {
-  return { partition, nextOffset, maxEventTime: T0 + nextOffset, seen: [[`e-${nextOffset}`, T0]], stats: { valid: nextOffset, deadLetter: 0, duplicate: 0, tooLate: 0 } };
+  return { partition, nextOffset, maxEventTime: T0 + nextOffset, stats: { valid: nextOffset, deadLetter: 0, duplicate: 0, tooLate: 0 } };
 }
 
 /** n distinct panes of one view: 1000 keys per minute window. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DedupSet } from '../../../shared/compute/dedup.ts';
+import { DedupSet, dedupCutoff } from '../../../shared/compute/dedup.ts';
 import { PartitionProcessor, type SourceRecord } from '../../../shared/compute/partition-processor.ts';
 import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
 import { mergedViews } from '../support/merged-views.ts';
@@ -20,43 +20,63 @@ const rec = (offset: number, id: string, t: number, type = 'purchase'): SourceRe
 const revenueOf = (panes: Parameters<typeof mergedViews>[1]) => mergedViews(pipeline, panes).product_activity.reduce((n, w) => n + w.acc[3], 0);
 
 describe('DedupSet', () => {
+  const NONE = Number.NEGATIVE_INFINITY;
+
   it('reports a repeated id as a duplicate', () => {
     const d = new DedupSet(RETENTION);
-    expect(d.add('a', T)).toBe(true);
-    expect(d.add('a', T)).toBe(false);
-    expect(d.add('b', T)).toBe(true);
+    expect(d.add('a', T, NONE)).toBe(true);
+    expect(d.add('a', T, NONE)).toBe(false);
+    expect(d.add('b', T, NONE)).toBe(true);
     expect(d.size).toBe(2);
   });
 
-  it('forgets an id once its event time is more than the retention behind the watermark, not before', () => {
+  it('forgets an id first seen before the cutoff, keeps one exactly at it', () => {
     const d = new DedupSet(RETENTION);
-    d.add('old', T);
-    d.add('edge', T + 1);
-    d.expire(T + 1 + RETENTION);
-    expect(d.entries()).toEqual([['edge', T + 1]]);
-    expect(d.add('old', T)).toBe(true);
-    expect(d.add('edge', T + 1)).toBe(false);
+    d.add('old', T, NONE);
+    d.add('edge', T + 1, NONE);
+    const cutoff = dedupCutoff(T + 1 + RETENTION, RETENTION);
+    expect(cutoff).toBe(T + 1);
+    expect(d.remembered(cutoff)).toEqual(['edge']);
+    expect(d.add('old', T, cutoff)).toBe(true);
+    expect(d.add('edge', T + 1, cutoff)).toBe(false);
   });
 
-  it('sweeps at most once per quarter retention of watermark progress', () => {
+  it('decides by the cutoff, not by when memory was swept', () => {
+    const unswept = new DedupSet(RETENTION);
+    const swept = new DedupSet(RETENTION);
+    for (const d of [unswept, swept]) d.add('a', T, NONE);
+    swept.sweep(T + 1);
+    expect(swept.size).toBe(0);
+    expect(unswept.size).toBe(1);
+    expect(unswept.add('a', T, T + 1)).toBe(swept.add('a', T, T + 1));
+  });
+
+  it('sweeps at most once per quarter retention of cutoff progress', () => {
     const d = new DedupSet(RETENTION);
-    const firstSweep = T + RETENTION + 1;
-    d.add('a', T);
-    d.expire(firstSweep);
+    d.add('a', T, NONE);
+    d.sweep(T + 1);
     expect(d.size).toBe(0);
-    d.add('b', T);
-    // Too soon after the last sweep: 'b' has expired but stays until the next one.
-    d.expire(firstSweep + RETENTION / 4 - 1);
+    d.add('b', T, NONE);
+    // Too soon after the last sweep: 'b' is forgotten but its memory stays until the next one.
+    d.sweep(T + RETENTION / 4);
     expect(d.size).toBe(1);
-    d.expire(firstSweep + RETENTION / 4);
+    d.sweep(T + 1 + RETENTION / 4);
     expect(d.size).toBe(0);
   });
 
-  it('resumes from its entries', () => {
+  it('hands out each newly seen id once, as the changelog of the next commit', () => {
     const d = new DedupSet(RETENTION);
-    d.add('a', T);
-    const resumed = new DedupSet(RETENTION, d.entries());
-    expect(resumed.add('a', T)).toBe(false);
+    d.add('a', T, NONE);
+    d.add('a', T, NONE);
+    d.add('b', T + 1, NONE);
+    expect(d.drainAdded()).toEqual({ ids: ['a', 'b'], times: [T, T + 1] });
+    expect(d.drainAdded()).toEqual({ ids: [], times: [] });
+  });
+
+  it('resumes from a changelog; an id listed twice keeps its later time', () => {
+    const resumed = new DedupSet(RETENTION, { ids: ['a', 'b', 'b'], times: [T, T, T + 5] });
+    expect(resumed.add('a', T, NONE)).toBe(false);
+    expect(resumed.remembered(T + 1)).toEqual(['b']);
   });
 });
 
@@ -78,8 +98,7 @@ describe('PartitionProcessor dedup', () => {
     first.process(rec(1, 'b', T + 1_000));
     store.apply(first.flush());
 
-    const cp = store.checkpoint(0)!;
-    const resumed = new PartitionProcessor(pipeline, 0, { checkpoint: cp, panes: store.partitionPanes(0) });
+    const resumed = new PartitionProcessor(pipeline, 0, store.restore(0));
     resumed.process(rec(0, 'a', T)); // redelivered offsets: skipped
     resumed.process(rec(1, 'b', T + 1_000));
     resumed.process(rec(2, 'c', T + 2_000));
@@ -105,7 +124,9 @@ describe('PartitionProcessor dedup', () => {
     p.process(rec(0, 'a', T));
     p.process(rec(1, 'b', T + OOO + RETENTION + 1));
     const stored = p.flush();
-    expect(p.checkpoint().seen.map(([id]) => id)).toEqual(['b']);
+    // The flush says which ids a store may forget: 'a' is before the cutoff.
+    expect(stored.dedup.forgetBefore).toBeGreaterThan(T);
+    expect(stored.dedup.forgetBefore).toBeLessThanOrEqual(T + 1_000);
     p.process(rec(2, 'a', T));
     const c = p.flush();
     // Forgetting is safe because retention >= maxOutOfOrderness + allowedLateness: the copy is too late.

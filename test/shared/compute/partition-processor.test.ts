@@ -78,9 +78,11 @@ describe('PartitionProcessor: records', () => {
 
   it('checkpoints the next offset, the max event time (null before any event) and the counts', () => {
     const p = new PartitionProcessor(pipeline, 3);
-    expect(p.checkpoint()).toEqual({ partition: 3, nextOffset: 0, maxEventTime: null, seen: [], stats: { valid: 0, deadLetter: 0, duplicate: 0, tooLate: 0 } });
+    expect(p.checkpoint()).toEqual({ partition: 3, nextOffset: 0, maxEventTime: null, stats: { valid: 0, deadLetter: 0, duplicate: 0, tooLate: 0 } });
     p.process(rec(7, json({ event_id: 'a', event_time: T }), T, 3));
-    expect(p.flush().checkpoint).toEqual({ partition: 3, nextOffset: 8, maxEventTime: T, seen: [['a', T]], stats: { valid: 1, deadLetter: 0, duplicate: 0, tooLate: 0 } });
+    const change = p.flush();
+    expect(change.checkpoint).toEqual({ partition: 3, nextOffset: 8, maxEventTime: T, stats: { valid: 1, deadLetter: 0, duplicate: 0, tooLate: 0 } });
+    expect(change.dedup.added).toEqual({ ids: ['a'], times: [T] });
   });
 });
 
@@ -209,7 +211,9 @@ describe('PartitionProcessor restarts', () => {
         // Half the time the crash loses work done since the last commit: it is redone from the log.
         if (rng.chance(0.5)) store.apply(proc.flush());
         const cp = store.checkpoint(partition);
-        proc = cp ? new PartitionProcessor(p, partition, { checkpoint: cp, panes: store.partitionPanes(partition).filter((pane) => PartitionProcessor.needsRestore(p, cp, pane)) }) : new PartitionProcessor(p, partition);
+        proc = cp
+          ? new PartitionProcessor(p, partition, { checkpoint: cp, panes: store.partitionPanes(partition).filter((pane) => PartitionProcessor.needsRestore(p, cp, pane)), seen: store.seenIds(partition) })
+          : new PartitionProcessor(p, partition);
         i = Math.max(0, proc.nextOffset - rng.int(0, 30));
         if (rng.chance(0.3)) store.apply(proc.flush());
       }
@@ -233,7 +237,7 @@ describe('PartitionProcessor restarts', () => {
   });
 
   it('restores only panes that can still change', () => {
-    const cp = { partition: 0, nextOffset: 1, maxEventTime: T + 3 * 60 * MIN, seen: [], stats: { valid: 1, deadLetter: 0, duplicate: 0, tooLate: 0 } };
+    const cp = { partition: 0, nextOffset: 1, maxEventTime: T + 3 * 60 * MIN, stats: { valid: 1, deadLetter: 0, duplicate: 0, tooLate: 0 } };
     const lateBefore = T + 3 * 60 * MIN - OOO - ALLOWED;
     const pane = (view: string, bucket: number) => ({ view, key: 'k', start: bucket, end: bucket + MIN, bucket, acc: [] });
     // revenue reaches 10 minutes past its bucket, user_sessions 30.

@@ -22,10 +22,6 @@ function checkpoint(partition: number, nextOffset: number): PartitionCheckpoint 
     partition,
     nextOffset,
     maxEventTime: T0 + nextOffset,
-    seen: [
-      ['evt-1', T0 + 1],
-      ['evt-ünï', T0 + 2],
-    ],
     stats: { valid: nextOffset, deadLetter: 1, duplicate: 2, tooLate: 3 },
   };
 }
@@ -88,6 +84,24 @@ export function describeViewStoreContract(name: string, factory: () => Promise<V
       const cps = await store.checkpoints(ns);
       expect(cps).toEqual(new Map([[0, checkpoint(0, 10)], [1, checkpoint(1, 7)]]));
       expect(cps.get(1)!.maxEventTime).toBe(T0 + 7);
+    });
+
+    it('stores the dedup changelog per partition and forgets ids before a commit\'s cutoff', async () => {
+      const ids = (seen: { ids: readonly string[]; times: readonly number[] }) => seen.ids.map((id, i) => [id, seen.times[i]]).sort();
+      // Ids with quotes, braces, backslashes, commas and non-ASCII survive (array literals escape them).
+      const odd = ['evt-ünï', 'a"b', 'c\\d', '{e,f}', 'NULL', ' sp '];
+      await store.commit(ns, [
+        { ...commit(0, 1, []), dedup: { added: { ids: ['a', 'b', ...odd], times: [T0, T0 + 10, ...odd.map(() => T0 + 20)] }, forgetBefore: Number.NEGATIVE_INFINITY } },
+        { ...commit(1, 1, []), dedup: { added: { ids: ['a'], times: [T0 + 5] }, forgetBefore: Number.NEGATIVE_INFINITY } },
+      ]);
+      expect(ids(await store.seenIds(ns, 0, Number.NEGATIVE_INFINITY))).toEqual([['a', T0], ['b', T0 + 10], ...odd.map((id) => [id, T0 + 20])].sort());
+      expect(ids(await store.seenIds(ns, 1, Number.NEGATIVE_INFINITY))).toEqual([['a', T0 + 5]]);
+      // A store may return ids older than `since`, but never misses a newer one.
+      expect(ids(await store.seenIds(ns, 0, T0 + 20)).filter(([, t]) => (t as number) >= T0 + 20)).toEqual(odd.map((id) => [id, T0 + 20]).sort());
+      // A later commit forgets everything of its partition first seen before its cutoff; other partitions keep theirs.
+      await store.commit(ns, [{ ...commit(0, 2, []), dedup: { added: { ids: ['c'], times: [T0 + 30] }, forgetBefore: T0 + 25 } }]);
+      expect(ids(await store.seenIds(ns, 0, T0 + 25))).toEqual([['c', T0 + 30]]);
+      expect(ids(await store.seenIds(ns, 1, Number.NEGATIVE_INFINITY))).toEqual([['a', T0 + 5]]);
     });
 
     it('a later commit replaces a pane and the checkpoint of its partition', async () => {
@@ -211,7 +225,7 @@ export function describeViewStoreContract(name: string, factory: () => Promise<V
     it('dropNamespace removes its panes and checkpoints and unlists it; dropping again is fine', async () => {
       const doomed = uniqueName('contract');
       await store.ensureNamespace(doomed);
-      await store.commit(doomed, [commit(0, 1, [pane('v', 'k', T0, T0 + HOUR, T0, [1])])]);
+      await store.commit(doomed, [{ ...commit(0, 1, [pane('v', 'k', T0, T0 + HOUR, T0, [1])]), dedup: { added: { ids: ['x'], times: [T0] }, forgetBefore: Number.NEGATIVE_INFINITY } }]);
       await store.dropNamespace(doomed);
       expect(await store.listNamespaces()).not.toContain(doomed);
       await store.dropNamespace(doomed);
@@ -220,6 +234,7 @@ export function describeViewStoreContract(name: string, factory: () => Promise<V
       try {
         expect(await store.queryPanes(doomed, { view: 'v', from: T0, to: T0 + HOUR })).toEqual([]);
         expect(await store.checkpoints(doomed)).toEqual(new Map());
+        expect((await store.seenIds(doomed, 0, Number.NEGATIVE_INFINITY)).ids).toEqual([]);
       } finally {
         await store.dropNamespace(doomed);
       }
