@@ -1,4 +1,4 @@
-import { emptyStats, PartitionProcessor, type PartitionStats } from '../shared/compute/partition-processor.ts';
+import { emptyStats, PartitionProcessor, type ChangeSet, type PartitionStats } from '../shared/compute/partition-processor.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { TopicNames } from '../shared/config.ts';
 import { LatencyHistogram } from '../shared/metrics/latency-histogram.ts';
@@ -77,13 +77,20 @@ export class StreamJob {
   #records = 0;
   /** Partitions with processed, uncommitted records, and each one's last seen end offset. */
   readonly #uncommitted = new Map<number, number>();
+  /** Next offset per owned partition whose records are visible in the view store. */
+  readonly #visible = new Map<number, number>();
+  /** The last view-store write (resolved when none is in flight). */
+  #writing: Promise<void> = Promise.resolve();
+  #writeInFlight = false;
+  #writeGeneration = 0;
   /** Log-append times of the uncommitted records (freshness is measured when they become visible). */
   #uncommittedAppendTimes: number[] = [];
   #lastCommit = performance.now();
   #timer: NodeJS.Timeout | undefined;
   /** Batches, timer commits and revocations touch the same processors: one at a time. */
   #lock: Promise<unknown> = Promise.resolve();
-  #failTimer: ((err: unknown) => void) | undefined;
+  /** Rejects `done`: a background write or a timer commit failed. */
+  #fail: ((err: unknown) => void) | undefined;
   /**
    * Set when a commit failed. Its change sets were drained from the processors but never stored,
    * so the processors no longer match the store: nothing may be committed after it (a restart
@@ -111,22 +118,30 @@ export class StreamJob {
       onRevoked: (partitions) =>
         this.#exclusive(async () => {
           // Hand the partitions over with everything read from them committed (unless the job is failing).
-          if (this.#commitFailed === undefined) await this.#commit(partitions);
+          if (this.#commitFailed === undefined) {
+            await this.#commit(partitions);
+            await this.#drain();
+          }
           for (const p of partitions) {
             const proc = this.#processors.get(p);
             if (proc) this.#released.set(p, { ...proc.stats });
             this.#processors.delete(p);
+            this.#visible.delete(p);
           }
         }),
       onBatch: (batch) => this.#exclusive(() => this.#onBatch(batch)),
     });
-    const timerFailed = new Promise<never>((_, reject) => (this.#failTimer = reject));
+    const failed = new Promise<never>((_, reject) => (this.#fail = reject));
+    failed.catch(() => undefined); // observed through `done`
     const finish = async () => {
       clearTimeout(this.#timer);
-      await this.#exclusive(() => this.#commit());
+      await this.#exclusive(async () => {
+        await this.#commit();
+        await this.#drain();
+      });
     };
-    // A failed commit (from a batch or the timer) stops the consumer and rejects `done` with its error.
-    const done = Promise.race([consumer.done, timerFailed]).then(finish, async (err: unknown) => {
+    // A failed commit (from a batch, the timer or a background write) stops the consumer and rejects `done` with its error.
+    const done = Promise.race([consumer.done, failed]).then(finish, async (err: unknown) => {
       clearTimeout(this.#timer);
       await consumer.stop().catch(() => undefined);
       throw err;
@@ -154,6 +169,7 @@ export class StreamJob {
       const cp = checkpoints.get(p);
       if (!cp) {
         this.#processors.set(p, new PartitionProcessor(pipeline, p));
+        this.#visible.set(p, 0);
         continue;
       }
       const wm = new Watermark(pipeline.config.lateness, cp.maxEventTime ?? NO_WATERMARK);
@@ -166,6 +182,7 @@ export class StreamJob {
       const panes = stored.filter((pane) => PartitionProcessor.needsRestore(pipeline, cp, pane));
       const seen = await views.seenIds(this.#options.namespace, p, PartitionProcessor.dedupCutoff(pipeline, cp));
       this.#processors.set(p, new PartitionProcessor(pipeline, p, { checkpoint: cp, panes, seen }));
+      this.#visible.set(p, cp.nextOffset);
       seek.set(p, cp.nextOffset);
     }
     return seek;
@@ -184,53 +201,97 @@ export class StreamJob {
       times.push(r.timestamp);
     }
     this.#uncommitted.set(batch.partition, batch.highWatermark);
+    if (times.length >= (this.#options.maxUncommittedRecords ?? 50_000)) await this.#commit();
+    else await this.#commitIfDue();
+  }
+
+  /**
+   * Commits when the interval is up and no write is in flight; otherwise makes sure a commit
+   * follows: the timer (a quiet log must not leave records invisible) or the end of the write in
+   * flight. Waiting for that write instead of queueing behind it is group commit: under load each
+   * commit takes more records, so the store writes fewer rows per record (a pane updated by many
+   * of them is written once) and keeps up, while an idle job still commits within the interval.
+   */
+  async #commitIfDue(): Promise<void> {
+    if (this.#uncommitted.size === 0 || this.#commitFailed !== undefined) return;
     const interval = this.#options.commitIntervalMs ?? 100;
     const waited = performance.now() - this.#lastCommit;
-    if (waited >= interval || times.length >= (this.#options.maxUncommittedRecords ?? 50_000)) {
+    if (waited >= interval && !this.#writeInFlight) {
       await this.#commit();
-    } else if (this.#timer === undefined) {
-      // A quiet log must not leave records invisible: commit when the interval is up even if no batch comes.
+    } else if (waited < interval && this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
-        this.#exclusive(() => this.#commit()).catch((err: unknown) => this.#failTimer?.(err));
+        this.#exclusive(() => this.#commitIfDue()).catch((err: unknown) => this.#fail?.(err));
       }, interval - waited);
     }
   }
 
-  /** Commits the uncommitted work of the given partitions (default: all) in one view-store transaction. */
+  /**
+   * Commits the uncommitted work of the given partitions (default: all) in one view-store
+   * transaction. The change sets are taken from the processors now; the write runs in the
+   * background while the next batches are processed (the store works on another core), one write
+   * at a time and in order. Resolves once the previous write is done, so at most one is in flight.
+   */
   async #commit(only?: readonly number[]): Promise<void> {
     if (this.#commitFailed !== undefined) throw this.#commitFailed;
     const partitions = [...this.#uncommitted.keys()].filter((p) => (only ? only.includes(p) : true) && this.#processors.has(p));
     if (partitions.length === 0) return;
-    const { log, views, topics } = this.#deps;
-    const changes = partitions.map((p) => this.#processors.get(p)!.flush());
-    try {
-      if (this.#options.sideOutputs ?? true) {
-        await writeSideOutputs(log, topics, changes.flatMap((c) => c.deadLetters), changes.flatMap((c) => c.late));
-      }
-      await views.commit(
-        this.#options.namespace,
-        changes.map((c) => ({ partition: c.partition, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup })),
-      );
-    } catch (err) {
-      this.#commitFailed = err;
-      throw err;
-    }
-    // Freshness: append to visible (the commit above is what queries read). Times of partitions
-    // not committed now (a revocation commits only some) are attributed now too: close enough.
-    const now = (this.#deps.clock ?? Date.now)();
-    for (const t of this.#uncommittedAppendTimes) this.freshness.record(now - t);
-    this.#records += this.#uncommittedAppendTimes.length;
+    const changes = partitions.map((p) => ({ change: this.#processors.get(p)!.flush(), highWatermark: this.#uncommitted.get(p)! }));
+    // Append times of partitions not committed now (a revocation commits only some) are attributed to this commit: close enough.
+    const appendTimes = this.#uncommittedAppendTimes;
     this.#uncommittedAppendTimes = [];
-    this.#lastCommit = performance.now();
-    const highWatermarks = new Map(partitions.map((p) => [p, this.#uncommitted.get(p)!]));
     for (const p of partitions) this.#uncommitted.delete(p);
+    this.#lastCommit = performance.now();
     if (this.#uncommitted.size === 0) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    for (const [partition, highWatermark] of highWatermarks) {
-      this.#options.onCommit?.({ partition, nextOffset: this.#processors.get(partition)!.nextOffset, highWatermark, records: this.#records, totals: this.totals() });
+    const previous = this.#writing;
+    const generation = ++this.#writeGeneration;
+    this.#writeInFlight = true;
+    this.#writing = previous
+      .then(() => this.#write(changes, appendTimes))
+      .then(
+        () => {
+          if (generation !== this.#writeGeneration) return; // a later write is queued behind this one
+          this.#writeInFlight = false;
+          // Records that arrived during the write are due now or soon.
+          this.#exclusive(() => this.#commitIfDue()).catch((err: unknown) => this.#fail?.(err));
+        },
+        (err: unknown) => {
+          this.#commitFailed ??= err;
+          this.#fail?.(err);
+        },
+      );
+    await previous;
+    if (this.#commitFailed !== undefined) throw this.#commitFailed;
+  }
+
+  /** Waits for the write in flight; throws if a write failed. */
+  async #drain(): Promise<void> {
+    await this.#writing;
+    if (this.#commitFailed !== undefined) throw this.#commitFailed;
+  }
+
+  async #write(pending: ReadonlyArray<{ change: ChangeSet; highWatermark: number }>, appendTimes: readonly number[]): Promise<void> {
+    // A write after a failed one would store checkpoints past panes that were never stored.
+    if (this.#commitFailed !== undefined) throw this.#commitFailed;
+    const { log, views, topics } = this.#deps;
+    const changes = pending.map((p) => p.change);
+    if (this.#options.sideOutputs ?? true) {
+      await writeSideOutputs(log, topics, changes.flatMap((c) => c.deadLetters), changes.flatMap((c) => c.late));
+    }
+    await views.commit(
+      this.#options.namespace,
+      changes.map((c) => ({ partition: c.partition, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup })),
+    );
+    // Freshness: append to visible (the commit above is what queries read).
+    const now = (this.#deps.clock ?? Date.now)();
+    for (const t of appendTimes) this.freshness.record(now - t);
+    this.#records += appendTimes.length;
+    for (const { change: c, highWatermark } of pending) {
+      this.#visible.set(c.partition, c.checkpoint.nextOffset);
+      this.#options.onCommit?.({ partition: c.partition, nextOffset: c.checkpoint.nextOffset, highWatermark, records: this.#records, totals: this.totals() });
     }
   }
 
@@ -253,9 +314,9 @@ export class StreamJob {
     return t;
   }
 
-  /** Next offset per owned partition (to tell when the job has caught up with the log). */
+  /** Next offset per owned partition whose records are visible in the view store (to tell when the job has caught up with the log). */
   positions(): Map<number, number> {
-    return new Map([...this.#processors].map(([p, proc]) => [p, proc.nextOffset]));
+    return new Map(this.#visible);
   }
 }
 

@@ -95,6 +95,10 @@ export class PostgresViewStore implements ViewStore {
     const table = this.#table(namespace);
     const checkpoints = new Map<number, PartitionCheckpoint>();
     await this.#transaction(async (tx) => {
+      // No wait for the WAL flush: a server crash may lose the last commits, but each is atomic
+      // (panes with their checkpoint), so the store falls back to an older consistent state and
+      // the stream job re-reads the log from that checkpoint. The log, not this store, is durable truth.
+      await tx.query('SET LOCAL synchronous_commit = off');
       for (const c of commits) {
         for (let i = 0; i < c.deletes.length; i += CHUNK_ROWS) {
           await tx.query(table.deleteSql(), [c.partition, ...deleteColumns(c.deletes.slice(i, i + CHUNK_ROWS))]);

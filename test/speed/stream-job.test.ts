@@ -147,7 +147,7 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     let crashing = true;
     const store = new CrashingStore();
     const flaky: ViewStore = store;
-    const crashed = new StreamJob({ log, views: flaky, pipeline, topics }, { namespace: 'speed', groupId: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500, commitIntervalMs: 0 });
+    const crashed = new StreamJob({ log, views: flaky, pipeline, topics }, { namespace: 'speed', groupId: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500, maxUncommittedRecords: 1 });
     await expect((await crashed.start()).done).rejects.toThrow('simulated crash');
     const afterCrash = await store.checkpoints('speed');
     expect([...afterCrash.values()].reduce((n, cp) => n + cp.stats.valid, 0)).toBeGreaterThan(0);
@@ -172,19 +172,41 @@ describe('StreamJob (speed layer over the embedded log)', () => {
         return super.commit(ns, c);
       }
     }
-    const run = async (commitIntervalMs: number) => {
+    const run = async (options: { commitIntervalMs?: number; maxUncommittedRecords?: number }) => {
       const store = new CountingStore();
-      const job = new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500, commitIntervalMs });
+      const job = new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500, ...options });
       await (await job.start()).done;
       return store;
     };
-    const eager = await run(0);
-    const lazy = await run(60_000);
-    // With no interval every batch (at most 500 records) commits on its own; with a long one only the end of the replay does.
+    const eager = await run({ maxUncommittedRecords: 1 });
+    const lazy = await run({ commitIntervalMs: 60_000 });
+    // With a limit of one record every batch (at most 500 records) commits on its own; with a long interval only the end of the replay does.
     expect(eager.commits).toBeGreaterThanOrEqual(workload.records.length / 500);
     expect(lazy.commits).toBe(1);
     expect(await windowsOf(lazy, 'speed')).toEqual(await windowsOf(reference, 'speed'));
     expect(await windowsOf(eager, 'speed')).toEqual(await windowsOf(reference, 'speed'));
+    await log.close();
+  });
+
+  it('groups the batches that arrive while a write is in flight into the next commit, with the same views', async () => {
+    const log = await freshLog();
+    await loadWorkload(log);
+    const reference = new InMemoryViewStore();
+    await runToEnd(log, reference, 'speed');
+    class SlowStore extends InMemoryViewStore {
+      commits = 0;
+      override async commit(ns: string, c: readonly PartitionCommit[]): Promise<void> {
+        this.commits++;
+        await new Promise((r) => setTimeout(r, 50));
+        return super.commit(ns, c);
+      }
+    }
+    const store = new SlowStore();
+    const job = new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 100, commitIntervalMs: 0 });
+    await (await job.start()).done;
+    // No interval, yet far fewer commits than the 60 batches of 100: each one waited for the write before it.
+    expect(store.commits).toBeLessThan(workload.records.length / 100 / 2);
+    expect(await windowsOf(store, 'speed')).toEqual(await windowsOf(reference, 'speed'));
     await log.close();
   });
 
