@@ -9,18 +9,19 @@ export interface BatchChunk {
 }
 
 export interface ChunkLimits {
-  /** Master Parquet bytes per chunk: bounds the memory of the deduplicated events table. */
+  /** Master Parquet bytes per chunk: bounds the memory one chunk's statements use. */
   readonly maxBytes: number;
   /** Buckets per chunk: DuckDB keeps at most 100 partitioned output files open (partitioned_write_max_open_files). */
   readonly maxBuckets: number;
 }
 
-export const DEFAULT_CHUNK_LIMITS: ChunkLimits = { maxBytes: 512 * 1024 * 1024, maxBuckets: 48 };
+export const DEFAULT_CHUNK_LIMITS: ChunkLimits = { maxBytes: 16 * 1024 * 1024, maxBuckets: 48 };
 
 /**
- * Groups the buckets (sorted) into chunks. Bigger chunks mean fewer, larger DuckDB statements,
- * which DuckDB runs several times faster per event than one small statement per bucket; a bucket
- * is never split, so one bucket larger than maxBytes is a chunk of its own.
+ * Groups the buckets (sorted) into chunks. Chunks run in parallel, one per DuckDB thread, each
+ * single-threaded: small chunks keep hash tables and sorts in cache and give every thread work,
+ * while grouping small buckets saves per-statement costs and re-reading a master file shared by
+ * sub-hour buckets. A bucket is never split, so one bucket larger than maxBytes is a chunk of its own.
  */
 export function planChunks(buckets: readonly number[], sources: ReadonlyMap<number, readonly MasterObject[]>, limits: ChunkLimits = DEFAULT_CHUNK_LIMITS): BatchChunk[] {
   const chunks: BatchChunk[] = [];

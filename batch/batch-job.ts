@@ -8,10 +8,12 @@ import { DEFAULT_CHUNK_LIMITS, planChunks, type ChunkLimits } from './batch-chun
 import { selectBuckets, type BucketSelection } from './bucket-selection.ts';
 import { computeChunkViews } from './chunk-views.ts';
 import { masterFilesByBucket } from './master-buckets.ts';
+import { onParallelConnections } from './parallel-connections.ts';
 import { assertRunId, newRunId } from './run-id.ts';
 
 export interface BatchDeps {
   readonly objects: ObjectStore;
+  /** The job opens its own connections on it and sets its thread count while it runs. */
   readonly db: DuckDb;
   readonly pipeline: Pipeline;
   /** Local directory for pane files on their way to the object store. */
@@ -26,7 +28,7 @@ export interface BatchOptions {
   readonly runId?: string;
   /** Published runs kept readable besides those the current and previous manifests name. Default 2. */
   readonly keepRuns?: number;
-  /** How many buckets one set of DuckDB statements computes. */
+  /** How many buckets one set of DuckDB statements computes; chunks run in parallel, one per thread. */
   readonly chunkLimits?: ChunkLimits;
 }
 
@@ -54,11 +56,12 @@ export interface BatchResult extends Omit<BatchProgress, 'bucket'> {
 
 /**
  * The batch job: recomputes the selected buckets of every view from the master dataset and
- * publishes them. Chunk by chunk of buckets, DuckDB loads and dedups the events, computes each
- * view's panes (fixed windows through a window map built by `forEachWindowStart`, sessions by
- * `sessionNumberSql`, measures by `measureSql`) and writes Parquet files per view and bucket; no
- * JavaScript runs per event or per pane. The manifest naming the new files is written last (atomic publish), then runs
- * no reader can need are deleted.
+ * publishes them. Chunk by chunk of buckets (one chunk per DuckDB thread at a time, each on its own
+ * connection), DuckDB dedups the events, computes each view's panes (fixed windows through a window
+ * map built by `forEachWindowStart`, sessions by `sessionNumberSql`, measures by `measureSql` and
+ * `combineSql`) and writes Parquet files per view and bucket; no JavaScript runs per event or per
+ * pane. The manifest naming the new files is written last (atomic publish), then runs no reader
+ * can need are deleted.
  */
 export async function runBatch(deps: BatchDeps, options: BatchOptions = {}): Promise<BatchResult> {
   const { objects, pipeline } = deps;
@@ -70,21 +73,28 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions = {}): Pro
 
   const sources = await masterFilesByBucket(objects, pipeline.config.bucketMs);
   const buckets = selectBuckets(options.buckets ?? 'all', [...sources.keys()], pipeline.config.bucketMs);
-  const computed: PublishedBucket[] = [];
+  let bucketsDone = 0;
   let rows = 0;
   let events = 0;
   const status = () => {
     const elapsedMs = performance.now() - started;
-    return { runId, bucketsDone: computed.length, bucketsTotal: buckets.length, rows, events, elapsedMs, rowsPerSecond: elapsedMs > 0 ? (rows * 1000) / elapsedMs : 0 };
+    return { runId, bucketsDone, bucketsTotal: buckets.length, rows, events, elapsedMs, rowsPerSecond: elapsedMs > 0 ? (rows * 1000) / elapsedMs : 0 };
   };
-  for (const chunk of planChunks(buckets, sources, options.chunkLimits ?? DEFAULT_CHUNK_LIMITS)) {
-    for (const entry of await computeChunkViews(deps, runId, chunk, sources)) {
-      computed.push(entry);
-      rows += entry.rows;
-      events += entry.events;
-    }
-    deps.onProgress?.({ ...status(), bucket: chunk.buckets[chunk.buckets.length - 1] });
-  }
+  const chunks = planChunks(buckets, sources, options.chunkLimits ?? DEFAULT_CHUNK_LIMITS);
+  const perChunk = await onParallelConnections(
+    deps.db,
+    chunks,
+    (db, chunk) => computeChunkViews({ ...deps, db }, runId, chunk, sources),
+    (entries, chunk) => {
+      for (const entry of entries) {
+        bucketsDone++;
+        rows += entry.rows;
+        events += entry.events;
+      }
+      deps.onProgress?.({ ...status(), bucket: chunk.buckets[chunk.buckets.length - 1] });
+    },
+  );
+  const computed: PublishedBucket[] = perChunk.flat();
 
   // Read the manifest as late as possible: what this run publishes goes on top of the newest one.
   const previous = await readManifest(objects);

@@ -1,11 +1,11 @@
-import { readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sqlString, type DuckDb } from '../infra/duckdb/duckdb-database.ts';
 import type { CompiledView, Pipeline } from '../shared/compute/pipeline.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { BatchChunk } from './batch-chunks.ts';
 import type { PublishedBucket } from './batch-manifest.ts';
-import { BUCKET_EVENTS_TABLE, loadBucketEvents } from './bucket-events.ts';
+import { dropBucketEvents, loadBucketEvents } from './bucket-events.ts';
 import { dropWindowMap, fixedWindowPanesSql } from './fixed-window-panes.ts';
 import { sourceDigest, type MasterObject } from './master-buckets.ts';
 import { paneFileKey } from './pane-file.ts';
@@ -13,16 +13,23 @@ import { sessionWindowPanesSql } from './session-window-panes.ts';
 
 export interface ChunkViewsDeps {
   readonly objects: ObjectStore;
+  /** A connection of its own: the tables a chunk creates are per connection. */
   readonly db: DuckDb;
   readonly pipeline: Pipeline;
   readonly workDir: string;
 }
 
 /**
+ * Parquet settings of pane files. Format version 2 (delta and byte-stream-split encodings) wrote
+ * session panes about 20% faster and 35% smaller than version 1 with the same Snappy compression.
+ */
+const PANE_PARQUET = 'FORMAT parquet, PARQUET_VERSION v2';
+
+/**
  * Computes every view of a chunk of buckets from their master files and stores the pane files
- * under the run: per view one DuckDB statement over the whole chunk, its output partitioned by
- * bucket. Returns the buckets' manifest entries; nothing is visible until a manifest names them.
- * A bucket without master files gets an entry without files: it still moves the horizon past a
+ * under the run: per view one DuckDB statement over the whole chunk, its output split by bucket.
+ * Returns the buckets' manifest entries; nothing is visible until a manifest names them. A
+ * bucket without master files gets an entry without files: it still moves the horizon past a
  * quiet hour.
  */
 export async function computeChunkViews(deps: ChunkViewsDeps, runId: string, chunk: BatchChunk, sources: ReadonlyMap<number, readonly MasterObject[]>): Promise<PublishedBucket[]> {
@@ -34,13 +41,14 @@ export async function computeChunkViews(deps: ChunkViewsDeps, runId: string, chu
   if (withData.length > 0) {
     const local = await Promise.all(chunk.files.map((f) => objects.localPath(f.key)));
     try {
-      counts = await loadBucketEvents(db, local, withData, bucketMs);
+      const events = await loadBucketEvents(db, local, withData, bucketMs);
+      counts = events.counts;
       for (const view of pipeline.views) {
-        const keys = await writeViewPanes(deps, runId, view, withData);
+        const keys = await writeViewPanes(deps, runId, view, events.relation, withData);
         for (const b of withData) files.get(b)![view.name] = keys.get(b) ?? [];
       }
     } finally {
-      await db.run(`DROP TABLE IF EXISTS ${BUCKET_EVENTS_TABLE}`);
+      await dropBucketEvents(db);
       await dropWindowMap(db);
     }
   }
@@ -51,16 +59,16 @@ export async function computeChunkViews(deps: ChunkViewsDeps, runId: string, chu
   });
 }
 
-/** Writes one view's panes of the loaded buckets and uploads them; returns the keys per bucket. */
-async function writeViewPanes(deps: ChunkViewsDeps, runId: string, view: CompiledView, buckets: readonly number[]): Promise<Map<number, string[]>> {
+/** Writes one view's panes of the buckets and uploads them; returns the keys per bucket. */
+async function writeViewPanes(deps: ChunkViewsDeps, runId: string, view: CompiledView, events: string, buckets: readonly number[]): Promise<Map<number, string[]>> {
   const { objects, db, pipeline, workDir } = deps;
   const w = view.def.window;
-  const select = w.kind === 'session' ? sessionWindowPanesSql(view, w) : await fixedWindowPanesSql(db, view, w, buckets, pipeline.config.bucketMs);
-  const outDir = join(workDir, `${runId}-${view.name}`);
+  const select = w.kind === 'session' ? sessionWindowPanesSql(view, w, events) : await fixedWindowPanesSql(db, view, w, events, buckets, pipeline.config.bucketMs);
+  const outDir = join(workDir, `${runId}-${view.name}-${buckets[0]}`);
   await rm(outDir, { recursive: true, force: true });
   const keys = new Map<number, string[]>();
   try {
-    await db.run(`COPY (${select}) TO ${sqlString(outDir)} (FORMAT parquet, PARTITION_BY (bucket), WRITE_PARTITION_COLUMNS true)`);
+    await writeByBucket(db, select, outDir, buckets);
     for (const bucket of buckets) {
       // DuckDB names partitions `bucket=<value>` and writes data_0.parquet, data_1.parquet, ... into them.
       const dir = join(outDir, `bucket=${bucket}`);
@@ -77,4 +85,21 @@ async function writeViewPanes(deps: ChunkViewsDeps, runId: string, view: Compile
     await rm(outDir, { recursive: true, force: true });
   }
   return keys;
+}
+
+/**
+ * Writes the rows of `select` (which has a `bucket` column) as Parquet under `outDir`, one
+ * `bucket=<value>` directory per bucket with rows, as DuckDB's PARTITION_BY lays them out. A
+ * single bucket goes straight to one file: partitioning costs about a third more to write.
+ */
+async function writeByBucket(db: DuckDb, select: string, outDir: string, buckets: readonly number[]): Promise<void> {
+  if (buckets.length > 1) {
+    await db.run(`COPY (${select}) TO ${sqlString(outDir)} (${PANE_PARQUET}, PARTITION_BY (bucket), WRITE_PARTITION_COLUMNS true)`);
+    return;
+  }
+  const dir = join(outDir, `bucket=${buckets[0]}`);
+  await mkdir(dir, { recursive: true });
+  const [written] = await db.all<{ Count: bigint }>(`COPY (${select}) TO ${sqlString(join(dir, 'data_0.parquet'))} (${PANE_PARQUET})`);
+  // Like a partitioned write, no file for a bucket without panes.
+  if (Number(written?.Count ?? 0) === 0) await rm(dir, { recursive: true, force: true });
 }

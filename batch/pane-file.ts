@@ -1,4 +1,4 @@
-import { measureSql, type Measure } from '../shared/compute/measure.ts';
+import { combineSql, measureSql, type Measure } from '../shared/compute/measure.ts';
 import type { CompiledView } from '../shared/compute/pipeline.ts';
 import { LkError } from '../shared/errors.ts';
 import { HOUR_MS, partitionPath } from '../shared/time/bucket.ts';
@@ -40,10 +40,19 @@ export function measureColumns(view: string, measures: readonly Measure[]): stri
   return names.map(quoteIdentifier);
 }
 
-/** The view's measures as SQL aggregates (`measureSql`) named as the pane file's columns. */
-export function measureAggregatesSql(view: CompiledView): string {
+/**
+ * The view's measures as SQL aggregates over events (`measureSql`), named `m0, m1, ...`: partials
+ * that `mergedMeasuresSql` merges. Internal names, so no measure name can clash with a column of
+ * the query.
+ */
+export function partialMeasuresSql(view: CompiledView): string {
+  return view.def.measures.map((m, i) => `${measureSql(m)} AS m${i}`).join(', ');
+}
+
+/** Merges the partials of `partialMeasuresSql` (`combineSql`), named as the pane file's columns. */
+export function mergedMeasuresSql(view: CompiledView): string {
   const columns = measureColumns(view.name, view.def.measures);
-  return view.def.measures.map((m, i) => `${measureSql(m)} AS ${columns[i]}`).join(', ');
+  return view.def.measures.map((m, i) => `${combineSql(m, `m${i}`)} AS ${columns[i]}`).join(', ');
 }
 
 /** SQL that rebuilds the accumulator (`acc`) from a pane file's measure columns. */

@@ -11,12 +11,15 @@ export type Row = Record<string, unknown>;
 export class DuckDb {
   readonly #instance: DuckDBInstance;
   readonly #conn: DuckDBConnection;
+  /** False for a connection from `connect()`: closing it leaves the database open. */
+  readonly #ownsInstance: boolean;
   /** DuckDB connections run one statement at a time; queue them so callers need not care. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(instance: DuckDBInstance, conn: DuckDBConnection) {
+  private constructor(instance: DuckDBInstance, conn: DuckDBConnection, ownsInstance: boolean) {
     this.#instance = instance;
     this.#conn = conn;
+    this.#ownsInstance = ownsInstance;
   }
 
   /** Opens a database file, or an in-memory database for ':memory:'. */
@@ -25,7 +28,16 @@ export class DuckDb {
     if (options.threads) config.threads = String(options.threads);
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     const instance = await DuckDBInstance.create(path, config);
-    return new DuckDb(instance, await instance.connect());
+    return new DuckDb(instance, await instance.connect(), true);
+  }
+
+  /**
+   * Another connection to the same database, with its own statement queue: statements on two
+   * connections run at the same time. Temp tables are per connection. Closing it leaves the
+   * database open.
+   */
+  async connect(): Promise<DuckDb> {
+    return new DuckDb(this.#instance, await this.#instance.connect(), false);
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -99,7 +111,7 @@ export class DuckDb {
   async close(): Promise<void> {
     await this.#queue.catch(() => undefined);
     this.#conn.closeSync();
-    this.#instance.closeSync?.();
+    if (this.#ownsInstance) this.#instance.closeSync?.();
   }
 }
 

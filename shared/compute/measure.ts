@@ -73,3 +73,11 @@ export function measureSql(m: Measure): string {
   const idSql = id === 0 ? '0' : id > 0 ? "'Infinity'::DOUBLE" : "'-Infinity'::DOUBLE";
   return `coalesce(${sql}::DOUBLE, ${idSql})`;
 }
+
+/**
+ * SQL aggregate merging partial values of a measure (a column of `measureSql` results): the SQL
+ * twin of `combine`, so DuckDB can pre-aggregate finely (per pane, per session slot) and merge.
+ */
+export function combineSql(m: Measure, column: string): string {
+  return `${m.op === 'min' ? 'min' : m.op === 'max' ? 'max' : 'sum'}(${column})`;
+}

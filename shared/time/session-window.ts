@@ -16,16 +16,38 @@ export function sessionWindowOf(spec: SessionSpec, t: number): Window {
 }
 
 /**
- * SQL that numbers the sessions of each (key, bucket) over a relation with columns
- * `key`, `bucket`, `event_time`: the SQL twin of the overlap rule above (a new session starts when
- * an event is `gap` or more after the previous one). Returns the relation plus a `session_no` column.
+ * SQL for the session slot of a BIGINT epoch-ms column: `floor(t / gap)`. Two events of one slot
+ * are less than a gap apart, so they are always in one session: DuckDB can pre-aggregate a key's
+ * events per slot into one fragment (a span [first, last] plus partial measures) and number
+ * sessions over the few fragments instead of every event.
  */
-export function sessionNumberSql(spec: SessionSpec, relation: string): string {
+export function sessionSlotSql(spec: SessionSpec, column: string): string {
+  return `floor(${column} / ${spec.gapMs}::DOUBLE)::BIGINT`;
+}
+
+/** The columns holding each row's span of event time for `sessionNumberSql`. */
+export interface SessionSpanColumns {
+  readonly first: string;
+  readonly last: string;
+}
+
+const EVENT_SPAN: SessionSpanColumns = { first: 'event_time', last: 'event_time' };
+
+/**
+ * SQL that numbers the sessions of each (key, bucket): the SQL twin of the overlap rule above (a
+ * new session starts when a row begins `gap` or more after the previous one ended). Rows are events
+ * (span = `event_time`) or fragments whose events already share a session and whose spans follow
+ * one another without interleaving, as the slots of `sessionSlotSql` do. The relation has columns
+ * `key`, `bucket` and the span columns; returns it plus a `session_no` column.
+ */
+export function sessionNumberSql(spec: SessionSpec, relation: string, span: SessionSpanColumns = EVENT_SPAN): string {
   // RANGE, not ROWS: events at the same time are peers and must get the same number. Only the
   // first of them (in lag's arbitrary tie order) can start a session, and with ROWS the running
-  // sum would leave the peers read before it in the previous session.
-  return `SELECT *, sum(is_start) OVER (PARTITION BY key, bucket ORDER BY event_time RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no
-  FROM (SELECT *, CASE WHEN event_time - lag(event_time) OVER (PARTITION BY key, bucket ORDER BY event_time) < ${spec.gapMs} THEN 0 ELSE 1 END AS is_start
+  // sum would leave the peers read before it in the previous session. (Fragments of one key and
+  // bucket never tie: each starts after the previous one ended.)
+  const order = `PARTITION BY key, bucket ORDER BY ${span.first}`;
+  return `SELECT *, sum(is_start) OVER (${order} RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no
+  FROM (SELECT *, CASE WHEN ${span.first} - lag(${span.last}) OVER (${order}) < ${spec.gapMs} THEN 0 ELSE 1 END AS is_start
         FROM ${relation})`;
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDb } from '../../../infra/duckdb/duckdb-database.ts';
-import { combine, contributionOf, identityOf, measureSql, type Measure, type MeasureInput, type MeasureOp } from '../../../shared/compute/measure.ts';
+import { combine, combineSql, contributionOf, identityOf, measureSql, type Measure, type MeasureInput, type MeasureOp } from '../../../shared/compute/measure.ts';
 import { EVENT_TYPES, type Event } from '../../../shared/model/event.ts';
 import { Random } from '../../../workload/random.ts';
 import { randomEvent } from '../../support/random-events.ts';
@@ -79,6 +79,18 @@ describe('measureSql, the SQL twin of contributionOf + combine', () => {
       });
     }
     expect(identities).toBeGreaterThan(0);
+  });
+
+  it('merges partials with combineSql (the twin of combine) to the aggregate of all their events', async () => {
+    const rng = new Random(7);
+    const events = Array.from({ length: 2_000 }, (_, i) => randomEvent(rng, `c${i}`, T + rng.int(-1e9, 1e9), 50, 5));
+    await createEventTable(db, 'parts', events);
+    // Partials per (user, a random part), some of them identities, merged per user.
+    const partials = `SELECT user_id, hash(event_id) % 7 AS part, ${allMeasures.map((m, i) => `${measureSql(m)} AS m${i}`).join(', ')} FROM parts GROUP BY ALL`;
+    const rows = await db.all(`SELECT user_id, ${allMeasures.map((m, i) => `${combineSql(m, `m${i}`)} AS m${i}`).join(', ')} FROM (${partials}) GROUP BY user_id`);
+    const byUser = Map.groupBy(events, (e) => e.user_id);
+    expect(rows.length).toBe(byUser.size);
+    for (const r of rows) allMeasures.forEach((m, i) => expect(r[`m${i}`], `${m.name} of ${r.user_id}`).toBe(fold(m, byUser.get(r.user_id as string)!)));
   });
 
   it('gives the identity over no rows', async () => {

@@ -4,7 +4,7 @@ import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/
 import { foldEvents } from '../../../shared/compute/reference-fold.ts';
 import { referenceViews } from '../../../shared/compute/reference-views.ts';
 import type { Event } from '../../../shared/model/event.ts';
-import { checkSessionWindow, sessionNumberSql, sessionWindowOf } from '../../../shared/time/session-window.ts';
+import { checkSessionWindow, sessionNumberSql, sessionSlotSql, sessionWindowOf } from '../../../shared/time/session-window.ts';
 import { Random } from '../../../workload/random.ts';
 import { randomEvent, randomWorkload, shuffled } from '../../support/random-events.ts';
 import { createEventTable } from '../support/event-table.ts';
@@ -120,4 +120,34 @@ describe('sessionNumberSql, the SQL twin of the overlap rule', () => {
       expect(sortedPanes(await sqlPanes(db, p, view, 'events'))).toEqual(sortedPanes(foldEvents(p, coarse).filter((x) => x.view === view.name)));
     }
   });
+
+  it('puts two times in one slot only when they are less than a gap apart', async () => {
+    const r = new Random(12);
+    for (const gap of [1, 7, 20_000, GAP]) {
+      const times = [0, -1, gap - 1, gap, -gap, -gap - 1, T, T + gap - 1, T - 1, ...Array.from({ length: 200 }, () => T + r.int(-5 * gap, 5 * gap))];
+      const rows = await db.all<{ t: bigint; s: bigint }>(`SELECT t, ${sessionSlotSql({ kind: 'session', gapMs: gap }, 't')} AS s FROM (SELECT unnest([${times.join(', ')}]::BIGINT[]) AS t)`);
+      for (const a of rows) {
+        expect(Number(a.s), `slot of ${a.t} (gap ${gap})`).toBe(Math.floor(Number(a.t) / gap));
+        for (const b of rows) if (a.s === b.s) expect(Math.abs(Number(a.t) - Number(b.t))).toBeLessThan(gap);
+      }
+    }
+  });
+
+  it('numbers slot fragments (spans of events) into the sessions their events get', async () => {
+    const { events } = randomWorkload({ seed: 13, events: 2_000, start: T, spanMs: 4 * 60 * MIN, users: 5 });
+    const coarse = events.map((e) => ({ ...e, event_time: e.event_time - (e.event_time % 15_000) }));
+    await createEventTable(db, 'span_events', shuffled(new Random(13), coarse));
+    for (const gap of [1, 15_000, 7 * MIN, GAP, 3 * 60 * MIN]) {
+      const spec = { kind: 'session', gapMs: gap } as const;
+      const keyed = '(SELECT *, user_id AS key, 0 AS bucket FROM span_events)';
+      const fragments = `(SELECT key, bucket, ${sessionSlotSql(spec, 'event_time')} AS slot, min(event_time) AS first_time, max(event_time) AS last_time, count(*) AS n FROM ${keyed} GROUP BY ALL)`;
+      const bySpans = await db.all(
+        `SELECT key, min(first_time) AS s, max(last_time) AS e, sum(n) AS n FROM (${sessionNumberSql(spec, fragments, { first: 'first_time', last: 'last_time' })}) GROUP BY key, session_no ORDER BY key, s`,
+      );
+      const byEvents = await db.all(`SELECT key, min(event_time) AS s, max(event_time) AS e, count(*) AS n FROM (${sessionNumberSql(spec, keyed)}) GROUP BY key, session_no ORDER BY key, s`);
+      expect(bySpans.length, `gap ${gap}`).toBeGreaterThan(4);
+      expect(bySpans, `gap ${gap}`).toEqual(byEvents);
+    }
+  });
 });
+
