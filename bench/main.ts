@@ -1,22 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../shared/config.ts';
+import { LkError } from '../shared/errors.ts';
 import { benchBatchJob } from './batch-job.bench.ts';
+import { figureTable } from './figure-table.ts';
+import type { Figure, Target } from './figure.ts';
+import { benchFreshness, DEFAULT_FRESHNESS, type FreshnessOptions } from './freshness.bench.ts';
+import { openRealServices } from './real-services.ts';
 import { benchStream } from './stream.bench.ts';
 import { benchTransform } from './transform.bench.ts';
 
-/**
- * `npm run bench`: figures, not pass/fail. Each benchmark prints its events/s; the targets are in
- * docs/decisions.md next to the figures measured on the reference 2-core machine.
- *   --only transform|stream|batch   run one
- *   --events N                      size (default: 1M transform/stream, 10M batch)
- *   LK_SERVICES=real                stream benchmark on Kafka + PostgreSQL
- */
-const { values } = parseArgs({ options: { only: { type: 'string' }, events: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+const HELP = `npm run bench [-- options]: figures, not pass/fail, each next to its target (docs/decisions.md).
+
+  --only transform|stream|batch  run one benchmark (default: all three; with real services: stream)
+  --only freshness               real services: the freshness measurement alone
+  --services embedded|real       the stream benchmarks on the embedded log + DuckDB (default), or on
+                                 Kafka + PostgreSQL (also LK_SERVICES=real): producer, consume
+                                 ceiling, speed layer, Kappa replay, and freshness through the HTTP API
+  --events N                     records (default 1M transform/stream, 10M batch)
+  --fresh-seconds S              real: how long probes are sent (default ${DEFAULT_FRESHNESS.seconds}; 0 skips freshness)
+  --fresh-rate N                 real: background load while probing, events/s (default ${DEFAULT_FRESHNESS.rate})
+  --fresh-warmup S               real: background load alone before probing (default ${DEFAULT_FRESHNESS.warmupSeconds})
+  --probe-ms N                   real: one probe event every N ms (default ${DEFAULT_FRESHNESS.probeMs})
+  --poll-ms N                    real: the oldest pending probe of each partition is queried
+                                 again N ms after its last answer (default ${DEFAULT_FRESHNESS.pollMs})
+  --json                         print the figures as JSON on stdout (progress stays on stderr)
+  -h, --help                     this text
+
+Real services: KAFKA_BROKERS and DATABASE_URL when set; otherwise found or started as the
+integration tests do (testcontainers, else a local Kafka from Maven jars and the PostgreSQL on
+127.0.0.1:5432 or a temporary cluster), and stopped afterwards. The run writes to its own
+PostgreSQL schema and topics and removes them.`;
+
+const TRANSFORM_TARGET: Target = { op: '>=', value: 1_000_000 };
+const BATCH_TARGET: Target = { op: '>=', value: 5_000_000 };
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    services: { type: 'string' },
+    events: { type: 'string' },
+    'fresh-seconds': { type: 'string' },
+    'fresh-rate': { type: 'string' },
+    'fresh-warmup': { type: 'string' },
+    'probe-ms': { type: 'string' },
+    'poll-ms': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
 if (values.help) {
-  console.log('npm run bench [-- --only transform|stream|batch] [--events N]   (LK_SERVICES=real for Kafka + PostgreSQL)');
+  console.log(HELP);
   process.exit(0);
 }
-const n = values.events ? Number(values.events) : undefined;
-const run = (name: string) => values.only === undefined || values.only === name;
-if (run('transform')) console.log('transform', await benchTransform(n ?? 1_000_000));
-if (run('stream')) console.log('stream', await benchStream(n ?? 1_000_000));
-if (run('batch')) console.log('batch', await benchBatchJob(n ? { events: n } : {}));
+
+/** A whole-number option (1_000_000 and 1e6 accepted), or the fallback; exits with a message when it is no such number. */
+function intOption(name: string, fallback: number, min: number): number {
+  const raw = values[name as keyof typeof values];
+  if (raw === undefined) return fallback;
+  const n = Number(String(raw).replaceAll('_', ''));
+  if (!Number.isInteger(n) || n < min) {
+    console.error(`bench: --${name} must be a whole number >= ${min}, got ${String(raw)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const services = values.services ?? process.env.LK_SERVICES ?? 'embedded';
+if (services !== 'embedded' && services !== 'real') {
+  console.error(`bench: --services must be embedded or real, got ${services}`);
+  process.exit(2);
+}
+if (values.only !== undefined && !['transform', 'stream', 'batch', 'freshness'].includes(values.only)) {
+  console.error(`bench: --only must be transform, stream, batch or freshness, got ${values.only}`);
+  process.exit(2);
+}
+if (values.only === 'freshness' && services !== 'real') {
+  console.error('bench: --only freshness needs --services real (freshness is measured through Kafka, PostgreSQL and the HTTP API)');
+  process.exit(2);
+}
+const events = values.events === undefined ? undefined : intOption('events', 0, 1);
+const fresh: FreshnessOptions = {
+  seconds: intOption('fresh-seconds', DEFAULT_FRESHNESS.seconds, 0),
+  rate: intOption('fresh-rate', DEFAULT_FRESHNESS.rate, 1),
+  warmupSeconds: intOption('fresh-warmup', DEFAULT_FRESHNESS.warmupSeconds, 0),
+  probeMs: intOption('probe-ms', DEFAULT_FRESHNESS.probeMs, 1),
+  pollMs: intOption('poll-ms', DEFAULT_FRESHNESS.pollMs, 0),
+};
+const run = (name: string) => (values.only === undefined ? services === 'embedded' || name === 'stream' : values.only === name || (values.only === 'freshness' && name === 'stream'));
+// Names this run's topics, consumer groups and PostgreSQL schema, so runs never share state.
+const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+const figures: Figure[] = [];
+const machine = `${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start`;
+log(`bench: ${machine}; services ${services}`);
+try {
+  if (run('transform')) {
+    const r = await benchTransform(events ?? 1_000_000);
+    figures.push(...fromRecord('transform', r, { 'transform events/s (3 views, pre-parsed)': TRANSFORM_TARGET }));
+  }
+  if (run('stream')) {
+    if (services === 'real') await benchRealStream(events ?? 1_000_000);
+    else {
+      const dir = await mkdtemp(join(tmpdir(), 'lk-bench-'));
+      try {
+        const config = loadConfig({ ...process.env, LK_DATA_DIR: dir, LK_TOPIC: `lk-bench-${runId}` }, { services: 'embedded' });
+        figures.push(...(await benchStream(config, { events: events ?? 1_000_000, runId, targets: false })));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  if (run('batch')) {
+    const r = await benchBatchJob(events ? { events } : {});
+    figures.push(...fromRecord('batch', r, { 'batch events/s': BATCH_TARGET }));
+  }
+} catch (err) {
+  // Typed errors say what to do; anything else keeps its stack.
+  log(`bench: ${err instanceof LkError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exitCode = 1;
+} finally {
+  // Whatever was measured before a failure is still worth printing.
+  const end = `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at end`;
+  if (values.json) console.log(JSON.stringify({ machine: `${machine}, ${end}`, services, figures }, null, 2));
+  else if (figures.length > 0) console.log(`\n${figureTable(figures)}\n\n(${machine}, ${end})`);
+}
+
+/** The real-services stream benchmarks: one big topic for throughput, then a fresh one for freshness. */
+async function benchRealStream(n: number): Promise<void> {
+  const real = await openRealServices(runId, log);
+  try {
+    figures.push(...real.figures);
+    if (values.only !== 'freshness') figures.push(...(await benchStream(real.configFor(`lk-bench-${runId}-events`), { events: n, runId, targets: true })));
+    if (fresh.seconds > 0) figures.push(...(await benchFreshness(real.configFor(`lk-bench-${runId}-fresh`), real.env, fresh, runId)));
+  } finally {
+    await real.stop();
+  }
+}
+
+/** The figures of a benchmark that reports a plain record (transform, batch), with their targets. */
+function fromRecord(bench: string, r: Record<string, number | string>, targets: Record<string, Target>): Figure[] {
+  return Object.entries(r).map(([k, v]) => ({ name: `${bench}: ${k}`, value: v, target: targets[k] }));
+}
