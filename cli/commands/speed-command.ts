@@ -1,7 +1,7 @@
 import { openAdapters } from '../../infra/adapters.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
-import { configFrom, type Command } from '../command.ts';
+import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 
 /** `lk speed`: the Lambda speed layer (or the live Kappa job) as a long-lived process. */
@@ -18,6 +18,7 @@ share the partitions. Stops cleanly on Ctrl-C.`,
     namespace: { type: 'string', valueName: 'NAME', description: 'view-store namespace to write', default: 'speed' },
     'no-side-outputs': { type: 'boolean', description: 'do not write the dead-letter and late topics (another job over the same log writes them)' },
     group: { type: 'string', valueName: 'ID', description: 'consumer group id', default: 'lk-<namespace>' },
+    'commit-interval-ms': { type: 'string', valueName: 'MS', description: 'longest wait before processed records are committed (visible); batches arriving meanwhile share a commit', default: '100' },
   },
   async run(options, env) {
     const config = configFrom(options);
@@ -34,6 +35,7 @@ share the partitions. Stops cleanly on Ctrl-C.`,
           groupId: (options.group as string | undefined) ?? `lk-${namespace}`,
           from: { kind: 'committed', fallback: 'earliest' },
           sideOutputs: !options['no-side-outputs'],
+          commitIntervalMs: intOption(options, 'commit-interval-ms', 0, 600_000, 100),
           onCommit: (p) =>
             progress.update(`speed: ${formatCount(p.records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}, valid ${formatCount(p.totals.valid)}, dead-letter ${p.totals.deadLetter}, late ${p.totals.tooLate}, dup ${p.totals.duplicate}`),
         },
