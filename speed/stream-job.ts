@@ -118,10 +118,7 @@ export class StreamJob {
       onRevoked: (partitions) =>
         this.#exclusive(async () => {
           // Hand the partitions over with everything read from them committed (unless the job is failing).
-          if (this.#commitFailed === undefined) {
-            await this.#commit(partitions);
-            await this.#drain();
-          }
+          if (this.#commitFailed === undefined) await this.#commitAndWait(partitions);
           for (const p of partitions) {
             const proc = this.#processors.get(p);
             if (proc) this.#released.set(p, { ...proc.stats });
@@ -135,10 +132,7 @@ export class StreamJob {
     failed.catch(() => undefined); // observed through `done`
     const finish = async () => {
       clearTimeout(this.#timer);
-      await this.#exclusive(async () => {
-        await this.#commit();
-        await this.#drain();
-      });
+      await this.#exclusive(() => this.#commitAndWait());
     };
     // A failed commit (from a batch, the timer or a background write) stops the consumer and rejects `done` with its error.
     const done = Promise.race([consumer.done, failed]).then(finish, async (err: unknown) => {
@@ -267,8 +261,9 @@ export class StreamJob {
     if (this.#commitFailed !== undefined) throw this.#commitFailed;
   }
 
-  /** Waits for the write in flight; throws if a write failed. */
-  async #drain(): Promise<void> {
+  /** Commits and waits until the write is stored; throws if a write failed. */
+  async #commitAndWait(only?: readonly number[]): Promise<void> {
+    await this.#commit(only);
     await this.#writing;
     if (this.#commitFailed !== undefined) throw this.#commitFailed;
   }

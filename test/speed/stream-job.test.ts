@@ -67,6 +67,21 @@ function expectedWindows(events: readonly Event[]) {
   return out;
 }
 
+/** Counts commits; each takes `delayMs` longer (a slow store). */
+class CountingStore extends InMemoryViewStore {
+  commits = 0;
+  readonly #delayMs: number;
+  constructor(delayMs = 0) {
+    super();
+    this.#delayMs = delayMs;
+  }
+  override async commit(ns: string, c: readonly PartitionCommit[]): Promise<void> {
+    this.commits++;
+    if (this.#delayMs > 0) await new Promise((r) => setTimeout(r, this.#delayMs));
+    return super.commit(ns, c);
+  }
+}
+
 async function runToEnd(log: EmbeddedLog, store: ViewStore, namespace = 'speed', groupId?: string): Promise<StreamJob> {
   const job = new StreamJob({ log, views: store, pipeline, topics }, { namespace, groupId, from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500 });
   const sub = await job.start();
@@ -165,13 +180,6 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     await loadWorkload(log);
     const reference = new InMemoryViewStore();
     await runToEnd(log, reference, 'speed');
-    class CountingStore extends InMemoryViewStore {
-      commits = 0;
-      override async commit(ns: string, c: readonly PartitionCommit[]): Promise<void> {
-        this.commits++;
-        return super.commit(ns, c);
-      }
-    }
     const run = async (options: { commitIntervalMs?: number; maxUncommittedRecords?: number }) => {
       const store = new CountingStore();
       const job = new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500, ...options });
@@ -193,15 +201,7 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     await loadWorkload(log);
     const reference = new InMemoryViewStore();
     await runToEnd(log, reference, 'speed');
-    class SlowStore extends InMemoryViewStore {
-      commits = 0;
-      override async commit(ns: string, c: readonly PartitionCommit[]): Promise<void> {
-        this.commits++;
-        await new Promise((r) => setTimeout(r, 50));
-        return super.commit(ns, c);
-      }
-    }
-    const store = new SlowStore();
+    const store = new CountingStore(50);
     const job = new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 100, commitIntervalMs: 0 });
     await (await job.start()).done;
     // No interval, yet far fewer commits than the 60 batches of 100: each one waited for the write before it.
