@@ -67,6 +67,15 @@ function expectedWindows(events: readonly Event[]) {
   return out;
 }
 
+/** A log holding the workload, and the windows an uninterrupted speed layer with default settings makes of it. */
+async function loadedLogWithReference() {
+  const log = await freshLog();
+  await loadWorkload(log);
+  const store = new InMemoryViewStore();
+  await runToEnd(log, store, 'speed');
+  return { log, reference: await windowsOf(store, 'speed') };
+}
+
 /** Counts commits; each takes `delayMs` longer (a slow store). */
 class CountingStore extends InMemoryViewStore {
   commits = 0;
@@ -146,10 +155,7 @@ describe('StreamJob (speed layer over the embedded log)', () => {
   });
 
   it('a crash between batches neither loses nor double-counts: the restarted job ends where an uninterrupted one does', async () => {
-    const log = await freshLog();
-    await loadWorkload(log);
-    const reference = new InMemoryViewStore();
-    await runToEnd(log, reference, 'speed');
+    const { log, reference } = await loadedLogWithReference();
 
     // The store fails the 5th commit: the job dies mid-stream, after side outputs were written.
     let commits = 0;
@@ -170,16 +176,13 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     crashing = false;
     // Restart in the same group: the group's committed offsets may be ahead of or behind the store; the checkpoint wins.
     const restarted = await runToEnd(log, store, 'speed', 'speed');
-    expect(await windowsOf(store, 'speed')).toEqual(await windowsOf(reference, 'speed'));
+    expect(await windowsOf(store, 'speed')).toEqual(reference);
     expect(restarted.totals()).toEqual((await runToEnd(log, new InMemoryViewStore())).totals());
     await log.close();
   });
 
   it('coalesces batches into fewer commits within the commit interval, with the same views', async () => {
-    const log = await freshLog();
-    await loadWorkload(log);
-    const reference = new InMemoryViewStore();
-    await runToEnd(log, reference, 'speed');
+    const { log, reference } = await loadedLogWithReference();
     const run = async (options: { commitIntervalMs?: number; maxUncommittedRecords?: number }) => {
       const store = new CountingStore();
       const job = new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500, ...options });
@@ -191,22 +194,19 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     // With a limit of one record every batch (at most 500 records) commits on its own; with a long interval only the end of the replay does.
     expect(eager.commits).toBeGreaterThanOrEqual(workload.records.length / 500);
     expect(lazy.commits).toBe(1);
-    expect(await windowsOf(lazy, 'speed')).toEqual(await windowsOf(reference, 'speed'));
-    expect(await windowsOf(eager, 'speed')).toEqual(await windowsOf(reference, 'speed'));
+    expect(await windowsOf(lazy, 'speed')).toEqual(reference);
+    expect(await windowsOf(eager, 'speed')).toEqual(reference);
     await log.close();
   });
 
   it('groups the batches that arrive while a write is in flight into the next commit, with the same views', async () => {
-    const log = await freshLog();
-    await loadWorkload(log);
-    const reference = new InMemoryViewStore();
-    await runToEnd(log, reference, 'speed');
+    const { log, reference } = await loadedLogWithReference();
     const store = new CountingStore(50);
     const job = new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 100, commitIntervalMs: 0 });
     await (await job.start()).done;
     // No interval, yet far fewer commits than the 60 batches of 100: each one waited for the write before it.
     expect(store.commits).toBeLessThan(workload.records.length / 100 / 2);
-    expect(await windowsOf(store, 'speed')).toEqual(await windowsOf(reference, 'speed'));
+    expect(await windowsOf(store, 'speed')).toEqual(reference);
     await log.close();
   });
 
