@@ -1,3 +1,5 @@
+import { IdTable } from './id-table.ts';
+
 /** Event ids with the event time each was first seen at, as two parallel arrays (cheap to store as two columns). */
 export interface SeenIds {
   readonly ids: readonly string[];
@@ -21,7 +23,8 @@ export function dedupCutoff(watermark: number, retentionMs: number): number {
  * (Kafka Streams' changelog idea), so a checkpoint never rewrites the whole set.
  */
 export class DedupSet {
-  readonly #seen = new Map<string, number>();
+  /** id -> event time it was first seen at. */
+  readonly #seen = new IdTable();
   readonly #retentionMs: number;
   #addedIds: string[] = [];
   #addedTimes: number[] = [];
@@ -32,8 +35,9 @@ export class DedupSet {
     const { ids, times } = restored;
     for (let i = 0; i < ids.length; i++) {
       // A changelog can hold an id twice (re-seen after it expired): the later time is the live one.
-      const t = this.#seen.get(ids[i]);
-      if (t === undefined || times[i] > t) this.#seen.set(ids[i], times[i]);
+      const at = this.#seen.find(ids[i]);
+      if (at < 0) this.#seen.insert(ids[i], times[i]);
+      else if (times[i] > this.#seen.valueAt(at)) this.#seen.setValueAt(at, times[i]);
     }
   }
 
@@ -42,9 +46,11 @@ export class DedupSet {
    * first event time is before it are forgotten (they could only repeat as too-late events).
    */
   add(id: string, eventTime: number, cutoff: number): boolean {
-    const t = this.#seen.get(id);
-    if (t !== undefined && t >= cutoff) return false;
-    this.#seen.set(id, eventTime);
+    const seen = this.#seen;
+    const at = seen.find(id);
+    if (at < 0) seen.insert(id, eventTime);
+    else if (seen.valueAt(at) >= cutoff) return false;
+    else seen.setValueAt(at, eventTime);
     this.#addedIds.push(id);
     this.#addedTimes.push(eventTime);
     return true;
@@ -59,7 +65,7 @@ export class DedupSet {
   sweep(cutoff: number): void {
     if (cutoff - this.#lastSweep < this.#retentionMs / 4) return;
     this.#lastSweep = cutoff;
-    for (const [id, t] of this.#seen) if (t < cutoff) this.#seen.delete(id);
+    this.#seen.retain(cutoff);
   }
 
   /** Ids first seen since the last drain: the changelog to store with the next checkpoint. */
@@ -72,6 +78,10 @@ export class DedupSet {
 
   /** The ids remembered at `cutoff` (for tests and diagnostics). */
   remembered(cutoff: number): string[] {
-    return [...this.#seen].filter(([, t]) => t >= cutoff).map(([id]) => id);
+    const out: string[] = [];
+    this.#seen.forEach((id, t) => {
+      if (t >= cutoff) out.push(id);
+    });
+    return out;
   }
 }
