@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.ts';
-import { alignDown, type FixedWindowSpec } from './window.ts';
+import type { FixedWindowSpec } from './window.ts';
 
 /**
  * Tumbling and sliding (hopping) windows. A tumbling window is a sliding one whose slide equals
@@ -14,11 +14,26 @@ export function slideOf(spec: FixedWindowSpec): number {
   return spec.kind === 'tumbling' ? spec.sizeMs : spec.slideMs;
 }
 
+/**
+ * Windows are numbered by start / slide. Time t is in the `windowsPerTime` windows numbered
+ * `newestWindowOf(t)` downwards: window n covers [n * slide, n * slide + size), and size is a
+ * multiple of slide, so exactly size / slide windows contain any time.
+ */
+export function newestWindowOf(spec: FixedWindowSpec, t: number): number {
+  return Math.floor(t / slideOf(spec));
+}
+
+/** How many windows contain each time: 1 for tumbling windows, size / slide for sliding ones. */
+export function windowsPerTime(spec: FixedWindowSpec): number {
+  return spec.sizeMs / slideOf(spec);
+}
+
 /** Calls `fn` with the start of every window containing time t, newest first. */
 export function forEachWindowStart(spec: FixedWindowSpec, t: number, fn: (start: number) => void): void {
   const slide = slideOf(spec);
-  const lowest = t - spec.sizeMs; // exclusive: a window starting here ends exactly at t
-  for (let s = alignDown(t, slide); s > lowest; s -= slide) fn(s);
+  const newest = newestWindowOf(spec, t);
+  const count = windowsPerTime(spec);
+  for (let i = 0; i < count; i++) fn((newest - i) * slide);
 }
 
 /** The windows containing t, newest first. */
