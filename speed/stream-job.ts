@@ -57,12 +57,12 @@ export interface StreamProgress {
  * The streaming job: the one runner of the shared transform over the log, used as the Lambda
  * speed layer and as the Kappa job (and its replay). Per assigned partition it restores a
  * PartitionProcessor from the view store's checkpoint, feeds it each batch, and commits the
- * changed panes with the new checkpoint in one view-store transaction: exactly-once views on an
+ * changed panes with the new checkpoint atomically (one view-store transaction per partition): exactly-once views on an
  * at-least-once log, because redelivered offsets below the checkpoint are skipped.
  *
  * Commits are coalesced (Kafka Streams' commit.interval.ms): batches of every owned partition
  * accumulate in memory until `commitIntervalMs` passed or `maxUncommittedRecords` piled up, then
- * go to the store in one transaction. The log's consumer-group offsets may run ahead of the views
+ * go to the store in one commit. The log's consumer-group offsets may run ahead of the views
  * meanwhile; that is safe because on (re)assignment the view store's checkpoint, not the group
  * offset, decides where reading resumes.
  */

@@ -19,15 +19,16 @@ export interface PostgresViewStoreOptions {
   readonly url: string;
   /** Schema holding the store's tables; created on open. */
   readonly schema: string;
-  /** Connections in the pool (default 4: one per stream partition being committed is plenty). */
+  /** Connections in the pool (default 4): partitions of one commit are written on up to this many at once. */
   readonly poolSize?: number;
 }
 
 /**
  * The ViewStore port on PostgreSQL, the only file that imports pg. Shared tables (namespaces,
  * checkpoints, aliases) come from versioned migrations applied on open; each namespace gets its own
- * panes table (pane-table.ts). A commit is one transaction: deletes, bulk upserts and checkpoints,
- * so after a crash the stored panes always match the stored offsets and nothing is counted twice.
+ * panes table (pane-table.ts). A commit is one transaction per partition (deletes, bulk upserts,
+ * dedup ids and the checkpoint), so after a crash each partition's stored panes match its stored
+ * offsets and nothing is counted twice.
  */
 export class PostgresViewStore implements ViewStore {
   readonly #pool: pg.Pool;
@@ -93,36 +94,48 @@ export class PostgresViewStore implements ViewStore {
       return;
     }
     const table = this.#table(namespace);
-    const checkpoints = new Map<number, PartitionCheckpoint>();
-    await this.#transaction(async (tx) => {
-      // No wait for the WAL flush: a server crash may lose the last commits, but each is atomic
-      // (panes with their checkpoint), so the store falls back to an older consistent state and
-      // the stream job re-reads the log from that checkpoint. The log, not this store, is durable truth.
-      await tx.query('SET LOCAL synchronous_commit = off');
-      for (const c of commits) {
-        for (let i = 0; i < c.deletes.length; i += CHUNK_ROWS) {
-          await tx.query(table.deleteSql(), [c.partition, ...deleteColumns(c.deletes.slice(i, i + CHUNK_ROWS))]);
-        }
-        // ON CONFLICT may touch a row once per statement, so a pane listed twice keeps its last version.
-        const upserts = lastPerPane(c.upserts);
-        for (let i = 0; i < upserts.length; i += CHUNK_ROWS) {
-          await tx.query(table.upsertSql(), [c.partition, ...upsertColumns(upserts.slice(i, i + CHUNK_ROWS))]);
-        }
-        checkpoints.set(c.partition, c.checkpoint);
-        await this.#writeSeen(tx, namespace, c);
-      }
-      // One document for all checkpoints: json_array_elements avoids escaping JSON inside an array literal.
-      const doc = JSON.stringify([...checkpoints].map(([partition, checkpoint]) => ({ partition, checkpoint })));
-      const r = await tx.query(
-        `INSERT INTO ${this.#s}.checkpoints (namespace, partition, checkpoint)
-         SELECT n.name, (e->>'partition')::int, e->'checkpoint'
-         FROM ${this.#s}.namespaces n, json_array_elements($2::json) AS e
-         WHERE n.name = $1
-         ON CONFLICT (namespace, partition) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()`,
-        [namespace, doc],
-      );
-      if (r.rowCount !== checkpoints.size) throw missingNamespaceError(namespace);
-    }, namespace);
+    const byPartition = new Map<number, PartitionCommit[]>();
+    for (const c of commits) {
+      const list = byPartition.get(c.partition);
+      if (list) list.push(c);
+      else byPartition.set(c.partition, [c]);
+    }
+    // One transaction per partition, on connections of their own: exactly-once needs each
+    // partition's panes, dedup ids and checkpoint to be visible together, never all partitions at
+    // once, and one connection upserts only 40-55k rows/s (the pool runs them side by side).
+    const results = await Promise.allSettled(
+      [...byPartition.values()].map((list) =>
+        this.#transaction(async (tx) => {
+          // No wait for the WAL flush: a server crash may lose the last commits, but each is atomic
+          // (panes with their checkpoint), so the store falls back to an older consistent state and
+          // the stream job re-reads the log from that checkpoint. The log, not this store, is durable truth.
+          await tx.query('SET LOCAL synchronous_commit = off');
+          for (const c of list) {
+            for (let i = 0; i < c.deletes.length; i += CHUNK_ROWS) {
+              await tx.query(table.deleteSql(), [c.partition, ...deleteColumns(c.deletes.slice(i, i + CHUNK_ROWS))]);
+            }
+            // ON CONFLICT may touch a row once per statement, so a pane listed twice keeps its last version.
+            const upserts = lastPerPane(c.upserts);
+            for (let i = 0; i < upserts.length; i += CHUNK_ROWS) {
+              await tx.query(table.upsertSql(), [c.partition, ...upsertColumns(upserts.slice(i, i + CHUNK_ROWS))]);
+            }
+            await this.#writeSeen(tx, namespace, c);
+          }
+          const last = list[list.length - 1];
+          const r = await tx.query(
+            `INSERT INTO ${this.#s}.checkpoints (namespace, partition, checkpoint)
+             SELECT n.name, $2, $3::json FROM ${this.#s}.namespaces n WHERE n.name = $1
+             ON CONFLICT (namespace, partition) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()`,
+            [namespace, last.partition, JSON.stringify(last.checkpoint)],
+          );
+          if (r.rowCount !== 1) throw missingNamespaceError(namespace);
+        }, namespace),
+      ),
+    );
+    // Settled, not Promise.all: a failure reported while other partitions are still writing would
+    // let the caller go on (or close the pool) under them.
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async checkpoints(namespace: string): Promise<Map<number, PartitionCheckpoint>> {

@@ -45,8 +45,10 @@ export interface ViewStore {
   /** Creates the namespace's tables if needed (migrations). Idempotent. */
   ensureNamespace(namespace: string): Promise<void>;
   /**
-   * Applies the commits in one transaction: per partition, deletes, then upserts, then the
-   * checkpoint. Either all of it is visible or none, so a crash never double-counts.
+   * Applies the commits: per partition, deletes, then upserts, then the dedup ids and the
+   * checkpoint. Each partition's part is atomic (all of it visible or none), so a crash never
+   * double-counts; a store may apply different partitions in separate transactions, so after a
+   * failure some partitions may be committed and others not, and each resumes from its own checkpoint.
    */
   commit(namespace: string, commits: readonly PartitionCommit[]): Promise<void>;
   /** Checkpoints of the namespace by partition. */

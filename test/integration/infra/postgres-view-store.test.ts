@@ -171,17 +171,36 @@ describe('PostgresViewStore', () => {
       expect((await store.checkpoints('speed')).get(0)).toEqual(cp(0, 2));
     });
 
-    it('rolls back a commit the database rejects, and the store keeps working', async (ctx) => {
+    it('rolls back the partition the database rejects, keeps the others whole, and keeps working', async (ctx) => {
       const { store } = await openStore(ctx, { poolSize: 1 });
       await store.ensureNamespace('speed');
       const [good] = panes(1, 1);
-      // A fractional start cannot be a bigint: the server fails the second statement of the transaction.
+      // A fractional start cannot be a bigint: the server fails partition 1's upsert.
       const bad = { ...good, key: 'other', start: 1.5 };
       await expect(store.commit('speed', [{ partition: 0, upserts: [good], deletes: [], checkpoint: cp(0, 1) }, { partition: 1, upserts: [bad], deletes: [], checkpoint: cp(1, 1) }])).rejects.toThrow();
-      expect(await store.partitionPanes('speed', 0, T0)).toEqual([]);
-      expect(await store.checkpoints('speed')).toEqual(new Map());
-      await store.commit('speed', [{ partition: 0, upserts: [good], deletes: [], checkpoint: cp(0, 1) }]);
+      // Partitions commit in transactions of their own: 0 is whole, 1 left nothing.
       expect(await store.partitionPanes('speed', 0, T0)).toHaveLength(1);
+      expect(await store.partitionPanes('speed', 1, 0)).toEqual([]);
+      expect(await store.checkpoints('speed')).toEqual(new Map([[0, cp(0, 1)]]));
+      await store.commit('speed', [{ partition: 1, upserts: [{ ...good, key: 'other' }], deletes: [], checkpoint: cp(1, 1) }]);
+      expect(await store.partitionPanes('speed', 1, T0)).toHaveLength(1);
+    });
+
+    it('writes every partition of one commit (more than the pool has connections), in order within a partition', async (ctx) => {
+      const { store } = await openStore(ctx, { poolSize: 4 });
+      await store.ensureNamespace('speed');
+      const commits = [0, 1, 2, 3, 4, 5].map((partition) => ({ partition, upserts: panes(500, partition + 1), deletes: [], checkpoint: cp(partition, 500) }));
+      // A second change set of partition 0 in the same commit: its panes and checkpoint win.
+      const again = { partition: 0, upserts: panes(500, 42), deletes: [], checkpoint: cp(0, 900) };
+      await store.commit('speed', [...commits, again]);
+      for (const c of commits) {
+        const stored = await store.partitionPanes('speed', c.partition, T0);
+        expect(stored).toHaveLength(500);
+        expect(new Set(stored.map((p) => p.acc[0]))).toEqual(new Set([c.partition === 0 ? 42 : c.partition + 1]));
+      }
+      const checkpoints = await store.checkpoints('speed');
+      expect([...checkpoints.keys()].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(checkpoints.get(0)).toEqual(cp(0, 900));
     });
   });
 
