@@ -222,7 +222,7 @@ export class StreamJob {
 
   /**
    * Commits the uncommitted work of the given partitions (default: all) in one view-store
-   * transaction. The change sets are taken from the processors now; the write runs in the
+   * commit (atomic per partition). The change sets are taken from the processors now; the write runs in the
    * background while the next batches are processed (the store works on another core), one write
    * at a time and in order. Resolves once the previous write is done, so at most one is in flight.
    */
