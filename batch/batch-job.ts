@@ -58,10 +58,10 @@ export interface BatchResult extends Omit<BatchProgress, 'bucket'> {
  * The batch job: recomputes the selected buckets of every view from the master dataset and
  * publishes them. Chunk by chunk of buckets (one chunk per DuckDB thread at a time, each on its own
  * connection), DuckDB dedups the events, computes each view's panes (fixed windows through a window
- * map built by `forEachWindowStart`, sessions by `sessionNumberSql`, measures by `measureSql` and
- * `combineSql`) and writes Parquet files per view and bucket; no JavaScript runs per event or per
- * pane. The manifest naming the new files is written last (atomic publish), then runs no reader
- * can need are deleted.
+ * map built by `forEachWindowStart`, sessions over slot fragments by the session rule's SQL twins,
+ * measures by `measureSql` and `combineSql`) and writes Parquet files per view and bucket; no
+ * JavaScript runs per event or per pane. The manifest naming the new files is written last (atomic
+ * publish), then runs no reader can need are deleted.
  */
 export async function runBatch(deps: BatchDeps, options: BatchOptions = {}): Promise<BatchResult> {
   const { objects, pipeline } = deps;

@@ -5,9 +5,9 @@ import type { CompiledView, Pipeline } from '../shared/compute/pipeline.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { BatchChunk } from './batch-chunks.ts';
 import type { PublishedBucket } from './batch-manifest.ts';
-import { dropBucketEvents, loadBucketEvents } from './bucket-events.ts';
+import { dropBucketEvents, loadBucketEvents, type ChunkFiles } from './bucket-events.ts';
 import { dropWindowMap, fixedWindowPanesSql } from './fixed-window-panes.ts';
-import { sourceDigest, type MasterObject } from './master-buckets.ts';
+import { bucketsOfMasterFile, sourceDigest, type MasterObject } from './master-buckets.ts';
 import { paneFileKey } from './pane-file.ts';
 import { sessionWindowPanesSql } from './session-window-panes.ts';
 
@@ -40,8 +40,11 @@ export async function computeChunkViews(deps: ChunkViewsDeps, runId: string, chu
   let counts = new Map<number, { rows: number; events: number }>();
   if (withData.length > 0) {
     const local = await Promise.all(chunk.files.map((f) => objects.localPath(f.key)));
+    const selected = new Set(withData);
+    const inBuckets = chunk.files.every((f) => bucketsOfMasterFile(f, bucketMs).every((b) => selected.has(b)));
+    const source: ChunkFiles = { files: local, buckets: withData, bucketMs, inBuckets };
     try {
-      const events = await loadBucketEvents(db, local, withData, bucketMs);
+      const events = await loadBucketEvents(db, source);
       counts = events.counts;
       for (const view of pipeline.views) {
         const keys = await writeViewPanes(deps, runId, view, events.relation, withData);
@@ -63,7 +66,7 @@ export async function computeChunkViews(deps: ChunkViewsDeps, runId: string, chu
 async function writeViewPanes(deps: ChunkViewsDeps, runId: string, view: CompiledView, events: string, buckets: readonly number[]): Promise<Map<number, string[]>> {
   const { objects, db, pipeline, workDir } = deps;
   const w = view.def.window;
-  const select = w.kind === 'session' ? sessionWindowPanesSql(view, w, events) : await fixedWindowPanesSql(db, view, w, events, buckets, pipeline.config.bucketMs);
+  const select = w.kind === 'session' ? sessionWindowPanesSql(view, w, events, pipeline.config.bucketMs) : await fixedWindowPanesSql(db, view, w, events, buckets, pipeline.config.bucketMs);
   const outDir = join(workDir, `${runId}-${view.name}-${buckets[0]}`);
   await rm(outDir, { recursive: true, force: true });
   const keys = new Map<number, string[]>();

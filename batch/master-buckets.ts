@@ -18,13 +18,20 @@ export async function masterFilesByBucket(objects: ObjectStore, bucketMs: number
     const parsed = parseMasterFileKey(o.key);
     if (!parsed) continue;
     const f = { ...parsed, size: o.size };
-    for (let b = bucketOf(f.hour, bucketMs); b < f.hour + MASTER_PARTITION_MS; b += bucketMs) {
+    for (const b of bucketsOfMasterFile(f, bucketMs)) {
       let list = byBucket.get(b);
       if (!list) byBucket.set(b, (list = []));
       list.push(f);
     }
   }
   return new Map([...byBucket.entries()].sort((a, b) => a[0] - b[0]));
+}
+
+/** The buckets a master file's hour overlaps: the only buckets its events can be in. */
+export function bucketsOfMasterFile(file: MasterFile, bucketMs: number): number[] {
+  const out: number[] = [];
+  for (let b = bucketOf(file.hour, bucketMs); b < file.hour + MASTER_PARTITION_MS; b += bucketMs) out.push(b);
+  return out;
 }
 
 /** A short fingerprint of a set of master files: changes when a file is added or replaced. */

@@ -55,6 +55,16 @@ export function mergedMeasuresSql(view: CompiledView): string {
   return view.def.measures.map((m, i) => `${combineSql(m, `m${i}`)} AS ${columns[i]}`).join(', ');
 }
 
+/**
+ * The partials of `partialMeasuresSql` named as the pane file's columns, unmerged: for panes made
+ * of exactly one partial (a tumbling window's single pane, a session alone in its bucket's one
+ * slot), where merging would only copy the values and costs a second aggregation.
+ */
+export function partialColumnsSql(view: CompiledView): string {
+  const columns = measureColumns(view.name, view.def.measures);
+  return view.def.measures.map((_, i) => `m${i} AS ${columns[i]}`).join(', ');
+}
+
 /** SQL that rebuilds the accumulator (`acc`) from a pane file's measure columns. */
 export function accumulatorSql(view: string, measures: readonly Measure[]): string {
   return `[${measureColumns(view, measures).join(', ')}]::DOUBLE[]`;

@@ -16,13 +16,25 @@ export function sessionWindowOf(spec: SessionSpec, t: number): Window {
 }
 
 /**
- * SQL for the session slot of a BIGINT epoch-ms column: `floor(t / gap)`. Two events of one slot
- * are less than a gap apart, so they are always in one session: DuckDB can pre-aggregate a key's
+ * SQL for the session slot of a BIGINT epoch-ms column within its batch bucket (a BIGINT column
+ * holding the bucket start of that time): `floor((t - bucket) / gap)`. Two events of one slot are
+ * less than a gap apart, so they are always in one session: DuckDB can pre-aggregate a key's
  * events per slot into one fragment (a span [first, last] plus partial measures) and number
- * sessions over the few fragments instead of every event.
+ * sessions over the few fragments instead of every event. Slots restart at each bucket start, so
+ * a bucket holds `sessionSlotsPerBucket` of them.
  */
-export function sessionSlotSql(spec: SessionSpec, column: string): string {
-  return `floor(${column} / ${spec.gapMs}::DOUBLE)::BIGINT`;
+export function sessionSlotSql(spec: SessionSpec, column: string, bucketColumn: string): string {
+  // t - bucket >= 0, so integer division is the floor (and cheaper than going through DOUBLE).
+  return `((${column} - ${bucketColumn}) // ${spec.gapMs})`;
+}
+
+/**
+ * How many session slots (`sessionSlotSql`) one batch bucket holds. One when the gap is at least
+ * the bucket: then all events of a key in a bucket are one session (they are less than a bucket,
+ * hence less than a gap, apart).
+ */
+export function sessionSlotsPerBucket(spec: SessionSpec, bucketMs: number): number {
+  return Math.ceil(bucketMs / spec.gapMs);
 }
 
 /** The columns holding each row's span of event time for `sessionNumberSql`. */
@@ -49,6 +61,24 @@ export function sessionNumberSql(spec: SessionSpec, relation: string, span: Sess
   return `SELECT *, sum(is_start) OVER (${order} RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no
   FROM (SELECT *, CASE WHEN ${span.first} - lag(${span.last}) OVER (${order}) < ${spec.gapMs} THEN 0 ELSE 1 END AS is_start
         FROM ${relation})`;
+}
+
+/**
+ * SQL that gives each slot fragment the slot its session starts at (`session_slot`), without
+ * sorting, for buckets of at most two slots: the SQL twin of the overlap rule above for that case.
+ * A fragment continues the session of its key's fragment in the previous slot of the bucket when
+ * it starts less than `gap` after that fragment's last event, and starts a session otherwise;
+ * with two slots a session has at most two fragments, so looking one slot back is enough.
+ * `fragments` names a relation (a table or CTE; it is read twice) with one row per (`key`,
+ * `bucket`, `slot`) and the span columns; returns its rows plus `session_slot`. Throws when the
+ * bucket holds more than two slots (use `sessionNumberSql` then).
+ */
+export function sessionStartSlotSql(spec: SessionSpec, bucketMs: number, fragments: string, span: SessionSpanColumns): string {
+  const slots = sessionSlotsPerBucket(spec, bucketMs);
+  if (slots > 2) throw new ConfigError(`sessionStartSlotSql: a bucket of ${bucketMs} ms holds ${slots} slots of a ${spec.gapMs} ms gap; it handles at most 2`);
+  // No previous fragment: p's columns are NULL, the comparison is NULL and the fragment starts a session.
+  return `SELECT f.*, CASE WHEN f.${span.first} - p.${span.last} < ${spec.gapMs} THEN p.slot ELSE f.slot END AS session_slot
+  FROM ${fragments} f LEFT JOIN ${fragments} p ON p.key = f.key AND p.bucket = f.bucket AND p.slot = f.slot - 1`;
 }
 
 /** Throws a message that says what to change when the gap cannot work. */

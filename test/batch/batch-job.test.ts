@@ -62,6 +62,28 @@ describe('runBatch', () => {
     });
   }
 
+  it('equals the fold when chunks hold part of an hourly master file (half-hour buckets, one per chunk)', async () => {
+    const e = await openBatchTestEnv('split-file');
+    envs.push(e);
+    const pipeline = compilePipeline(defaultPipelineConfig({ bucketMs: 30 * 60_000 }));
+    const w = randomWorkload({ seed: 23, events: 1_200, start: START, spanMs: 2 * HOUR_MS - 1, users: 5, products: 3, duplicateRate: 0.1 });
+    await appendGenerated(e, w.records);
+    await archive({ ...e, pipeline }, { untilEnd: true });
+
+    // Each chunk reads a whole hourly file but computes one of its two buckets.
+    const result = await runBatch({ ...e, pipeline }, { buckets: 'all', chunkLimits: { maxBytes: Number.MAX_SAFE_INTEGER, maxBuckets: 1 } });
+    expect(result.buckets).toHaveLength(4);
+    expect(result.rows).toBe(w.records.length);
+    expect(result.events).toBe(w.events.length);
+    expect(sortPanes(await batchPanes(new BatchViewReader({ ...e, pipeline }), pipeline))).toEqual(sortPanes(foldEvents(pipeline, w.events)));
+
+    // One half-hour alone: only its events.
+    const second = START + 30 * 60_000;
+    await runBatch({ ...e, pipeline }, { buckets: [second] });
+    const m = (await readManifest(e.objects))!;
+    expect(m.buckets.find((b) => b.bucket === second)?.events).toBe(w.events.filter((x) => x.event_time >= second && x.event_time < second + 30 * 60_000).length);
+  });
+
   it('publishes a bucket without events inside the range, so a quiet hour does not stop the horizon', async () => {
     const e = await openBatchTestEnv('gap');
     envs.push(e);

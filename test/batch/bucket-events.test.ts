@@ -42,8 +42,9 @@ async function masterFile(name: string, rows: readonly Row[]): Promise<string> {
   return file;
 }
 
-async function distinctEvents(files: string[], buckets: number[]) {
-  const { relation, counts } = await loadBucketEvents(db, files, buckets, HOUR_MS);
+/** The distinct events of the buckets; `inBuckets` when the caller vouches that every row of the files is in them. */
+async function distinctEvents(files: string[], buckets: number[], inBuckets = false) {
+  const { relation, counts } = await loadBucketEvents(db, { files, buckets, bucketMs: HOUR_MS, inBuckets });
   const rows = await db.all<{ event_id: string; user_id: string; bucket: bigint }>(`SELECT event_id, user_id, bucket FROM ${relation} ORDER BY event_id, bucket`);
   await dropBucketEvents(db);
   return { counts: Object.fromEntries([...counts].map(([b, c]) => [(b - H) / HOUR_MS, c])), rows: rows.map((r) => `${r.event_id}:${r.user_id}@${(Number(r.bucket) - H) / HOUR_MS}`) };
@@ -88,5 +89,35 @@ describe('loadBucketEvents', () => {
       { id: 'u2', user: 'u', t: H + HOUR_MS - 1, ts: 2, p: 0, off: 2 },
     ]);
     expect(await distinctEvents([f], [H])).toEqual({ counts: { 0: { rows: 2, events: 2 } }, rows: ['u1:u@0', 'u2:u@0'] });
+  });
+
+  it('dedups the same way when the files lie inside the buckets and no row is filtered or its bucket computed', async () => {
+    // One file per hour, as the master dataset lays them out.
+    const h0 = await masterFile('h0', [
+      { id: 'a', user: 'a-second', t: H + 10, ts: 200, p: 0, off: 1 },
+      { id: 'a', user: 'a-first', t: H + 10, ts: 100, p: 0, off: 0 },
+      { id: 'b', user: 'b-only', t: H + HOUR_MS - 1, ts: 150, p: 0, off: 2 },
+      // Another event time in the same bucket: still a copy.
+      { id: 'a', user: 'a-later', t: H + 50, ts: 100, p: 1, off: 5 },
+    ]);
+    const h1 = await masterFile('h1', [
+      { id: 'a', user: 'a-next-hour', t: H + HOUR_MS, ts: 90, p: 0, off: 3 },
+      { id: 'c', user: 'c-first', t: H + HOUR_MS + 5, ts: 91, p: 0, off: 4 },
+      { id: 'c', user: 'c-copy', t: H + HOUR_MS + 5, ts: 95, p: 2, off: 1 },
+    ]);
+    const single = await distinctEvents([h0], [H], true);
+    expect(single).toEqual(await distinctEvents([h0], [H], false));
+    expect(single).toEqual({ counts: { 0: { rows: 4, events: 2 } }, rows: ['a:a-first@0', 'b:b-only@0'] });
+    // Several buckets: dedup stays per bucket (a is in both hours).
+    const both = await distinctEvents([h0, h1], [H, H + HOUR_MS], true);
+    expect(both).toEqual(await distinctEvents([h0, h1], [H, H + HOUR_MS], false));
+    expect(both).toEqual({ counts: { 0: { rows: 4, events: 2 }, 1: { rows: 3, events: 2 } }, rows: ['a:a-first@0', 'a:a-next-hour@1', 'b:b-only@0', 'c:c-first@1'] });
+  });
+
+  it('tells rows apart by file position and row number when both files of a single bucket hold the same record', async () => {
+    const row = { id: 'x', user: 'ux', t: H + 1, ts: 5, p: 2, off: 40 };
+    const f1 = await masterFile('dup-1', [{ ...row, id: 'y', off: 39 }, row]);
+    const f2 = await masterFile('dup-2', [row, row]);
+    expect(await distinctEvents([f1, f2], [H], true)).toEqual({ counts: { 0: { rows: 4, events: 2 } }, rows: ['x:ux@0', 'y:ux@0'] });
   });
 });

@@ -9,6 +9,7 @@ import { foldEvents } from '../../shared/compute/reference-fold.ts';
 import { referenceViews } from '../../shared/compute/reference-views.ts';
 import type { Event } from '../../shared/model/event.ts';
 import { bucketSql, HOUR_MS } from '../../shared/time/bucket.ts';
+import { sessionSlotsPerBucket } from '../../shared/time/session-window.ts';
 import { Random } from '../../workload/random.ts';
 import { randomWorkload, shuffled } from '../support/random-events.ts';
 import { createEventTable } from '../shared/support/event-table.ts';
@@ -31,7 +32,7 @@ async function batchPanes(pipeline: Pipeline, view: CompiledView, events: readon
   const relation = `(SELECT *, ${bucketSql('event_time', bucketMs)} AS bucket FROM events)`;
   const buckets = [...new Set(events.map((e) => Math.floor(e.event_time / bucketMs) * bucketMs))];
   const w = view.def.window;
-  const select = w.kind === 'session' ? sessionWindowPanesSql(view, w, relation) : await fixedWindowPanesSql(db, view, w, relation, buckets, bucketMs);
+  const select = w.kind === 'session' ? sessionWindowPanesSql(view, w, relation, bucketMs) : await fixedWindowPanesSql(db, view, w, relation, buckets, bucketMs);
   const columns = measureColumns(view.name, view.def.measures);
   const rows = await db.all(`SELECT key, start, "end", bucket, ${columns.join(', ')} FROM (${select})`);
   await dropWindowMap(db);
@@ -73,5 +74,27 @@ describe('the batch pane SQL (pre-aggregate finely, merge with combineSql)', () 
       const pipeline = compilePipeline(defaultPipelineConfig({ views }));
       for (const view of pipeline.views) expect(sortedPanes(await batchPanes(pipeline, view, coarse)), `${view.name} (${size}/${slide}/${gap})`).toEqual(foldOf(pipeline, view, coarse));
     }
+  });
+
+  it('equals the fold whichever way sessions are found: one slot per bucket, two (one look back), or more (window functions)', async () => {
+    const { events } = randomWorkload({ seed: 17, events: 2_500, start: T, spanMs: 5 * HOUR_MS, users: 5, products: 3 });
+    const coarse = events.map((e) => ({ ...e, event_time: e.event_time - (e.event_time % 15_000) }));
+    await createEventTable(db, 'events', shuffled(new Random(17), coarse));
+    const slotCounts = new Set<number>();
+    for (const [bucketMs, gap] of [
+      [HOUR_MS, 30 * MIN],
+      [HOUR_MS, 40 * MIN],
+      [30 * MIN, 20 * MIN],
+      [30 * MIN, 30 * MIN],
+      [HOUR_MS, 2 * HOUR_MS],
+      [2 * HOUR_MS, 25 * MIN],
+    ]) {
+      const views = referenceViews({ productWindowMs: MIN, revenueWindowMs: 10 * MIN, revenueSlideMs: MIN, sessionGapMs: gap });
+      const pipeline = compilePipeline(defaultPipelineConfig({ bucketMs, views }));
+      const view = pipeline.view('user_sessions');
+      slotCounts.add(Math.min(3, sessionSlotsPerBucket({ kind: 'session', gapMs: gap }, bucketMs)));
+      expect(sortedPanes(await batchPanes(pipeline, view, coarse)), `gap ${gap}, bucket ${bucketMs}`).toEqual(foldOf(pipeline, view, coarse));
+    }
+    expect([...slotCounts].sort()).toEqual([1, 2, 3]);
   });
 });

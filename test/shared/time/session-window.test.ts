@@ -4,7 +4,9 @@ import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/
 import { foldEvents } from '../../../shared/compute/reference-fold.ts';
 import { referenceViews } from '../../../shared/compute/reference-views.ts';
 import type { Event } from '../../../shared/model/event.ts';
-import { checkSessionWindow, sessionNumberSql, sessionSlotSql, sessionWindowOf } from '../../../shared/time/session-window.ts';
+import { bucketSql, HOUR_MS } from '../../../shared/time/bucket.ts';
+import { checkSessionWindow, sessionNumberSql, sessionSlotSql, sessionSlotsPerBucket, sessionStartSlotSql, sessionWindowOf } from '../../../shared/time/session-window.ts';
+import type { SessionSpec } from '../../../shared/time/window.ts';
 import { Random } from '../../../workload/random.ts';
 import { randomEvent, randomWorkload, shuffled } from '../../support/random-events.ts';
 import { createEventTable } from '../support/event-table.ts';
@@ -121,14 +123,28 @@ describe('sessionNumberSql, the SQL twin of the overlap rule', () => {
     }
   });
 
-  it('puts two times in one slot only when they are less than a gap apart', async () => {
+  it('puts two times in one slot only when they are in one bucket and less than a gap apart', async () => {
     const r = new Random(12);
-    for (const gap of [1, 7, 20_000, GAP]) {
-      const times = [0, -1, gap - 1, gap, -gap, -gap - 1, T, T + gap - 1, T - 1, ...Array.from({ length: 200 }, () => T + r.int(-5 * gap, 5 * gap))];
-      const rows = await db.all<{ t: bigint; s: bigint }>(`SELECT t, ${sessionSlotSql({ kind: 'session', gapMs: gap }, 't')} AS s FROM (SELECT unnest([${times.join(', ')}]::BIGINT[]) AS t)`);
+    for (const [gap, bucketMs] of [
+      [1, HOUR_MS],
+      [7, HOUR_MS],
+      [20_000, HOUR_MS],
+      [GAP, HOUR_MS],
+      [40 * MIN, HOUR_MS],
+      [GAP, 2 * HOUR_MS],
+      [3 * 60 * MIN, HOUR_MS],
+    ]) {
+      const spec: SessionSpec = { kind: 'session', gapMs: gap };
+      const times = [0, -1, gap - 1, gap, -gap, -gap - 1, T, T + gap - 1, T - 1, T + bucketMs - 1, ...Array.from({ length: 200 }, () => T + r.int(-5 * gap, 5 * gap))];
+      const rows = await db.all<{ t: bigint; b: bigint; s: bigint }>(
+        `SELECT t, b, ${sessionSlotSql(spec, 't', 'b')} AS s FROM (SELECT t, ${bucketSql('t', bucketMs)} AS b FROM (SELECT unnest([${times.join(', ')}]::BIGINT[]) AS t))`,
+      );
       for (const a of rows) {
-        expect(Number(a.s), `slot of ${a.t} (gap ${gap})`).toBe(Math.floor(Number(a.t) / gap));
-        for (const b of rows) if (a.s === b.s) expect(Math.abs(Number(a.t) - Number(b.t))).toBeLessThan(gap);
+        const slot = Number(a.s);
+        expect(slot, `slot of ${a.t} (gap ${gap})`).toBe(Math.floor((Number(a.t) - Number(a.b)) / gap));
+        expect(slot).toBeGreaterThanOrEqual(0);
+        expect(slot, `slots per bucket (gap ${gap}, bucket ${bucketMs})`).toBeLessThan(sessionSlotsPerBucket(spec, bucketMs));
+        for (const b of rows) if (a.s === b.s && a.b === b.b) expect(Math.abs(Number(a.t) - Number(b.t))).toBeLessThan(gap);
       }
     }
   });
@@ -140,7 +156,7 @@ describe('sessionNumberSql, the SQL twin of the overlap rule', () => {
     for (const gap of [1, 15_000, 7 * MIN, GAP, 3 * 60 * MIN]) {
       const spec = { kind: 'session', gapMs: gap } as const;
       const keyed = '(SELECT *, user_id AS key, 0 AS bucket FROM span_events)';
-      const fragments = `(SELECT key, bucket, ${sessionSlotSql(spec, 'event_time')} AS slot, min(event_time) AS first_time, max(event_time) AS last_time, count(*) AS n FROM ${keyed} GROUP BY ALL)`;
+      const fragments = `(SELECT key, bucket, ${sessionSlotSql(spec, 'event_time', 'bucket')} AS slot, min(event_time) AS first_time, max(event_time) AS last_time, count(*) AS n FROM ${keyed} GROUP BY ALL)`;
       const bySpans = await db.all(
         `SELECT key, min(first_time) AS s, max(last_time) AS e, sum(n) AS n FROM (${sessionNumberSql(spec, fragments, { first: 'first_time', last: 'last_time' })}) GROUP BY key, session_no ORDER BY key, s`,
       );
@@ -151,3 +167,86 @@ describe('sessionNumberSql, the SQL twin of the overlap rule', () => {
   });
 });
 
+
+describe('sessionStartSlotSql, sessions from slot fragments by one look back (buckets of one or two slots)', () => {
+  let db: DuckDb;
+  beforeAll(async () => {
+    db = await DuckDb.open();
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  /** Session panes as [key, bucket, first event, last event, events], from fragments linked by sessionStartSlotSql. */
+  async function linkedSessions(spec: SessionSpec, bucketMs: number, table: string): Promise<(string | number)[][]> {
+    const keyed = `(SELECT *, user_id AS key, ${bucketSql('event_time', bucketMs)} AS bucket FROM ${table})`;
+    const fragments = `SELECT key, bucket, ${sessionSlotSql(spec, 'event_time', 'bucket')} AS slot, min(event_time) AS first_time, max(event_time) AS last_time, count(*) AS n
+      FROM ${keyed} GROUP BY ALL`;
+    const rows = await db.all(
+      `WITH fragments AS MATERIALIZED (${fragments})
+       SELECT key, bucket, min(first_time) AS s, max(last_time) AS e, sum(n) AS n
+       FROM (${sessionStartSlotSql(spec, bucketMs, 'fragments', { first: 'first_time', last: 'last_time' })})
+       GROUP BY key, bucket, session_slot`,
+    );
+    return sortRows(rows.map((r) => [r.key as string, Number(r.bucket), Number(r.s), Number(r.e), Number(r.n)]));
+  }
+
+  /** The same shape from the shared transform's session panes (foldEvents). */
+  function foldedSessions(events: Event[], gapMs: number, bucketMs: number): (string | number)[][] {
+    const p = compilePipeline(defaultPipelineConfig({ bucketMs, views: referenceViews({ productWindowMs: MIN, revenueWindowMs: 10 * MIN, revenueSlideMs: MIN, sessionGapMs: gapMs }) }));
+    const panes = foldEvents(p, events).filter((x) => x.view === 'user_sessions');
+    return sortRows(panes.map((x) => [x.key, x.bucket, x.start, x.end - gapMs, x.acc[0]]));
+  }
+
+  const sortRows = (rows: (string | number)[][]) => rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : (a[1] as number) - (b[1] as number) || (a[2] as number) - (b[2] as number)));
+
+  it('matches the fold on the edges: exactly a gap apart across the slot boundary, one ms less, ties, sessions through both slots and across buckets', async () => {
+    const H = T; // 10:00, a bucket start; slots [10:00, 10:30) and [10:30, 11:00)
+    const u = (user: string, t: number, id: string): Event => ({ ...at(t, id), user_id: user });
+    const cases: Record<string, number[]> = {
+      gapApart: [H + 10 * MIN, H + 40 * MIN],
+      lessThanGap: [H + 10 * MIN, H + 40 * MIN - 1],
+      tiesAtBoundary: [H + 30 * MIN - 1, H + 30 * MIN - 1, H + 30 * MIN, H + 30 * MIN],
+      throughBothSlots: [H + 5 * MIN, H + 25 * MIN, H + 45 * MIN, H + 59 * MIN],
+      acrossBuckets: [H + 50 * MIN, H + 70 * MIN, H + 95 * MIN],
+      lastSlotOnly: [H + 31 * MIN, H + 59 * MIN],
+      gapWithinSlots: [H + 1 * MIN, H + 29 * MIN, H + 31 * MIN + 1, H + 59 * MIN + 59_999],
+    };
+    const events = Object.entries(cases).flatMap(([user, times]) => times.map((t, i) => u(user, t, `${user}-${i}`)));
+    await createEventTable(db, 'edge_events', shuffled(new Random(21), events));
+    const spec: SessionSpec = { kind: 'session', gapMs: GAP };
+    const linked = await linkedSessions(spec, HOUR_MS, 'edge_events');
+    expect(linked).toEqual(foldedSessions(events, GAP, HOUR_MS));
+    const count = (user: string) => linked.filter((r) => r[0] === user).length;
+    expect(count('gapApart')).toBe(2);
+    expect(count('lessThanGap')).toBe(1);
+    expect(count('tiesAtBoundary')).toBe(1);
+    expect(count('throughBothSlots')).toBe(1);
+    // One session cut by the bucket boundary: one pane per bucket, merged again on read.
+    expect(linked.filter((r) => r[0] === 'acrossBuckets').map((r) => r[1])).toEqual([H, H + HOUR_MS]);
+  });
+
+  it('matches the fold on random workloads for every gap that leaves a bucket one or two slots', async () => {
+    for (const [seed, gap, bucketMs] of [
+      [1, GAP, HOUR_MS],
+      [2, 40 * MIN, HOUR_MS],
+      [3, 20 * MIN, 30 * MIN],
+      [4, GAP, 30 * MIN],
+      [5, 61 * MIN, HOUR_MS],
+      [6, HOUR_MS, 2 * HOUR_MS],
+    ]) {
+      expect(sessionSlotsPerBucket({ kind: 'session', gapMs: gap }, bucketMs)).toBeLessThanOrEqual(2);
+      const { events } = randomWorkload({ seed, events: 1_500, start: T, spanMs: 5 * 60 * MIN, users: 5 });
+      const coarse = events.map((e) => ({ ...e, event_time: e.event_time - (e.event_time % 20_000) }));
+      await createEventTable(db, 'link_events', shuffled(new Random(seed), coarse));
+      const linked = await linkedSessions({ kind: 'session', gapMs: gap }, bucketMs, 'link_events');
+      expect(linked.length, `gap ${gap}, bucket ${bucketMs}`).toBeGreaterThan(10);
+      expect(linked, `gap ${gap}, bucket ${bucketMs}`).toEqual(foldedSessions(coarse, gap, bucketMs));
+    }
+  });
+
+  it('refuses buckets of more than two slots, where a session can span more fragments than one look back joins', () => {
+    expect(sessionSlotsPerBucket({ kind: 'session', gapMs: 20 * MIN }, HOUR_MS)).toBe(3);
+    expect(() => sessionStartSlotSql({ kind: 'session', gapMs: 20 * MIN }, HOUR_MS, 'fragments', { first: 'f', last: 'l' })).toThrow(/holds 3 slots/);
+  });
+});
