@@ -2,7 +2,8 @@ import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import type { CompiledView, Pipeline } from '../shared/compute/pipeline.ts';
 import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../shared/errors.ts';
 import type { ViewStore } from '../shared/ports/view-store.ts';
-import { describeWindow } from '../shared/time/window.ts';
+import { earliestPaneStart } from '../shared/time/bucket.ts';
+import { describeWindow, reachOf } from '../shared/time/window.ts';
 import { KAPPA_ALIAS } from '../speed/kappa-replay.ts';
 import type { BatchPaneSource } from './batch-pane-source.ts';
 import { collectWindows } from './collect-windows.ts';
@@ -239,10 +240,12 @@ export class QueryService {
     const stream = streaming ? await this.#position(namespace) : null;
     const useBatch = (mode === 'lambda' || mode === 'batch') && horizon !== null;
     const minBucket = mode === 'lambda' && horizon !== null ? horizon : undefined;
+    const bucketMs = this.#pipeline.config.bucketMs;
+    const reach = reachOf(view.def.window);
     const fetch = async (from: number, to: number): Promise<LayerPanes> => {
       const [batch, speed] = await Promise.all([
         useBatch ? this.#batch.panes({ view: view.name, key: q.key, from, to, maxBucket: horizon }) : [],
-        streaming ? this.#viewStore.queryPanes(namespace, { view: view.name, key: q.key, from, to, minBucket }) : [],
+        streaming ? this.#viewStore.queryPanes(namespace, { view: view.name, key: q.key, from, to, minBucket, minStart: earliestPaneStart(from, bucketMs, reach) }) : [],
       ]);
       return { batch, speed };
     };

@@ -180,6 +180,10 @@ export class DuckDbViewStore implements ViewStore {
       params.push(bound(query.minBucket, 'up'));
       where += ` AND bucket >= $${params.length}`;
     }
+    if (query.minStart !== undefined) {
+      params.push(bound(query.minStart, 'up'));
+      where += ` AND start >= $${params.length}`;
+    }
     let source = panes;
     let prefix = '';
     if (query.key !== undefined) {

@@ -15,10 +15,13 @@ const COLUMNS = 'view, key, start, "end", bucket, partition, acc';
 export class PaneTable {
   readonly name: string;
   readonly #index: (suffix: string) => string;
+  /** An index of the table, schema-qualified (for DROP INDEX). */
+  readonly #indexQualified: (suffix: string) => string;
 
   constructor(schema: string, namespace: string) {
     this.name = `${quoteIdent(schema)}.${quoteIdent(`panes_${namespace}`)}`;
     this.#index = (suffix) => quoteIdent(`panes_${namespace}_${suffix}`);
+    this.#indexQualified = (suffix) => `${quoteIdent(schema)}.${this.#index(suffix)}`;
   }
 
   /** Idempotent DDL. fillfactor leaves room on each page for HOT updates: panes are upserted over and over while open. */
@@ -34,9 +37,10 @@ export class PaneTable {
         acc double precision[] NOT NULL,
         PRIMARY KEY (view, key, start, bucket, partition)
       ) WITH (fillfactor = 90)`,
-      // Serving asks for windows overlapping [from, to) of one view, usually of one key, usually
-      // recent: "end" > from is the selective bound (the primary key already orders by start).
-      `CREATE INDEX IF NOT EXISTS ${this.#index('serving')} ON ${this.name} (view, key, "end")`,
+      // Serving reads through the primary key with a start bound (PaneQuery.minStart). Tables of
+      // earlier versions had an index on (view, key, "end") for it: one more index to maintain
+      // on every insert, and a second way for the planner to find a pane (see deleteSql).
+      `DROP INDEX IF EXISTS ${this.#indexQualified('serving')}`,
       // Restoring a partition after a restart or rebalance reads its panes from a bucket on.
       `CREATE INDEX IF NOT EXISTS ${this.#index('restore')} ON ${this.name} (partition, bucket)`,
     ];
@@ -54,11 +58,19 @@ export class PaneTable {
       ON CONFLICT (view, key, start, bucket, partition) DO UPDATE SET "end" = EXCLUDED."end", acc = EXCLUDED.acc`;
   }
 
-  /** $1 partition, then columns view text[], key text[], start int8[], bucket int8[]. */
+  /**
+   * $1 partition, then columns view text[], key text[], start int8[], bucket int8[].
+   *
+   * `t.partition + 0`: keeps the planner off the restore index (partition, bucket). On a young
+   * panes table without statistics it judged `partition = $1 AND bucket = d.bucket` selective and
+   * looked each id up by scanning its whole bucket (100-800 ms per commit in the freshness
+   * benchmark, until autovacuum analyzed the table a minute later). Without a usable restore index
+   * the primary key (view, key, start, bucket, partition) finds each id, whatever the statistics.
+   */
   deleteSql(): string {
     return `DELETE FROM ${this.name} AS t
       USING unnest($2::text[], $3::text[], $4::int8[], $5::int8[]) AS d(view, key, start, bucket)
-      WHERE t.partition = $1 AND t.view = d.view AND t.key = d.key AND t.start = d.start AND t.bucket = d.bucket`;
+      WHERE t.view = d.view AND t.key = d.key AND t.start = d.start AND t.bucket = d.bucket AND t.partition + 0 = $1`;
   }
 
   /** $1 partition, $2 min bucket. */
@@ -66,10 +78,10 @@ export class PaneTable {
     return `SELECT ${COLUMNS} FROM ${this.name} WHERE partition = $1 AND bucket >= $2`;
   }
 
-  /** $1 view, $2 from, $3 to, $4 min bucket, and $5 key when `byKey`. */
+  /** $1 view, $2 from, $3 to, $4 min bucket, $5 min start, and $6 key when `byKey`. */
   querySql(byKey: boolean): string {
     return `SELECT ${COLUMNS} FROM ${this.name}
-      WHERE view = $1 AND "end" > $2 AND start < $3 AND bucket >= $4${byKey ? ' AND key = $5' : ''}`;
+      WHERE view = $1 AND "end" > $2 AND start < $3 AND bucket >= $4 AND start >= $5${byKey ? ' AND key = $6' : ''}`;
   }
 
   /** $1 bucket. */

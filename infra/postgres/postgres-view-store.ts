@@ -183,7 +183,7 @@ export class PostgresViewStore implements ViewStore {
 
   async queryPanes(namespace: string, q: PaneQuery): Promise<StoredPane[]> {
     assertViewStoreName('namespace', namespace);
-    const params: unknown[] = [q.view, q.from, q.to, q.minBucket ?? Number.MIN_SAFE_INTEGER];
+    const params: unknown[] = [q.view, q.from, q.to, q.minBucket ?? Number.MIN_SAFE_INTEGER, clampBigint(q.minStart ?? Number.NEGATIVE_INFINITY)];
     if (q.key !== undefined) params.push(q.key);
     const { rows } = await this.#query(this.#table(namespace).querySql(q.key !== undefined), params, namespace);
     return rows.map(storedPaneOf);

@@ -39,6 +39,12 @@ export interface PaneQuery {
   readonly to: number;
   /** Only panes of buckets >= this (the batch horizon, in Lambda mode). */
   readonly minBucket?: number;
+  /**
+   * Only panes starting at or after this. Serving passes `earliestPaneStart(from, ...)`, which no
+   * pane ending after `from` starts before, so nothing is lost and a store can read a key's panes
+   * by its primary key (view, key, start, ...) instead of keeping an index on the end.
+   */
+  readonly minStart?: number;
 }
 
 export interface ViewStore {

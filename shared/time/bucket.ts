@@ -19,6 +19,16 @@ export function bucketSql(column: string, bucketMs: number = HOUR_MS): string {
 }
 
 /**
+ * No pane ending after `from` starts before this. A pane holds one bucket's events of one window:
+ * a fixed window spans its size (the reach), a session fragment runs from its first event (in the
+ * bucket) to its last one (in the bucket) plus the gap (the reach), so any pane spans less than a
+ * bucket plus the reach.
+ */
+export function earliestPaneStart(from: number, bucketMs: number, reachMs: number): number {
+  return from - bucketMs - reachMs;
+}
+
+/**
  * Whether panes of this bucket can still change: some window of it ends after `lateBefore` (events
  * before that are too late). Panes of a closed bucket are final; the stream keeps only open ones.
  */

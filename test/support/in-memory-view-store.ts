@@ -71,6 +71,7 @@ export class InMemoryViewStore implements ViewStore {
       if (p.view !== q.view || (q.key !== undefined && p.key !== q.key)) continue;
       if (!(p.end > q.from && p.start < q.to)) continue;
       if (q.minBucket !== undefined && p.bucket < q.minBucket) continue;
+      if (q.minStart !== undefined && p.start < q.minStart) continue;
       out.push(copy(p));
     }
     return out;

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DuckDb } from '../../../infra/duckdb/duckdb-database.ts';
-import { bucketOf, bucketSql, HOUR_MS, parsePartitionPath, partitionPath } from '../../../shared/time/bucket.ts';
+import { PartitionProcessor } from '../../../shared/compute/partition-processor.ts';
+import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
+import { bucketOf, bucketSql, earliestPaneStart, HOUR_MS, parsePartitionPath, partitionPath } from '../../../shared/time/bucket.ts';
+import { reachOf } from '../../../shared/time/window.ts';
+import { randomWorkload } from '../../support/random-events.ts';
 import { Random } from '../../../workload/random.ts';
 
 const T = Date.UTC(2026, 0, 1, 10);
@@ -54,6 +58,30 @@ describe('batch buckets', () => {
       }
     } finally {
       await db.close();
+    }
+  });
+});
+
+describe('earliestPaneStart', () => {
+  it('no pane the transform produces ends after `from` yet starts before the bound', () => {
+    // Users with long, dense activity make sessions as long as a bucket allows; small buckets
+    // (15 min, under the 30 min gap) make session fragments cut by bucket ends.
+    for (const bucketMs of [15 * 60_000, HOUR_MS]) {
+      const pipeline = compilePipeline(defaultPipelineConfig({ bucketMs }));
+      const { records } = randomWorkload({ seed: bucketMs, events: 3_000, start: T, spanMs: 6 * HOUR_MS, users: 3, products: 4 });
+      const proc = new PartitionProcessor(pipeline, 0);
+      for (const r of records) proc.process(r.record);
+      const { upserts } = proc.flush();
+      expect(upserts.length).toBeGreaterThan(100);
+      let longest = 0;
+      for (const p of upserts) {
+        const reach = reachOf(pipeline.view(p.view).def.window);
+        // The tightest case: `from` just below the pane's end.
+        expect(p.start).toBeGreaterThanOrEqual(earliestPaneStart(p.end - 1, bucketMs, reach));
+        longest = Math.max(longest, p.end - p.start);
+      }
+      // Some session ran close to the bound, so the check had something to catch.
+      expect(longest).toBeGreaterThan(bucketMs);
     }
   });
 });

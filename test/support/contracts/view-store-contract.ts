@@ -165,6 +165,19 @@ export function describeViewStoreContract(name: string, factory: () => Promise<V
       }
     });
 
+    it('minStart leaves out panes starting before it, keeps one starting exactly at it', async () => {
+      const m = 60_000;
+      const long = pane('s', 'a', T0, T0 + 50 * m, T0, [1]);
+      const atBound = pane('s', 'a', T0 + 10 * m, T0 + 40 * m, T0, [2]);
+      const later = pane('s', 'b', T0 + 20 * m, T0 + 45 * m, T0, [3]);
+      await store.commit(ns, [commit(0, 3, [long, atBound, later])]);
+      const q = async (extra: { key?: string; minStart?: number }) => ordered(await store.queryPanes(ns, { view: 's', from: T0 + 30 * m, to: T0 + HOUR, ...extra })).map((p) => p.acc[0]);
+      expect(await q({})).toEqual([1, 2, 3]);
+      expect(await q({ minStart: T0 + 10 * m })).toEqual([2, 3]);
+      expect(await q({ minStart: T0 + 10 * m, key: 'a' })).toEqual([2]);
+      expect(await q({ minStart: T0 + 20 * m + 1 })).toEqual([]);
+    });
+
     it('queries windows overlapping [from, to) (end > from, start < to), by view, key and minBucket', async () => {
       const m = 60_000;
       const w0 = pane('clicks_10m', 'a', T0, T0 + 10 * m, T0, [1]);
