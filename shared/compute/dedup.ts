@@ -56,12 +56,16 @@ export class DedupSet {
     return true;
   }
 
-  /** Number of ids held in memory (forgotten ones included until the next sweep). */
+  /** Number of ids held in memory (forgotten ones included until a sweep drops them). */
   get size(): number {
     return this.#seen.size;
   }
 
-  /** Frees the memory of forgotten ids; amortised to one pass per quarter retention of cutoff progress. */
+  /**
+   * Frees the memory of forgotten ids: looks once per quarter retention of cutoff progress, and
+   * drops them once they are half the table (IdTable.retain), so memory stays within about twice
+   * the live ids and the cost per event stays constant.
+   */
   sweep(cutoff: number): void {
     if (cutoff - this.#lastSweep < this.#retentionMs / 4) return;
     this.#lastSweep = cutoff;

