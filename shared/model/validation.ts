@@ -24,15 +24,21 @@ export type ValidationResult =
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 const ID_MAX = 256;
 
+/** The last YYYY-MM-DD found to exist: events of a stream share their day, and the check builds a Date. */
+let lastCalendarDay = '';
+
 /** Whether the YYYY-MM-DD of an ISO string exists: V8's Date.parse rolls 2026-02-30 over to March 2 instead of failing. */
 function isCalendarDay(iso: string): boolean {
+  if (lastCalendarDay !== '' && iso.startsWith(lastCalendarDay)) return true;
   const year = Number(iso.slice(0, 4));
   const month = Number(iso.slice(5, 7));
   const day = Number(iso.slice(8, 10));
   // Day 0 of the next month is the last day of this one; setUTCFullYear, unlike Date.UTC, keeps years 0-99 as given.
   const last = new Date(0);
   last.setUTCFullYear(year, month, 0);
-  return month >= 1 && month <= 12 && day >= 1 && day <= last.getUTCDate();
+  const exists = month >= 1 && month <= 12 && day >= 1 && day <= last.getUTCDate();
+  if (exists) lastCalendarDay = iso.slice(0, 10);
+  return exists;
 }
 
 function reject(code: RejectionCode, message: string): ValidationResult {

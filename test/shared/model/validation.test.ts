@@ -134,6 +134,16 @@ describe('validateRecord: one clear reason per rejection', () => {
     expect(rejection(validateRecord('', T)).code).toBe('malformed_json');
   });
 
+  it('judges each day on its own, whatever day came before (the check remembers the last real day)', () => {
+    const at = (iso: string) => validateEvent({ ...purchase, event_time: iso }, Date.UTC(2026, 2, 5));
+    expect(at('2026-02-28T23:59:59Z').ok).toBe(true);
+    expect(rejection(at('2026-02-30T00:00:00Z')).code).toBe('bad_event_time');
+    expect(at('2026-02-28T00:00:00+05:00').ok).toBe(true);
+    expect(rejection(at('2026-02-29T00:00:00Z')).code).toBe('bad_event_time');
+    expect(at('2026-03-01T00:00:00Z').ok).toBe(true);
+    expect(rejection(at('2026-02-31T00:00:00Z')).code).toBe('bad_event_time');
+  });
+
   it('accepts February 29 of a leap year', () => {
     expect(accepted(validateEvent({ ...purchase, event_time: '2028-02-29T00:00:00Z' }, Date.UTC(2028, 1, 29))).event_time).toBe(Date.UTC(2028, 1, 29));
   });
