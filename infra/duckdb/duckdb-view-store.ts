@@ -30,7 +30,8 @@ type PaneRow = {
  * (view, key, start, bucket, partition) with a secondary index on key for per-key serving
  * queries, a checkpoints table (partition, JSON) and a seen-ids table (the dedup changelog, one
  * row per id); registry tables list the namespaces and aliases. A commit stages its rows with DuckDB's appender (bulk, not row-by-row INSERTs) and
- * applies deletes, upserts (INSERT ... ON CONFLICT DO UPDATE) and checkpoints in one transaction.
+ * applies deletes, upserts (INSERT ... ON CONFLICT DO UPDATE) and checkpoints in one transaction
+ * (stronger than the port asks: atomic per partition).
  */
 export class DuckDbViewStore implements ViewStore {
   readonly #db: DuckDb;
