@@ -1,8 +1,9 @@
 import type { Pane, PaneId } from '../../shared/compute/pane.ts';
 import type { StoredPane } from '../../shared/ports/view-store.ts';
+import { float8ArrayLiteral, int8ArrayLiteral, textArrayLiteral } from './array-literal.ts';
 
-/** Panes as the column arrays of PaneTable.upsertSql (after the partition parameter). */
-export function upsertColumns(panes: readonly Pane[]): unknown[] {
+/** Panes as the column array literals of PaneTable.upsertSql (after the partition parameter). */
+export function upsertColumns(panes: readonly Pane[]): string[] {
   const n = panes.length;
   const views = new Array<string>(n);
   const keys = new Array<string>(n);
@@ -17,16 +18,19 @@ export function upsertColumns(panes: readonly Pane[]): unknown[] {
     starts[i] = p.start;
     ends[i] = p.end;
     buckets[i] = p.bucket;
-    // String(number) is the shortest text that reads back to the same double, and PostgreSQL's
-    // float8 input accepts JS's "Infinity", "-Infinity" and "NaN" spellings.
-    accs[i] = `{${p.acc.join(',')}}`;
+    accs[i] = float8ArrayLiteral(p.acc);
   }
-  return [views, keys, starts, ends, buckets, accs];
+  return [textArrayLiteral(views), textArrayLiteral(keys), int8ArrayLiteral(starts), int8ArrayLiteral(ends), int8ArrayLiteral(buckets), textArrayLiteral(accs)];
 }
 
-/** Pane ids as the column arrays of PaneTable.deleteSql (after the partition parameter). */
-export function deleteColumns(ids: readonly PaneId[]): unknown[] {
-  return [ids.map((d) => d.view), ids.map((d) => d.key), ids.map((d) => d.start), ids.map((d) => d.bucket)];
+/** Pane ids as the column array literals of PaneTable.deleteSql (after the partition parameter). */
+export function deleteColumns(ids: readonly PaneId[]): string[] {
+  return [
+    textArrayLiteral(ids.map((d) => d.view)),
+    textArrayLiteral(ids.map((d) => d.key)),
+    int8ArrayLiteral(ids.map((d) => d.start)),
+    int8ArrayLiteral(ids.map((d) => d.bucket)),
+  ];
 }
 
 /** A row of the panes table as a StoredPane; pg returns bigint as a string (epoch ms fit a double). */

@@ -6,6 +6,7 @@ import { ConfigError, ServiceUnavailableError } from '../../shared/errors.ts';
 import type { PaneQuery, PartitionCommit, StoredPane, ViewStore } from '../../shared/ports/view-store.ts';
 import { applyMigrations } from './migrations.ts';
 import { PaneTable } from './pane-table.ts';
+import { int8ArrayLiteral, textArrayLiteral } from './array-literal.ts';
 import { deleteColumns, storedPaneOf, upsertColumns } from './pane-rows.ts';
 import { missingNamespaceError, postgresError } from './postgres-errors.ts';
 import { lockSchema } from './schema-lock.ts';
@@ -247,8 +248,8 @@ export class PostgresViewStore implements ViewStore {
       namespace,
       c.partition,
       maxTime,
-      added.ids,
-      added.times,
+      textArrayLiteral(added.ids),
+      int8ArrayLiteral(added.times),
     ]);
   }
 

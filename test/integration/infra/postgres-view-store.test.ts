@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { beforeEach, describe, expect, inject, it, type TestContext } from 'vitest';
 import { applyMigrations, MIGRATIONS } from '../../../infra/postgres/migrations.ts';
+import { float8ArrayLiteral, int8ArrayLiteral, textArrayLiteral } from '../../../infra/postgres/array-literal.ts';
 import { deleteColumns } from '../../../infra/postgres/pane-rows.ts';
 import { PaneTable } from '../../../infra/postgres/pane-table.ts';
 import { PostgresViewStore } from '../../../infra/postgres/postgres-view-store.ts';
@@ -137,6 +138,26 @@ describe('PostgresViewStore', () => {
       await store.dropNamespace('kappa_v1');
       const { rows: left } = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'panes_%'`, [schema]);
       expect(left.map((r) => r.tablename)).toEqual(['panes_speed']);
+    });
+  });
+
+  describe('array literals', () => {
+    it('read back as the values they were built from', async (ctx) => {
+      const { url } = postgresOrSkip(ctx);
+      const client = await admin(url, ctx);
+      // Every printable ASCII character alone and in company, plus the words and spaces literals treat specially.
+      const ascii = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i));
+      const texts = [...ascii, ascii.join(''), 'NULL', 'null', '', '  ', '{}', '{"a",b}', 'ünï\u0041', '\\"\\'];
+      const ints = [0, -1, 2 ** 53 - 1, -(2 ** 53 - 1), T0];
+      const floats = [0.1, -2.5e-300, 1.7976931348623157e308, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2 ** 53 - 1];
+      const { rows } = await client.query('SELECT $1::text[] AS t, $2::int8[]::text[] AS i, $3::float8[] AS f', [
+        textArrayLiteral(texts),
+        int8ArrayLiteral(ints),
+        float8ArrayLiteral(floats),
+      ]);
+      expect(rows[0].t).toEqual(texts);
+      expect(rows[0].i.map(Number)).toEqual(ints);
+      expect(rows[0].f).toEqual(floats);
     });
   });
 

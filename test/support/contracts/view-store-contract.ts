@@ -104,6 +104,15 @@ export function describeViewStoreContract(name: string, factory: () => Promise<V
       expect(ids(await store.seenIds(ns, 1, Number.NEGATIVE_INFINITY))).toEqual([['a', T0 + 5]]);
     });
 
+    it('stores, finds and deletes panes whose keys hold quotes, backslashes, braces, commas, spaces or "NULL"', async () => {
+      const odd = ['a"b', 'c\\d', '\\"', '{e,f}', 'NULL', '', ' sp ', 'ünï'];
+      const panes = odd.map((key, i) => pane('sessions', key, T0 + i, T0 + 60_000, T0, [i]));
+      await store.commit(ns, [commit(0, 1, panes)]);
+      for (const p of panes) expect(await store.queryPanes(ns, { view: 'sessions', key: p.key, from: T0, to: T0 + HOUR })).toEqual([stored(p, 0)]);
+      await store.commit(ns, [commit(0, 2, [], panes.slice(0, 4))]);
+      expect(ordered(await store.queryPanes(ns, { view: 'sessions', from: T0, to: T0 + HOUR }))).toEqual(ordered(panes.slice(4).map((p) => stored(p, 0))));
+    });
+
     it('a later commit replaces a pane and the checkpoint of its partition', async () => {
       const p1 = pane('sessions', 'u', T0, T0 + 60_000, T0, [1]);
       await store.commit(ns, [commit(0, 1, [p1])]);
