@@ -1,4 +1,5 @@
 import { EVENT_TYPES, PRICED_TYPES, type Event, type EventType } from './event.ts';
+import { isIsoWithZone, parseIsoTime } from './iso-time.ts';
 import type { Rejection, RejectionCode } from './rejection.ts';
 
 /** Limits applied to every raw record, in every layer, so all layers accept the same events. */
@@ -21,28 +22,21 @@ export type ValidationResult =
   | { readonly ok: true; readonly event: Event }
   | { readonly ok: false; readonly rejection: Rejection };
 
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 const ID_MAX = 256;
-
-/** The last YYYY-MM-DD found to exist: events of a stream share their day, and the check builds a Date. */
-let lastCalendarDay = '';
-
-/** Whether the YYYY-MM-DD of an ISO string exists: V8's Date.parse rolls 2026-02-30 over to March 2 instead of failing. */
-function isCalendarDay(iso: string): boolean {
-  if (lastCalendarDay !== '' && iso.startsWith(lastCalendarDay)) return true;
-  const year = Number(iso.slice(0, 4));
-  const month = Number(iso.slice(5, 7));
-  const day = Number(iso.slice(8, 10));
-  // Day 0 of the next month is the last day of this one; setUTCFullYear, unlike Date.UTC, keeps years 0-99 as given.
-  const last = new Date(0);
-  last.setUTCFullYear(year, month, 0);
-  const exists = month >= 1 && month <= 12 && day >= 1 && day <= last.getUTCDate();
-  if (exists) lastCalendarDay = iso.slice(0, 10);
-  return exists;
-}
 
 function reject(code: RejectionCode, message: string): ValidationResult {
   return { ok: false, rejection: { code, message } };
+}
+
+/** Why an identifier field is invalid, or undefined when it is fine. */
+function badIdField(name: string, v: unknown): ValidationResult | undefined {
+  if (v === undefined || v === null) return reject('missing_field', `${name} is required`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > ID_MAX) {
+    return reject('wrong_type', `${name} must be a non-empty string of at most ${ID_MAX} characters`);
+  }
+  // PostgreSQL text cannot hold NUL, and no identifier needs one: reject it in every layer alike.
+  if (v.includes('\u0000')) return reject('wrong_type', `${name} must not contain the NUL character`);
+  return undefined;
 }
 
 /**
@@ -70,15 +64,9 @@ export function validateEvent(value: unknown, recordTime: number, limits: Valida
     return reject('not_an_object', 'record must be a JSON object');
   }
   const o = value as Record<string, unknown>;
-  for (const f of ['event_id', 'event_type', 'user_id', 'product_id'] as const) {
-    const v = o[f];
-    if (v === undefined || v === null) return reject('missing_field', `${f} is required`);
-    if (typeof v !== 'string' || v.length === 0 || v.length > ID_MAX) {
-      return reject('wrong_type', `${f} must be a non-empty string of at most ${ID_MAX} characters`);
-    }
-    // PostgreSQL text cannot hold NUL, and no identifier needs one: reject it in every layer alike.
-    if (v.includes('\u0000')) return reject('wrong_type', `${f} must not contain the NUL character`);
-  }
+  // Field by field, not a loop over names: a loop reads o[name] through a keyed, polymorphic lookup.
+  const badId = badIdField('event_id', o.event_id) ?? badIdField('event_type', o.event_type) ?? badIdField('user_id', o.user_id) ?? badIdField('product_id', o.product_id);
+  if (badId) return badId;
   const type = o.event_type as string;
   if (!(EVENT_TYPES as readonly string[]).includes(type)) {
     return reject('unknown_event_type', `event_type must be one of ${EVENT_TYPES.join(', ')}; got ${JSON.stringify(type).slice(0, 40)}`);
@@ -118,11 +106,13 @@ export function validateEvent(value: unknown, recordTime: number, limits: Valida
     if (!Number.isInteger(o.event_time)) return reject('bad_event_time', 'event_time as a number must be integer epoch milliseconds');
     eventTime = o.event_time;
   } else if (typeof o.event_time === 'string') {
-    if (!ISO_WITH_ZONE.test(o.event_time)) {
-      return reject('bad_event_time', `event_time must be ISO-8601 with a zone (e.g. 2026-01-01T10:00:00Z) or epoch ms; got ${JSON.stringify(o.event_time).slice(0, 40)}`);
+    eventTime = parseIsoTime(o.event_time);
+    if (Number.isNaN(eventTime)) {
+      if (!isIsoWithZone(o.event_time)) {
+        return reject('bad_event_time', `event_time must be ISO-8601 with a zone (e.g. 2026-01-01T10:00:00Z) or epoch ms; got ${JSON.stringify(o.event_time).slice(0, 40)}`);
+      }
+      return reject('bad_event_time', `event_time is not a real date: ${o.event_time}`);
     }
-    eventTime = Date.parse(o.event_time);
-    if (Number.isNaN(eventTime) || !isCalendarDay(o.event_time)) return reject('bad_event_time', `event_time is not a real date: ${o.event_time}`);
   } else {
     return reject('wrong_type', 'event_time must be an ISO-8601 string or epoch milliseconds');
   }
