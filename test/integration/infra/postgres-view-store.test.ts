@@ -130,6 +130,12 @@ describe('PostgresViewStore', () => {
       expect(defs.some((d) => d.includes('UNIQUE') && d.includes('(view, key, start, bucket, partition)'))).toBe(true);
       expect(defs.some((d) => d.includes('(partition, bucket)'))).toBe(true);
       expect(defs).toHaveLength(2);
+      // Ids compare byte by byte, not through the database's locale.
+      const { rows: collations } = await client.query(
+        `SELECT column_name, collation_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'panes_speed' AND data_type = 'text' ORDER BY 1`,
+        [schema],
+      );
+      expect(collations).toEqual([{ column_name: 'key', collation_name: 'C' }, { column_name: 'view', collation_name: 'C' }]);
       // A table from a version that served through an index on the end loses it.
       await client.query(`CREATE INDEX panes_speed_serving ON "${schema}".panes_speed (view, key, "end")`);
       await store.ensureNamespace('speed');
