@@ -17,6 +17,8 @@ export interface Aggregate {
   empty(): Accumulator;
   /** Folds one event into acc (mutates it: this is the hot path). */
   add(acc: Accumulator, e: Event): void;
+  /** `add` for an accumulator stored flat in `accs` at `at`..`at + measures.length - 1` (ViewState's pane table). */
+  addAt(accs: Float64Array, at: number, e: Event): void;
   /** Folds src into target (mutates target). */
   mergeInto(target: Accumulator, src: Accumulator): void;
   /** A new accumulator, the combine of a and b. */
@@ -32,7 +34,8 @@ export function compileAggregate(measures: readonly Measure[]): Aggregate {
   const agg: Aggregate = {
     measures,
     empty: () => ids.slice(),
-    add: compileAdd(measures),
+    add: compileAdd(measures, (i) => `acc[${i}]`, ['acc', 'e']) as Aggregate['add'],
+    addAt: compileAdd(measures, (i) => `acc[at + ${i}]`, ['acc', 'at', 'e']) as Aggregate['addAt'],
     mergeInto(target, src) {
       for (let i = 0; i < n; i++) target[i] = combine(ops[i], target[i], src[i]);
     },
@@ -52,16 +55,18 @@ export function compileAggregate(measures: readonly Measure[]): Aggregate {
 
 /**
  * The per-event fold, generated as one straight-line function from the measures (the hot path:
- * a loop over per-measure closures runs several times slower). The code comes only from
+ * a loop over per-measure closures runs several times slower); `slot` names where measure i
+ * lives (a number[] or a slice of a Float64Array), so both forms come from one rule. The code comes only from
  * `contributionJs`, whose output is built from enum values, never from user strings; the
  * closure-based `contributionOf` + `combine` stay the reference it is tested against.
  */
-function compileAdd(measures: readonly Measure[]): (acc: Accumulator, e: Event) => void {
+function compileAdd(measures: readonly Measure[], slot: (i: number) => string, params: readonly string[]): (...args: never[]) => void {
   const lines = measures.map((m, i) => {
     const v = contributionJs(m, 'e');
-    if (m.op === 'min') return `{ const v = ${v}; if (v < acc[${i}]) acc[${i}] = v; }`;
-    if (m.op === 'max') return `{ const v = ${v}; if (v > acc[${i}]) acc[${i}] = v; }`;
-    return `acc[${i}] += ${v};`;
+    const a = slot(i);
+    if (m.op === 'min') return `{ const v = ${v}; if (v < ${a}) ${a} = v; }`;
+    if (m.op === 'max') return `{ const v = ${v}; if (v > ${a}) ${a} = v; }`;
+    return `${a} += ${v};`;
   });
-  return new Function('acc', 'e', lines.join('\n')) as (acc: Accumulator, e: Event) => void;
+  return new Function(...params, lines.join('\n')) as (...args: never[]) => void;
 }

@@ -26,8 +26,9 @@ export class DedupSet {
   /** id -> event time it was first seen at. */
   readonly #seen = new IdTable();
   readonly #retentionMs: number;
-  #addedIds: string[] = [];
-  #addedTimes: number[] = [];
+  #addedIds: string[] = new Array<string>(1024);
+  #addedTimes: number[] = new Array<number>(1024);
+  #added = 0;
   #lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(retentionMs: number, restored: SeenIds = NO_SEEN_IDS) {
@@ -35,9 +36,8 @@ export class DedupSet {
     const { ids, times } = restored;
     for (let i = 0; i < ids.length; i++) {
       // A changelog can hold an id twice (re-seen after it expired): the later time is the live one.
-      const at = this.#seen.find(ids[i]);
-      if (at < 0) this.#seen.insert(ids[i], times[i]);
-      else if (times[i] > this.#seen.valueAt(at)) this.#seen.setValueAt(at, times[i]);
+      const at = this.#seen.findOrInsert(ids[i], times[i]);
+      if (at >= 0 && times[i] > this.#seen.valueAt(at)) this.#seen.setValueAt(at, times[i]);
     }
   }
 
@@ -47,12 +47,15 @@ export class DedupSet {
    */
   add(id: string, eventTime: number, cutoff: number): boolean {
     const seen = this.#seen;
-    const at = seen.find(id);
-    if (at < 0) seen.insert(id, eventTime);
-    else if (seen.valueAt(at) >= cutoff) return false;
-    else seen.setValueAt(at, eventTime);
-    this.#addedIds.push(id);
-    this.#addedTimes.push(eventTime);
+    const at = seen.findOrInsert(id, eventTime);
+    if (at >= 0) {
+      if (seen.valueAt(at) >= cutoff) return false;
+      seen.setValueAt(at, eventTime);
+    }
+    const n = this.#added++;
+    if (n === this.#addedIds.length) this.#growAdded();
+    this.#addedIds[n] = id;
+    this.#addedTimes[n] = eventTime;
     return true;
   }
 
@@ -74,10 +77,26 @@ export class DedupSet {
 
   /** Ids first seen since the last drain: the changelog to store with the next checkpoint. */
   drainAdded(): SeenIds {
+    const n = this.#added;
     const added = { ids: this.#addedIds, times: this.#addedTimes };
-    this.#addedIds = [];
-    this.#addedTimes = [];
+    added.ids.length = n;
+    added.times.length = n;
+    this.#addedIds = new Array<string>(Math.max(1024, n));
+    this.#addedTimes = new Array<number>(Math.max(1024, n));
+    this.#added = 0;
     return added;
+  }
+
+  #growAdded(): void {
+    const n = this.#addedIds.length;
+    const ids = new Array<string>(n * 2);
+    const times = new Array<number>(n * 2);
+    for (let i = 0; i < n; i++) {
+      ids[i] = this.#addedIds[i];
+      times[i] = this.#addedTimes[i];
+    }
+    this.#addedIds = ids;
+    this.#addedTimes = times;
   }
 
   /** The ids remembered at `cutoff` (for tests and diagnostics). */

@@ -2,44 +2,30 @@ import type { Event } from '../model/event.ts';
 import { newestWindowOf, slideOf, windowsPerTime } from '../time/fixed-window.ts';
 import { isBucketOpen } from '../time/bucket.ts';
 import { sessionWindowOf } from '../time/session-window.ts';
-import { reachOf, type SessionSpec } from '../time/window.ts';
+import { reachOf, type FixedWindowSpec, type SessionSpec, type WindowSpec } from '../time/window.ts';
+import type { Aggregate } from './aggregate.ts';
 import type { Pane, PaneId } from './pane.ts';
+import { PaneTable } from './pane-table.ts';
 import type { CompiledView } from './pipeline.ts';
-
-/** A pane held in memory, with its change tracking (a flag and a list: cheaper per event than a Set). */
-interface OpenPane extends Pane {
-  /** Changed since the last drain (and listed in #dirty). */
-  dirty: boolean;
-  /** Merged into another session: no longer stored. */
-  retired: boolean;
-}
-
-function openPane(view: string, key: string, start: number, end: number, bucket: number, acc: number[]): OpenPane {
-  return { view, key, start, end, bucket, acc, dirty: false, retired: false };
-}
 
 /**
  * The open panes of one view for one log partition, with what changed since the last drain.
  *
- * This is the per-event hot path, so the layout is chosen for V8: nested maps (bucket -> key ->
- * ...) rather than joined string keys, windows keyed by their number (start / slide, a small
- * integer V8 keeps unboxed) rather than their start in epoch ms (a boxed double: 1.6x slower
- * lookups, measured), and the map of the bucket last written to kept at hand (events arrive
- * roughly in time order, so most fall in the same bucket as the one before).
+ * This is the per-event hot path. Panes live in a PaneTable (flat typed arrays, a chain of panes
+ * per key, newest first, keys as dense ids), so an event costs one Map probe for its key's id and
+ * a walk from the head of that key's chain, which in-order events end at the head or next to it.
+ * A late event walks past its key's newer panes: for fixed windows at most (lateness + size) /
+ * slide per open bucket (the nested Maps before were O(1) here, but lateness bounds the walk); for
+ * sessions the same walk as the sorted session list before.
  */
 export class ViewState {
   readonly view: CompiledView;
-  /** bucket -> key -> window number (start / slide) -> pane (fixed windows). */
-  readonly #fixed = new Map<number, Map<string, Map<number, OpenPane>>>();
-  /** bucket -> key -> sessions sorted by start (session windows). */
-  readonly #sessions = new Map<number, Map<string, OpenPane[]>>();
-  /** The bucket last added to and its map in #fixed or #sessions (NaN: none). */
-  #lastBucket = Number.NaN;
-  #lastByKey: Map<string, Map<number, OpenPane>> | Map<string, OpenPane[]> | undefined;
-  /** The slide of a fixed window (window number = start / slide) and how many windows hold each time; 0 for sessions. */
+  readonly #panes: PaneTable;
+  readonly #agg: Aggregate;
+  readonly #window: WindowSpec;
+  /** The slide of a fixed window and how many windows hold each time; 0 for sessions. */
   readonly #slide: number;
   readonly #windowsPerTime: number;
-  #dirty: OpenPane[] = [];
   /** Ids of panes merged away since the last drain (never the id of a live pane, see #retire). */
   #deleted: PaneId[] = [];
   /** How far past its bucket's end a pane of this view can reach (window size or session gap). */
@@ -47,123 +33,131 @@ export class ViewState {
 
   constructor(view: CompiledView) {
     this.view = view;
-    this.#reach = reachOf(view.def.window);
+    this.#agg = view.aggregate;
+    this.#panes = new PaneTable(view.aggregate.empty());
     const w = view.def.window;
+    this.#window = w;
+    this.#reach = reachOf(w);
     this.#slide = w.kind === 'session' ? 0 : slideOf(w);
     this.#windowsPerTime = w.kind === 'session' ? 0 : windowsPerTime(w);
   }
 
-  /** The map of `bucket` in `m`, created when missing; remembered for the next event. */
-  #bucketMap<V>(m: Map<number, Map<string, V>>, bucket: number): Map<string, V> {
-    if (bucket === this.#lastBucket) return this.#lastByKey as Map<string, V>;
-    let byKey = m.get(bucket);
-    if (!byKey) m.set(bucket, (byKey = new Map()));
-    this.#lastBucket = bucket;
-    this.#lastByKey = byKey as Map<string, Map<number, OpenPane>> | Map<string, OpenPane[]>;
-    return byKey;
-  }
-
   /** Folds one accepted event, whose bucket is given, into its windows. */
   add(e: Event, bucket: number): void {
-    const key = this.view.keyOf(e);
-    const w = this.view.def.window;
-    if (w.kind === 'session') {
-      this.#addSession(e, key, bucket, w);
-      return;
-    }
-    const byKey = this.#bucketMap(this.#fixed, bucket);
-    let byNumber = byKey.get(key);
-    if (!byNumber) byKey.set(key, (byNumber = new Map()));
-    const agg = this.view.aggregate;
+    const key = this.#panes.keyId(this.view.keyOf(e));
+    const w = this.#window;
+    if (w.kind === 'session') this.#addSession(e, key, bucket, w);
+    else this.#addFixed(e, key, bucket, w);
+  }
+
+  #addFixed(e: Event, key: number, bucket: number, w: FixedWindowSpec): void {
+    const t = this.#panes;
     const slide = this.#slide;
     const newest = newestWindowOf(w, e.event_time);
+    let prev = -1;
+    let s = t.head(key);
     for (let n = newest; n > newest - this.#windowsPerTime; n--) {
-      let pane = byNumber.get(n);
-      if (!pane) {
-        const start = n * slide;
-        pane = openPane(this.view.name, key, start, start + this.#reach, bucket, agg.empty());
-        byNumber.set(n, pane);
+      const start = n * slide;
+      while (s >= 0 && t.sortsBefore(s, bucket, start)) {
+        prev = s;
+        s = t.next(s);
       }
-      agg.add(pane.acc, e);
-      this.#touch(pane);
+      if (s < 0 || t.startOf(s) !== start || t.bucketOf(s) !== bucket) s = t.open(key, prev, start, start + this.#reach, bucket);
+      this.#agg.addAt(t.accs, t.accAt(s), e);
+      t.touch(s);
+      prev = s;
+      s = t.next(s);
     }
   }
 
-  #touch(p: OpenPane): void {
-    if (p.dirty) return;
-    p.dirty = true;
-    this.#dirty.push(p);
-  }
-
-  #addSession(e: Event, key: string, bucket: number, spec: SessionSpec): void {
-    const byKey = this.#bucketMap(this.#sessions, bucket);
-    let list = byKey.get(key);
-    if (!list) byKey.set(key, (list = []));
+  #addSession(e: Event, key: number, bucket: number, spec: SessionSpec): void {
+    const t = this.#panes;
     const w = sessionWindowOf(spec, e.event_time);
-    const agg = this.view.aggregate;
+    // The key's sessions of this bucket follow its sessions of newer buckets, latest start first.
     // Sessions of a key never overlap each other, so the ones a new window touches are contiguous.
-    let first = list.length;
-    let last = -1;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const s = list[i];
-      if (s.end <= w.start) break;
-      if (s.start < w.end) {
-        first = i;
-        if (last < 0) last = i;
-      } else if (last >= 0) break;
+    let before = -1;
+    let s = t.head(key);
+    while (s >= 0 && t.bucketOf(s) > bucket) {
+      before = s;
+      s = t.next(s);
     }
-    if (last < 0) {
-      const pane = openPane(this.view.name, key, w.start, w.end, bucket, agg.empty());
-      agg.add(pane.acc, e);
-      let at = list.length;
-      while (at > 0 && list[at - 1].start > pane.start) at--;
-      list.splice(at, 0, pane);
-      this.#touch(pane);
+    let latest = -1;
+    let earliest = -1;
+    for (; s >= 0 && t.bucketOf(s) === bucket; s = t.next(s)) {
+      if (t.endOf(s) <= w.start) break;
+      if (t.startOf(s) < w.end) {
+        if (latest < 0) latest = s;
+        earliest = s;
+      } else before = s;
+    }
+    if (latest < 0) {
+      const pane = t.open(key, before, w.start, w.end, bucket);
+      this.#agg.addAt(t.accs, t.accAt(pane), e);
+      t.touch(pane);
       return;
     }
-    const target = list[first];
     // Common case: the event falls inside or extends one session without moving its start; update in place.
-    if (first === last && w.start >= target.start) {
-      if (w.end > target.end) target.end = w.end;
-      agg.add(target.acc, e);
-      this.#touch(target);
+    if (latest === earliest && w.start >= t.startOf(latest)) {
+      if (w.end > t.endOf(latest)) t.setEnd(latest, w.end);
+      this.#agg.addAt(t.accs, t.accAt(latest), e);
+      t.touch(latest);
       return;
     }
-    const merged = openPane(this.view.name, key, Math.min(target.start, w.start), Math.max(list[last].end, w.end), bucket, target.acc.slice());
-    for (let i = first + 1; i <= last; i++) agg.mergeInto(merged.acc, list[i].acc);
-    agg.add(merged.acc, e);
-    for (let i = first; i <= last; i++) this.#retire(list[i], merged);
-    list.splice(first, last - first + 1, merged);
-    this.#touch(merged);
+    this.#merge(e, key, bucket, w.start, w.end, before, latest, earliest);
   }
 
   /**
-   * Marks a session merged into `into`. Its id is deleted from the store unless `into` has the same
-   * id (same start: its upsert replaces the row). No later pane can take a deleted id before the
-   * drain: a session starting at the same time would contain an event that `into` already covers.
+   * Replaces the sessions `latest` .. `earliest` (a run of the key's chain after `before`) that the
+   * event's window [wStart, wEnd) overlaps with one merged session holding them and the event.
+   * (The window comes as two numbers: passing the object out of the inlined hot path would make
+   * V8 allocate it for every event.)
    */
-  #retire(p: OpenPane, into: OpenPane): void {
-    p.retired = true;
-    if (p.start !== into.start) this.#deleted.push({ view: p.view, key: p.key, start: p.start, bucket: p.bucket });
+  #merge(e: Event, key: number, bucket: number, wStart: number, wEnd: number, before: number, latest: number, earliest: number): void {
+    const t = this.#panes;
+    const run: number[] = [];
+    for (let s = latest; ; s = t.next(s)) {
+      run.unshift(s);
+      if (s === earliest) break;
+    }
+    // `run` is by start ascending, as the sessions were listed before the table: same merge order, same deletes.
+    const acc = t.accOf(run[0]);
+    for (let i = 1; i < run.length; i++) this.#agg.mergeInto(acc, t.accOf(run[i]));
+    const merged = t.open(key, before, Math.min(t.startOf(run[0]), wStart), Math.max(t.endOf(latest), wEnd), bucket);
+    t.setAcc(merged, acc);
+    this.#agg.addAt(t.accs, t.accAt(merged), e);
+    for (const p of run) this.#retire(p, merged, key, bucket);
+    t.touch(merged);
+  }
+
+  /**
+   * Marks a session merged into `into` (it follows `into` in the chain). Its id is deleted from the
+   * store unless `into` has the same id (same start: its upsert replaces the row). No later pane
+   * can take a deleted id before the drain: a session starting at the same time would contain an
+   * event that `into` already covers.
+   */
+  #retire(p: number, into: number, key: number, bucket: number): void {
+    const t = this.#panes;
+    let after = into;
+    while (t.next(after) !== p) after = t.next(after);
+    const start = t.startOf(p);
+    if (start !== t.startOf(into)) this.#deleted.push({ view: this.view.name, key: t.keyOf(p), start, bucket });
+    t.retire(key, after, p);
   }
 
   /** Puts back panes restored from a checkpoint. */
   restore(stored: Pane): void {
-    const p = openPane(stored.view, stored.key, stored.start, stored.end, stored.bucket, stored.acc.slice());
-    if (this.view.def.window.kind === 'session') {
-      let byKey = this.#sessions.get(p.bucket);
-      if (!byKey) this.#sessions.set(p.bucket, (byKey = new Map()));
-      const list = byKey.get(p.key) ?? [];
-      list.push(p);
-      list.sort((a, b) => a.start - b.start);
-      byKey.set(p.key, list);
-    } else {
-      let byKey = this.#fixed.get(p.bucket);
-      if (!byKey) this.#fixed.set(p.bucket, (byKey = new Map()));
-      let byStart = byKey.get(p.key);
-      if (!byStart) byKey.set(p.key, (byStart = new Map()));
-      byStart.set(p.start / this.#slide, p);
+    const t = this.#panes;
+    const key = t.keyId(stored.key);
+    let prev = -1;
+    let s = t.head(key);
+    while (s >= 0 && t.sortsBefore(s, stored.bucket, stored.start)) {
+      prev = s;
+      s = t.next(s);
     }
+    // The same id twice: the later one replaces the first, as a store would.
+    if (s < 0 || t.startOf(s) !== stored.start || t.bucketOf(s) !== stored.bucket) s = t.open(key, prev, stored.start, stored.end, stored.bucket);
+    t.setEnd(s, stored.end);
+    t.setAcc(s, stored.acc);
   }
 
   /**
@@ -171,33 +165,19 @@ export class ViewState {
    * merged away, appended to `out` (a flush collects all views into one list).
    */
   drain(out: { upserts: Pane[]; deletes: PaneId[] } = { upserts: [], deletes: [] }): { upserts: Pane[]; deletes: PaneId[] } {
-    const { upserts, deletes } = out;
-    for (const p of this.#dirty) {
-      p.dirty = false;
-      if (p.retired) continue;
-      upserts.push({ view: p.view, key: p.key, start: p.start, end: p.end, bucket: p.bucket, acc: p.acc.slice() });
-    }
-    for (const d of this.#deleted) deletes.push(d);
-    this.#dirty = [];
+    this.#panes.drain(this.view.name, out.upserts);
+    for (const d of this.#deleted) out.deletes.push(d);
     this.#deleted = [];
     return out;
   }
 
   /** Drops buckets none of whose panes can change any more (already stored when drained). */
   evict(lateBefore: number, bucketMs: number): void {
-    for (const m of [this.#fixed, this.#sessions] as Map<number, unknown>[]) {
-      for (const bucket of m.keys()) if (!isBucketOpen(bucket, bucketMs, this.#reach, lateBefore)) m.delete(bucket);
-    }
-    // The remembered map may be one just dropped.
-    this.#lastBucket = Number.NaN;
-    this.#lastByKey = undefined;
+    this.#panes.dropBuckets((bucket) => !isBucketOpen(bucket, bucketMs, this.#reach, lateBefore));
   }
 
   /** Number of open panes (for metrics). */
   get openPanes(): number {
-    let n = 0;
-    for (const byKey of this.#fixed.values()) for (const s of byKey.values()) n += s.size;
-    for (const byKey of this.#sessions.values()) for (const l of byKey.values()) n += l.length;
-    return n;
+    return this.#panes.size;
   }
 }

@@ -12,8 +12,9 @@ describe('IdTable', () => {
   it('finds what was inserted, and nothing else', () => {
     const t = new IdTable();
     expect(t.find('a')).toBe(-1);
-    t.insert('a', 10);
-    t.insert('b', 20);
+    expect(t.findOrInsert('a', 10)).toBe(-1);
+    expect(t.findOrInsert('b', 20)).toBe(-1);
+    expect(t.valueAt(t.findOrInsert('a', 99))).toBe(10);
     expect(t.valueAt(t.find('a'))).toBe(10);
     expect(t.valueAt(t.find('b'))).toBe(20);
     expect(t.find('c')).toBe(-1);
@@ -23,7 +24,7 @@ describe('IdTable', () => {
 
   it('updates a value in place', () => {
     const t = new IdTable();
-    t.insert('a', 1);
+    t.findOrInsert('a', 1);
     t.setValueAt(t.find('a'), 5);
     expect(t.valueAt(t.find('a'))).toBe(5);
     expect(t.size).toBe(1);
@@ -37,7 +38,7 @@ describe('IdTable', () => {
     const t = new IdTable();
     ids.forEach((id, i) => {
       expect(t.find(id)).toBe(-1);
-      t.insert(id, i);
+      expect(t.findOrInsert(id, i)).toBe(-1);
     });
     expect(t.size).toBe(ids.length);
     ids.forEach((id, i) => expect(t.valueAt(t.find(id))).toBe(i));
@@ -47,7 +48,7 @@ describe('IdTable', () => {
 
   it('retain keeps exactly the entries at or above the bound, still findable, in order', () => {
     const t = new IdTable();
-    for (let i = 0; i < 10_000; i++) t.insert(`id-${i}`, i);
+    for (let i = 0; i < 10_000; i++) t.findOrInsert(`id-${i}`, i);
     expect(t.retain(9_000)).toBe(true);
     expect(t.size).toBe(1_000);
     expect(t.find('id-8999')).toBe(-1);
@@ -55,13 +56,13 @@ describe('IdTable', () => {
     expect(t.valueAt(t.find('id-9999'))).toBe(9_999);
     expect([...contents(t).values()]).toEqual(Array.from({ length: 1_000 }, (_, i) => 9_000 + i));
     // A forgotten id can come back.
-    t.insert('id-0', 20_000);
+    t.findOrInsert('id-0', 20_000);
     expect(t.valueAt(t.find('id-0'))).toBe(20_000);
   });
 
   it('retain leaves the table alone while fewer than half the entries are below the bound', () => {
     const t = new IdTable();
-    for (let i = 0; i < 1_000; i++) t.insert(`id-${i}`, i);
+    for (let i = 0; i < 1_000; i++) t.findOrInsert(`id-${i}`, i);
     expect(t.retain(499)).toBe(false);
     expect(t.size).toBe(1_000);
     expect(t.valueAt(t.find('id-0'))).toBe(0);
@@ -70,7 +71,7 @@ describe('IdTable', () => {
     expect(t.find('id-499')).toBe(-1);
   });
 
-  it('agrees with a Map on a random mix of inserts, updates and expiry', () => {
+  it('agrees with a Map on a random mix of lookups, inserts, updates and expiry (through growth and compaction)', () => {
     let seed = 42;
     const rand = (n: number) => {
       seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
@@ -82,17 +83,22 @@ describe('IdTable', () => {
     let bound = Number.NEGATIVE_INFINITY;
     let rebuilds = 0;
     for (let step = 0; step < 30_000; step++) {
-      const id = `k${rand(5_000)}`;
-      const at = t.find(id);
-      expect(at >= 0 && t.valueAt(at) >= bound).toBe(m.has(id));
-      if (at < 0) t.insert(id, step);
-      else t.setValueAt(at, step);
-      m.set(id, step);
       if (step % 3_000 === 2_999) {
         bound = step - 500;
         if (t.retain(bound)) rebuilds++;
         for (const [k, v] of m) if (v < bound) m.delete(k);
       }
+      const id = `k${rand(5_000)}`;
+      // Half the lookups through find (no change), half through findOrInsert.
+      if (rand(2) === 0) {
+        const at = t.find(id);
+        expect(at >= 0 && t.valueAt(at) >= bound).toBe(m.has(id));
+        continue;
+      }
+      const at = t.findOrInsert(id, step);
+      expect(at >= 0 && t.valueAt(at) >= bound).toBe(m.has(id));
+      if (at >= 0) t.setValueAt(at, step);
+      m.set(id, step);
     }
     expect(rebuilds).toBeGreaterThan(0);
     let live = 0;
