@@ -1,3 +1,5 @@
+import { hashString } from './string-hash.ts';
+
 /**
  * A hash table from string ids to one number each (the event time an id was first seen at), built
  * for dedup's access pattern: one lookup per event, almost all of them misses, and expiry in bulk.
@@ -36,7 +38,7 @@ export class IdTable {
 
   /** The entry of `id` (for `valueAt` / `setValueAt`), or -1. */
   find(id: string): number {
-    const h = hashOf(id);
+    const h = hashString(id);
     const slots = this.#slots;
     const mask = this.#mask;
     for (let p = h & mask; ; p = (p + 1) & mask) {
@@ -48,7 +50,7 @@ export class IdTable {
 
   /** The entry of `id`, or -1 after adding it with `value` (dedup's one call per event: one hash, one probe). */
   findOrInsert(id: string, value: number): number {
-    const h = hashOf(id);
+    const h = hashString(id);
     const slots = this.#slots;
     const mask = this.#mask;
     for (let p = h & mask; ; p = (p + 1) & mask) {
@@ -186,32 +188,4 @@ function slotsFor(entries: number): number {
   let n = MIN_SLOTS;
   while (n < entries * 2) n *= 2;
   return n;
-}
-
-/**
- * Per process, so ids crafted to collide cannot be written in advance (V8 seeds its own string
- * hash for the same reason). Membership never depends on the hash, so results are the same in
- * every process.
- */
-const SEED = (Math.random() * 0x1_0000_0000) | 0;
-
-/**
- * FNV-1a over the UTF-16 code units in two lanes (even and odd positions: two independent
- * multiply chains run side by side, about twice as fast as one on 36-character ids), from a
- * per-process seed, with a final avalanche so the low bits (the slot) mix.
- */
-function hashOf(s: string): number {
-  let a = 0x811c9dc5 ^ SEED;
-  let b = 0x050c5d1f ^ SEED;
-  const n = s.length;
-  let i = 0;
-  for (; i + 1 < n; i += 2) {
-    a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
-    b = Math.imul(b ^ s.charCodeAt(i + 1), 0x01000193);
-  }
-  if (i < n) a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
-  let h = a ^ Math.imul(b ^ (b >>> 15), 0x2c1b3c6d) ^ n;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  return h ^ (h >>> 13);
 }
