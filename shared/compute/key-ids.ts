@@ -4,7 +4,7 @@ const MIN_SLOTS = 1 << 10;
 
 /**
  * Dense ids for the keys of one view (0, 1, 2, ...), so per-key state can live in flat typed
- * arrays indexed by id instead of in objects reached through a Map per key (PaneTable).
+ * arrays indexed by id instead of in objects reached through a Map per key (OpenPanes).
  *
  * The lookup is one per event per view and, with 20k users, a cache miss or more: slots are
  * (hash, id + 1) pairs in one Int32Array (open addressing, linear probing, load <= 1/2), so after
@@ -14,7 +14,7 @@ const MIN_SLOTS = 1 << 10;
  * user-key lookup measured 130-192 ns per event with a Map and 109-177 with this table, sessions
  * view alone, interleaved runs.)
  *
- * Ids only grow between `compact` calls; the owner compacts when keys drop out (PaneTable does
+ * Ids only grow between `compact` calls; the owner compacts when keys drop out (OpenPanes does
  * when it evicts a bucket), so on a long-running stream the table holds the keys with open state,
  * not every key ever seen.
  */

@@ -5,13 +5,13 @@ import { sessionWindowOf } from '../time/session-window.ts';
 import { reachOf, type FixedWindowSpec, type SessionSpec, type WindowSpec } from '../time/window.ts';
 import type { Aggregate } from './aggregate.ts';
 import type { Pane, PaneId } from './pane.ts';
-import { PaneTable } from './pane-table.ts';
+import { OpenPanes } from './open-panes.ts';
 import type { CompiledView } from './pipeline.ts';
 
 /**
  * The open panes of one view for one log partition, with what changed since the last drain.
  *
- * This is the per-event hot path. Panes live in a PaneTable (flat typed arrays, a chain of panes
+ * This is the per-event hot path. Panes live in a OpenPanes (flat typed arrays, a chain of panes
  * per key, newest first, keys as dense ids), so an event costs one Map probe for its key's id and
  * a walk from the head of that key's chain, which in-order events end at the head or next to it.
  * A late event walks past its key's newer panes: for fixed windows at most (lateness + size) /
@@ -20,7 +20,7 @@ import type { CompiledView } from './pipeline.ts';
  */
 export class ViewState {
   readonly view: CompiledView;
-  readonly #panes: PaneTable;
+  readonly #panes: OpenPanes;
   readonly #agg: Aggregate;
   readonly #window: WindowSpec;
   /** The slide of a fixed window and how many windows hold each time; 0 for sessions. */
@@ -34,7 +34,7 @@ export class ViewState {
   constructor(view: CompiledView) {
     this.view = view;
     this.#agg = view.aggregate;
-    this.#panes = new PaneTable(view.aggregate.empty());
+    this.#panes = new OpenPanes(view.aggregate.empty());
     const w = view.def.window;
     this.#window = w;
     this.#reach = reachOf(w);

@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { Pane } from '../../../shared/compute/pane.ts';
-import { PaneTable } from '../../../shared/compute/pane-table.ts';
+import { OpenPanes } from '../../../shared/compute/open-panes.ts';
 import { Random } from '../../../workload/random.ts';
 
 const HOUR = 3_600_000;
 
 /** Every open pane as [key, start, end, bucket, acc], chain by chain. */
-function contents(t: PaneTable): [string, number, number, number, number[]][] {
+function contents(t: OpenPanes): [string, number, number, number, number[]][] {
   const out: [string, number, number, number, number[]][] = [];
   t.forEach((_, s) => out.push([t.keyOf(s), t.startOf(s), t.endOf(s), t.bucketOf(s), t.accOf(s)]));
   return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[3] - b[3] || a[1] - b[1]));
 }
 
 /** Opens a pane at its place in the key's chain (newest first: bucket, then start, descending), as ViewState does. */
-function openInOrder(t: PaneTable, key: string, start: number, bucket: number): number {
+function openInOrder(t: OpenPanes, key: string, start: number, bucket: number): number {
   const k = t.keyId(key);
   let prev = -1;
   let s = t.head(k);
@@ -25,10 +25,10 @@ function openInOrder(t: PaneTable, key: string, start: number, bucket: number): 
   return t.open(k, prev, start, start + 60_000, bucket);
 }
 
-describe('PaneTable', () => {
+describe('OpenPanes', () => {
   it('keeps each key chain ordered newest first and agrees with a plain model through drops and rebuilds', () => {
     const rng = new Random(3);
-    const t = new PaneTable([0, Number.NEGATIVE_INFINITY]);
+    const t = new OpenPanes([0, Number.NEGATIVE_INFINITY]);
     const model = new Map<string, Pane>();
     let oldest = 0;
     let drained: Pane[] = [];
@@ -74,7 +74,7 @@ describe('PaneTable', () => {
   });
 
   it('reports a pane dropped while changed at the next drain, then frees it', () => {
-    const t = new PaneTable([0]);
+    const t = new OpenPanes([0]);
     const s = t.open(t.keyId('a'), -1, 0, 60_000, 0);
     t.touch(s);
     t.dropBuckets((b) => b < HOUR);
@@ -88,7 +88,7 @@ describe('PaneTable', () => {
   });
 
   it('stays bounded on a long stream whose keys change: dropped keys lose their ids, the arrays shrink', () => {
-    const t = new PaneTable([0]);
+    const t = new OpenPanes([0]);
     let maxKeys = 0;
     let maxCapacity = 0;
     // 48 hours; each hour a fresh set of 2,000 keys with a few panes each, and the hour before last dropped.

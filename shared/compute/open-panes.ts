@@ -34,7 +34,7 @@ const NONE = -1;
  * panes only, each key's chain contiguous, keys renumbered) once many keys or slots are unused, so
  * memory follows the open panes and keys on a long-running stream.
  */
-export class PaneTable {
+export class OpenPanes {
   readonly #keys = new KeyIds();
   readonly #measures: number;
   readonly #stride: number;
