@@ -47,6 +47,19 @@ export class BadRequestError extends LkError {
 /** The thing asked for does not exist (unknown view, no published batch); HTTP 404. */
 export class NotFoundError extends LkError {}
 
+/** A namespace whose bulk load (a Kappa replay) stopped before it finished: it has no checkpoints and is never resumed. */
+export class UnfinishedLoadError extends LkError {
+  readonly namespace: string;
+
+  constructor(namespace: string) {
+    super(
+      `view namespace "${namespace}" is an unfinished bulk load (a Kappa replay that stopped before its end): it cannot be served, resumed or written; ` +
+        'run lk replay again (its cut-over drops it) or drop it',
+    );
+    this.namespace = namespace;
+  }
+}
+
 /** Retries `fn` while it throws retriable errors, with exponential backoff. */
 export async function withRetry<T>(fn: () => Promise<T>, opts: { retries?: number; initialMs?: number; maxMs?: number } = {}): Promise<T> {
   const retries = opts.retries ?? 5;

@@ -41,20 +41,38 @@ export async function nextKappaVersion(views: ViewStore): Promise<string> {
  * The Kappa backfill: the same StreamJob, reading the log from the start into a new version of
  * the views, bounded by the end offsets at start; then the cut-over, one atomic alias switch, so
  * serving moves from the old version to the complete new one and never sees a half-built version.
- * The new version's checkpoints let the live Kappa job continue it where the replay stopped.
+ *
+ * The version is bulk-loaded (the job emits on window close): each pane is written once, when
+ * the watermark closes its bucket, as an append the store indexes at the end, instead of being
+ * upserted at every commit while it changes. So a replay that stops part-way is not resumed: its
+ * version is dropped (here on failure, at the next cut-over after a crash) and the next replay
+ * starts over. The finished version's checkpoints let the live Kappa job continue it where the
+ * replay stopped.
  */
 export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions = {}): Promise<ReplayResult> {
   const namespace = await nextKappaVersion(deps.views);
   const previous = await deps.views.getAlias(KAPPA_ALIAS);
   const started = Date.now();
-  const job = new StreamJob(deps, { namespace, from: options.from ?? { kind: 'earliest' }, stopAtEnd: true, sideOutputs: options.sideOutputs ?? false, onCommit: options.onProgress });
-  const sub = await job.start();
-  await sub.done;
+  const job = new StreamJob(deps, {
+    namespace,
+    from: options.from ?? { kind: 'earliest' },
+    stopAtEnd: true,
+    emit: 'onWindowClose',
+    sideOutputs: options.sideOutputs ?? false,
+    onCommit: options.onProgress,
+  });
+  try {
+    const sub = await job.start();
+    await sub.done;
+  } catch (err) {
+    await deps.views.dropNamespace(namespace).catch(() => undefined);
+    throw err;
+  }
   const elapsedMs = Date.now() - started;
   const cutOver = options.cutOver ?? true;
   if (cutOver) {
     await deps.views.setAlias(KAPPA_ALIAS, namespace);
-    await dropOldVersions(deps.views, [namespace, previous], options.keepOlder ?? 0);
+    await dropOldVersions(deps.views, namespace, previous, options.keepOlder ?? 0);
   }
   return {
     namespace,
@@ -66,9 +84,15 @@ export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions
   };
 }
 
-async function dropOldVersions(views: ViewStore, keep: ReadonlyArray<string | undefined>, keepOlder: number): Promise<void> {
-  const versions = (await views.listNamespaces())
-    .filter((ns) => VERSION.test(ns) && !keep.includes(ns))
-    .sort((a, b) => Number(VERSION.exec(b)![1]) - Number(VERSION.exec(a)![1]));
-  for (const ns of versions.slice(keepOlder)) await views.dropNamespace(ns);
+/**
+ * Drops the versions older than `current` except `previous` and the `keepOlder` newest finished
+ * ones; unfinished loads older than `current` (replays that crashed) always go. Newer versions
+ * are left alone: another replay may be loading one.
+ */
+async function dropOldVersions(views: ViewStore, current: string, previous: string | undefined, keepOlder: number): Promise<void> {
+  const number = (ns: string) => Number(VERSION.exec(ns)![1]);
+  const unfinished = new Set(await views.unfinishedLoads());
+  const older = (await views.listNamespaces()).filter((ns) => VERSION.test(ns) && number(ns) < number(current) && ns !== previous).sort((a, b) => number(b) - number(a));
+  const kept = older.filter((ns) => !unfinished.has(ns)).slice(0, keepOlder);
+  for (const ns of older) if (!kept.includes(ns)) await views.dropNamespace(ns);
 }

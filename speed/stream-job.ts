@@ -1,9 +1,11 @@
+import type { EmitStrategy } from '../shared/compute/emit-strategy.ts';
 import { emptyStats, PartitionProcessor, type ChangeSet, type PartitionStats } from '../shared/compute/partition-processor.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { TopicNames } from '../shared/config.ts';
+import { LkError } from '../shared/errors.ts';
 import { LatencyHistogram } from '../shared/metrics/latency-histogram.ts';
 import type { EventLog, PartitionOffsets, RecordBatch, StartPosition, Subscription } from '../shared/ports/event-log.ts';
-import type { ViewStore } from '../shared/ports/view-store.ts';
+import type { NamespaceLoad, ViewStore } from '../shared/ports/view-store.ts';
 import { bucketOf } from '../shared/time/bucket.ts';
 import { NO_WATERMARK, Watermark } from '../shared/time/watermark.ts';
 import { reachOf } from '../shared/time/window.ts';
@@ -43,6 +45,14 @@ export interface StreamJobOptions {
   readonly sideOutputs?: boolean;
   /** Called per partition after each view-store commit. */
   readonly onCommit?: (progress: StreamProgress) => void;
+  /**
+   * What each commit writes (default `onWindowUpdate`). `onWindowClose` bulk-loads a new
+   * namespace (ViewStore.beginLoad): each commit appends the panes whose bucket closed, and the
+   * end of the log finishes the load with the open panes and the checkpoints. Only for a bounded
+   * single reader (`stopAtEnd`, no `groupId`): a replay. Nothing is visible, or resumable, before
+   * the end.
+   */
+  readonly emit?: EmitStrategy;
 }
 
 export interface StreamProgress {
@@ -97,8 +107,13 @@ export class StreamJob {
    * restores from the store's last checkpoint).
    */
   #commitFailed: unknown;
+  /** The bulk load this job writes (emitting on window close). */
+  #load: NamespaceLoad | undefined;
 
   constructor(deps: StreamJobDeps, options: StreamJobOptions) {
+    if (options.emit === 'onWindowClose' && (!options.stopAtEnd || options.groupId !== undefined)) {
+      throw new LkError('a stream job emitting on window close bulk-loads a new namespace: it must stop at the end of the log (stopAtEnd) and read alone (no groupId)');
+    }
     this.#deps = deps;
     this.#options = options;
   }
@@ -107,7 +122,8 @@ export class StreamJob {
   async start(): Promise<Subscription> {
     const { log, views, topics } = this.#deps;
     const o = this.#options;
-    await views.ensureNamespace(o.namespace);
+    if (o.emit === 'onWindowClose') this.#load = await views.beginLoad(o.namespace);
+    else await views.ensureNamespace(o.namespace);
     const consumer = await log.consume({
       topic: topics.events,
       groupId: o.groupId,
@@ -119,6 +135,8 @@ export class StreamJob {
         this.#exclusive(async () => {
           // Hand the partitions over with everything read from them committed (unless the job is failing).
           if (this.#commitFailed === undefined) await this.#commitAndWait(partitions);
+          // A load reads alone, so this is its end: its processors hold what finishes it.
+          if (this.#load) return;
           for (const p of partitions) {
             const proc = this.#processors.get(p);
             if (proc) this.#released.set(p, { ...proc.stats });
@@ -133,6 +151,7 @@ export class StreamJob {
     const finish = async () => {
       clearTimeout(this.#timer);
       await this.#exclusive(() => this.#commitAndWait());
+      if (this.#load) await this.#exclusive(() => this.#finishLoad(this.#load!));
     };
     // A failed commit (from a batch, the timer or a background write) stops the consumer and rejects `done` with its error.
     const done = Promise.race([consumer.done, failed]).then(finish, async (err: unknown) => {
@@ -162,7 +181,7 @@ export class StreamJob {
     for (const p of partitions) {
       const cp = checkpoints.get(p);
       if (!cp) {
-        this.#processors.set(p, new PartitionProcessor(pipeline, p));
+        this.#processors.set(p, new PartitionProcessor(pipeline, p, undefined, this.#options.emit));
         this.#visible.set(p, 0);
         continue;
       }
@@ -175,7 +194,7 @@ export class StreamJob {
       const stored = await views.partitionPanes(this.#options.namespace, p, minBucket);
       const panes = stored.filter((pane) => PartitionProcessor.needsRestore(pipeline, cp, pane));
       const seen = await views.seenIds(this.#options.namespace, p, PartitionProcessor.dedupCutoff(pipeline, cp));
-      this.#processors.set(p, new PartitionProcessor(pipeline, p, { checkpoint: cp, panes, seen }));
+      this.#processors.set(p, new PartitionProcessor(pipeline, p, { checkpoint: cp, panes, seen }, this.#options.emit));
       this.#visible.set(p, cp.nextOffset);
       seek.set(p, cp.nextOffset);
     }
@@ -276,18 +295,36 @@ export class StreamJob {
     if (this.#options.sideOutputs ?? true) {
       await writeSideOutputs(log, topics, changes.flatMap((c) => c.deadLetters), changes.flatMap((c) => c.late));
     }
-    await views.commit(
-      this.#options.namespace,
-      changes.map((c) => ({ partition: c.partition, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup })),
-    );
-    // Freshness: append to visible (the commit above is what queries read).
-    const now = (this.#deps.clock ?? Date.now)();
-    for (const t of appendTimes) this.freshness.record(now - t);
+    const load = this.#load;
+    if (load) {
+      // Final panes only: nothing of a load is visible (no freshness) or resumable before its end.
+      await Promise.all(changes.map((c) => load.append(c.partition, c.upserts)));
+    } else {
+      await views.commit(
+        this.#options.namespace,
+        changes.map((c) => ({ partition: c.partition, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup })),
+      );
+      // Freshness: append to visible (the commit above is what queries read).
+      const now = (this.#deps.clock ?? Date.now)();
+      for (const t of appendTimes) this.freshness.record(now - t);
+    }
     this.#records += appendTimes.length;
     for (const { change: c, highWatermark } of pending) {
-      this.#visible.set(c.partition, c.checkpoint.nextOffset);
+      if (!load) this.#visible.set(c.partition, c.checkpoint.nextOffset);
       this.#options.onCommit?.({ partition: c.partition, nextOffset: c.checkpoint.nextOffset, highWatermark, records: this.#records, totals: this.totals() });
     }
+  }
+
+  /** Ends a bulk load: the panes still open, the remembered ids and the checkpoints, with the indexes, in one step. */
+  async #finishLoad(load: NamespaceLoad): Promise<void> {
+    if (this.#commitFailed !== undefined) throw this.#commitFailed;
+    const changes = [...this.#processors.values()].map((p) => p.flushAll());
+    if (this.#options.sideOutputs ?? true) {
+      const { log, topics } = this.#deps;
+      await writeSideOutputs(log, topics, changes.flatMap((c) => c.deadLetters), changes.flatMap((c) => c.late));
+    }
+    await load.finish(changes.map((c) => ({ partition: c.partition, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup })));
+    for (const c of changes) this.#visible.set(c.partition, c.checkpoint.nextOffset);
   }
 
   /** Records processed by this member since it started. */

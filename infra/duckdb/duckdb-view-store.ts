@@ -2,8 +2,9 @@ import { resolve } from 'node:path';
 import type { SeenIds } from '../../shared/compute/dedup.ts';
 import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString } from '../../shared/compute/pane.ts';
-import { LkError, NotFoundError } from '../../shared/errors.ts';
-import type { PaneQuery, PartitionCommit, StoredPane, ViewStore } from '../../shared/ports/view-store.ts';
+import { LkError, NotFoundError, UnfinishedLoadError } from '../../shared/errors.ts';
+import type { Pane } from '../../shared/compute/pane.ts';
+import { assertFinishingCommits, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 import { DuckDb, type SqlValue } from './duckdb-database.ts';
 import { assertViewNamespaceName } from './view-namespace-name.ts';
 
@@ -37,13 +38,16 @@ export class DuckDbViewStore implements ViewStore {
   readonly #db: DuckDb;
   readonly #file: string | undefined;
   readonly #namespaces: Set<string>;
+  /** Namespaces whose bulk load has not finished (also in #namespaces). */
+  readonly #loading: Set<string>;
   /** Commits share the staging tables, so they run one at a time. */
   #committing: Promise<unknown> = Promise.resolve();
 
-  private constructor(db: DuckDb, file: string | undefined, namespaces: Set<string>) {
+  private constructor(db: DuckDb, file: string | undefined, namespaces: Set<string>, loading: Set<string>) {
     this.#db = db;
     this.#file = file;
     this.#namespaces = namespaces;
+    this.#loading = loading;
   }
 
   /** Opens (creating if needed) the store in a DuckDB file, or in memory for ':memory:'. */
@@ -66,6 +70,7 @@ export class DuckDbViewStore implements ViewStore {
       await db.run(`
         CREATE TABLE IF NOT EXISTS lk_namespaces (name VARCHAR PRIMARY KEY);
         CREATE TABLE IF NOT EXISTS lk_aliases (alias VARCHAR PRIMARY KEY, namespace VARCHAR NOT NULL);
+        CREATE TABLE IF NOT EXISTS lk_loading (name VARCHAR PRIMARY KEY);
         CREATE TEMP TABLE lk_stage_upserts (view VARCHAR, key VARCHAR, start BIGINT, "end" BIGINT, bucket BIGINT, partition BIGINT, acc VARCHAR);
         CREATE TEMP TABLE lk_stage_deletes (view VARCHAR, key VARCHAR, start BIGINT, bucket BIGINT, partition BIGINT);
         CREATE TEMP TABLE lk_stage_seen (partition BIGINT, id VARCHAR, t BIGINT);
@@ -73,8 +78,9 @@ export class DuckDbViewStore implements ViewStore {
       const rows = await db.all<{ name: string }>('SELECT name FROM lk_namespaces');
       // Files written before the dedup changelog existed lack its table; add it (empty: ids then count from the restart on).
       for (const r of rows) await db.run(`CREATE TABLE IF NOT EXISTS ${tables(r.name).seen} (${SEEN_COLUMNS})`);
+      const loading = await db.all<{ name: string }>('SELECT name FROM lk_loading');
       if (file) openFiles.add(file);
-      return new DuckDbViewStore(db, file, new Set(rows.map((r) => r.name)));
+      return new DuckDbViewStore(db, file, new Set(rows.map((r) => r.name)), new Set(loading.map((r) => r.name)));
     } catch (err) {
       await db.close().catch(() => undefined);
       throw err;
@@ -83,7 +89,49 @@ export class DuckDbViewStore implements ViewStore {
 
   async ensureNamespace(namespace: string): Promise<void> {
     assertViewNamespaceName(namespace);
+    if (this.#loading.has(namespace)) throw new UnfinishedLoadError(namespace);
     if (this.#namespaces.has(namespace)) return;
+    await this.#createNamespace(namespace, false);
+  }
+
+  /**
+   * A bulk load here keeps the primary key from the start: DuckDB cannot add one to a table
+   * later, and the embedded store serves demos, not backfills of billions of panes. Appends still
+   * skip the conflict check of an upsert.
+   */
+  async beginLoad(namespace: string): Promise<NamespaceLoad> {
+    assertViewNamespaceName(namespace);
+    if (this.#namespaces.has(namespace)) throw new LkError(`view namespace "${namespace}" already exists: a bulk load builds a new one (drop it first, or load into another name)`);
+    await this.#createNamespace(namespace, true);
+    const { panes } = tables(namespace);
+    return {
+      namespace,
+      append: async (partition, list) => {
+        if (!this.#loading.has(namespace)) throw new LkError(`view namespace "${namespace}" is not being loaded (finished already, or dropped)`);
+        if (list.length === 0) return;
+        const rows = list.map((p) => paneRow(p, toBigInt(partition, 'partition')));
+        const run = this.#committing.then(async () => {
+          await this.#db.run('DELETE FROM lk_stage_upserts');
+          await this.#db.append('lk_stage_upserts', rows);
+          await this.#db.run(`INSERT INTO ${panes} SELECT view, key, start, "end", bucket, partition, CAST(acc AS DOUBLE[]) FROM lk_stage_upserts`);
+        });
+        this.#committing = run.catch(() => undefined);
+        await run;
+      },
+      finish: async (commits) => {
+        if (!this.#loading.has(namespace)) throw new LkError(`view namespace "${namespace}" is not being loaded (finished already, or dropped)`);
+        assertFinishingCommits(commits);
+        await this.#commit(namespace, commits, (tx) => tx.run('DELETE FROM lk_loading WHERE name = $1', [namespace]));
+        this.#loading.delete(namespace);
+      },
+    };
+  }
+
+  async unfinishedLoads(): Promise<string[]> {
+    return [...this.#loading].sort();
+  }
+
+  async #createNamespace(namespace: string, loading: boolean): Promise<void> {
     const { panes, checkpoints, seen } = tables(namespace);
     await this.#db.transaction(async (tx) => {
       await tx.run(`CREATE TABLE IF NOT EXISTS ${panes} (
@@ -95,13 +143,22 @@ export class DuckDbViewStore implements ViewStore {
       await tx.run(`CREATE TABLE IF NOT EXISTS ${checkpoints} (partition INTEGER PRIMARY KEY, checkpoint VARCHAR NOT NULL)`);
       await tx.run(`CREATE TABLE IF NOT EXISTS ${seen} (${SEEN_COLUMNS})`);
       await tx.run('INSERT OR IGNORE INTO lk_namespaces VALUES ($1)', [namespace]);
+      if (loading) await tx.run('INSERT INTO lk_loading VALUES ($1)', [namespace]);
     });
     this.#namespaces.add(namespace);
+    if (loading) this.#loading.add(namespace);
   }
 
   async commit(namespace: string, commits: readonly PartitionCommit[]): Promise<void> {
+    this.#tablesOf(namespace);
+    if (this.#loading.has(namespace)) throw new UnfinishedLoadError(namespace);
+    await this.#commit(namespace, commits);
+  }
+
+  /** Applies the commits in one transaction, with `also` run inside it. */
+  async #commit(namespace: string, commits: readonly PartitionCommit[], also?: (tx: Pick<DuckDb, 'run'>) => Promise<unknown>): Promise<void> {
     const { panes, checkpoints, seen } = this.#tablesOf(namespace);
-    if (commits.length === 0) return;
+    if (commits.length === 0 && also === undefined) return;
     // Everything that can fail on bad input fails here, before the database is touched.
     const upserts = new Map<string, SqlValue[]>();
     const deletes: SqlValue[][] = [];
@@ -117,9 +174,7 @@ export class DuckDbViewStore implements ViewStore {
         deletes.push([d.view, d.key, toBigInt(d.start, 'start'), toBigInt(d.bucket, 'bucket'), partition]);
       }
       // A pane upserted twice in one commit: the last one wins (INSERT OR REPLACE may not touch a row twice).
-      for (const u of c.upserts) {
-        upserts.set(`${c.partition}\u0000${paneIdString(u)}`, [u.view, u.key, toBigInt(u.start, 'start'), toBigInt(u.end, 'end'), toBigInt(u.bucket, 'bucket'), partition, accText(u.acc)]);
-      }
+      for (const u of c.upserts) upserts.set(`${c.partition}\u0000${paneIdString(u)}`, paneRow(u, partition));
       cps.set(c.partition, JSON.stringify(c.checkpoint));
       const { added, forgetBefore } = c.dedup ?? NO_DEDUP_CHANGES;
       for (let i = 0; i < added.ids.length; i++) seenRows.push([partition, added.ids[i], toBigInt(added.times[i], 'event time')]);
@@ -143,8 +198,11 @@ export class DuckDbViewStore implements ViewStore {
         }
         for (const [partition, before] of forget) await tx.run(`DELETE FROM ${seen} WHERE partition = $1 AND t < $2`, [partition, bound(before, 'up')]);
         if (seenRows.length > 0) await tx.run(`INSERT INTO ${seen} SELECT partition, id, t FROM lk_stage_seen`);
-        const values = [...cps.keys()].map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
-        await tx.run(`INSERT INTO ${checkpoints} VALUES ${values} ON CONFLICT DO UPDATE SET checkpoint = excluded.checkpoint`, [...cps].flat());
+        if (cps.size > 0) {
+          const values = [...cps.keys()].map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
+          await tx.run(`INSERT INTO ${checkpoints} VALUES ${values} ON CONFLICT DO UPDATE SET checkpoint = excluded.checkpoint`, [...cps].flat());
+        }
+        if (also) await also(tx);
       });
     });
     this.#committing = run.catch(() => undefined);
@@ -207,6 +265,7 @@ export class DuckDbViewStore implements ViewStore {
   async setAlias(alias: string, namespace: string): Promise<void> {
     assertViewNamespaceName(alias, 'alias');
     this.#tablesOf(namespace);
+    if (this.#loading.has(namespace)) throw new UnfinishedLoadError(namespace);
     await this.#db.run('INSERT OR REPLACE INTO lk_aliases VALUES ($1, $2)', [alias, namespace]);
   }
 
@@ -230,8 +289,10 @@ export class DuckDbViewStore implements ViewStore {
       await tx.run(`DROP TABLE IF EXISTS ${seen}`);
       await tx.run('DELETE FROM lk_namespaces WHERE name = $1', [namespace]);
       await tx.run('DELETE FROM lk_aliases WHERE namespace = $1', [namespace]);
+      await tx.run('DELETE FROM lk_loading WHERE name = $1', [namespace]);
     });
     this.#namespaces.delete(namespace);
+    this.#loading.delete(namespace);
   }
 
   async close(): Promise<void> {
@@ -272,6 +333,11 @@ function toPane(r: PaneRow): StoredPane {
  * An accumulator as DuckDB list text: String() gives the shortest round-trip form ('Infinity' for
  * the min/max identities included), which DuckDB's cast parses back to the same doubles.
  */
+/** A pane as a row of lk_stage_upserts. */
+function paneRow(p: Pane, partition: bigint): SqlValue[] {
+  return [p.view, p.key, toBigInt(p.start, 'start'), toBigInt(p.end, 'end'), toBigInt(p.bucket, 'bucket'), partition, accText(p.acc)];
+}
+
 function accText(acc: readonly number[]): string {
   for (const v of acc) if (typeof v !== 'number') throw new LkError(`accumulator value ${String(v)} is not a number`);
   return `[${acc.join(',')}]`;

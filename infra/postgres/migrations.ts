@@ -61,6 +61,12 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX ON ${s}.seen_ids (namespace, partition, max_time);`;
     },
   },
+  {
+    version: 3,
+    name: 'namespaces being bulk loaded',
+    // True from beginLoad until its finish: such a namespace has panes but no checkpoints yet.
+    sql: (schema) => `ALTER TABLE ${quoteIdent(schema)}.namespaces ADD COLUMN loading boolean NOT NULL DEFAULT false`,
+  },
 ];
 
 /**

@@ -1,6 +1,7 @@
 import { quoteIdent } from './sql-identifier.ts';
 
 const COLUMNS = 'view, key, start, "end", bucket, partition, acc';
+const KEY_COLUMNS = 'view, key, start, bucket, partition';
 
 /**
  * The SQL of one namespace's panes table (`<schema>.panes_<namespace>`). A table per namespace
@@ -27,25 +28,47 @@ export class PaneTable {
   /** Idempotent DDL. fillfactor leaves room on each page for HOT updates: panes are upserted over and over while open. */
   createSql(): string[] {
     return [
-      // COLLATE "C": keys are compared byte by byte (memcmp) instead of through the database's
-      // locale (strcoll); ids only need equality and a stable order, and upserts measured 8% cheaper.
-      `CREATE TABLE IF NOT EXISTS ${this.name} (
+      this.#createTableSql(`,
+        PRIMARY KEY (${KEY_COLUMNS})`),
+      // Serving reads through the primary key with a start bound (PaneQuery.minStart). Tables of
+      // earlier versions had an index on (view, key, "end") for it: one more index to maintain
+      // on every insert, and a second way for the planner to find a pane (see deleteSql).
+      `DROP INDEX IF EXISTS ${this.#indexQualified('serving')}`,
+      this.#restoreIndexSql(),
+    ];
+  }
+
+  /**
+   * The table of a bulk load, without the primary key and the restore index: appends (appendSql)
+   * then cost no index maintenance, no conflict check and no update, and `indexSql` builds both
+   * once, by sorting (500k panes: ~0.65 s to insert, ~0.65 s to index, against ~12 µs per upsert).
+   */
+  createUnindexedSql(): string {
+    return this.#createTableSql('');
+  }
+
+  /** Builds the indexes `createSql` declares on a table made by `createUnindexedSql`; fails if a pane was appended twice. */
+  indexSql(): string[] {
+    return [`ALTER TABLE ${this.name} ADD PRIMARY KEY (${KEY_COLUMNS})`, this.#restoreIndexSql()];
+  }
+
+  #createTableSql(constraints: string): string {
+    // COLLATE "C": keys are compared byte by byte (memcmp) instead of through the database's
+    // locale (strcoll); ids only need equality and a stable order, and upserts measured 8% cheaper.
+    return `CREATE TABLE IF NOT EXISTS ${this.name} (
         view text COLLATE "C" NOT NULL,
         key text COLLATE "C" NOT NULL,
         start bigint NOT NULL,
         "end" bigint NOT NULL,
         bucket bigint NOT NULL,
         partition int NOT NULL,
-        acc double precision[] NOT NULL,
-        PRIMARY KEY (view, key, start, bucket, partition)
-      ) WITH (fillfactor = 90)`,
-      // Serving reads through the primary key with a start bound (PaneQuery.minStart). Tables of
-      // earlier versions had an index on (view, key, "end") for it: one more index to maintain
-      // on every insert, and a second way for the planner to find a pane (see deleteSql).
-      `DROP INDEX IF EXISTS ${this.#indexQualified('serving')}`,
-      // Restoring a partition after a restart or rebalance reads its panes from a bucket on.
-      `CREATE INDEX IF NOT EXISTS ${this.#index('restore')} ON ${this.name} (partition, bucket)`,
-    ];
+        acc double precision[] NOT NULL${constraints}
+      ) WITH (fillfactor = 90)`;
+  }
+
+  /** Restoring a partition after a restart or rebalance reads its panes from a bucket on. */
+  #restoreIndexSql(): string {
+    return `CREATE INDEX IF NOT EXISTS ${this.#index('restore')} ON ${this.name} (partition, bucket)`;
   }
 
   dropSql(): string {
@@ -54,10 +77,15 @@ export class PaneTable {
 
   /** $1 partition, then columns view text[], key text[], start int8[], "end" int8[], bucket int8[], acc text[]. */
   upsertSql(): string {
+    return `${this.appendSql()}
+      ON CONFLICT (${KEY_COLUMNS}) DO UPDATE SET "end" = EXCLUDED."end", acc = EXCLUDED.acc`;
+  }
+
+  /** upsertSql's parameters, as a plain INSERT (a bulk load's final panes: nothing to conflict with). */
+  appendSql(): string {
     return `INSERT INTO ${this.name} (${COLUMNS})
       SELECT u.view, u.key, u.start, u."end", u.bucket, $1, u.acc::double precision[]
-      FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[]) AS u(view, key, start, "end", bucket, acc)
-      ON CONFLICT (view, key, start, bucket, partition) DO UPDATE SET "end" = EXCLUDED."end", acc = EXCLUDED.acc`;
+      FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[]) AS u(view, key, start, "end", bucket, acc)`;
   }
 
   /**

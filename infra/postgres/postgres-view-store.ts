@@ -2,8 +2,8 @@ import pg from 'pg';
 import type { SeenIds } from '../../shared/compute/dedup.ts';
 import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString, type Pane } from '../../shared/compute/pane.ts';
-import { ConfigError, ServiceUnavailableError } from '../../shared/errors.ts';
-import type { PaneQuery, PartitionCommit, StoredPane, ViewStore } from '../../shared/ports/view-store.ts';
+import { ConfigError, LkError, ServiceUnavailableError, UnfinishedLoadError } from '../../shared/errors.ts';
+import { assertFinishingCommits, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 import { applyMigrations } from './migrations.ts';
 import { PaneTable } from './pane-table.ts';
 import { int8ArrayLiteral, textArrayLiteral } from './array-literal.ts';
@@ -81,9 +81,58 @@ export class PostgresViewStore implements ViewStore {
     const table = this.#table(namespace);
     await this.#transaction(async (tx) => {
       await lockSchema(tx, this.#schema);
+      const { rows } = await tx.query(`SELECT loading FROM ${this.#s}.namespaces WHERE name = $1`, [namespace]);
+      if (rows[0]?.loading === true) throw new UnfinishedLoadError(namespace);
       for (const sql of table.createSql()) await tx.query(sql);
       await tx.query(`INSERT INTO ${this.#s}.namespaces (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [namespace]);
     });
+  }
+
+  async beginLoad(namespace: string): Promise<NamespaceLoad> {
+    assertViewStoreName('namespace', namespace);
+    const table = this.#table(namespace);
+    await this.#transaction(async (tx) => {
+      await lockSchema(tx, this.#schema);
+      const { rows } = await tx.query(`SELECT 1 FROM ${this.#s}.namespaces WHERE name = $1`, [namespace]);
+      if (rows.length > 0) throw new LkError(`view namespace "${namespace}" already exists: a bulk load builds a new one (drop it first, or load into another name)`);
+      await tx.query(table.createUnindexedSql());
+      await tx.query(`INSERT INTO ${this.#s}.namespaces (name, loading) VALUES ($1, true)`, [namespace]);
+    });
+    return {
+      namespace,
+      append: async (partition, panes) => {
+        if (panes.length === 0) return;
+        await this.#transaction(async (tx) => {
+          // See commit: the log, not this store, is durable truth (and an unfinished load is never resumed).
+          await tx.query('SET LOCAL synchronous_commit = off');
+          for (let i = 0; i < panes.length; i += CHUNK_ROWS) await tx.query(table.appendSql(), [partition, ...upsertColumns(panes.slice(i, i + CHUNK_ROWS))]);
+        }, namespace);
+      },
+      finish: (commits) =>
+        this.#transaction(async (tx) => {
+          await lockSchema(tx, this.#schema);
+          const r = await tx.query(`UPDATE ${this.#s}.namespaces SET loading = false WHERE name = $1 AND loading`, [namespace]);
+          if (r.rowCount !== 1) throw new LkError(`view namespace "${namespace}" is not being loaded (finished already, or dropped)`);
+          // The open panes are new rows too: appended before the indexes exist, they cost what the
+          // closed ones did instead of an indexed upsert each (a pane that was appended already
+          // fails the primary key build, as the port says).
+          assertFinishingCommits(commits);
+          for (const c of commits) {
+            const panes = lastPerPane(c.upserts);
+            for (let i = 0; i < panes.length; i += CHUNK_ROWS) await tx.query(table.appendSql(), [c.partition, ...upsertColumns(panes.slice(i, i + CHUNK_ROWS))]);
+          }
+          // Sorting for the primary key in memory rather than in temporary files.
+          await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`);
+          for (const sql of table.indexSql()) await tx.query(sql);
+          const rest = commits.map((c) => ({ ...c, upserts: [] }));
+          for (const list of byPartition(rest).values()) await this.#applyCommits(tx, table, namespace, list);
+        }, namespace),
+    };
+  }
+
+  async unfinishedLoads(): Promise<string[]> {
+    const { rows } = await this.#query(`SELECT name FROM ${this.#s}.namespaces WHERE loading ORDER BY name`);
+    return rows.map((r) => r.name as string);
   }
 
   async commit(namespace: string, commits: readonly PartitionCommit[]): Promise<void> {
@@ -95,41 +144,17 @@ export class PostgresViewStore implements ViewStore {
       return;
     }
     const table = this.#table(namespace);
-    const byPartition = new Map<number, PartitionCommit[]>();
-    for (const c of commits) {
-      const list = byPartition.get(c.partition);
-      if (list) list.push(c);
-      else byPartition.set(c.partition, [c]);
-    }
     // One transaction per partition, on connections of their own: exactly-once needs each
     // partition's panes, dedup ids and checkpoint to be visible together, never all partitions at
     // once, and one connection upserts only 40-55k rows/s (the pool runs them side by side).
     const results = await Promise.allSettled(
-      [...byPartition.values()].map((list) =>
+      [...byPartition(commits).values()].map((list) =>
         this.#transaction(async (tx) => {
           // No wait for the WAL flush: a server crash may lose the last commits, but each is atomic
           // (panes with their checkpoint), so the store falls back to an older consistent state and
           // the stream job re-reads the log from that checkpoint. The log, not this store, is durable truth.
           await tx.query('SET LOCAL synchronous_commit = off');
-          for (const c of list) {
-            for (let i = 0; i < c.deletes.length; i += CHUNK_ROWS) {
-              await tx.query(table.deleteSql(), [c.partition, ...deleteColumns(c.deletes.slice(i, i + CHUNK_ROWS))]);
-            }
-            // ON CONFLICT may touch a row once per statement, so a pane listed twice keeps its last version.
-            const upserts = lastPerPane(c.upserts);
-            for (let i = 0; i < upserts.length; i += CHUNK_ROWS) {
-              await tx.query(table.upsertSql(), [c.partition, ...upsertColumns(upserts.slice(i, i + CHUNK_ROWS))]);
-            }
-            await this.#writeSeen(tx, namespace, c);
-          }
-          const last = list[list.length - 1];
-          const r = await tx.query(
-            `INSERT INTO ${this.#s}.checkpoints (namespace, partition, checkpoint)
-             SELECT n.name, $2, $3::json FROM ${this.#s}.namespaces n WHERE n.name = $1
-             ON CONFLICT (namespace, partition) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()`,
-            [namespace, last.partition, JSON.stringify(last.checkpoint)],
-          );
-          if (r.rowCount !== 1) throw missingNamespaceError(namespace);
+          await this.#applyCommits(tx, table, namespace, list);
         }, namespace),
       ),
     );
@@ -201,11 +226,11 @@ export class PostgresViewStore implements ViewStore {
     assertViewStoreName('namespace', namespace);
     // One statement: readers see the old target or the new one, never neither (the cut-over).
     const r = await this.#query(
-      `INSERT INTO ${this.#s}.aliases (alias, namespace) SELECT $1, name FROM ${this.#s}.namespaces WHERE name = $2
+      `INSERT INTO ${this.#s}.aliases (alias, namespace) SELECT $1, name FROM ${this.#s}.namespaces WHERE name = $2 AND NOT loading
        ON CONFLICT (alias) DO UPDATE SET namespace = EXCLUDED.namespace, updated_at = now()`,
       [alias, namespace],
     );
-    if (r.rowCount === 0) throw missingNamespaceError(namespace);
+    if (r.rowCount === 0) throw await this.#withClient((c) => this.#unusableNamespaceError(c, namespace));
   }
 
   async getAlias(alias: string): Promise<string | undefined> {
@@ -233,6 +258,35 @@ export class PostgresViewStore implements ViewStore {
   async close(): Promise<void> {
     if (this.#pool.ended || this.#pool.ending) return;
     await this.#pool.end();
+  }
+
+  /** One partition's commits, in order, inside the caller's transaction: deletes, upserts, dedup ids, then the checkpoint. */
+  async #applyCommits(tx: SqlRunner, table: PaneTable, namespace: string, list: readonly PartitionCommit[]): Promise<void> {
+    for (const c of list) {
+      for (let i = 0; i < c.deletes.length; i += CHUNK_ROWS) {
+        await tx.query(table.deleteSql(), [c.partition, ...deleteColumns(c.deletes.slice(i, i + CHUNK_ROWS))]);
+      }
+      // ON CONFLICT may touch a row once per statement, so a pane listed twice keeps its last version.
+      const upserts = lastPerPane(c.upserts);
+      for (let i = 0; i < upserts.length; i += CHUNK_ROWS) {
+        await tx.query(table.upsertSql(), [c.partition, ...upsertColumns(upserts.slice(i, i + CHUNK_ROWS))]);
+      }
+      await this.#writeSeen(tx, namespace, c);
+    }
+    const last = list[list.length - 1];
+    const r = await tx.query(
+      `INSERT INTO ${this.#s}.checkpoints (namespace, partition, checkpoint)
+       SELECT n.name, $2, $3::json FROM ${this.#s}.namespaces n WHERE n.name = $1 AND NOT n.loading
+       ON CONFLICT (namespace, partition) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()`,
+      [namespace, last.partition, JSON.stringify(last.checkpoint)],
+    );
+    if (r.rowCount !== 1) throw await this.#unusableNamespaceError(tx, namespace);
+  }
+
+  /** Why a namespace refused a write: it is missing, or an unfinished load. */
+  async #unusableNamespaceError(tx: SqlRunner, namespace: string): Promise<Error> {
+    const { rows } = await tx.query(`SELECT loading FROM ${this.#s}.namespaces WHERE name = $1`, [namespace]);
+    return rows[0]?.loading === true ? new UnfinishedLoadError(namespace) : missingNamespaceError(namespace);
   }
 
   /** Appends the commit's dedup changelog as one row and drops rows wholly before its cutoff. */
@@ -298,6 +352,17 @@ export class PostgresViewStore implements ViewStore {
       }
     }, namespace);
   }
+}
+
+/** Commits grouped by partition, each group in call order. */
+function byPartition(commits: readonly PartitionCommit[]): Map<number, PartitionCommit[]> {
+  const out = new Map<number, PartitionCommit[]>();
+  for (const c of commits) {
+    const list = out.get(c.partition);
+    if (list) list.push(c);
+    else out.set(c.partition, [c]);
+  }
+  return out;
 }
 
 /** The upserts with each pane once, at its last version (commit order is change order). */

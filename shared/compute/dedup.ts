@@ -99,12 +99,20 @@ export class DedupSet {
     this.#addedTimes = times;
   }
 
+  /** The ids remembered at `cutoff`, with the event time each was first seen at (what a restore from a checkpoint at that cutoff needs). */
+  snapshot(cutoff: number): SeenIds {
+    const ids: string[] = [];
+    const times: number[] = [];
+    this.#seen.forEach((id, t) => {
+      if (t < cutoff) return;
+      ids.push(id);
+      times.push(t);
+    });
+    return { ids, times };
+  }
+
   /** The ids remembered at `cutoff` (for tests and diagnostics). */
   remembered(cutoff: number): string[] {
-    const out: string[] = [];
-    this.#seen.forEach((id, t) => {
-      if (t >= cutoff) out.push(id);
-    });
-    return out;
+    return [...this.snapshot(cutoff).ids];
   }
 }

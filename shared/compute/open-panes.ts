@@ -195,12 +195,26 @@ export class OpenPanes {
 
   /** Appends the panes changed since the last drain, in the order they first changed, to `out` as copies, and forgets that they changed. */
   drain(view: string, out: Pane[]): void {
+    this.#forgetChanges(view, out);
+  }
+
+  /** Forgets which panes changed since the last drain without reporting them (a view emitting on window close reports panes as their bucket closes). */
+  discardChanges(): void {
+    this.#forgetChanges('', undefined);
+  }
+
+  /** A copy of the pane in `slot`, safe to hand to I/O. */
+  paneAt(view: string, slot: number): Pane {
+    return { view, key: this.keyOf(slot), start: this.startOf(slot), end: this.endOf(slot), bucket: this.bucketOf(slot), acc: this.accOf(slot) };
+  }
+
+  #forgetChanges(view: string, out: Pane[] | undefined): void {
     const dirty = this.#dirty;
     for (let i = 0; i < dirty.length; i++) {
       const s = dirty[i];
       const f = this.#flags[s];
       this.#flags[s] = f & ~DIRTY;
-      if ((f & RETIRED) === 0) out.push({ view, key: this.keyOf(s), start: this.startOf(s), end: this.endOf(s), bucket: this.bucketOf(s), acc: this.accOf(s) });
+      if (out !== undefined && (f & RETIRED) === 0) out.push(this.paneAt(view, s));
       if ((f & DETACHED) !== 0) this.#release(s);
     }
     this.#dirty = [];
@@ -208,16 +222,17 @@ export class OpenPanes {
 
   /**
    * Drops the panes whose bucket is `closed` (still reported by the next drain when changed since
-   * the last one). `closed` must hold for every bucket older than one it holds for, as
-   * isBucketOpen's negation does: then a key's closed panes are the tail of its chain (chains are
-   * newest first), and the table is cut in three passes over the slots in memory order rather
-   * than by walking every chain (a cache miss per pane, measured). Then, when at least half the
+   * the last one), appending copies of them to `dropped.out` when given. `closed` must hold for
+   * every bucket older than one it holds for, as isBucketOpen's negation does: then a key's
+   * closed panes are the tail of its chain (chains are newest first), and the table is cut in
+   * three passes over the slots in memory order rather than by walking every chain (a cache miss
+   * per pane, measured). Then, when at least half the
    * keys have no pane left or at most a quarter of the slots are in use, and nothing is waiting
    * for a drain, rebuilds the table from the live panes: those keys lose their id and the arrays
    * shrink. (Not on every drop: allocating large typed arrays each time made V8 run extra full
    * GCs, measured.)
    */
-  dropBuckets(closed: (bucket: number) => boolean): void {
+  dropBuckets(closed: (bucket: number) => boolean, dropped?: { readonly view: string; readonly out: Pane[] }): void {
     let newestClosed = Number.NEGATIVE_INFINITY;
     for (const b of this.#buckets) if (closed(b) && b > newestClosed) newestClosed = b;
     if (newestClosed === Number.NEGATIVE_INFINITY) return;
@@ -238,6 +253,7 @@ export class OpenPanes {
     for (let s = 0; s < top; s++) {
       if ((flags[s] & CLOSING) === 0) continue;
       flags[s] &= ~CLOSING;
+      if (dropped !== undefined) dropped.out.push(this.paneAt(dropped.view, s));
       this.#live--;
       this.#detach(s, 0);
     }

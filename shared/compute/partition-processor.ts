@@ -5,6 +5,7 @@ import { bucketOf, isBucketOpen } from '../time/bucket.ts';
 import { reachOf } from '../time/window.ts';
 import { NO_WATERMARK, Watermark } from '../time/watermark.ts';
 import { DedupSet, dedupCutoff, NO_SEEN_IDS, type SeenIds } from './dedup.ts';
+import type { EmitStrategy } from './emit-strategy.ts';
 import type { Pane, PaneId } from './pane.ts';
 import type { Pipeline } from './pipeline.ts';
 import { ViewState } from './view-state.ts';
@@ -102,10 +103,13 @@ export class PartitionProcessor {
   #late: LateEvent[] = [];
   #minAppend = Number.POSITIVE_INFINITY;
   #maxAppend = Number.NEGATIVE_INFINITY;
+  readonly #emit: EmitStrategy;
 
-  constructor(pipeline: Pipeline, partition: number, restore?: PartitionRestore) {
+  /** `emit`: what each flush reports (default `onWindowUpdate`, see EmitStrategy). */
+  constructor(pipeline: Pipeline, partition: number, restore?: PartitionRestore, emit: EmitStrategy = 'onWindowUpdate') {
     this.partition = partition;
     this.#pipeline = pipeline;
+    this.#emit = emit;
     const cp = restore?.checkpoint;
     this.#watermark = new Watermark(pipeline.config.lateness, cp?.maxEventTime ?? NO_WATERMARK);
     this.#dedup = new DedupSet(pipeline.config.dedupRetentionMs, restore?.seen ?? NO_SEEN_IDS);
@@ -169,23 +173,50 @@ export class PartitionProcessor {
     for (let i = 0; i < views.length; i++) if (views[i].view.accepts(e)) views[i].add(e, bucket);
   }
 
-  /** Everything produced since the last flush, with the checkpoint to store atomically with it. */
+  /**
+   * Everything produced since the last flush, with the checkpoint to store atomically with it.
+   * Emitting on window close, the upserts are the panes whose bucket closed since the last flush
+   * (final, each reported once), there are no deletes, and the dedup changelog is empty: such
+   * flushes are appended to a namespace being built, and `flushAll` ends it.
+   */
   flush(): ChangeSet {
     // Appended one by one: spreading a flush of a long replay (100k+ panes) into push() overflows the stack.
     const { upserts, deletes } = { upserts: [] as Pane[], deletes: [] as PaneId[] };
-    for (const s of this.#views) s.drain({ upserts, deletes });
+    const onClose = this.#emit === 'onWindowClose';
+    for (const s of this.#views) {
+      if (onClose) s.discardChanges();
+      else s.drain({ upserts, deletes });
+    }
     const wm = this.#watermark;
     const bucketMs = this.#pipeline.config.bucketMs;
-    for (const s of this.#views) s.evict(wm.lateBefore, bucketMs);
+    for (const s of this.#views) s.evict(wm.lateBefore, bucketMs, onClose ? upserts : undefined);
     const forgetBefore = dedupCutoff(wm.current, this.#pipeline.config.dedupRetentionMs);
     this.#dedup.sweep(forgetBefore);
+    const added = this.#dedup.drainAdded();
+    return this.#changeSet(upserts, deletes, onClose ? NO_SEEN_IDS : added, forgetBefore);
+  }
+
+  /**
+   * Ends a run emitting on window close: the open panes (changes from here on replace them), every
+   * id still remembered and the checkpoint, which together with the panes earlier flushes reported
+   * are the state a flush emitting on update would have stored.
+   */
+  flushAll(): ChangeSet {
+    const upserts: Pane[] = [];
+    for (const s of this.#views) s.copyOpen(upserts);
+    const forgetBefore = dedupCutoff(this.#watermark.current, this.#pipeline.config.dedupRetentionMs);
+    this.#dedup.drainAdded();
+    return this.#changeSet(upserts, [], this.#dedup.snapshot(forgetBefore), forgetBefore);
+  }
+
+  #changeSet(upserts: Pane[], deletes: PaneId[], added: SeenIds, forgetBefore: number): ChangeSet {
     const change: ChangeSet = {
       partition: this.partition,
       upserts,
       deletes,
       deadLetters: this.#deadLetters,
       late: this.#late,
-      dedup: { added: this.#dedup.drainAdded(), forgetBefore },
+      dedup: { added, forgetBefore },
       checkpoint: this.checkpoint(),
       appendedBetween: this.#minAppend <= this.#maxAppend ? [this.#minAppend, this.#maxAppend] : null,
     };

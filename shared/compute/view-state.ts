@@ -171,9 +171,24 @@ export class ViewState {
     return out;
   }
 
-  /** Drops buckets none of whose panes can change any more (already stored when drained). */
-  evict(lateBefore: number, bucketMs: number): void {
-    this.#panes.dropBuckets((bucket) => !isBucketOpen(bucket, bucketMs, this.#reach, lateBefore));
+  /**
+   * Drops buckets none of whose panes can change any more: already stored when drained, or, with
+   * `closed` given, appended to it as copies (their final values, for a view emitting on close).
+   */
+  evict(lateBefore: number, bucketMs: number, closed?: Pane[]): void {
+    this.#panes.dropBuckets((bucket) => !isBucketOpen(bucket, bucketMs, this.#reach, lateBefore), closed && { view: this.view.name, out: closed });
+  }
+
+  /** Forgets the changes and merged-away ids since the last drain without reporting them (emitting on window close). */
+  discardChanges(): void {
+    this.#panes.discardChanges();
+    this.#deleted = [];
+  }
+
+  /** Appends copies of every open pane to `out`. */
+  copyOpen(out: Pane[]): void {
+    const t = this.#panes;
+    t.forEach((_, slot) => out.push(t.paneAt(this.view.name, slot)));
   }
 
   /** Number of open panes (for metrics). */

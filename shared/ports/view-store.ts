@@ -1,6 +1,7 @@
 import type { SeenIds } from '../compute/dedup.ts';
 import type { DedupChanges, PartitionCheckpoint } from '../compute/partition-processor.ts';
 import type { Pane, PaneId } from '../compute/pane.ts';
+import { LkError } from '../errors.ts';
 
 /**
  * The view store port: where the streaming views (speed layer, Kappa versions) live, with the
@@ -47,9 +48,40 @@ export interface PaneQuery {
   readonly minStart?: number;
 }
 
+/**
+ * A namespace being built from scratch by a bulk load: a Kappa backfill emitting on window close
+ * (EmitStrategy) appends each final pane once, which a store can write without looking up,
+ * updating or indexing anything, and indexes once at the end (a segment build, as Druid's batch
+ * ingestion does). Until `finish`, the namespace is listed but unusable: no checkpoint, and
+ * `ensureNamespace`, `commit` and `setAlias` refuse it. A load that stops before `finish` is not
+ * resumed; drop it and load again.
+ */
+export interface NamespaceLoad {
+  readonly namespace: string;
+  /** Appends final panes of one partition: panes no later append or commit changes, each appended once. */
+  append(partition: number, panes: readonly Pane[]): Promise<void>;
+  /**
+   * Makes the namespace usable, atomically: indexes the appended panes and applies `commits`
+   * (the panes still open, the remembered ids, the checkpoints) as `commit` would. Their upserts
+   * must be panes not appended before, and they may not delete: a store may append them too.
+   */
+  finish(commits: readonly PartitionCommit[]): Promise<void>;
+}
+
+/** Checks what `NamespaceLoad.finish` accepts (every adapter enforces it the same way): no deletes. */
+export function assertFinishingCommits(commits: readonly PartitionCommit[]): void {
+  for (const c of commits) {
+    if (c.deletes.length > 0) {
+      throw new LkError(`a bulk load's finishing commit cannot delete panes (partition ${c.partition} has ${c.deletes.length}): a load stores only closed panes, which nothing deletes`);
+    }
+  }
+}
+
 export interface ViewStore {
-  /** Creates the namespace's tables if needed (migrations). Idempotent. */
+  /** Creates the namespace's tables if needed (migrations). Idempotent. Refuses a namespace whose bulk load did not finish. */
   ensureNamespace(namespace: string): Promise<void>;
+  /** Creates `namespace`, which must not exist, for a bulk load. */
+  beginLoad(namespace: string): Promise<NamespaceLoad>;
   /**
    * Applies the commits: per partition, deletes, then upserts, then the dedup ids and the
    * checkpoint. Each partition's part is atomic (all of it visible or none), so a crash never
@@ -69,7 +101,10 @@ export interface ViewStore {
   /** Points an alias (e.g. `kappa`) at a namespace, atomically: the Kappa cut-over. */
   setAlias(alias: string, namespace: string): Promise<void>;
   getAlias(alias: string): Promise<string | undefined>;
+  /** Every namespace, unfinished loads included. */
   listNamespaces(): Promise<string[]>;
+  /** Namespaces whose bulk load has not finished (stopped, or still running). */
+  unfinishedLoads(): Promise<string[]>;
   dropNamespace(namespace: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import type { Event } from '../../shared/model/event.ts';
 import { validateRecord } from '../../shared/model/validation.ts';
 import type { TopicNames } from '../../shared/config.ts';
 import type { LogRecord } from '../../shared/ports/event-log.ts';
+import type { Pane } from '../../shared/compute/pane.ts';
 import type { PartitionCommit, ViewStore } from '../../shared/ports/view-store.ts';
 import { KAPPA_ALIAS, runKappaReplay } from '../../speed/kappa-replay.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
@@ -246,6 +247,35 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     // The new version and the one it replaced stay; older ones are dropped.
     expect((await store.listNamespaces()).sort()).toEqual(['kappa_v2', 'kappa_v3', 'speed']);
     await log.close();
+  });
+
+  it('a replay that fails part-way drops its unfinished version; one left by a crash goes at the next cut-over', async () => {
+    const log = await freshLog();
+    await loadWorkload(log);
+    let appends = 0;
+    class FailingLoadStore extends InMemoryViewStore {
+      override async beginLoad(namespace: string) {
+        const load = await super.beginLoad(namespace);
+        return {
+          ...load,
+          append: async (partition: number, panes: readonly Pane[]) => {
+            if (++appends === 2) throw new Error('simulated store failure');
+            return load.append(partition, panes);
+          },
+        };
+      }
+    }
+    const store = new FailingLoadStore();
+    await expect(runKappaReplay({ log, views: store, pipeline, topics })).rejects.toThrow('simulated store failure');
+    expect(await store.listNamespaces()).toEqual([]);
+
+    // A crashed process cannot drop its version: kappa_v1 stays an unfinished load.
+    await store.beginLoad('kappa_v1');
+    await expect(new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'kappa_v1', from: { kind: 'earliest' } }).start()).rejects.toThrow(/unfinished bulk load/);
+    const next = await runKappaReplay({ log, views: store, pipeline, topics }, { keepOlder: 5 });
+    expect(next.namespace).toBe('kappa_v2');
+    expect(await store.listNamespaces()).toEqual(['kappa_v2']);
+    expect(await windowsOf(store, 'kappa_v2')).toEqual((await loadedLogWithReference()).reference);
   });
 
   it('a replay that is not cut over leaves the alias where it was', async () => {

@@ -1,8 +1,8 @@
 import type { SeenIds } from '../../shared/compute/dedup.ts';
 import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString } from '../../shared/compute/pane.ts';
-import { LkError } from '../../shared/errors.ts';
-import type { PaneQuery, PartitionCommit, StoredPane, ViewStore } from '../../shared/ports/view-store.ts';
+import { LkError, UnfinishedLoadError } from '../../shared/errors.ts';
+import { assertFinishingCommits, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 
 interface Namespace {
   readonly panes: Map<string, StoredPane>;
@@ -16,19 +16,59 @@ const NAME = /^[a-z][a-z0-9_]{0,40}$/;
 /**
  * The ViewStore port in memory, for tests of code that uses the port (serving, runners). Follows
  * the port's contract, including the parts that catch callers out: a namespace must be ensured
- * before use, reads return copies (mutating a result changes nothing stored), and a commit is
- * all-or-nothing.
+ * before use, reads return copies (mutating a result changes nothing stored), a commit is
+ * all-or-nothing, and a bulk load refuses a pane appended twice (what a store's index build
+ * would reject) and is unusable until it finishes.
  */
 export class InMemoryViewStore implements ViewStore {
   readonly #namespaces = new Map<string, Namespace>();
   readonly #aliases = new Map<string, string>();
+  readonly #loading = new Set<string>();
 
   async ensureNamespace(namespace: string): Promise<void> {
     if (!NAME.test(namespace)) throw new LkError(`namespace "${namespace}" must match ${NAME}`);
+    if (this.#loading.has(namespace)) throw new UnfinishedLoadError(namespace);
     if (!this.#namespaces.has(namespace)) this.#namespaces.set(namespace, { panes: new Map(), checkpoints: new Map(), seen: new Map() });
   }
 
+  async beginLoad(namespace: string): Promise<NamespaceLoad> {
+    if (this.#namespaces.has(namespace)) throw new LkError(`namespace "${namespace}" already exists`);
+    await this.ensureNamespace(namespace);
+    this.#loading.add(namespace);
+    const ns = this.#get(namespace);
+    const loading = () => {
+      if (!this.#loading.has(namespace)) throw new LkError(`namespace "${namespace}" is not being loaded`);
+    };
+    return {
+      namespace,
+      append: async (partition, panes) => {
+        loading();
+        for (const p of panes) {
+          const id = `${partition}\u0000${paneIdString(p)}`;
+          if (ns.panes.has(id)) throw new LkError(`pane ${JSON.stringify(p)} of partition ${partition} appended twice`);
+          ns.panes.set(id, { ...copy(p), partition });
+        }
+      },
+      finish: async (commits) => {
+        loading();
+        assertFinishingCommits(commits);
+        this.#loading.delete(namespace);
+        await this.#apply(namespace, commits);
+      },
+    };
+  }
+
+  async unfinishedLoads(): Promise<string[]> {
+    return [...this.#loading];
+  }
+
   async commit(namespace: string, commits: readonly PartitionCommit[]): Promise<void> {
+    this.#get(namespace);
+    if (this.#loading.has(namespace)) throw new UnfinishedLoadError(namespace);
+    await this.#apply(namespace, commits);
+  }
+
+  async #apply(namespace: string, commits: readonly PartitionCommit[]): Promise<void> {
     const ns = this.#get(namespace);
     // Build on copies and swap at the end, so a throw leaves nothing half-applied.
     const panes = new Map(ns.panes);
@@ -91,6 +131,7 @@ export class InMemoryViewStore implements ViewStore {
 
   async setAlias(alias: string, namespace: string): Promise<void> {
     this.#get(namespace);
+    if (this.#loading.has(namespace)) throw new UnfinishedLoadError(namespace);
     this.#aliases.set(alias, namespace);
   }
 
@@ -104,6 +145,7 @@ export class InMemoryViewStore implements ViewStore {
 
   async dropNamespace(namespace: string): Promise<void> {
     this.#namespaces.delete(namespace);
+    this.#loading.delete(namespace);
   }
 
   async close(): Promise<void> {}

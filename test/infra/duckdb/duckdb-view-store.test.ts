@@ -74,6 +74,18 @@ describe('DuckDbViewStore specifics', () => {
     expect(await b.queryPanes('kappa_v1', { view: 'v', from: T0, to: T0 + 1 })).toEqual([{ ...pane('k', T0, [1, 2]), partition: 0 }]);
   });
 
+  it('an unfinished bulk load stays unfinished across a reopen (a crashed replay is never taken for a finished one)', async () => {
+    const a = await open();
+    const load = await a.beginLoad('kappa_v2');
+    await load.append(0, [pane('k', T0, [1, 2])]);
+    await a.close();
+    const b = await open();
+    expect(await b.unfinishedLoads()).toEqual(['kappa_v2']);
+    await expect(b.ensureNamespace('kappa_v2')).rejects.toThrow(/unfinished bulk load/);
+    await b.dropNamespace('kappa_v2');
+    expect(await b.listNamespaces()).toEqual([]);
+  });
+
   it('refuses a second open of the same file in this process', async () => {
     await open();
     await expect(DuckDbViewStore.open(path)).rejects.toThrow(/already open in this process/);

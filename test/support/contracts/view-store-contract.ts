@@ -254,6 +254,56 @@ export function describeViewStoreContract(name: string, factory: () => Promise<V
       }
     });
 
+    it('a bulk load is unusable until it finishes, then holds the appended panes and the finishing commits', async () => {
+      const loaded = uniqueName('contract');
+      const load = await store.beginLoad(loaded);
+      try {
+        expect(await store.listNamespaces()).toContain(loaded);
+        expect(await store.unfinishedLoads()).toContain(loaded);
+        const closed = [pane('v', 'a', T0, T0 + HOUR, T0, [1, 2]), pane('v', "o'dd \\ {k}", T0, T0 + HOUR, T0, [3, Number.POSITIVE_INFINITY])];
+        await load.append(0, closed);
+        await load.append(1, [closed[0]]);
+        await load.append(0, []);
+        // Not servable, resumable or writable before finish.
+        await expect(store.ensureNamespace(loaded)).rejects.toThrow(/unfinished bulk load/);
+        await expect(store.commit(loaded, [commit(0, 1, [])])).rejects.toThrow(/unfinished bulk load/);
+        await expect(store.setAlias(uniqueName('alias'), loaded)).rejects.toThrow(/unfinished bulk load/);
+        expect(await store.checkpoints(loaded)).toEqual(new Map());
+
+        const open = pane('v', 'a', T0 + HOUR, T0 + 2 * HOUR, T0 + HOUR, [5, 6]);
+        await expect(load.finish([commit(0, 10, [open], [closed[0]])])).rejects.toThrow(/cannot delete/);
+        expect(await store.unfinishedLoads()).toContain(loaded);
+        await load.finish([
+          { ...commit(0, 10, [open]), dedup: { added: { ids: ['e1', 'e2'], times: [T0 + HOUR, T0 + HOUR + 1] }, forgetBefore: T0 } },
+          commit(1, 4, []),
+        ]);
+        expect(await store.unfinishedLoads()).not.toContain(loaded);
+        expect(ordered(await store.queryPanes(loaded, { view: 'v', from: T0, to: T0 + 2 * HOUR }))).toEqual(ordered([stored(closed[0], 0), stored(closed[1], 0), stored(closed[0], 1), stored(open, 0)]));
+        expect(await store.checkpoints(loaded)).toEqual(new Map([[0, checkpoint(0, 10)], [1, checkpoint(1, 4)]]));
+        expect(new Set((await store.seenIds(loaded, 0, T0)).ids)).toEqual(new Set(['e1', 'e2']));
+        // Finished, it is an ordinary namespace: ensured, committed to (an appended pane is upserted), restored, aliased.
+        await store.ensureNamespace(loaded);
+        await store.commit(loaded, [commit(0, 11, [{ ...closed[0], acc: [9, 9] }])]);
+        expect((await store.partitionPanes(loaded, 0, T0)).find((p) => p.key === 'a' && p.start === T0)?.acc).toEqual([9, 9]);
+        const alias = uniqueName('alias');
+        await store.setAlias(alias, loaded);
+        expect(await store.getAlias(alias)).toBe(loaded);
+      } finally {
+        await store.dropNamespace(loaded);
+      }
+    });
+
+    it('beginLoad refuses an existing namespace, and a dropped unfinished load is gone', async () => {
+      await expect(store.beginLoad(ns)).rejects.toThrow(/already exists/);
+      const loaded = uniqueName('contract');
+      const load = await store.beginLoad(loaded);
+      await load.append(0, [pane('v', 'a', T0, T0 + HOUR, T0, [1])]);
+      await store.dropNamespace(loaded);
+      expect(await store.listNamespaces()).not.toContain(loaded);
+      expect(await store.unfinishedLoads()).not.toContain(loaded);
+      await expect(load.finish([])).rejects.toThrow();
+    });
+
     it('dropNamespace removes its panes and checkpoints and unlists it; dropping again is fine', async () => {
       const doomed = uniqueName('contract');
       await store.ensureNamespace(doomed);
