@@ -12,7 +12,12 @@ export const replayCommand: Command = {
 Reads the raw-events topic from the start (or --from a time, via the log's offsets-for-times) up
 to the end offsets it has when the replay starts, into a new namespace kappa_vN, then points the
 "kappa" alias at it in one step. Serving in Kappa mode reads the alias, so it never sees a
-half-built version. Run \`lk speed --namespace kappa_vN\` afterwards to keep the version live.`,
+half-built version. Run \`lk speed --namespace kappa_vN\` afterwards to keep the version live.
+
+The version is bulk-loaded: each window's pane is written once, when the watermark closes its
+bucket, and the store indexes everything at the end. So a replay that stops part-way cannot be
+resumed: a failed replay drops its version, and one left by a crash is dropped at the next
+replay's cut-over; just run lk replay again.`,
   options: {
     from: { type: 'string', valueName: 'TIME', description: 'start at this time (ISO-8601 with zone or epoch ms) instead of the earliest offset' },
     'no-cutover': { type: 'boolean', description: 'build the version but leave the alias where it is' },
