@@ -18,6 +18,7 @@ import type { AppendRecord, ConsumeOptions, EventLog, PartitionOffsets, StartPos
 import { appendChunks } from './append-chunks.ts';
 import { fromKafkaError } from './from-kafka-error.ts';
 import { KafkaSubscription } from './kafka-subscription.ts';
+import { silenceKafkajsNegativeTimeouts } from './negative-timeout-warning.ts';
 import { quietLogCreator } from './quiet-log-creator.ts';
 import { startOffset, type PartitionBounds } from './start-offset.ts';
 
@@ -82,6 +83,7 @@ export class KafkaLog implements EventLog {
   static async connect(options: KafkaLogOptions): Promise<KafkaLog> {
     if (options.brokers.length === 0) throw new ConfigError('no Kafka brokers given: set KAFKA_BROKERS (host:port,...) or run with the embedded log (LK_LOG=embedded)');
     if (options.clientId === '') throw new ConfigError('the Kafka client id is empty: set KAFKA_CLIENT_ID');
+    silenceKafkajsNegativeTimeouts();
     const kafka = new Kafka({
       brokers: [...options.brokers],
       clientId: options.clientId,
