@@ -117,9 +117,10 @@ export class PostgresViewStore implements ViewStore {
           // closed ones did instead of an indexed upsert each (a pane that was appended already
           // fails the primary key build, as the port says).
           assertFinishingCommits(commits);
-          for (const c of commits) {
-            const panes = lastPerPane(c.upserts);
-            for (let i = 0; i < panes.length; i += CHUNK_ROWS) await tx.query(table.appendSql(), [c.partition, ...upsertColumns(panes.slice(i, i + CHUNK_ROWS))]);
+          for (const [partition, list] of byPartition(commits)) {
+            // A pane in two commits of the partition: its last version, as commit would leave it.
+            const panes = lastPerPane(list.flatMap((c) => c.upserts));
+            for (let i = 0; i < panes.length; i += CHUNK_ROWS) await tx.query(table.appendSql(), [partition, ...upsertColumns(panes.slice(i, i + CHUNK_ROWS))]);
           }
           // Sorting for the primary key in memory rather than in temporary files.
           await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`);
