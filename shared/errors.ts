@@ -60,6 +60,17 @@ export class UnfinishedLoadError extends LkError {
   }
 }
 
+/** beginLoad on a namespace that exists, or a NamespaceLoad used after its finish or its namespace's drop. */
+export class LoadStateError extends LkError {
+  static exists(namespace: string): LoadStateError {
+    return new LoadStateError(`view namespace "${namespace}" already exists: a bulk load builds a new one (drop it first, or load into another name)`);
+  }
+
+  static notLoading(namespace: string): LoadStateError {
+    return new LoadStateError(`view namespace "${namespace}" is not being loaded (finished already, or dropped)`);
+  }
+}
+
 /** Retries `fn` while it throws retriable errors, with exponential backoff. */
 export async function withRetry<T>(fn: () => Promise<T>, opts: { retries?: number; initialMs?: number; maxMs?: number } = {}): Promise<T> {
   const retries = opts.retries ?? 5;

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { SeenIds } from '../../shared/compute/dedup.ts';
 import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString } from '../../shared/compute/pane.ts';
-import { LkError, NotFoundError, UnfinishedLoadError } from '../../shared/errors.ts';
+import { LkError, LoadStateError, NotFoundError, UnfinishedLoadError } from '../../shared/errors.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
 import { assertFinishingCommits, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 import { DuckDb, type SqlValue } from './duckdb-database.ts';
@@ -101,13 +101,13 @@ export class DuckDbViewStore implements ViewStore {
    */
   async beginLoad(namespace: string): Promise<NamespaceLoad> {
     assertViewNamespaceName(namespace);
-    if (this.#namespaces.has(namespace)) throw new LkError(`view namespace "${namespace}" already exists: a bulk load builds a new one (drop it first, or load into another name)`);
+    if (this.#namespaces.has(namespace)) throw LoadStateError.exists(namespace);
     await this.#createNamespace(namespace, true);
     const { panes } = tables(namespace);
     return {
       namespace,
       append: async (partition, list) => {
-        if (!this.#loading.has(namespace)) throw new LkError(`view namespace "${namespace}" is not being loaded (finished already, or dropped)`);
+        if (!this.#loading.has(namespace)) throw LoadStateError.notLoading(namespace);
         if (list.length === 0) return;
         const rows = list.map((p) => paneRow(p, toBigInt(partition, 'partition')));
         const run = this.#committing.then(async () => {
@@ -119,7 +119,7 @@ export class DuckDbViewStore implements ViewStore {
         await run;
       },
       finish: async (commits) => {
-        if (!this.#loading.has(namespace)) throw new LkError(`view namespace "${namespace}" is not being loaded (finished already, or dropped)`);
+        if (!this.#loading.has(namespace)) throw LoadStateError.notLoading(namespace);
         assertFinishingCommits(commits);
         await this.#commit(namespace, commits, (tx) => tx.run('DELETE FROM lk_loading WHERE name = $1', [namespace]));
         this.#loading.delete(namespace);

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { SeenIds } from '../../shared/compute/dedup.ts';
 import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString, type Pane } from '../../shared/compute/pane.ts';
-import { ConfigError, LkError, ServiceUnavailableError, UnfinishedLoadError } from '../../shared/errors.ts';
+import { ConfigError, LoadStateError, ServiceUnavailableError, UnfinishedLoadError } from '../../shared/errors.ts';
 import { assertFinishingCommits, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 import { applyMigrations } from './migrations.ts';
 import { PaneTable } from './pane-table.ts';
@@ -94,7 +94,7 @@ export class PostgresViewStore implements ViewStore {
     await this.#transaction(async (tx) => {
       await lockSchema(tx, this.#schema);
       const { rows } = await tx.query(`SELECT 1 FROM ${this.#s}.namespaces WHERE name = $1`, [namespace]);
-      if (rows.length > 0) throw new LkError(`view namespace "${namespace}" already exists: a bulk load builds a new one (drop it first, or load into another name)`);
+      if (rows.length > 0) throw LoadStateError.exists(namespace);
       await tx.query(table.createUnindexedSql());
       await tx.query(`INSERT INTO ${this.#s}.namespaces (name, loading) VALUES ($1, true)`, [namespace]);
     });
@@ -105,22 +105,21 @@ export class PostgresViewStore implements ViewStore {
         await this.#transaction(async (tx) => {
           // See commit: the log, not this store, is durable truth (and an unfinished load is never resumed).
           await tx.query('SET LOCAL synchronous_commit = off');
-          for (let i = 0; i < panes.length; i += CHUNK_ROWS) await tx.query(table.appendSql(), [partition, ...upsertColumns(panes.slice(i, i + CHUNK_ROWS))]);
+          await appendPanes(tx, table, partition, panes);
         }, namespace);
       },
       finish: (commits) =>
         this.#transaction(async (tx) => {
           await lockSchema(tx, this.#schema);
           const r = await tx.query(`UPDATE ${this.#s}.namespaces SET loading = false WHERE name = $1 AND loading`, [namespace]);
-          if (r.rowCount !== 1) throw new LkError(`view namespace "${namespace}" is not being loaded (finished already, or dropped)`);
+          if (r.rowCount !== 1) throw LoadStateError.notLoading(namespace);
           // The open panes are new rows too: appended before the indexes exist, they cost what the
           // closed ones did instead of an indexed upsert each (a pane that was appended already
           // fails the primary key build, as the port says).
           assertFinishingCommits(commits);
           for (const [partition, list] of byPartition(commits)) {
             // A pane in two commits of the partition: its last version, as commit would leave it.
-            const panes = lastPerPane(list.flatMap((c) => c.upserts));
-            for (let i = 0; i < panes.length; i += CHUNK_ROWS) await tx.query(table.appendSql(), [partition, ...upsertColumns(panes.slice(i, i + CHUNK_ROWS))]);
+            await appendPanes(tx, table, partition, lastPerPane(list.flatMap((c) => c.upserts)));
           }
           // Sorting for the primary key in memory rather than in temporary files.
           await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`);
@@ -353,6 +352,11 @@ export class PostgresViewStore implements ViewStore {
       }
     }, namespace);
   }
+}
+
+/** Plain INSERTs of panes into a bulk load's unindexed table, in bounded statements. */
+async function appendPanes(tx: SqlRunner, table: PaneTable, partition: number, panes: readonly Pane[]): Promise<void> {
+  for (let i = 0; i < panes.length; i += CHUNK_ROWS) await tx.query(table.appendSql(), [partition, ...upsertColumns(panes.slice(i, i + CHUNK_ROWS))]);
 }
 
 /** Commits grouped by partition, each group in call order. */

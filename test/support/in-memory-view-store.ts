@@ -1,7 +1,7 @@
 import type { SeenIds } from '../../shared/compute/dedup.ts';
 import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString } from '../../shared/compute/pane.ts';
-import { LkError, UnfinishedLoadError } from '../../shared/errors.ts';
+import { LkError, LoadStateError, UnfinishedLoadError } from '../../shared/errors.ts';
 import { assertFinishingCommits, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 
 interface Namespace {
@@ -32,12 +32,12 @@ export class InMemoryViewStore implements ViewStore {
   }
 
   async beginLoad(namespace: string): Promise<NamespaceLoad> {
-    if (this.#namespaces.has(namespace)) throw new LkError(`namespace "${namespace}" already exists`);
+    if (this.#namespaces.has(namespace)) throw LoadStateError.exists(namespace);
     await this.ensureNamespace(namespace);
     this.#loading.add(namespace);
     const ns = this.#get(namespace);
     const loading = () => {
-      if (!this.#loading.has(namespace)) throw new LkError(`namespace "${namespace}" is not being loaded`);
+      if (!this.#loading.has(namespace)) throw LoadStateError.notLoading(namespace);
     };
     return {
       namespace,
