@@ -302,7 +302,7 @@ export class StreamJob {
     } else {
       await views.commit(
         this.#options.namespace,
-        changes.map((c) => ({ partition: c.partition, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup })),
+        changes.map((c) => ({ partition: c.partition, inserts: c.inserts, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup })),
       );
       // Freshness: append to visible (the commit above is what queries read).
       const now = (this.#deps.clock ?? Date.now)();
@@ -323,7 +323,7 @@ export class StreamJob {
       const { log, topics } = this.#deps;
       await writeSideOutputs(log, topics, changes.flatMap((c) => c.deadLetters), changes.flatMap((c) => c.late));
     }
-    await load.finish(changes.map((c) => ({ partition: c.partition, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup })));
+    await load.finish(changes.map((c) => ({ partition: c.partition, inserts: c.inserts, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup })));
     for (const c of changes) this.#visible.set(c.partition, c.checkpoint.nextOffset);
   }
 

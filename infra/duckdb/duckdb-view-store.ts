@@ -174,6 +174,8 @@ export class DuckDbViewStore implements ViewStore {
         deletes.push([d.view, d.key, toBigInt(d.start, 'start'), toBigInt(d.bucket, 'bucket'), partition]);
       }
       // A pane upserted twice in one commit: the last one wins (INSERT OR REPLACE may not touch a row twice).
+      // Inserts are upserted too: the embedded store gains nothing from skipping the conflict check.
+      for (const u of c.inserts ?? []) upserts.set(`${c.partition}\u0000${paneIdString(u)}`, paneRow(u, partition));
       for (const u of c.upserts) upserts.set(`${c.partition}\u0000${paneIdString(u)}`, paneRow(u, partition));
       cps.set(c.partition, JSON.stringify(c.checkpoint));
       const { added, forgetBefore } = c.dedup ?? NO_DEDUP_CHANGES;

@@ -119,12 +119,12 @@ export class PostgresViewStore implements ViewStore {
           assertFinishingCommits(commits);
           for (const [partition, list] of byPartition(commits)) {
             // A pane in two commits of the partition: its last version, as commit would leave it.
-            await appendPanes(tx, table, partition, lastPerPane(list.flatMap((c) => c.upserts)));
+            await appendPanes(tx, table, partition, lastPerPane(list.flatMap((c) => [...(c.inserts ?? []), ...c.upserts])));
           }
           // Sorting for the primary key in memory rather than in temporary files.
           await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`);
           for (const sql of table.indexSql()) await tx.query(sql);
-          const rest = commits.map((c) => ({ ...c, upserts: [] }));
+          const rest = commits.map((c) => ({ ...c, inserts: [], upserts: [] }));
           for (const list of byPartition(rest).values()) await this.#applyCommits(tx, table, namespace, list);
         }, namespace),
     };
@@ -266,6 +266,9 @@ export class PostgresViewStore implements ViewStore {
       for (let i = 0; i < c.deletes.length; i += CHUNK_ROWS) {
         await tx.query(table.deleteSql(), [c.partition, ...deleteColumns(c.deletes.slice(i, i + CHUNK_ROWS))]);
       }
+      // New panes skip ON CONFLICT's speculative insertion (scratch, per row: 6.8 µs against 11.5 µs
+      // for new rows); a row that is there after all fails the commit rather than being overwritten.
+      await appendPanes(tx, table, c.partition, c.inserts ?? []);
       // ON CONFLICT may touch a row once per statement, so a pane listed twice keeps its last version.
       const upserts = lastPerPane(c.upserts);
       for (let i = 0; i < upserts.length; i += CHUNK_ROWS) {

@@ -11,6 +11,8 @@ const DETACHED = 4;
 const LINKED = 8;
 /** In a bucket being dropped (only during dropBuckets). */
 const CLOSING = 16;
+/** The store holds a row with this pane's id: it was restored, or reported by a drain. */
+const STORED = 32;
 
 /** start, end, bucket, then the accumulator. */
 const HEADER = 3;
@@ -193,14 +195,28 @@ export class OpenPanes {
     return this.#keys.keyOf(this.#key[slot]);
   }
 
-  /** Appends the panes changed since the last drain, in the order they first changed, to `out` as copies, and forgets that they changed. */
-  drain(view: string, out: Pane[]): void {
-    this.#forgetChanges(view, out);
+  /**
+   * Appends the panes changed since the last drain, in the order they first changed, to `out` as
+   * copies, and forgets that they changed; with `created` given, the ones never reported or
+   * restored before go there instead (a store can insert them without looking for a row).
+   */
+  drain(view: string, out: Pane[], created?: Pane[]): void {
+    this.#forgetChanges(view, out, created);
+  }
+
+  /** Marks a pane as one the store holds (restored from it). */
+  markStored(slot: number): void {
+    this.#flags[slot] |= STORED;
+  }
+
+  /** Whether the store holds a row with this pane's id. */
+  isStored(slot: number): boolean {
+    return (this.#flags[slot] & STORED) !== 0;
   }
 
   /** Forgets which panes changed since the last drain without reporting them (a view emitting on window close reports panes as their bucket closes). */
   discardChanges(): void {
-    this.#forgetChanges('', undefined);
+    this.#forgetChanges('', undefined, undefined);
   }
 
   /** A copy of the pane in `slot`, safe to hand to I/O. */
@@ -208,13 +224,13 @@ export class OpenPanes {
     return { view, key: this.keyOf(slot), start: this.startOf(slot), end: this.endOf(slot), bucket: this.bucketOf(slot), acc: this.accOf(slot) };
   }
 
-  #forgetChanges(view: string, out: Pane[] | undefined): void {
+  #forgetChanges(view: string, out: Pane[] | undefined, created: Pane[] | undefined): void {
     const dirty = this.#dirty;
     for (let i = 0; i < dirty.length; i++) {
       const s = dirty[i];
       const f = this.#flags[s];
-      this.#flags[s] = f & ~DIRTY;
-      if (out !== undefined && (f & RETIRED) === 0) out.push(this.paneAt(view, s));
+      this.#flags[s] = (f & ~DIRTY) | (out !== undefined ? STORED : 0);
+      if (out !== undefined && (f & RETIRED) === 0) ((f & STORED) === 0 && created !== undefined ? created : out).push(this.paneAt(view, s));
       if ((f & DETACHED) !== 0) this.#release(s);
     }
     this.#dirty = [];
@@ -323,6 +339,7 @@ export class OpenPanes {
     const next = new Int32Array(slots);
     const key = new Int32Array(slots);
     const heads = new Int32Array(keySlots).fill(NONE);
+    const flags = new Uint8Array(slots);
     let n = 0;
     for (let k = 0; k < remap.length; k++) {
       const id = remap[k];
@@ -330,6 +347,7 @@ export class OpenPanes {
       heads[id] = n;
       for (let s = oldHeads[k]; s !== NONE; s = this.#next[s]) {
         data.set(this.#data.subarray(s * stride, (s + 1) * stride), n * stride);
+        flags[n] = LINKED | (this.#flags[s] & STORED);
         key[n] = id;
         next[n] = this.#next[s] === NONE ? NONE : n + 1;
         n++;
@@ -338,7 +356,7 @@ export class OpenPanes {
     this.#data = data;
     this.#next = next;
     this.#key = key;
-    this.#flags = new Uint8Array(slots).fill(LINKED, 0, n);
+    this.#flags = flags;
     this.#heads = heads;
     this.#top = n;
     this.#free = [];

@@ -72,6 +72,9 @@ export interface PartitionRestore {
 /** What one partition produced since the last flush: apply it atomically with the checkpoint. */
 export interface ChangeSet {
   readonly partition: number;
+  /** Changed panes the store has no row for yet (never flushed before, not restored): plain inserts. */
+  readonly inserts: Pane[];
+  /** Changed panes the store already holds (or, emitting on close, the closed panes). */
   readonly upserts: Pane[];
   readonly deletes: PaneId[];
   readonly deadLetters: DeadLetter[];
@@ -181,11 +184,12 @@ export class PartitionProcessor {
    */
   flush(): ChangeSet {
     // Appended one by one: spreading a flush of a long replay (100k+ panes) into push() overflows the stack.
-    const { upserts, deletes } = { upserts: [] as Pane[], deletes: [] as PaneId[] };
+    const out = { inserts: [] as Pane[], upserts: [] as Pane[], deletes: [] as PaneId[] };
+    const { upserts, deletes, inserts } = out;
     const onClose = this.#emit === 'onWindowClose';
     for (const s of this.#views) {
       if (onClose) s.discardChanges();
-      else s.drain({ upserts, deletes });
+      else s.drain(out);
     }
     const wm = this.#watermark;
     const bucketMs = this.#pipeline.config.bucketMs;
@@ -193,7 +197,7 @@ export class PartitionProcessor {
     const forgetBefore = dedupCutoff(wm.current, this.#pipeline.config.dedupRetentionMs);
     this.#dedup.sweep(forgetBefore);
     const added = this.#dedup.drainAdded();
-    return this.#changeSet(upserts, deletes, onClose ? NO_SEEN_IDS : added, forgetBefore);
+    return this.#changeSet(inserts, upserts, deletes, onClose ? NO_SEEN_IDS : added, forgetBefore);
   }
 
   /**
@@ -206,12 +210,13 @@ export class PartitionProcessor {
     for (const s of this.#views) s.copyOpen(upserts);
     const forgetBefore = dedupCutoff(this.#watermark.current, this.#pipeline.config.dedupRetentionMs);
     this.#dedup.drainAdded();
-    return this.#changeSet(upserts, [], this.#dedup.snapshot(forgetBefore), forgetBefore);
+    return this.#changeSet([], upserts, [], this.#dedup.snapshot(forgetBefore), forgetBefore);
   }
 
-  #changeSet(upserts: Pane[], deletes: PaneId[], added: SeenIds, forgetBefore: number): ChangeSet {
+  #changeSet(inserts: Pane[], upserts: Pane[], deletes: PaneId[], added: SeenIds, forgetBefore: number): ChangeSet {
     const change: ChangeSet = {
       partition: this.partition,
+      inserts,
       upserts,
       deletes,
       deadLetters: this.#deadLetters,

@@ -141,6 +141,8 @@ export class ViewState {
     while (t.next(after) !== p) after = t.next(after);
     const start = t.startOf(p);
     if (start !== t.startOf(into)) this.#deleted.push({ view: this.view.name, key: t.keyOf(p), start, bucket });
+    // Same id: `into` replaces the stored row, so the store must update it, not insert it.
+    else if (t.isStored(p)) t.markStored(into);
     t.retire(key, after, p);
   }
 
@@ -158,14 +160,16 @@ export class ViewState {
     if (s < 0 || t.startOf(s) !== stored.start || t.bucketOf(s) !== stored.bucket) s = t.open(key, prev, stored.start, stored.end, stored.bucket);
     t.setEnd(s, stored.end);
     t.setAcc(s, stored.acc);
+    t.markStored(s);
   }
 
   /**
    * The panes changed since the last drain (copies, safe to hand to I/O) and the ids of panes
-   * merged away, appended to `out` (a flush collects all views into one list).
+   * merged away, appended to `out` (a flush collects all views into one list). With
+   * `out.inserts`, panes the store has no row for yet (never drained, not restored) go there.
    */
-  drain(out: { upserts: Pane[]; deletes: PaneId[] } = { upserts: [], deletes: [] }): { upserts: Pane[]; deletes: PaneId[] } {
-    this.#panes.drain(this.view.name, out.upserts);
+  drain<T extends { upserts: Pane[]; deletes: PaneId[]; inserts?: Pane[] }>(out: T = { upserts: [], deletes: [] } as unknown as T): T {
+    this.#panes.drain(this.view.name, out.upserts, out.inserts);
     for (const d of this.#deleted) out.deletes.push(d);
     this.#deleted = [];
     return out;

@@ -20,6 +20,12 @@ export interface StoredPane extends Pane {
 /** One partition's changes, applied atomically with its checkpoint. */
 export interface PartitionCommit {
   readonly partition: number;
+  /**
+   * Panes the store has no row for (the processor never reported or restored them): a store may
+   * insert them without looking for a row, and may fail if one is there. Applied after the
+   * deletes, before the upserts. Absent: none.
+   */
+  readonly inserts?: readonly Pane[];
   readonly upserts: readonly Pane[];
   readonly deletes: readonly PaneId[];
   readonly checkpoint: PartitionCheckpoint;

@@ -76,6 +76,11 @@ export class InMemoryViewStore implements ViewStore {
     const seen = new Map([...ns.seen].map(([p, ids]) => [p, new Map(ids)]));
     for (const c of commits) {
       for (const id of c.deletes) panes.delete(`${c.partition}\u0000${paneIdString(id)}`);
+      for (const p of c.inserts ?? []) {
+        const id = `${c.partition}\u0000${paneIdString(p)}`;
+        if (panes.has(id)) throw new LkError(`pane ${id} inserted, but the store holds it: the processor took a stored pane for a new one`);
+        panes.set(id, { ...copy(p), partition: c.partition });
+      }
       for (const p of c.upserts) panes.set(`${c.partition}\u0000${paneIdString(p)}`, { ...copy(p), partition: c.partition });
       checkpoints.set(c.partition, structuredClone(c.checkpoint));
       const ids = seen.get(c.partition) ?? new Map<string, number>();

@@ -66,7 +66,7 @@ export async function commitStream(store: ViewStore, namespace: string, pipeline
     namespace,
     [...processors.values()].map((proc) => {
       const c = proc.flush();
-      return { partition: c.partition, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint };
+      return { partition: c.partition, inserts: c.inserts, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint };
     }),
   );
 }

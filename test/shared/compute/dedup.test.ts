@@ -88,7 +88,7 @@ describe('PartitionProcessor dedup', () => {
     p.process(rec(2, 'a', T));
     const c = p.flush();
     expect(p.stats).toMatchObject({ valid: 2, duplicate: 1, tooLate: 0 });
-    expect(revenueOf(c.upserts)).toBe(2_000);
+    expect(revenueOf([...c.inserts, ...c.upserts])).toBe(2_000);
   });
 
   it('recognises ids seen before a restart and skips redelivered offsets', () => {
@@ -133,7 +133,7 @@ describe('PartitionProcessor dedup', () => {
     expect(T).toBeLessThan(p.watermark.lateBefore);
     expect(p.stats).toMatchObject({ valid: 2, duplicate: 0, tooLate: 1 });
     expect(c.late.map((l) => l.event.event_id)).toEqual(['a']);
-    expect(revenueOf([...stored.upserts, ...c.upserts])).toBe(2_000);
+    expect(revenueOf([...stored.inserts, ...stored.upserts, ...c.inserts, ...c.upserts])).toBe(2_000);
   });
 
   it('drops a duplicate of an event that was itself too late', () => {

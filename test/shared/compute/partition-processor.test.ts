@@ -97,7 +97,7 @@ describe('PartitionProcessor: lateness', () => {
     expect(p.stats).toMatchObject({ valid: 2, tooLate: 1 });
     expect(c.late).toHaveLength(1);
     expect(c.late[0]).toMatchObject({ record: { offset: 2 }, event: { event_id: 'late', event_time: lateBefore - 1 }, lateBefore });
-    const views = mergedViews(pipeline, c.upserts);
+    const views = mergedViews(pipeline, [...c.inserts, ...c.upserts]);
     expect(views.product_activity.map((w) => [w.start, w.acc[0]])).toEqual([
       [lateBefore - (lateBefore % MIN), 1],
       [T, 1],

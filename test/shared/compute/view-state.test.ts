@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { paneIdString, type Pane } from '../../../shared/compute/pane.ts';
+import { paneIdString, type Pane, type PaneId } from '../../../shared/compute/pane.ts';
 import { compilePipeline, defaultPipelineConfig, type CompiledView } from '../../../shared/compute/pipeline.ts';
 import { referenceViews } from '../../../shared/compute/reference-views.ts';
 import type { ViewDef } from '../../../shared/compute/view-def.ts';
@@ -239,5 +239,45 @@ describe('ViewState against the nested-map reference (the previous implementatio
     for (let seed = 1; seed <= 12; seed++) merges += run(view, seed).merges;
     // Session views must have exercised merges (deletes come only from them).
     if (view.def.window.kind === 'session') expect(merges).toBeGreaterThan(0);
+  });
+});
+
+describe('ViewState: panes the store holds (inserts vs upserts)', () => {
+  const sessions = pipeline.view('user_sessions');
+  const drainAll = (s: ViewState) => s.drain({ inserts: [] as Pane[], upserts: [] as Pane[], deletes: [] as PaneId[] });
+  const starts = (panes: readonly { start: number }[]) => panes.map((p) => p.start);
+
+  it('drains a pane as an insert once, then as an upsert; a merged session keeping a stored id is an upsert', () => {
+    const s = new ViewState(sessions);
+    add(s, ev(T));
+    let d = drainAll(s);
+    expect([starts(d.inserts), starts(d.upserts)]).toEqual([[T], []]);
+    add(s, ev(T + 10_000));
+    d = drainAll(s);
+    expect([starts(d.inserts), starts(d.upserts)]).toEqual([[], [T]]);
+    add(s, ev(T + GAP + 20_000));
+    d = drainAll(s);
+    expect([starts(d.inserts), starts(d.upserts)]).toEqual([[T + GAP + 20_000], []]);
+    // Bridges both sessions: the merged one starts at T, the stored id of the first, whose row it
+    // replaces (an update); the second's row is deleted.
+    add(s, ev(T + GAP + 5_000));
+    d = drainAll(s);
+    expect([starts(d.inserts), starts(d.upserts), starts(d.deletes)]).toEqual([[], [T], [T + GAP + 20_000]]);
+  });
+
+  it('a merge into a new start is an insert; restored panes are upserts', () => {
+    const s = new ViewState(sessions);
+    add(s, ev(T + 10_000));
+    drainAll(s);
+    // An earlier event extends the stored session backwards: a new id (start T), the old one deleted.
+    add(s, ev(T));
+    let d = drainAll(s);
+    expect([starts(d.inserts), starts(d.upserts), starts(d.deletes)]).toEqual([[T], [], [T + 10_000]]);
+
+    const restored = new ViewState(sessions);
+    for (const p of d.inserts) restored.restore(p);
+    add(restored, ev(T + 20_000));
+    d = drainAll(restored);
+    expect([starts(d.inserts), starts(d.upserts)]).toEqual([[], [T]]);
   });
 });

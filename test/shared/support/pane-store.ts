@@ -17,6 +17,11 @@ export class PaneStore {
     let panes = this.#panes.get(change.partition);
     if (!panes) this.#panes.set(change.partition, (panes = new Map()));
     for (const id of change.deletes) panes.delete(paneIdString(id));
+    for (const p of change.inserts) {
+      // What PostgreSQL's plain INSERT does with a pane the processor wrongly took for new.
+      if (panes.has(paneIdString(p))) throw new Error(`pane ${paneIdString(p)} inserted, but the store holds it`);
+      panes.set(paneIdString(p), copy(p));
+    }
     for (const p of change.upserts) panes.set(paneIdString(p), copy(p));
     this.#checkpoints.set(change.partition, structuredClone(change.checkpoint));
     let seen = this.#seen.get(change.partition);

@@ -71,7 +71,7 @@ describe('earliestPaneStart', () => {
       const { records } = randomWorkload({ seed: bucketMs, events: 3_000, start: T, spanMs: 6 * HOUR_MS, users: 3, products: 4 });
       const proc = new PartitionProcessor(pipeline, 0);
       for (const r of records) proc.process(r.record);
-      const { upserts } = proc.flush();
+      const { inserts: upserts } = proc.flush();
       expect(upserts.length).toBeGreaterThan(100);
       let longest = 0;
       for (const p of upserts) {
