@@ -5,7 +5,7 @@ import type { TopicNames } from '../shared/config.ts';
 import { LkError } from '../shared/errors.ts';
 import { LatencyHistogram } from '../shared/metrics/latency-histogram.ts';
 import type { EventLog, PartitionOffsets, RecordBatch, StartPosition, Subscription } from '../shared/ports/event-log.ts';
-import type { NamespaceLoad, ViewStore } from '../shared/ports/view-store.ts';
+import { partitionCommitOf, type NamespaceLoad, type ViewStore } from '../shared/ports/view-store.ts';
 import { bucketOf } from '../shared/time/bucket.ts';
 import { NO_WATERMARK, Watermark } from '../shared/time/watermark.ts';
 import { reachOf } from '../shared/time/window.ts';
@@ -290,20 +290,14 @@ export class StreamJob {
   async #write(pending: ReadonlyArray<{ change: ChangeSet; highWatermark: number }>, appendTimes: readonly number[]): Promise<void> {
     // A write after a failed one would store checkpoints past panes that were never stored.
     if (this.#commitFailed !== undefined) throw this.#commitFailed;
-    const { log, views, topics } = this.#deps;
     const changes = pending.map((p) => p.change);
-    if (this.#options.sideOutputs ?? true) {
-      await writeSideOutputs(log, topics, changes.flatMap((c) => c.deadLetters), changes.flatMap((c) => c.late));
-    }
+    await this.#writeSideOutputs(changes);
     const load = this.#load;
     if (load) {
       // Final panes only: nothing of a load is visible (no freshness) or resumable before its end.
       await Promise.all(changes.map((c) => load.append(c.partition, c.upserts)));
     } else {
-      await views.commit(
-        this.#options.namespace,
-        changes.map((c) => ({ partition: c.partition, inserts: c.inserts, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup })),
-      );
+      await this.#deps.views.commit(this.#options.namespace, changes.map(partitionCommitOf));
       // Freshness: append to visible (the commit above is what queries read).
       const now = (this.#deps.clock ?? Date.now)();
       for (const t of appendTimes) this.freshness.record(now - t);
@@ -319,12 +313,16 @@ export class StreamJob {
   async #finishLoad(load: NamespaceLoad): Promise<void> {
     if (this.#commitFailed !== undefined) throw this.#commitFailed;
     const changes = [...this.#processors.values()].map((p) => p.flushAll());
-    if (this.#options.sideOutputs ?? true) {
-      const { log, topics } = this.#deps;
-      await writeSideOutputs(log, topics, changes.flatMap((c) => c.deadLetters), changes.flatMap((c) => c.late));
-    }
-    await load.finish(changes.map((c) => ({ partition: c.partition, inserts: c.inserts, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup })));
+    await this.#writeSideOutputs(changes);
+    await load.finish(changes.map(partitionCommitOf));
     for (const c of changes) this.#visible.set(c.partition, c.checkpoint.nextOffset);
+  }
+
+  /** The dead-letter and late records of the change sets, unless this job leaves side outputs to another. */
+  async #writeSideOutputs(changes: readonly ChangeSet[]): Promise<void> {
+    if (!(this.#options.sideOutputs ?? true)) return;
+    const { log, topics } = this.#deps;
+    await writeSideOutputs(log, topics, changes.flatMap((c) => c.deadLetters), changes.flatMap((c) => c.late));
   }
 
   /** Records processed by this member since it started. */

@@ -117,15 +117,16 @@ export class PostgresViewStore implements ViewStore {
           // closed ones did instead of an indexed upsert each (a pane that was appended already
           // fails the primary key build, as the port says).
           assertFinishingCommits(commits);
-          for (const [partition, list] of byPartition(commits)) {
+          const groups = byPartition(commits);
+          for (const [partition, list] of groups) {
             // A pane in two commits of the partition: its last version, as commit would leave it.
             await appendPanes(tx, table, partition, lastPerPane(list.flatMap((c) => [...(c.inserts ?? []), ...c.upserts])));
           }
           // Sorting for the primary key in memory rather than in temporary files.
           await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`);
           for (const sql of table.indexSql()) await tx.query(sql);
-          const rest = commits.map((c) => ({ ...c, inserts: [], upserts: [] }));
-          for (const list of byPartition(rest).values()) await this.#applyCommits(tx, table, namespace, list);
+          // The panes are in; the rest of each commit (ids, checkpoint) as commit applies it.
+          for (const list of groups.values()) await this.#applyCommits(tx, table, namespace, list.map((c) => ({ ...c, inserts: [], upserts: [] })));
         }, namespace),
     };
   }

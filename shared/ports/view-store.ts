@@ -1,5 +1,5 @@
 import type { SeenIds } from '../compute/dedup.ts';
-import type { DedupChanges, PartitionCheckpoint } from '../compute/partition-processor.ts';
+import type { ChangeSet, DedupChanges, PartitionCheckpoint } from '../compute/partition-processor.ts';
 import type { Pane, PaneId } from '../compute/pane.ts';
 import { LkError } from '../errors.ts';
 
@@ -72,6 +72,11 @@ export interface NamespaceLoad {
    * must be panes not appended before, and they may not delete: a store may append them too.
    */
   finish(commits: readonly PartitionCommit[]): Promise<void>;
+}
+
+/** What a store applies of a processor's flush (side outputs and freshness data stay with the runner). */
+export function partitionCommitOf(c: ChangeSet): PartitionCommit {
+  return { partition: c.partition, inserts: c.inserts, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup };
 }
 
 /** Checks what `NamespaceLoad.finish` accepts (every adapter enforces it the same way): no deletes. */

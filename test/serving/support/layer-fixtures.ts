@@ -4,7 +4,7 @@ import { mergePanes } from '../../../shared/compute/pane-merge.ts';
 import type { Pipeline } from '../../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../../shared/compute/reference-fold.ts';
 import type { Event, EventType } from '../../../shared/model/event.ts';
-import type { ViewStore } from '../../../shared/ports/view-store.ts';
+import { partitionCommitOf, type ViewStore } from '../../../shared/ports/view-store.ts';
 
 /** Fixtures for serving tests: events, the panes each layer would hold, and the expected windows. */
 
@@ -64,10 +64,7 @@ export async function commitStream(store: ViewStore, namespace: string, pipeline
   for (const e of events) processors.get(partitionOf(e, partitions))!.processEvent(e);
   await store.commit(
     namespace,
-    [...processors.values()].map((proc) => {
-      const c = proc.flush();
-      return { partition: c.partition, inserts: c.inserts, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint };
-    }),
+    [...processors.values()].map((proc) => partitionCommitOf(proc.flush())),
   );
 }
 
