@@ -1,12 +1,24 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { ConfigError } from '../shared/errors.ts';
 import { runDailyRecompute, runHourlyCycle, type BatchCycleDeps, type BatchCycleResult } from './batch-cycle.ts';
 
 export type BatchCycleKind = 'hourly' | 'daily';
+
+/** At minute 5 of every hour: late enough that the hour just ended has reached the log. */
+export const DEFAULT_HOURLY_CRON = '5 * * * *';
+/** At 00:30 every day, after the hourly cycle of midnight. */
+export const DEFAULT_DAILY_CRON = '30 0 * * *';
 
 export interface BatchScheduleOptions {
   /** Cron expressions, in UTC (the master dataset's dt/hour are UTC). */
   readonly hourly?: string;
   readonly daily?: string;
+  /**
+   * Runs an hourly cycle at once instead of waiting for the first tick (default true). A cycle
+   * only computes what is stale, so a restart after a crash catches up in minutes, not at the
+   * next hour.
+   */
+  readonly catchUp?: boolean;
   readonly onResult?: (kind: BatchCycleKind, result: BatchCycleResult) => void;
   /** A tick found the previous cycle still running and did nothing. */
   readonly onSkipped?: (kind: BatchCycleKind) => void;
@@ -20,6 +32,13 @@ export interface BatchScheduleHandle {
   stop(): Promise<void>;
 }
 
+/** Throws ConfigError unless `expression` is a cron expression node-cron accepts. */
+export function assertCronExpression(setting: string, expression: string): void {
+  if (!cron.validate(expression)) {
+    throw new ConfigError(`${setting} "${expression}" is not a cron expression; give five fields in UTC (minute hour day-of-month month day-of-week), e.g. "${DEFAULT_HOURLY_CRON}"`);
+  }
+}
+
 /**
  * node-cron wiring of the batch layer (the only file that imports node-cron): hourly at :05,
  * archive then compute the buckets that became complete or got new master files; daily at 00:30,
@@ -27,6 +46,10 @@ export interface BatchScheduleHandle {
  * manifest, and a second writer would lose the first one's update.
  */
 export function scheduleBatch(deps: BatchCycleDeps, options: BatchScheduleOptions = {}): BatchScheduleHandle {
+  const hourly = options.hourly ?? DEFAULT_HOURLY_CRON;
+  const daily = options.daily ?? DEFAULT_DAILY_CRON;
+  assertCronExpression('hourly schedule', hourly);
+  assertCronExpression('daily schedule', daily);
   let running: Promise<unknown> | undefined;
   const cycles: Record<BatchCycleKind, (d: BatchCycleDeps) => Promise<BatchCycleResult>> = { hourly: runHourlyCycle, daily: runDailyRecompute };
 
@@ -51,9 +74,10 @@ export function scheduleBatch(deps: BatchCycleDeps, options: BatchScheduleOption
       else console.error(`batch ${kind} cycle failed:`, err);
     });
   const tasks: ScheduledTask[] = [
-    cron.schedule(options.hourly ?? '5 * * * *', tick('hourly'), { timezone: 'Etc/UTC', name: 'lk-batch-hourly' }),
-    cron.schedule(options.daily ?? '30 0 * * *', tick('daily'), { timezone: 'Etc/UTC', name: 'lk-batch-daily' }),
+    cron.schedule(hourly, tick('hourly'), { timezone: 'Etc/UTC', name: 'lk-batch-hourly' }),
+    cron.schedule(daily, tick('daily'), { timezone: 'Etc/UTC', name: 'lk-batch-daily' }),
   ];
+  if (options.catchUp ?? true) void tick('hourly')();
   return {
     trigger,
     async stop() {

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { runBatch } from '../../batch/batch-job.ts';
-import { scheduleBatch } from '../../batch/batch-schedule.ts';
+import { assertCronExpression, DEFAULT_DAILY_CRON, DEFAULT_HOURLY_CRON, scheduleBatch } from '../../batch/batch-schedule.ts';
 import { openEventLog, openObjectStore } from '../../infra/adapters.ts';
 import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
+import { BadRequestError } from '../../shared/errors.ts';
 import { configFrom, timeOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 
@@ -16,16 +17,29 @@ Once: recomputes every bucket (hour) of the master dataset, or those overlapping
 publishes by writing views/_manifest.json last; the batch horizon is the end of the contiguous
 published hours. Run \`lk archive\` first to bring the log into the master dataset.
 
---schedule: a long-lived process. At minute 5 of every hour (UTC) it archives the log and
-recomputes the hours that are complete (past the allowed lateness) and have new master files; at
-00:30 UTC it recomputes the previous day. Runs never overlap.`,
+--schedule: a long-lived process. At start, then at minute 5 of every hour (UTC), it archives the
+log and recomputes the hours that are complete and not yet published or whose master files
+changed since (late events archived after the hour was computed); at 00:30 UTC it recomputes the
+previous day. Runs never overlap. A cycle only does what is stale, so restarting the process is
+always safe and catches up at once.
+
+Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
   options: {
     from: { type: 'string', valueName: 'TIME', description: 'first hour to recompute (ISO-8601 with zone or epoch ms)' },
     to: { type: 'string', valueName: 'TIME', description: 'end of the range (exclusive)' },
     schedule: { type: 'boolean', description: 'run hourly and daily cycles until Ctrl-C' },
+    'hourly-cron': { type: 'string', valueName: 'CRON', description: 'with --schedule: when the hourly cycle runs (cron, UTC)', default: DEFAULT_HOURLY_CRON },
+    'daily-cron': { type: 'string', valueName: 'CRON', description: 'with --schedule: when the previous day is recomputed (cron, UTC)', default: DEFAULT_DAILY_CRON },
   },
   async run(options, env) {
     const config = configFrom(options);
+    const hourlyCron = options['hourly-cron'] as string | undefined;
+    const dailyCron = options['daily-cron'] as string | undefined;
+    if (!options.schedule && (hourlyCron !== undefined || dailyCron !== undefined)) {
+      throw new BadRequestError(hourlyCron !== undefined ? '--hourly-cron' : '--daily-cron', 'only applies with --schedule');
+    }
+    if (hourlyCron !== undefined) assertCronExpression('--hourly-cron', hourlyCron);
+    if (dailyCron !== undefined) assertCronExpression('--daily-cron', dailyCron);
     const pipeline = compilePipeline(config.pipeline);
     const objects = await openObjectStore(config);
     const db = await DuckDb.open();
@@ -38,12 +52,14 @@ recomputes the hours that are complete (past the allowed lateness) and have new 
           const handle = scheduleBatch(
             { log, objects, db, pipeline, topic: config.topics.events, workDir, onBatchProgress: (p) => progress.update(`batch: bucket ${p.bucketsDone}/${p.bucketsTotal}`) },
             {
+              hourly: hourlyCron,
+              daily: dailyCron,
               onResult: (kind, r) => progress.done(`batch ${kind}: archived ${formatCount(r.archived.valid)} events; ${r.batch ? `recomputed ${r.batch.buckets.length} hours, horizon ${r.batch.horizon === null ? 'none' : new Date(r.batch.horizon).toISOString()}` : 'nothing to recompute'}`),
               onSkipped: (kind) => env.err(`batch ${kind}: previous cycle still running; skipped`),
               onError: (kind, err) => env.err(`batch ${kind}: failed: ${(err as Error).message}`),
             },
           );
-          env.err('batch: scheduled hourly (minute 5) and daily (00:30 UTC); Ctrl-C to stop');
+          env.err(`batch: catching up now, then hourly at "${hourlyCron ?? DEFAULT_HOURLY_CRON}" and daily at "${dailyCron ?? DEFAULT_DAILY_CRON}" (cron, UTC); Ctrl-C to stop`);
           await new Promise<void>((resolve) => env.signal.addEventListener('abort', () => resolve(), { once: true }));
           await handle.stop();
           return 0;

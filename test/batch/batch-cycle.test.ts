@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runDailyRecompute, runHourlyCycle, staleBuckets } from '../../batch/batch-cycle.ts';
+import { runDailyRecompute, runHourlyCycle, staleBuckets, type BatchCycleDeps } from '../../batch/batch-cycle.ts';
+import { ConfigError } from '../../shared/errors.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { readManifest } from '../../batch/batch-manifest.ts';
 import { scheduleBatch } from '../../batch/batch-schedule.ts';
 import { masterFilesByBucket } from '../../batch/master-buckets.ts';
@@ -88,7 +90,7 @@ describe('scheduleBatch', () => {
   it('never runs two cycles at once', async () => {
     const e = await envWithThreeHours('schedule');
     const skipped: string[] = [];
-    const handle = scheduleBatch({ ...e, clock: () => START + 3 * HOUR_MS }, { onSkipped: (kind) => skipped.push(kind) });
+    const handle = scheduleBatch({ ...e, clock: () => START + 3 * HOUR_MS }, { catchUp: false, onSkipped: (kind) => skipped.push(kind) });
     try {
       const running = handle.trigger('hourly');
       expect(await handle.trigger('daily')).toBe('skipped');
@@ -99,5 +101,27 @@ describe('scheduleBatch', () => {
     } finally {
       await handle.stop();
     }
+  });
+
+  it('catches up at start: an hourly cycle runs before the first tick, and the next finds nothing stale', async () => {
+    const e = await envWithThreeHours('catch-up');
+    const results: { kind: string; buckets: readonly number[] | undefined }[] = [];
+    // A tick that cannot come during the test: only the catch-up runs.
+    const handle = scheduleBatch({ ...e, clock: () => START + 3 * HOUR_MS }, { hourly: '0 0 1 1 *', daily: '0 0 1 1 *', onResult: (kind, r) => results.push({ kind, buckets: r.batch?.buckets }) });
+    try {
+      await waitFor(() => results.length === 1, { message: 'the catch-up cycle' });
+      expect(results).toEqual([{ kind: 'hourly', buckets: [START, START + HOUR_MS, START + 2 * HOUR_MS] }]);
+      expect((await readManifest(e.objects))?.buckets.map((b) => b.bucket)).toEqual([START, START + HOUR_MS, START + 2 * HOUR_MS]);
+      const again = await handle.trigger('hourly');
+      expect(again === 'skipped' ? 'skipped' : again.batch).toBeNull();
+    } finally {
+      await handle.stop();
+    }
+  });
+
+  it('refuses a schedule that is not a cron expression before starting anything', () => {
+    const deps = {} as BatchCycleDeps;
+    expect(() => scheduleBatch(deps, { hourly: 'every hour' })).toThrow(ConfigError);
+    expect(() => scheduleBatch(deps, { daily: '0 25 * * *' })).toThrow(/daily schedule "0 25 \* \* \*" is not a cron expression/);
   });
 });

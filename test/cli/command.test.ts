@@ -35,6 +35,8 @@ describe('lk command line', () => {
     const node = process.execPath;
     await expect(run(node, ['cli/main.ts', 'frobnicate'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "frobnicate"') });
     await expect(run(node, ['cli/main.ts', 'demo', '--events', 'lots'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--events: must be a whole number') });
+    await expect(run(node, ['cli/main.ts', 'batch', '--schedule', '--hourly-cron', '61 * * * *'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('"61 * * * *" is not a cron expression') });
+    await expect(run(node, ['cli/main.ts', 'batch', '--daily-cron', '0 1 * * *'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('only applies with --schedule') });
     const { stdout } = await run(node, ['cli/main.ts', '--help']);
     for (const c of commands) expect(stdout).toContain(c.name);
   });
