@@ -7,7 +7,7 @@ import { GenericContainer, getContainerRuntimeClient, RandomPortGenerator, Wait,
 import { ServiceUnavailableError } from '../../shared/errors.ts';
 
 /** Apache Kafka's own image; 3.9 is the last line kafkajs works with (4.0 dropped old protocol versions). */
-export const KAFKA_IMAGE = 'apache/kafka:3.9.1';
+export const KAFKA_IMAGE = 'apache/kafka:3.9.2';
 export const POSTGRES_IMAGE = 'postgres:16-alpine';
 /** The S3Proxy release the local-process path fetches too (infra/local/s3/pom.xml). */
 export const S3PROXY_IMAGE = 'andrewgaul/s3proxy:4.1.0';
