@@ -40,9 +40,9 @@ export function assertCronExpression(setting: string, expression: string): void 
 }
 
 /**
- * node-cron wiring of the batch layer (the only file that imports node-cron): hourly at :05,
- * archive then compute the buckets that became complete or got new master files; daily at 00:30,
- * recompute the previous day. One guard for both, so cycles never overlap: both write the
+ * node-cron wiring of the batch layer (the only file that imports node-cron): at start and then
+ * hourly at :05, archive then compute the buckets that became complete or got new master files;
+ * daily at 00:30, recompute the previous day. One guard for both, so cycles never overlap: both write the
  * manifest, and a second writer would lose the first one's update.
  */
 export function scheduleBatch(deps: BatchCycleDeps, options: BatchScheduleOptions = {}): BatchScheduleHandle {

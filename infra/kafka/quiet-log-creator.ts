@@ -19,8 +19,9 @@ const DEBUG = 5;
  * a topic that already exists, a coordinator still loading); those are logged at DEBUG here. And
  * a broker it cannot reach yet is logged at ERROR, with a stack, on every retry; those are
  * warnings here, without the stack, since kafkajs retries them (the adapter logs at ERROR by
- * default, so a user starting a job before the broker sees only the final error). A failure that matters still
- * surfaces as the error of the call or of the consumer (ServiceUnavailableError, saying what to set).
+ * default, so a job started before its broker prints only the final error). A failure that
+ * matters still surfaces as the error of the call or of the consumer (ServiceUnavailableError,
+ * saying what to set).
  */
 export function quietLogCreator(write: (level: number, line: string) => void = writeToConsole): (configured: number) => (entry: KafkaJsLogEntry) => void {
   return (configured) => (entry) => {
