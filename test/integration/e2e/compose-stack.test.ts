@@ -76,9 +76,8 @@ describe('docker-compose.yml without Docker', () => {
     const schema = uniqueName('compose').replaceAll('-', '_').toLowerCase();
     const bucket = uniqueName('compose').toLowerCase();
     const port = await freePort();
-    const hostEnv = (compose: Record<string, string>, dataDir: string): Record<string, string> => {
-      const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir() };
-      for (const [k, v] of Object.entries(compose)) env[k] = v;
+    const hostEnv = (fromFile: Readonly<Record<string, string>>, dataDir: string): Record<string, string> => {
+      const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...fromFile };
       expect(env.KAFKA_BROKERS).toBe('kafka:9092');
       env.KAFKA_BROKERS = kafka.brokers.join(',');
       expect(new URL(env.DATABASE_URL).hostname).toBe('postgres');
