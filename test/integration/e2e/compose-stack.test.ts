@@ -7,7 +7,6 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { groundTruthFromLog } from '../../../compare/ground-truth.ts';
 import { openAdapters } from '../../../infra/adapters.ts';
+import { freePort } from '../../../infra/local/local-process.ts';
 import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { loadConfig } from '../../../shared/config.ts';
 import { bucketOf, HOUR_MS } from '../../../shared/time/bucket.ts';
@@ -39,14 +39,6 @@ afterEach(async () => {
   for (const p of started.splice(0)) if (p.child.exitCode === null) p.child.kill('SIGKILL');
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts a compose service's command as a local process, `node` being this Node. */
 function startService(name: string, service: ComposeService, env: Record<string, string>): Started {
