@@ -13,7 +13,7 @@ import type { LogRecord } from '../../shared/ports/event-log.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
 import type { PartitionCommit, ViewStore } from '../../shared/ports/view-store.ts';
 import { KAPPA_ALIAS, runKappaReplay } from '../../speed/kappa-replay.ts';
-import { StreamJob } from '../../speed/stream-job.ts';
+import { StreamJob, type StreamStart } from '../../speed/stream-job.ts';
 import { generateWorkload } from '../../workload/generator.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -90,6 +90,16 @@ class CountingStore extends InMemoryViewStore {
     if (this.#delayMs > 0) await new Promise((r) => setTimeout(r, this.#delayMs));
     return super.commit(ns, c);
   }
+}
+
+/** The windows an uninterrupted job without a group makes of the workload (on a log of its own, so no side records are added). */
+async function referenceWindows() {
+  const log = await freshLog();
+  await loadWorkload(log);
+  const store = new InMemoryViewStore();
+  await runToEnd(log, store, 'speed');
+  await log.close();
+  return windowsOf(store, 'speed');
 }
 
 async function runToEnd(log: EmbeddedLog, store: ViewStore, namespace = 'speed', groupId?: string): Promise<StreamJob> {
@@ -179,6 +189,61 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     const restarted = await runToEnd(log, store, 'speed', 'speed');
     expect(await windowsOf(store, 'speed')).toEqual(reference);
     expect(restarted.totals()).toEqual((await runToEnd(log, new InMemoryViewStore())).totals());
+    await log.close();
+  });
+
+  it('starts a partition the store has no checkpoint for at the start position, not at the group offset ahead of it', async () => {
+    const log = await freshLog();
+    await loadWorkload(log);
+    // The adapter commits the group offset after each batch, before the view store has it: here it is at the end, the store empty.
+    await log.commitOffsets(topics.events, 'lk-speed', await log.endOffsets(topics.events));
+    const store = new InMemoryViewStore();
+    const job = await runToEnd(log, store, 'speed', 'lk-speed');
+    const f = workload.facts;
+    expect(job.totals()).toEqual({ valid: f.generated - f.malformed - f.duplicates - f.tooLate, deadLetter: f.malformed, duplicate: f.duplicates, tooLate: f.tooLate });
+    expect(await windowsOf(store, 'speed')).toEqual(await referenceWindows());
+    expect(await readAll(log, topics.deadLetter)).toHaveLength(f.malformed);
+    expect(await readAll(log, topics.late)).toHaveLength(f.tooLate);
+    await log.close();
+  });
+
+  it('a job killed before its first view-store commit loses nothing: the restart reads every record again', async () => {
+    const log = await freshLog();
+    await loadWorkload(log);
+    let killed = false;
+    class KilledStore extends InMemoryViewStore {
+      override async commit(ns: string, c: readonly PartitionCommit[]): Promise<void> {
+        if (killed) throw new Error('killed');
+        return super.commit(ns, c);
+      }
+    }
+    const store = new KilledStore();
+    const first = new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'speed', groupId: 'lk-speed', from: { kind: 'earliest' }, maxBatchRecords: 500, commitIntervalMs: 600_000 });
+    await first.start();
+    const end = await log.endOffsets(topics.events);
+    // Every batch was handed to the job and its group offset committed, none stored.
+    await waitFor(async () => {
+      const committed = await log.committedOffsets(topics.events, 'lk-speed');
+      return [...end].every(([p, o]) => committed.get(p) === o);
+    }, { timeoutMs: 20_000 });
+    killed = true; // the final commit of the stop fails: as if the process died before it
+    await first.stop();
+    expect((await store.checkpoints('speed')).size).toBe(0);
+
+    killed = false;
+    const restarted = await runToEnd(log, store, 'speed', 'lk-speed');
+    expect(restarted.records).toBe(workload.records.length);
+    expect(await windowsOf(store, 'speed')).toEqual(await referenceWindows());
+    // Each bad record is in the dead-letter topic (at least once: side outputs precede the commit).
+    const dead = new Set((await readAll(log, topics.deadLetter)).map((d) => `${d.headers['lk-source-partition']}/${d.headers['lk-source-offset']}`));
+    expect(dead.size).toBe(workload.facts.malformed);
+    await log.close();
+  });
+
+  it('refuses to start from the group committed offsets, which run ahead of the view store', async () => {
+    const log = await freshLog();
+    const from = { kind: 'committed', fallback: 'earliest' } as unknown as StreamStart;
+    expect(() => new StreamJob({ log, views: new InMemoryViewStore(), pipeline, topics }, { namespace: 'speed', groupId: 'g', from })).toThrow(/committed offsets/);
     await log.close();
   });
 
