@@ -86,7 +86,7 @@ export async function benchStream(config: PlatformConfig, options: StreamBenchOp
     const speed = new StreamJob(deps, {
       namespace: 'bench_speed',
       groupId: `lk-bench-speed-${options.runId}`,
-      from: { kind: 'committed', fallback: 'earliest' },
+      from: { kind: 'earliest' },
       stopAtEnd: true,
       onCommit: (p) => progress.update(`speed layer: ${formatCount(p.records)} / ${formatCount(events)} records`),
     });

@@ -93,9 +93,9 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
   try {
     await log.ensureTopic(topics.events, config.partitions);
     const deps = { log, views, pipeline, topics };
-    const speed = new StreamJob(deps, { namespace: 'speed', groupId: 'lk-speed', from: { kind: 'committed', fallback: 'earliest' } });
+    const speed = new StreamJob(deps, { namespace: 'speed', groupId: 'lk-speed', from: { kind: 'earliest' } });
     // Both jobs see the same records; only one writes the dead-letter and late topics.
-    const kappa = new StreamJob(deps, { namespace: 'kappa_v1', groupId: 'lk-kappa_v1', from: { kind: 'committed', fallback: 'earliest' }, sideOutputs: false });
+    const kappa = new StreamJob(deps, { namespace: 'kappa_v1', groupId: 'lk-kappa_v1', from: { kind: 'earliest' }, sideOutputs: false });
     await views.ensureNamespace('kappa_v1');
     await views.setAlias(KAPPA_ALIAS, 'kappa_v1');
     const running = [await speed.start(), await kappa.start()];

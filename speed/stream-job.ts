@@ -24,8 +24,12 @@ export interface StreamJobOptions {
   readonly namespace: string;
   /** Consumer group: members share partitions. Omit for a single reader of every partition (a replay). */
   readonly groupId?: string;
-  /** Where to start where the view store has no checkpoint; a checkpoint always wins (it is what the views hold). */
-  readonly from: StartPosition;
+  /**
+   * Where to start a partition the view store has no checkpoint for; a checkpoint always wins (it
+   * is what the views hold). Never the group's committed offsets: the adapter commits those after
+   * each batch, before the view store has the batch, so they may be ahead of what is stored.
+   */
+  readonly from: StreamStart;
   /** Stop at the end offsets the log had at start (a bounded backfill). */
   readonly stopAtEnd?: boolean;
   readonly maxBatchRecords?: number;
@@ -55,6 +59,9 @@ export interface StreamJobOptions {
   readonly emit?: EmitStrategy;
 }
 
+/** The start positions a stream job accepts: every one but the group's committed offsets. */
+export type StreamStart = Exclude<StartPosition, { readonly kind: 'committed' }>;
+
 export interface StreamProgress {
   readonly partition: number;
   readonly nextOffset: number;
@@ -74,7 +81,8 @@ export interface StreamProgress {
  * accumulate in memory until `commitIntervalMs` passed or `maxUncommittedRecords` piled up, then
  * go to the store in one commit. The log's consumer-group offsets may run ahead of the views
  * meanwhile; that is safe because on (re)assignment the view store's checkpoint, not the group
- * offset, decides where reading resumes.
+ * offset, decides where reading resumes (or, for a partition
+ * never checkpointed, the configured start position).
  */
 export class StreamJob {
   readonly #deps: StreamJobDeps;
@@ -109,10 +117,18 @@ export class StreamJob {
   #commitFailed: unknown;
   /** The bulk load this job writes (emitting on window close). */
   #load: NamespaceLoad | undefined;
+  /** End offsets when a `latest` start was first needed. */
+  #latest: Promise<PartitionOffsets> | undefined;
 
   constructor(deps: StreamJobDeps, options: StreamJobOptions) {
     if (options.emit === 'onWindowClose' && (!options.stopAtEnd || options.groupId !== undefined)) {
       throw new LkError('a stream job emitting on window close bulk-loads a new namespace: it must stop at the end of the log (stopAtEnd) and read alone (no groupId)');
+    }
+    if ((options.from.kind as string) === 'committed') {
+      throw new LkError(
+        "a stream job cannot start from the group's committed offsets: they run ahead of the view store (committed after each batch, before the view commit), " +
+          "so records would be lost after a crash; start from 'earliest', 'latest', a timestamp or offsets (a partition's checkpoint, when there is one, always wins)",
+      );
     }
     this.#deps = deps;
     this.#options = options;
@@ -173,16 +189,24 @@ export class StreamJob {
     return next;
   }
 
-  /** Restores each newly assigned partition and returns where to seek it. */
+  /**
+   * Restores each newly assigned partition and returns where to seek it: every one of them, so
+   * the adapter's own choice (the group's committed offset) never decides what is read.
+   */
   async #assign(partitions: readonly number[]): Promise<PartitionOffsets> {
     const { views, pipeline } = this.#deps;
     const checkpoints = await views.checkpoints(this.#options.namespace);
+    const fresh = partitions.filter((p) => !checkpoints.has(p));
+    const starts = fresh.length > 0 ? await this.#startOffsets() : new Map<number, number>();
     const seek = new Map<number, number>();
     for (const p of partitions) {
       const cp = checkpoints.get(p);
       if (!cp) {
+        const at = starts.get(p);
+        if (at === undefined) throw new LkError(`partition ${p} of ${this.#deps.topics.events} has no start offset in the log: the topic has fewer partitions than the group assigned`);
         this.#processors.set(p, new PartitionProcessor(pipeline, p, undefined, this.#options.emit));
-        this.#visible.set(p, 0);
+        this.#visible.set(p, at);
+        seek.set(p, at);
         continue;
       }
       const wm = new Watermark(pipeline.config.lateness, cp.maxEventTime ?? NO_WATERMARK);
@@ -199,6 +223,35 @@ export class StreamJob {
       seek.set(p, cp.nextOffset);
     }
     return seek;
+  }
+
+  /**
+   * The configured start position of every partition, through the EventLog port. `latest` is
+   * resolved once per job: a partition reassigned before its first commit then starts where the
+   * job started, not at a later end that would skip what arrived meanwhile.
+   */
+  async #startOffsets(): Promise<PartitionOffsets> {
+    const { log, topics } = this.#deps;
+    const from = this.#options.from;
+    switch (from.kind) {
+      case 'earliest':
+        return log.beginningOffsets(topics.events);
+      case 'latest':
+        this.#latest ??= log.endOffsets(topics.events);
+        return this.#latest;
+      case 'timestamp':
+        return log.offsetsForTimestamp(topics.events, from.timestamp);
+      case 'offsets': {
+        const [low, high] = await Promise.all([log.beginningOffsets(topics.events), log.endOffsets(topics.events)]);
+        const out = new Map<number, number>();
+        for (const [p, end] of high) {
+          const begin = low.get(p) ?? 0;
+          const o = from.offsets.get(p);
+          out.set(p, o !== undefined && o >= begin && o <= end ? o : from.fallback === 'earliest' ? begin : end);
+        }
+        return out;
+      }
+    }
   }
 
   async #onBatch(batch: RecordBatch): Promise<void> {

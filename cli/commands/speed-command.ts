@@ -33,7 +33,7 @@ share the partitions. Stops cleanly on Ctrl-C.`,
         {
           namespace,
           groupId: (options.group as string | undefined) ?? `lk-${namespace}`,
-          from: { kind: 'committed', fallback: 'earliest' },
+          from: { kind: 'earliest' },
           sideOutputs: !options['no-side-outputs'],
           commitIntervalMs: intOption(options, 'commit-interval-ms', 0, 600_000, 100),
           onCommit: (p) =>

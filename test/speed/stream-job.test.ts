@@ -13,7 +13,7 @@ import type { LogRecord } from '../../shared/ports/event-log.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
 import type { PartitionCommit, ViewStore } from '../../shared/ports/view-store.ts';
 import { KAPPA_ALIAS, runKappaReplay } from '../../speed/kappa-replay.ts';
-import { StreamJob } from '../../speed/stream-job.ts';
+import { StreamJob, type StreamStart } from '../../speed/stream-job.ts';
 import { generateWorkload } from '../../workload/generator.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -90,6 +90,21 @@ class CountingStore extends InMemoryViewStore {
     if (this.#delayMs > 0) await new Promise((r) => setTimeout(r, this.#delayMs));
     return super.commit(ns, c);
   }
+}
+
+async function freshLogWithWorkload(): Promise<EmbeddedLog> {
+  const log = await freshLog();
+  await loadWorkload(log);
+  return log;
+}
+
+/** The windows an uninterrupted job without a group makes of the workload (on a log of its own, so no side records are added). */
+async function referenceWindows() {
+  const log = await freshLogWithWorkload();
+  const store = new InMemoryViewStore();
+  await runToEnd(log, store, 'speed');
+  await log.close();
+  return windowsOf(store, 'speed');
 }
 
 async function runToEnd(log: EmbeddedLog, store: ViewStore, namespace = 'speed', groupId?: string): Promise<StreamJob> {
@@ -179,6 +194,73 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     const restarted = await runToEnd(log, store, 'speed', 'speed');
     expect(await windowsOf(store, 'speed')).toEqual(reference);
     expect(restarted.totals()).toEqual((await runToEnd(log, new InMemoryViewStore())).totals());
+    await log.close();
+  });
+
+  it('starts a partition the store has no checkpoint for at the start position, not at the group offset ahead of it', async () => {
+    const log = await freshLog();
+    await loadWorkload(log);
+    // The adapter commits the group offset after each batch, before the view store has it: here it is at the end, the store empty.
+    await log.commitOffsets(topics.events, 'lk-speed', await log.endOffsets(topics.events));
+    const store = new InMemoryViewStore();
+    const job = await runToEnd(log, store, 'speed', 'lk-speed');
+    const f = workload.facts;
+    expect(job.totals()).toEqual({ valid: f.generated - f.malformed - f.duplicates - f.tooLate, deadLetter: f.malformed, duplicate: f.duplicates, tooLate: f.tooLate });
+    expect(await windowsOf(store, 'speed')).toEqual(await referenceWindows());
+    expect(await readAll(log, topics.deadLetter)).toHaveLength(f.malformed);
+    expect(await readAll(log, topics.late)).toHaveLength(f.tooLate);
+    await log.close();
+  });
+
+  it('a member killed before its first view-store commit loses nothing: the member taking its partitions reads them again', async () => {
+    const log = await freshLog();
+    await loadWorkload(log);
+    const store = new InMemoryViewStore();
+    let killed = false;
+    // The first member's view of the store: once killed, its commits fail (the process died before them).
+    const dying = new Proxy(store, {
+      get(target, name) {
+        if (name === 'commit') {
+          return async (ns: string, c: readonly PartitionCommit[]) => {
+            if (killed) throw new Error('killed');
+            return target.commit(ns, c);
+          };
+        }
+        const v: unknown = Reflect.get(target, name, target);
+        return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const first = new StreamJob({ log, views: dying, pipeline, topics }, { namespace: 'speed', groupId: 'lk-speed', from: { kind: 'earliest' }, maxBatchRecords: 500, commitIntervalMs: 600_000 });
+    const firstRun = await first.start();
+    const end = await log.endOffsets(topics.events);
+    // Every batch was handed to the first member and its group offset committed; nothing is stored.
+    await waitFor(async () => {
+      const committed = await log.committedOffsets(topics.events, 'lk-speed');
+      return [...end].every(([p, o]) => committed.get(p) === o);
+    }, { timeoutMs: 20_000 });
+    killed = true;
+    const firstFails = expect(firstRun.done).rejects.toThrow('killed');
+    // A second member joins; the first fails at the rebalance's commit and leaves, the second takes every partition.
+    const second = new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'speed', groupId: 'lk-speed', from: { kind: 'earliest' }, maxBatchRecords: 500 });
+    await second.start();
+    await firstFails;
+    await waitFor(async () => {
+      const stored = await store.checkpoints('speed');
+      return [...end].every(([p, o]) => stored.get(p)?.nextOffset === o);
+    }, { timeoutMs: 20_000 });
+    await second.stop();
+    expect(second.totals()).toEqual((await runToEnd(await freshLogWithWorkload(), new InMemoryViewStore())).totals());
+    expect(await windowsOf(store, 'speed')).toEqual(await referenceWindows());
+    // Each bad record is in the dead-letter topic (at least once: side outputs precede the commit).
+    const dead = new Set((await readAll(log, topics.deadLetter)).map((d) => `${d.headers['lk-source-partition']}/${d.headers['lk-source-offset']}`));
+    expect(dead.size).toBe(workload.facts.malformed);
+    await log.close();
+  });
+
+  it('refuses to start from the group committed offsets, which run ahead of the view store', async () => {
+    const log = await freshLog();
+    const from = { kind: 'committed', fallback: 'earliest' } as unknown as StreamStart;
+    expect(() => new StreamJob({ log, views: new InMemoryViewStore(), pipeline, topics }, { namespace: 'speed', groupId: 'g', from })).toThrow(/committed offsets/);
     await log.close();
   });
 

@@ -120,8 +120,8 @@ describe('Lambda and Kappa over Kafka, PostgreSQL and S3', () => {
 
       // Both members join first, so the records arrive while the partitions are split between them.
       const group = uniqueName('pair');
-      const first = new StreamJob(deps(a), { namespace: 'pair', groupId: group, from: { kind: 'committed', fallback: 'earliest' } });
-      const second = new StreamJob(deps(b), { namespace: 'pair', groupId: group, from: { kind: 'committed', fallback: 'earliest' } });
+      const first = new StreamJob(deps(a), { namespace: 'pair', groupId: group, from: { kind: 'earliest' } });
+      const second = new StreamJob(deps(b), { namespace: 'pair', groupId: group, from: { kind: 'earliest' } });
       const subs = [await first.start(), await second.start()];
       await waitFor(() => first.positions().size > 0 && second.positions().size > 0 && first.positions().size + second.positions().size === config.partitions);
       await a.log.append(config.topics.events, w.records.map((r) => ({ key: r.key, value: r.value })));
