@@ -12,6 +12,7 @@ import type { TopicNames } from '../../shared/config.ts';
 import type { LogRecord } from '../../shared/ports/event-log.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
 import type { PartitionCommit, ViewStore } from '../../shared/ports/view-store.ts';
+import { StoreUnavailableError } from '../../shared/errors.ts';
 import { KAPPA_ALIAS, runKappaReplay } from '../../speed/kappa-replay.ts';
 import { StreamJob, type StreamStart } from '../../speed/stream-job.ts';
 import { generateWorkload } from '../../workload/generator.ts';
@@ -262,6 +263,57 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     const from = { kind: 'committed', fallback: 'earliest' } as unknown as StreamStart;
     expect(() => new StreamJob({ log, views: new InMemoryViewStore(), pipeline, topics }, { namespace: 'speed', groupId: 'g', from })).toThrow(/committed offsets/);
     await log.close();
+  });
+
+  it('retries a commit while the store is unavailable, over partial successes, and ends with the panes of an uninterrupted run', async () => {
+    const { log, reference } = await loadedLogWithReference();
+    let calls = 0;
+    /** Commits 3 to 6 fail as a store that went down would, each after storing the first of their partitions (one transaction each). */
+    class FlakyStore extends InMemoryViewStore {
+      override async commit(ns: string, c: readonly PartitionCommit[]): Promise<void> {
+        calls++;
+        if (calls >= 3 && calls <= 6) {
+          if (c.length > 0) await super.commit(ns, c.slice(0, 1));
+          throw new StoreUnavailableError('test store', 'connection lost');
+        }
+        return super.commit(ns, c);
+      }
+    }
+    const store = new FlakyStore();
+    const retries: number[] = [];
+    const job = new StreamJob(
+      { log, views: store, pipeline, topics },
+      { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500, maxUncommittedRecords: 1_000, onStoreRetry: (_, waitMs) => retries.push(waitMs) },
+    );
+    await (await job.start()).done;
+    expect(retries).toEqual([100, 200, 400, 800]);
+    // Side outputs are written once per commit, not once per attempt (the reference run wrote them once already).
+    expect(await readAll(log, topics.deadLetter)).toHaveLength(2 * workload.facts.malformed);
+    expect(await windowsOf(store, 'speed')).toEqual(reference);
+    expect(job.totals()).toEqual((await runToEnd(log, new InMemoryViewStore())).totals());
+    const stored = [...(await store.checkpoints('speed')).values()];
+    expect(stored.reduce((n, cp) => n + cp.stats.valid + cp.stats.deadLetter + cp.stats.duplicate + cp.stats.tooLate, 0)).toBe(workload.records.length);
+    await log.close();
+  });
+
+  it('fails with StoreUnavailableError once the store stays down past the retry time; at once with a retry time of 0', async () => {
+    for (const storeRetryMs of [300, 0]) {
+      const log = await freshLogWithWorkload();
+      let calls = 0;
+      class DownStore extends InMemoryViewStore {
+        override async commit(ns: string, c: readonly PartitionCommit[]): Promise<void> {
+          if (++calls >= 2) throw new StoreUnavailableError('test store', 'connection refused');
+          return super.commit(ns, c);
+        }
+      }
+      const job = new StreamJob({ log, views: new DownStore(), pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500, maxUncommittedRecords: 1, storeRetryMs });
+      const err: unknown = await (await job.start()).done.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreUnavailableError);
+      expect((err as Error).message).toMatch(/stayed unavailable .*Check that the store is up/);
+      if (storeRetryMs === 0) expect(calls).toBe(2);
+      else expect(calls).toBeGreaterThan(3);
+      await log.close();
+    }
   });
 
   it('coalesces batches into fewer commits within the commit interval, with the same views', async () => {
