@@ -1,5 +1,8 @@
 import { openAdapters } from '../../infra/adapters.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
+import { BadRequestError } from '../../shared/errors.ts';
+import type { ViewStore } from '../../shared/ports/view-store.ts';
+import { KAPPA_ALIAS } from '../../speed/kappa-replay.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
@@ -13,9 +16,16 @@ Consumes the raw-events topic with a consumer group, runs the shared transform i
 upserts window results into the view store together with a checkpoint (exactly-once views).
 Invalid records go to <topic>.dead-letter and too-late events to <topic>.late, with headers naming
 the reason and the source partition and offset. Start several processes with the same --group to
-share the partitions. Stops cleanly on Ctrl-C.`,
+share the partitions. Stops cleanly on Ctrl-C.
+
+A namespace other than "speed" must exist (lk replay builds kappa_vN; this continues it live);
+--create builds a new one from the start of the log instead. Side outputs have one owner: they are
+on by default for the "speed" namespace (the Lambda speed layer) and off for a Kappa version; give
+--side-outputs to the live Kappa job when it runs alone, without a speed layer.`,
   options: {
     namespace: { type: 'string', valueName: 'NAME', description: 'view-store namespace to write', default: 'speed' },
+    create: { type: 'boolean', description: 'create the namespace if it does not exist (built from the start of the log)' },
+    'side-outputs': { type: 'boolean', description: 'write the dead-letter and late topics (the default for the speed namespace only)' },
     'no-side-outputs': { type: 'boolean', description: 'do not write the dead-letter and late topics (another job over the same log writes them)' },
     group: { type: 'string', valueName: 'ID', description: 'consumer group id', default: 'lk-<namespace>' },
     'store-retry-ms': { type: 'string', valueName: 'MS', description: 'how long to retry a view-store commit while the store is unavailable before failing (consuming pauses meanwhile; 0 = fail at once)', default: '60000' },
@@ -24,9 +34,13 @@ share the partitions. Stops cleanly on Ctrl-C.`,
   async run(options, env) {
     const config = configFrom(options);
     const namespace = (options.namespace as string | undefined) ?? 'speed';
+    if (options['side-outputs'] && options['no-side-outputs']) throw new BadRequestError('--side-outputs', 'contradicts --no-side-outputs: give one of them');
+    // The speed layer owns the side outputs; a Kappa version continuing live would write the same records again.
+    const sideOutputs = options['side-outputs'] ? true : options['no-side-outputs'] ? false : namespace === 'speed';
     const pipeline = compilePipeline(config.pipeline);
     const adapters = await openAdapters(config);
     try {
+      if (namespace !== 'speed' && !options.create) await requireNamespace(adapters.views, namespace);
       await adapters.log.ensureTopic(config.topics.events, config.partitions);
       const progress = new Progress();
       const job = new StreamJob(
@@ -35,7 +49,7 @@ share the partitions. Stops cleanly on Ctrl-C.`,
           namespace,
           groupId: (options.group as string | undefined) ?? `lk-${namespace}`,
           from: { kind: 'earliest' },
-          sideOutputs: !options['no-side-outputs'],
+          sideOutputs,
           commitIntervalMs: intOption(options, 'commit-interval-ms', 1, 600_000, 100),
           storeRetryMs: intOption(options, 'store-retry-ms', 0, 86_400_000, 60_000),
           onStoreRetry: (err, waitMs) => env.err(`speed: view store unavailable (${err.message}); retrying the commit in ${waitMs} ms`),
@@ -44,7 +58,7 @@ share the partitions. Stops cleanly on Ctrl-C.`,
         },
       );
       const sub = await job.start();
-      env.err(`speed: consuming ${config.topics.events} into namespace ${namespace} (Ctrl-C to stop)`);
+      env.err(`speed: consuming ${config.topics.events} into namespace ${namespace}, side outputs ${sideOutputs ? 'on' : 'off'} (Ctrl-C to stop)`);
       env.signal.addEventListener('abort', () => void sub.stop(), { once: true });
       await sub.done;
       const f = job.freshness.summary();
@@ -55,3 +69,15 @@ share the partitions. Stops cleanly on Ctrl-C.`,
     }
   },
 };
+
+/** Refuses a namespace that does not exist: a mistyped version would silently be built again from offset 0. */
+async function requireNamespace(views: ViewStore, namespace: string): Promise<void> {
+  const existing = (await views.listNamespaces()).sort();
+  if (existing.includes(namespace)) return;
+  const alias = await views.getAlias(KAPPA_ALIAS);
+  throw new BadRequestError(
+    '--namespace',
+    `view namespace "${namespace}" does not exist (existing: ${existing.join(', ') || 'none'}${alias ? `; ${KAPPA_ALIAS} serves ${alias}` : ''}): ` +
+      'build a Kappa version with lk replay, or pass --create to build this one from the start of the log',
+  );
+}

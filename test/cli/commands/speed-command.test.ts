@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DuckDbViewStore } from '../../../infra/duckdb/duckdb-view-store.ts';
 import { EmbeddedLog } from '../../../infra/embedded/embedded-log.ts';
 import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
 import type { LogRecord } from '../../../shared/ports/event-log.ts';
@@ -68,5 +69,44 @@ describe('lk speed', () => {
     expect(second.stderr()).toContain(`stopped after ${(workload.records.length + 1).toLocaleString('en-US')} records`);
     const dead = new Set((await readTopic(logDir, 'events.dead-letter')).map((d) => d.headers['lk-source-offset']));
     expect(dead.size).toBe(workload.facts.malformed + 1);
+  });
+
+  it('refuses a namespace that does not exist, naming the existing ones, unless asked to create it', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lk-speed-cli-'));
+    dirs.push(dataDir);
+    const views = await DuckDbViewStore.open(join(dataDir, 'views.duckdb'));
+    await views.ensureNamespace('kappa_v1');
+    await views.close();
+    const typo = lkSpeed(dataDir, ['--namespace', 'kappa_v9']);
+    expect(await typo.exited).toBe(2);
+    expect(typo.stderr()).toMatch(/view namespace "kappa_v9" does not exist \(existing: kappa_v1\).*--create/);
+    const created = lkSpeed(dataDir, ['--namespace', 'kappa_v9', '--create']);
+    await waitFor(async () => created.stderr().includes('into namespace kappa_v9'), { timeoutMs: 30_000 });
+    created.child.kill('SIGINT');
+    expect(await created.exited).toBe(0);
+  });
+
+  it('writes side outputs by default for the speed namespace only; a Kappa version needs --side-outputs', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lk-speed-cli-'));
+    dirs.push(dataDir);
+    const logDir = join(dataDir, 'log');
+    const log = await EmbeddedLog.open(logDir);
+    await log.ensureTopic('events', 1);
+    await log.append('events', [{ key: 'k', value: 'not json' }]);
+    await log.close();
+    const deadLetters = async () => (await readTopic(logDir, 'events.dead-letter')).length;
+    /** Runs lk speed until it has committed the one record, then stops it. */
+    const runOnce = async (args: readonly string[]) => {
+      const p = lkSpeed(dataDir, args);
+      await waitFor(async () => p.stderr().includes('dead-letter 1'), { timeoutMs: 30_000 });
+      p.child.kill('SIGINT');
+      expect(await p.exited).toBe(0);
+    };
+    await runOnce(['--namespace', 'kappa_v1', '--create']);
+    expect(await deadLetters()).toBe(0);
+    await runOnce([]);
+    expect(await deadLetters()).toBe(1);
+    await runOnce(['--namespace', 'kappa_v2', '--create', '--side-outputs']);
+    expect(await deadLetters()).toBe(2);
   });
 });
