@@ -1,6 +1,5 @@
 import type { ViewStore } from '../shared/ports/view-store.ts';
-import type { StartPosition } from '../shared/ports/event-log.ts';
-import { StreamJob, type StreamJobDeps, type StreamProgress } from './stream-job.ts';
+import { StreamJob, type StreamJobDeps, type StreamProgress, type StreamStart } from './stream-job.ts';
 
 /** The alias serving reads in Kappa mode. */
 export const KAPPA_ALIAS = 'kappa';
@@ -17,7 +16,7 @@ export interface ReplayResult {
 
 export interface ReplayOptions {
   /** Where the backfill starts: the whole log by default, or a timestamp. */
-  readonly from?: StartPosition;
+  readonly from?: StreamStart;
   /** Point the `kappa` alias at the new version when the replay reached the end (default true). */
   readonly cutOver?: boolean;
   /** Older versions to keep besides the new one and the one it replaces (default 0). */

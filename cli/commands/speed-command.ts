@@ -6,6 +6,7 @@ import { KAPPA_ALIAS } from '../../speed/kappa-replay.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
+import { ensureEventsTopic } from '../events-topic.ts';
 
 /** `lk speed`: the Lambda speed layer (or the live Kappa job) as a long-lived process. */
 export const speedCommand: Command = {
@@ -37,11 +38,14 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
     if (options['side-outputs'] && options['no-side-outputs']) throw new BadRequestError('--side-outputs', 'contradicts --no-side-outputs: give one of them');
     // The speed layer owns the side outputs; a Kappa version continuing live would write the same records again.
     const sideOutputs = options['side-outputs'] ? true : options['no-side-outputs'] ? false : namespace === 'speed';
+    // Checked before any service is touched: a bad value creates no topic or namespace.
+    const commitIntervalMs = intOption(options, 'commit-interval-ms', 1, 600_000, 100);
+    const storeRetryMs = intOption(options, 'store-retry-ms', 0, 86_400_000, 60_000);
     const pipeline = compilePipeline(config.pipeline);
     const adapters = await openAdapters(config);
     try {
       if (namespace !== 'speed' && !options.create) await requireNamespace(adapters.views, namespace);
-      await adapters.log.ensureTopic(config.topics.events, config.partitions);
+      await ensureEventsTopic(adapters.log, config, (line) => env.err(`speed: ${line}`));
       const progress = new Progress();
       const job = new StreamJob(
         { log: adapters.log, views: adapters.views, pipeline, topics: config.topics },
@@ -50,8 +54,8 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
           groupId: (options.group as string | undefined) ?? `lk-${namespace}`,
           from: { kind: 'earliest' },
           sideOutputs,
-          commitIntervalMs: intOption(options, 'commit-interval-ms', 1, 600_000, 100),
-          storeRetryMs: intOption(options, 'store-retry-ms', 0, 86_400_000, 60_000),
+          commitIntervalMs,
+          storeRetryMs,
           onStoreRetry: (err, waitMs) => env.err(`speed: view store unavailable (${err.message}); retrying the commit in ${waitMs} ms`),
           onCommit: (p) =>
             progress.update(`speed: ${formatCount(p.records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}, valid ${formatCount(p.totals.valid)}, dead-letter ${p.totals.deadLetter}, late ${p.totals.tooLate}, dup ${p.totals.duplicate}`),

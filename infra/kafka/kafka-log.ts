@@ -102,7 +102,7 @@ export class KafkaLog implements EventLog {
     return new KafkaLog(kafka, admin, options);
   }
 
-  async ensureTopic(topic: string, partitions: number): Promise<void> {
+  async ensureTopic(topic: string, partitions: number): Promise<number> {
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
       throw new BadRequestError('partitions', `${partitions} must be a whole number from 1 to ${MAX_PARTITIONS}`);
     }
@@ -111,6 +111,7 @@ export class KafkaLog implements EventLog {
       await this.#admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
     });
     this.#knownTopics.add(topic);
+    return this.partitionCount(topic);
   }
 
   async append(topic: string, records: readonly AppendRecord[]): Promise<void> {

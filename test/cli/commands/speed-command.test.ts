@@ -19,8 +19,8 @@ afterEach(async () => {
 });
 
 /** `lk speed` as a child process over the embedded services in `dataDir`; its stderr is collected. */
-function lkSpeed(dataDir: string, args: readonly string[]) {
-  const child = spawn(process.execPath, ['cli/main.ts', 'speed', ...args], { env: { ...process.env, LK_DATA_DIR: dataDir, LK_PARTITIONS: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+function lkSpeed(dataDir: string, args: readonly string[], partitions = 1) {
+  const child = spawn(process.execPath, ['cli/main.ts', 'speed', ...args], { env: { ...process.env, LK_DATA_DIR: dataDir, LK_PARTITIONS: String(partitions) }, stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -108,5 +108,21 @@ describe('lk speed', () => {
     expect(await deadLetters()).toBe(1);
     await runOnce(['--namespace', 'kappa_v2', '--create', '--side-outputs']);
     expect(await deadLetters()).toBe(2);
+  });
+
+  it('refuses a commit interval of 0 and warns when the events topic has other partitions than LK_PARTITIONS', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lk-speed-cli-'));
+    dirs.push(dataDir);
+    const zero = lkSpeed(dataDir, ['--commit-interval-ms', '0']);
+    expect(await zero.exited).toBe(2);
+    expect(zero.stderr()).toContain('--commit-interval-ms: must be a whole number from 1 to');
+    const log = await EmbeddedLog.open(join(dataDir, 'log'));
+    await log.ensureTopic('events', 2);
+    await log.close();
+    const p = lkSpeed(dataDir, [], 6);
+    await waitFor(async () => p.stderr().includes('Ctrl-C to stop'), { timeoutMs: 30_000 });
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(0);
+    expect(p.stderr()).toMatch(/speed: warning: topic "events" already exists with 2 partitions, not the 6 LK_PARTITIONS asks for/);
   });
 });
