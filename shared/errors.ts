@@ -25,6 +25,13 @@ export class ServiceUnavailableError extends LkError {
   }
 }
 
+/**
+ * The view store is down for now (connection refused or lost, server shutting down or starting):
+ * the adapter's error mapping decides which of its errors these are, so a runner can wait and try
+ * again without knowing the store's error codes.
+ */
+export class StoreUnavailableError extends ServiceUnavailableError {}
+
 export class ObjectNotFoundError extends LkError {
   readonly key: string;
 

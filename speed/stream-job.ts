@@ -2,10 +2,10 @@ import type { EmitStrategy } from '../shared/compute/emit-strategy.ts';
 import { emptyStats, PartitionProcessor, type ChangeSet, type PartitionStats } from '../shared/compute/partition-processor.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { TopicNames } from '../shared/config.ts';
-import { LkError } from '../shared/errors.ts';
+import { LkError, StoreUnavailableError } from '../shared/errors.ts';
 import { LatencyHistogram } from '../shared/metrics/latency-histogram.ts';
 import type { EventLog, PartitionOffsets, RecordBatch, StartPosition, Subscription } from '../shared/ports/event-log.ts';
-import { partitionCommitOf, type NamespaceLoad, type ViewStore } from '../shared/ports/view-store.ts';
+import { partitionCommitOf, type NamespaceLoad, type PartitionCommit, type ViewStore } from '../shared/ports/view-store.ts';
 import { bucketOf } from '../shared/time/bucket.ts';
 import { NO_WATERMARK, Watermark } from '../shared/time/watermark.ts';
 import { reachOf } from '../shared/time/window.ts';
@@ -47,6 +47,14 @@ export interface StreamJobOptions {
    * architecture run side by side): they would be the same records again.
    */
   readonly sideOutputs?: boolean;
+  /**
+   * How long a view-store commit that failed because the store is unavailable
+   * (StoreUnavailableError) is retried, with exponential backoff from 100 ms to 5 s, before the
+   * job fails (default 60,000; 0 fails at once). Consuming pauses meanwhile.
+   */
+  readonly storeRetryMs?: number;
+  /** Called before each retry of a view-store commit, with the error and the wait. */
+  readonly onStoreRetry?: (err: StoreUnavailableError, waitMs: number) => void;
   /** Called per partition after each view-store commit. */
   readonly onCommit?: (progress: StreamProgress) => void;
   /**
@@ -124,6 +132,8 @@ export class StreamJob {
     if (options.emit === 'onWindowClose' && (!options.stopAtEnd || options.groupId !== undefined)) {
       throw new LkError('a stream job emitting on window close bulk-loads a new namespace: it must stop at the end of the log (stopAtEnd) and read alone (no groupId)');
     }
+    const retryMs = options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS;
+    if (!Number.isFinite(retryMs) || retryMs < 0) throw new LkError(`storeRetryMs=${retryMs} must be a number of milliseconds >= 0`);
     if ((options.from.kind as string) === 'committed') {
       throw new LkError(
         "a stream job cannot start from the group's committed offsets: they run ahead of the view store (committed after each batch, before the view commit), " +
@@ -350,7 +360,7 @@ export class StreamJob {
       // Final panes only: nothing of a load is visible (no freshness) or resumable before its end.
       await Promise.all(changes.map((c) => load.append(c.partition, c.upserts)));
     } else {
-      await this.#deps.views.commit(this.#options.namespace, changes.map(partitionCommitOf));
+      await this.#storeCommit(changes.map(partitionCommitOf));
       // Freshness: append to visible (the commit above is what queries read).
       const now = (this.#deps.clock ?? Date.now)();
       for (const t of appendTimes) this.freshness.record(now - t);
@@ -359,6 +369,42 @@ export class StreamJob {
     for (const { change: c, highWatermark } of pending) {
       if (!load) this.#visible.set(c.partition, c.checkpoint.nextOffset);
       this.#options.onCommit?.({ partition: c.partition, nextOffset: c.checkpoint.nextOffset, highWatermark, records: this.#records, totals: this.totals() });
+    }
+  }
+
+  /**
+   * Commits to the view store, retrying while it is unavailable (within `storeRetryMs`). A store
+   * may have committed some partitions before it failed (one transaction each), so a retry skips
+   * the partitions whose stored checkpoint already has the commit's offset and writes the new
+   * panes of the others as upserts: whatever the first attempt left, the retry ends in the state
+   * one successful commit makes.
+   */
+  async #storeCommit(commits: readonly PartitionCommit[]): Promise<void> {
+    const { views } = this.#deps;
+    const namespace = this.#options.namespace;
+    const budgetMs = this.#options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS;
+    const started = performance.now();
+    let delayMs = FIRST_RETRY_DELAY_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await views.commit(namespace, attempt === 1 ? commits : await retryCommits(views, namespace, commits));
+        return;
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        const left = budgetMs - (performance.now() - started);
+        if (left <= 0) {
+          throw new StoreUnavailableError(
+            err.service,
+            `the view store stayed unavailable for ${Math.round(performance.now() - started)} ms (${attempt} attempts, storeRetryMs ${budgetMs}): ${err.message}. ` +
+              'Check that the store is up and reachable; a restart resumes from the last stored checkpoint (raise --store-retry-ms to wait longer)',
+            err,
+          );
+        }
+        const waitMs = Math.min(delayMs, left);
+        this.#options.onStoreRetry?.(err, waitMs);
+        await new Promise((r) => setTimeout(r, waitMs));
+        delayMs = Math.min(delayMs * 2, MAX_RETRY_DELAY_MS);
+      }
     }
   }
 
@@ -401,6 +447,18 @@ export class StreamJob {
   positions(): Map<number, number> {
     return new Map(this.#visible);
   }
+}
+
+const DEFAULT_STORE_RETRY_MS = 60_000;
+const FIRST_RETRY_DELAY_MS = 100;
+const MAX_RETRY_DELAY_MS = 5_000;
+
+/** What a retry of `commits` still has to write: the partitions the store has not committed, their new panes as upserts. */
+async function retryCommits(views: ViewStore, namespace: string, commits: readonly PartitionCommit[]): Promise<PartitionCommit[]> {
+  const stored = await views.checkpoints(namespace);
+  return commits
+    .filter((c) => (stored.get(c.partition)?.nextOffset ?? -1) < c.checkpoint.nextOffset)
+    .map((c) => ({ ...c, inserts: [], upserts: [...(c.inserts ?? []), ...c.upserts] }));
 }
 
 /** The furthest a pane of any view reaches past its bucket. */

@@ -5,6 +5,7 @@ import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { configFrom, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
+import { ensureEventsTopic } from '../events-topic.ts';
 
 /** `lk archive`: the raw-events topic into the master dataset. */
 export const archiveCommand: Command = {
@@ -26,7 +27,7 @@ Without --follow it stops at the end of the log as it is now.`,
     const objects = await openObjectStore(config);
     const db = await DuckDb.open();
     try {
-      await log.ensureTopic(config.topics.events, config.partitions);
+      await ensureEventsTopic(log, config, (line) => env.err(`archive: ${line}`));
       const progress = new Progress();
       const r = await archive(
         {

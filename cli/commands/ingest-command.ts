@@ -4,6 +4,7 @@ import { readLines } from '../../workload/read-lines.ts';
 import { BadRequestError } from '../../shared/errors.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
+import { ensureEventsTopic } from '../events-topic.ts';
 
 /** `lk ingest`: bring your own data: JSON lines into the raw-events topic. */
 export const ingestCommand: Command = {
@@ -28,7 +29,7 @@ Examples:
     const batchSize = intOption(options, 'batch-size', 1, 100_000, 1000);
     const log = await openEventLog(config);
     try {
-      await log.ensureTopic(config.topics.events, config.partitions);
+      await ensureEventsTopic(log, config, (line) => env.err(`ingest: ${line}`));
       const progress = new Progress();
       const counts = await ingest(log, config.topics.events, readLines(input), {
         batchSize,

@@ -1,8 +1,12 @@
 import { openAdapters } from '../../infra/adapters.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
+import { BadRequestError } from '../../shared/errors.ts';
+import type { ViewStore } from '../../shared/ports/view-store.ts';
+import { KAPPA_ALIAS } from '../../speed/kappa-replay.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
+import { ensureEventsTopic } from '../events-topic.ts';
 
 /** `lk speed`: the Lambda speed layer (or the live Kappa job) as a long-lived process. */
 export const speedCommand: Command = {
@@ -13,20 +17,35 @@ Consumes the raw-events topic with a consumer group, runs the shared transform i
 upserts window results into the view store together with a checkpoint (exactly-once views).
 Invalid records go to <topic>.dead-letter and too-late events to <topic>.late, with headers naming
 the reason and the source partition and offset. Start several processes with the same --group to
-share the partitions. Stops cleanly on Ctrl-C.`,
+share the partitions. Stops cleanly on Ctrl-C.
+
+A namespace other than "speed" must exist (lk replay builds kappa_vN; this continues it live);
+--create builds a new one from the start of the log instead. Side outputs have one owner: they are
+on by default for the "speed" namespace (the Lambda speed layer) and off for a Kappa version; give
+--side-outputs to the live Kappa job when it runs alone, without a speed layer.`,
   options: {
     namespace: { type: 'string', valueName: 'NAME', description: 'view-store namespace to write', default: 'speed' },
+    create: { type: 'boolean', description: 'create the namespace if it does not exist (built from the start of the log)' },
+    'side-outputs': { type: 'boolean', description: 'write the dead-letter and late topics (the default for the speed namespace only)' },
     'no-side-outputs': { type: 'boolean', description: 'do not write the dead-letter and late topics (another job over the same log writes them)' },
     group: { type: 'string', valueName: 'ID', description: 'consumer group id', default: 'lk-<namespace>' },
+    'store-retry-ms': { type: 'string', valueName: 'MS', description: 'how long to retry a view-store commit while the store is unavailable before failing (consuming pauses meanwhile; 0 = fail at once)', default: '60000' },
     'commit-interval-ms': { type: 'string', valueName: 'MS', description: 'longest wait before processed records are committed (visible); batches arriving meanwhile share a commit', default: '100' },
   },
   async run(options, env) {
     const config = configFrom(options);
     const namespace = (options.namespace as string | undefined) ?? 'speed';
+    if (options['side-outputs'] && options['no-side-outputs']) throw new BadRequestError('--side-outputs', 'contradicts --no-side-outputs: give one of them');
+    // The speed layer owns the side outputs; a Kappa version continuing live would write the same records again.
+    const sideOutputs = options['side-outputs'] ? true : options['no-side-outputs'] ? false : namespace === 'speed';
+    // Checked before any service is touched: a bad value creates no topic or namespace.
+    const commitIntervalMs = intOption(options, 'commit-interval-ms', 1, 600_000, 100);
+    const storeRetryMs = intOption(options, 'store-retry-ms', 0, 86_400_000, 60_000);
     const pipeline = compilePipeline(config.pipeline);
     const adapters = await openAdapters(config);
     try {
-      await adapters.log.ensureTopic(config.topics.events, config.partitions);
+      if (namespace !== 'speed' && !options.create) await requireNamespace(adapters.views, namespace);
+      await ensureEventsTopic(adapters.log, config, (line) => env.err(`speed: ${line}`));
       const progress = new Progress();
       const job = new StreamJob(
         { log: adapters.log, views: adapters.views, pipeline, topics: config.topics },
@@ -34,14 +53,16 @@ share the partitions. Stops cleanly on Ctrl-C.`,
           namespace,
           groupId: (options.group as string | undefined) ?? `lk-${namespace}`,
           from: { kind: 'earliest' },
-          sideOutputs: !options['no-side-outputs'],
-          commitIntervalMs: intOption(options, 'commit-interval-ms', 0, 600_000, 100),
+          sideOutputs,
+          commitIntervalMs,
+          storeRetryMs,
+          onStoreRetry: (err, waitMs) => env.err(`speed: view store unavailable (${err.message}); retrying the commit in ${waitMs} ms`),
           onCommit: (p) =>
             progress.update(`speed: ${formatCount(p.records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}, valid ${formatCount(p.totals.valid)}, dead-letter ${p.totals.deadLetter}, late ${p.totals.tooLate}, dup ${p.totals.duplicate}`),
         },
       );
       const sub = await job.start();
-      env.err(`speed: consuming ${config.topics.events} into namespace ${namespace} (Ctrl-C to stop)`);
+      env.err(`speed: consuming ${config.topics.events} into namespace ${namespace}, side outputs ${sideOutputs ? 'on' : 'off'} (Ctrl-C to stop)`);
       env.signal.addEventListener('abort', () => void sub.stop(), { once: true });
       await sub.done;
       const f = job.freshness.summary();
@@ -52,3 +73,15 @@ share the partitions. Stops cleanly on Ctrl-C.`,
     }
   },
 };
+
+/** Refuses a namespace that does not exist: a mistyped version would silently be built again from offset 0. */
+async function requireNamespace(views: ViewStore, namespace: string): Promise<void> {
+  const existing = (await views.listNamespaces()).sort();
+  if (existing.includes(namespace)) return;
+  const alias = await views.getAlias(KAPPA_ALIAS);
+  throw new BadRequestError(
+    '--namespace',
+    `view namespace "${namespace}" does not exist (existing: ${existing.join(', ') || 'none'}${alias ? `; ${KAPPA_ALIAS} serves ${alias}` : ''}): ` +
+      'build a Kappa version with lk replay, or pass --create to build this one from the start of the log',
+  );
+}

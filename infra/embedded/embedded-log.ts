@@ -55,15 +55,16 @@ export class EmbeddedLog implements EventLog {
     return new EmbeddedLog(abs, poll);
   }
 
-  async ensureTopic(topic: string, partitions: number): Promise<void> {
+  async ensureTopic(topic: string, partitions: number): Promise<number> {
     this.#checkOpen();
     assertTopicName(topic);
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > 10_000) {
       throw new BadRequestError('partitions', `${partitions} must be a whole number from 1 to 10000`);
     }
-    if (await this.#find(topic)) return;
+    const existing = await this.#find(topic);
+    if (existing) return existing.partitions.length;
     await EmbeddedTopic.create(this.dir, topic, partitions);
-    await this.#require(topic);
+    return (await this.#require(topic)).partitions.length;
   }
 
   async append(topic: string, records: readonly AppendRecord[]): Promise<void> {

@@ -58,7 +58,8 @@ const MAX_PARTITIONS = 10_000;
 /**
  * The EventLog port on Kafka. Records are produced with acks=all and kafkajs' DefaultPartitioner
  * (the Java client's murmur2), so a key lands on the same partition as in the embedded log, and
- * with one request in flight, so a retry cannot reorder a key's records. Consumers are described
+ * with one request in flight, so a retry cannot reorder a key's records, by an idempotent
+ * producer, so a retry cannot repeat them either. Consumers are described
  * in kafka-subscription.ts. Appending to a missing topic creates it where the broker allows it
  * (auto.create.topics.enable), as the embedded log does.
  */
@@ -102,7 +103,7 @@ export class KafkaLog implements EventLog {
     return new KafkaLog(kafka, admin, options);
   }
 
-  async ensureTopic(topic: string, partitions: number): Promise<void> {
+  async ensureTopic(topic: string, partitions: number): Promise<number> {
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
       throw new BadRequestError('partitions', `${partitions} must be a whole number from 1 to ${MAX_PARTITIONS}`);
     }
@@ -111,6 +112,7 @@ export class KafkaLog implements EventLog {
       await this.#admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
     });
     this.#knownTopics.add(topic);
+    return this.partitionCount(topic);
   }
 
   async append(topic: string, records: readonly AppendRecord[]): Promise<void> {
@@ -122,9 +124,17 @@ export class KafkaLog implements EventLog {
       }
     }
     await this.#call(`append to "${topic}"`, topic, async () => {
-      const producer = await this.#producerReady();
-      // One chunk at a time: chunks of one append stay in order.
-      for (const chunk of appendChunks(records)) await producer.send({ topic, acks: -1, messages: chunk.map(toMessage) });
+      const pending = this.#producerReady();
+      const producer = await pending;
+      try {
+        // One chunk at a time: chunks of one append stay in order.
+        for (const chunk of appendChunks(records)) await producer.send({ topic, acks: -1, messages: chunk.map(toMessage) });
+      } catch (err) {
+        // A send given up on may leave the producer's sequence numbers ahead of the broker's: start the next append with a new producer id.
+        if (this.#producer === pending) this.#producer = undefined;
+        void producer.disconnect().catch(() => undefined);
+        throw err;
+      }
     });
     this.#knownTopics.add(topic);
   }
@@ -357,6 +367,12 @@ export class KafkaLog implements EventLog {
           createPartitioner: Partitioners.DefaultPartitioner,
           allowAutoTopicCreation: true,
           maxInFlightRequests: 1,
+          // A retried send whose first attempt was written (e.g. answered "not the leader" during a
+          // leader change right after topic creation) would append the batch twice; the broker drops
+          // an idempotent producer's repeat. Retries as without idempotence, so an unreachable
+          // broker still fails the append instead of retrying it for ever.
+          idempotent: true,
+          retry: { retries: 5 },
         });
         await producer.connect();
         return producer;

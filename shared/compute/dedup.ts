@@ -1,6 +1,6 @@
 import { IdTable } from './id-table.ts';
 
-/** Event ids with the event time each was first seen at, as two parallel arrays (cheap to store as two columns). */
+/** Event ids with the time each was first seen at (see DedupSet), as two parallel arrays (cheap to store as two columns). */
 export interface SeenIds {
   readonly ids: readonly string[];
   readonly times: readonly number[];
@@ -14,16 +14,21 @@ export function dedupCutoff(watermark: number, retentionMs: number): number {
 }
 
 /**
- * Remembers event ids for dedup. An id is remembered while its event time is at or after the
- * cutoff given with each lookup (the partition's watermark minus the retention, see
- * PipelineConfig.dedupRetentionMs), so whether a copy counts as a duplicate depends only on the
- * log, never on when memory happened to be swept: a replay or a restart decides the same way.
+ * Remembers event ids for dedup. An id is remembered while the time it was first *seen* at is at
+ * or after the cutoff given with each lookup (the partition's watermark minus the retention, see
+ * PipelineConfig.dedupRetentionMs). The seen time is the later of the event time and the
+ * watermark when the id was first seen: an event whose time is already far behind the watermark
+ * (a too-late one) is still remembered for the retention, so a redelivered copy of it is a
+ * duplicate instead of a second too-late event. Both are functions of the log alone, so whether a
+ * copy counts as a duplicate never depends on when memory happened to be swept: a replay or a
+ * restart decides the same way. Copies further apart than the retention cannot be recognised by
+ * bounded state.
  *
  * Ids first seen since the last `drainAdded` form the dedup changelog: stored with each commit
  * (Kafka Streams' changelog idea), so a checkpoint never rewrites the whole set.
  */
 export class DedupSet {
-  /** id -> event time it was first seen at. */
+  /** id -> time it was first seen at: max(event time, watermark then). */
   readonly #seen = new IdTable();
   readonly #retentionMs: number;
   #addedIds: string[] = new Array<string>(1024);
@@ -42,20 +47,22 @@ export class DedupSet {
   }
 
   /**
-   * Records the id unless it is remembered; returns false for a duplicate. `cutoff`: ids whose
-   * first event time is before it are forgotten (they could only repeat as too-late events).
+   * Records the id unless it is remembered; returns false for a duplicate. `cutoff` is the
+   * partition's dedup cutoff now (`dedupCutoff(watermark, retention)`): ids first seen before it
+   * are forgotten, and a new id is seen at max(eventTime, the watermark it implies).
    */
   add(id: string, eventTime: number, cutoff: number): boolean {
+    const seenAt = Math.max(eventTime, cutoff + this.#retentionMs);
     const seen = this.#seen;
-    const at = seen.findOrInsert(id, eventTime);
+    const at = seen.findOrInsert(id, seenAt);
     if (at >= 0) {
       if (seen.valueAt(at) >= cutoff) return false;
-      seen.setValueAt(at, eventTime);
+      seen.setValueAt(at, seenAt);
     }
     const n = this.#added++;
     if (n === this.#addedIds.length) this.#growAdded();
     this.#addedIds[n] = id;
-    this.#addedTimes[n] = eventTime;
+    this.#addedTimes[n] = seenAt;
     return true;
   }
 
@@ -99,7 +106,7 @@ export class DedupSet {
     this.#addedTimes = times;
   }
 
-  /** The ids remembered at `cutoff`, with the event time each was first seen at (what a restore from a checkpoint at that cutoff needs). */
+  /** The ids remembered at `cutoff`, with the time each was first seen at (what a restore from a checkpoint at that cutoff needs). */
   snapshot(cutoff: number): SeenIds {
     const ids: string[] = [];
     const times: number[] = [];

@@ -82,8 +82,11 @@ export interface Subscription {
 }
 
 export interface EventLog {
-  /** Creates the topic with this many partitions if it does not exist. */
-  ensureTopic(topic: string, partitions: number): Promise<void>;
+  /**
+   * Creates the topic with this many partitions if it does not exist. Returns the topic's
+   * partition count: an existing topic keeps its own, which may differ from `partitions`.
+   */
+  ensureTopic(topic: string, partitions: number): Promise<number>;
   /** Appends records; resolves once they are durable (acks). */
   append(topic: string, records: readonly AppendRecord[]): Promise<void>;
   partitionCount(topic: string): Promise<number>;

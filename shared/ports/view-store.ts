@@ -102,7 +102,7 @@ export interface ViewStore {
   commit(namespace: string, commits: readonly PartitionCommit[]): Promise<void>;
   /** Checkpoints of the namespace by partition. */
   checkpoints(namespace: string): Promise<Map<number, PartitionCheckpoint>>;
-  /** The dedup ids stored for a partition whose first event time is >= `since` (a store may return older ones too). */
+  /** The dedup ids stored for a partition whose seen time (DedupSet) is >= `since` (a store may return older ones too). */
   seenIds(namespace: string, partition: number, since: number): Promise<SeenIds>;
   /** Panes of one partition with bucket >= minBucket (to restore open state after a restart or a rebalance). */
   partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]>;

@@ -12,6 +12,7 @@ import type { TopicNames } from '../../shared/config.ts';
 import type { LogRecord } from '../../shared/ports/event-log.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
 import type { PartitionCommit, ViewStore } from '../../shared/ports/view-store.ts';
+import { StoreUnavailableError } from '../../shared/errors.ts';
 import { KAPPA_ALIAS, runKappaReplay } from '../../speed/kappa-replay.ts';
 import { StreamJob, type StreamStart } from '../../speed/stream-job.ts';
 import { generateWorkload } from '../../workload/generator.ts';
@@ -92,10 +93,15 @@ class CountingStore extends InMemoryViewStore {
   }
 }
 
-/** The windows an uninterrupted job without a group makes of the workload (on a log of its own, so no side records are added). */
-async function referenceWindows() {
+async function freshLogWithWorkload(): Promise<EmbeddedLog> {
   const log = await freshLog();
   await loadWorkload(log);
+  return log;
+}
+
+/** The windows an uninterrupted job without a group makes of the workload (on a log of its own, so no side records are added). */
+async function referenceWindows() {
+  const log = await freshLogWithWorkload();
   const store = new InMemoryViewStore();
   await runToEnd(log, store, 'speed');
   await log.close();
@@ -207,32 +213,44 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     await log.close();
   });
 
-  it('a job killed before its first view-store commit loses nothing: the restart reads every record again', async () => {
+  it('a member killed before its first view-store commit loses nothing: the member taking its partitions reads them again', async () => {
     const log = await freshLog();
     await loadWorkload(log);
+    const store = new InMemoryViewStore();
     let killed = false;
-    class KilledStore extends InMemoryViewStore {
-      override async commit(ns: string, c: readonly PartitionCommit[]): Promise<void> {
-        if (killed) throw new Error('killed');
-        return super.commit(ns, c);
-      }
-    }
-    const store = new KilledStore();
-    const first = new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'speed', groupId: 'lk-speed', from: { kind: 'earliest' }, maxBatchRecords: 500, commitIntervalMs: 600_000 });
-    await first.start();
+    // The first member's view of the store: once killed, its commits fail (the process died before them).
+    const dying = new Proxy(store, {
+      get(target, name) {
+        if (name === 'commit') {
+          return async (ns: string, c: readonly PartitionCommit[]) => {
+            if (killed) throw new Error('killed');
+            return target.commit(ns, c);
+          };
+        }
+        const v: unknown = Reflect.get(target, name, target);
+        return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const first = new StreamJob({ log, views: dying, pipeline, topics }, { namespace: 'speed', groupId: 'lk-speed', from: { kind: 'earliest' }, maxBatchRecords: 500, commitIntervalMs: 600_000 });
+    const firstRun = await first.start();
     const end = await log.endOffsets(topics.events);
-    // Every batch was handed to the job and its group offset committed, none stored.
+    // Every batch was handed to the first member and its group offset committed; nothing is stored.
     await waitFor(async () => {
       const committed = await log.committedOffsets(topics.events, 'lk-speed');
       return [...end].every(([p, o]) => committed.get(p) === o);
     }, { timeoutMs: 20_000 });
-    killed = true; // the final commit of the stop fails: as if the process died before it
-    await first.stop();
-    expect((await store.checkpoints('speed')).size).toBe(0);
-
-    killed = false;
-    const restarted = await runToEnd(log, store, 'speed', 'lk-speed');
-    expect(restarted.records).toBe(workload.records.length);
+    killed = true;
+    const firstFails = expect(firstRun.done).rejects.toThrow('killed');
+    // A second member joins; the first fails at the rebalance's commit and leaves, the second takes every partition.
+    const second = new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'speed', groupId: 'lk-speed', from: { kind: 'earliest' }, maxBatchRecords: 500 });
+    await second.start();
+    await firstFails;
+    await waitFor(async () => {
+      const stored = await store.checkpoints('speed');
+      return [...end].every(([p, o]) => stored.get(p)?.nextOffset === o);
+    }, { timeoutMs: 20_000 });
+    await second.stop();
+    expect(second.totals()).toEqual((await runToEnd(await freshLogWithWorkload(), new InMemoryViewStore())).totals());
     expect(await windowsOf(store, 'speed')).toEqual(await referenceWindows());
     // Each bad record is in the dead-letter topic (at least once: side outputs precede the commit).
     const dead = new Set((await readAll(log, topics.deadLetter)).map((d) => `${d.headers['lk-source-partition']}/${d.headers['lk-source-offset']}`));
@@ -245,6 +263,57 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     const from = { kind: 'committed', fallback: 'earliest' } as unknown as StreamStart;
     expect(() => new StreamJob({ log, views: new InMemoryViewStore(), pipeline, topics }, { namespace: 'speed', groupId: 'g', from })).toThrow(/committed offsets/);
     await log.close();
+  });
+
+  it('retries a commit while the store is unavailable, over partial successes, and ends with the panes of an uninterrupted run', async () => {
+    const { log, reference } = await loadedLogWithReference();
+    let calls = 0;
+    /** Commits 3 to 6 fail as a store that went down would, each after storing the first of their partitions (one transaction each). */
+    class FlakyStore extends InMemoryViewStore {
+      override async commit(ns: string, c: readonly PartitionCommit[]): Promise<void> {
+        calls++;
+        if (calls >= 3 && calls <= 6) {
+          if (c.length > 0) await super.commit(ns, c.slice(0, 1));
+          throw new StoreUnavailableError('test store', 'connection lost');
+        }
+        return super.commit(ns, c);
+      }
+    }
+    const store = new FlakyStore();
+    const retries: number[] = [];
+    const job = new StreamJob(
+      { log, views: store, pipeline, topics },
+      { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500, maxUncommittedRecords: 1_000, onStoreRetry: (_, waitMs) => retries.push(waitMs) },
+    );
+    await (await job.start()).done;
+    expect(retries).toEqual([100, 200, 400, 800]);
+    // Side outputs are written once per commit, not once per attempt (the reference run wrote them once already).
+    expect(await readAll(log, topics.deadLetter)).toHaveLength(2 * workload.facts.malformed);
+    expect(await windowsOf(store, 'speed')).toEqual(reference);
+    expect(job.totals()).toEqual((await runToEnd(log, new InMemoryViewStore())).totals());
+    const stored = [...(await store.checkpoints('speed')).values()];
+    expect(stored.reduce((n, cp) => n + cp.stats.valid + cp.stats.deadLetter + cp.stats.duplicate + cp.stats.tooLate, 0)).toBe(workload.records.length);
+    await log.close();
+  });
+
+  it('fails with StoreUnavailableError once the store stays down past the retry time; at once with a retry time of 0', async () => {
+    for (const storeRetryMs of [300, 0]) {
+      const log = await freshLogWithWorkload();
+      let calls = 0;
+      class DownStore extends InMemoryViewStore {
+        override async commit(ns: string, c: readonly PartitionCommit[]): Promise<void> {
+          if (++calls >= 2) throw new StoreUnavailableError('test store', 'connection refused');
+          return super.commit(ns, c);
+        }
+      }
+      const job = new StreamJob({ log, views: new DownStore(), pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500, maxUncommittedRecords: 1, storeRetryMs });
+      const err: unknown = await (await job.start()).done.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreUnavailableError);
+      expect((err as Error).message).toMatch(/stayed unavailable .*Check that the store is up/);
+      if (storeRetryMs === 0) expect(calls).toBe(2);
+      else expect(calls).toBeGreaterThan(3);
+      await log.close();
+    }
   });
 
   it('coalesces batches into fewer commits within the commit interval, with the same views', async () => {

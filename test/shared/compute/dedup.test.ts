@@ -41,6 +41,18 @@ describe('DedupSet', () => {
     expect(d.add('edge', T + 1, cutoff)).toBe(false);
   });
 
+  it('remembers an id seen behind the watermark for the retention after it was seen, not after its event time', () => {
+    const d = new DedupSet(RETENTION);
+    const watermark = T + 2 * RETENTION;
+    const cutoff = dedupCutoff(watermark, RETENTION);
+    // Its event time is already below the cutoff: remembered from the watermark it was seen at.
+    expect(d.add('old', T, cutoff)).toBe(true);
+    expect(d.drainAdded()).toEqual({ ids: ['old'], times: [watermark] });
+    expect(d.add('old', T, cutoff)).toBe(false);
+    expect(d.add('old', T, dedupCutoff(watermark + RETENTION, RETENTION))).toBe(false);
+    expect(d.add('old', T, dedupCutoff(watermark + RETENTION + 1, RETENTION))).toBe(true);
+  });
+
   it('decides by the cutoff, not by when memory was swept', () => {
     const unswept = new DedupSet(RETENTION);
     const swept = new DedupSet(RETENTION);
@@ -142,5 +154,27 @@ describe('PartitionProcessor dedup', () => {
     p.process(rec(1, 'x', T - 10 * MIN));
     p.process(rec(2, 'x', T - 10 * MIN));
     expect(p.stats).toMatchObject({ valid: 1, duplicate: 1, tooLate: 1 });
+  });
+
+  it('counts a too-late event and its redelivery within the retention once each: 1 too late, 1 duplicate, across a restart too', () => {
+    // The event time is further behind the watermark than the retention: by event time it would be forgotten at once.
+    const farBehind = T - OOO - RETENTION - 10 * MIN;
+    const uninterrupted = new PartitionProcessor(pipeline, 0);
+    uninterrupted.process(rec(0, 'max', T));
+    uninterrupted.process(rec(1, 'x', farBehind));
+    uninterrupted.process(rec(2, 'y', T + 1_000));
+    uninterrupted.process(rec(3, 'x', farBehind));
+    expect(uninterrupted.stats).toMatchObject({ valid: 2, duplicate: 1, tooLate: 1 });
+    expect(uninterrupted.flush().late.map((l) => l.record.offset)).toEqual([1]);
+
+    const store = new PaneStore();
+    const first = new PartitionProcessor(pipeline, 0);
+    first.process(rec(0, 'max', T));
+    first.process(rec(1, 'x', farBehind));
+    store.apply(first.flush());
+    const resumed = new PartitionProcessor(pipeline, 0, store.restore(0));
+    resumed.process(rec(2, 'y', T + 1_000));
+    resumed.process(rec(3, 'x', farBehind));
+    expect(resumed.stats).toEqual(uninterrupted.stats);
   });
 });

@@ -98,10 +98,16 @@ export function describeEventLogContract(name: string, factory: () => Promise<Ev
 
     it('creates a topic with the partitions asked for, idempotently, starting at offset 0', async () => {
       const topic = await newTopic(3);
-      await log.ensureTopic(topic, 3);
+      expect(await log.ensureTopic(topic, 3)).toBe(3);
       expect(await log.partitionCount(topic)).toBe(3);
       expect(sorted(await log.beginningOffsets(topic))).toEqual([[0, 0], [1, 0], [2, 0]]);
       expect(sorted(await log.endOffsets(topic))).toEqual([[0, 0], [1, 0], [2, 0]]);
+    });
+
+    it('keeps an existing topic\'s partitions and tells the caller how many it has', async () => {
+      const topic = await newTopic(2);
+      expect(await log.ensureTopic(topic, 5)).toBe(2);
+      expect(await log.partitionCount(topic)).toBe(2);
     });
 
     it("puts a key on the partition Kafka's default partitioner picks and keeps each key's order", async () => {
