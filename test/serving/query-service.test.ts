@@ -119,6 +119,10 @@ describe('QueryService.query', () => {
     expect(await reasons({ to: T0 + 7 * HOUR })).toBe('from');
     expect(await reasons({ from: Number.NaN })).toBe('from');
     expect(await reasons({ key: '' })).toBe('key');
+    expect(await reasons({ view: 'product_activity', key: 'p\u0000' })).toBe('key');
+    expect(await reasons({ view: 'product_activity', key: 'p\ud800' })).toBe('key');
+    expect(await reasons({ view: 'product_activity', key: 'p'.repeat(257) })).toBe('key');
+    expect(await reasons({ key: 'p1' })).toBe('key'); // revenue is global
     expect(await reasons({ limit: 0 })).toBe('limit');
     expect(await reasons({ limit: 6 })).toBe('limit');
     expect(await reasons({})).toBe('limit'); // 70 sliding windows in an hour, more than 5
