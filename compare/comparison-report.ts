@@ -1,5 +1,6 @@
 import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
+import { formatDuration } from '../shared/metrics/format-duration.ts';
 import type { LatencySummary } from '../shared/metrics/latency-histogram.ts';
 import { compareView, type ViewComparison } from './compare-views.ts';
 import type { GroundTruth } from './ground-truth.ts';
@@ -107,7 +108,7 @@ export function formatComparisonReport(report: ComparisonReport): string {
   lines.push(...table(rows, [false, false, true, true, true, true, true, false]));
   const fresh = MODE_NAMES.flatMap((mode) => {
     const f = report.modes[mode]?.freshness;
-    return f ? [[mode, duration(f.p50Ms), duration(f.p99Ms), duration(f.maxMs), count(f.count)]] : [];
+    return f ? [[mode, formatDuration(f.p50Ms), formatDuration(f.p99Ms), formatDuration(f.maxMs), count(f.count)]] : [];
   });
   if (fresh.length > 0) {
     lines.push('', ...table([['freshness', 'p50', 'p99', 'max', 'records'], ...fresh], [false, true, true, true, true]));
@@ -129,9 +130,4 @@ function table(rows: readonly string[][], rightAligned: readonly boolean[]): str
 
 function count(n: number): string {
   return Math.round(n).toLocaleString('en-US');
-}
-
-function duration(ms: number | null): string {
-  if (ms === null) return '-';
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }

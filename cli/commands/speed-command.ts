@@ -1,6 +1,7 @@
 import { openAdapters } from '../../infra/adapters.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
+import { formatDuration } from '../../shared/metrics/format-duration.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 
@@ -45,7 +46,7 @@ share the partitions. Stops cleanly on Ctrl-C.`,
       env.signal.addEventListener('abort', () => void sub.stop(), { once: true });
       await sub.done;
       const f = job.freshness.summary();
-      progress.done(`speed: stopped after ${formatCount(job.records)} records; freshness p50 ${f.p50Ms ?? '-'} ms, p99 ${f.p99Ms ?? '-'} ms`);
+      progress.done(`speed: stopped after ${formatCount(job.records)} records; freshness p50 ${formatDuration(f.p50Ms)}, p99 ${formatDuration(f.p99Ms)}`);
       return 0;
     } finally {
       await adapters.close();
