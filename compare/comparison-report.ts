@@ -25,7 +25,12 @@ export interface ComparisonInput {
   readonly tooLate?: number | null;
   /** Records generated, when known better than the truth's count of records read from the log. */
   readonly generated?: number;
+  /** Whether the records were generated or read from the user's input (default generated). */
+  readonly source?: RecordSource;
 }
+
+/** Where the demo's records came from. */
+export type RecordSource = 'generated' | 'read';
 
 /** One mode against the truth. */
 export interface ModeReport {
@@ -38,7 +43,9 @@ export interface ModeReport {
 /** The demo's report: the events, then each mode against the ground truth. */
 export interface ComparisonReport {
   readonly events: {
+    /** Records generated, or read from the input (see source). */
     readonly generated: number;
+    readonly source: RecordSource;
     /** Distinct valid events (generated = valid + deadLetter + duplicate). */
     readonly valid: number;
     readonly deadLetter: number;
@@ -67,6 +74,7 @@ export function buildComparisonReport(input: ComparisonInput): ComparisonReport 
   return {
     events: {
       generated: input.generated ?? truth.counts.records,
+      source: input.source ?? 'generated',
       valid: truth.counts.events,
       deadLetter: truth.counts.invalid,
       duplicate: truth.counts.duplicate,
@@ -81,7 +89,7 @@ export function buildComparisonReport(input: ComparisonInput): ComparisonReport 
 export function formatComparisonReport(report: ComparisonReport): string {
   const e = report.events;
   const lines = [
-    `Events: ${count(e.generated)} generated = ${count(e.valid)} valid + ${count(e.deadLetter)} dead-letter + ${count(e.duplicate)} duplicate` +
+    `Events: ${count(e.generated)} ${e.source} = ${count(e.valid)} valid + ${count(e.deadLetter)} dead-letter + ${count(e.duplicate)} duplicate` +
       (e.tooLate === null ? '' : `; ${count(e.tooLate)} of the valid arrived too late for the stream`),
     '',
   ];
