@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { archive } from '../batch/archiver.ts';
 import { runBatch } from '../batch/batch-job.ts';
@@ -22,6 +21,7 @@ import { recordKey } from '../workload/record-key.ts';
 import { readLines } from '../workload/read-lines.ts';
 import type { WorkloadOptions } from '../workload/workload-options.ts';
 import { waitUntilCaughtUp } from './caught-up.ts';
+import { prepareDemoDataDir } from './demo-data-dir.ts';
 
 export interface DemoOptions {
   readonly workload: Partial<WorkloadOptions>;
@@ -83,7 +83,7 @@ async function measure<T>(steps: Record<string, StepCost>, name: string, fn: () 
  */
 export async function runDemo(config: PlatformConfig, options: DemoOptions): Promise<DemoResult> {
   const say = options.progress;
-  if (!options.keepData && config.log.kind === 'embedded') await rm(config.dataDir, { recursive: true, force: true });
+  if (!options.keepData && config.log.kind === 'embedded') await prepareDemoDataDir(config.dataDir);
   const pipeline = compilePipeline(config.pipeline);
   const adapters = await openAdapters(config);
   const db = await DuckDb.open();

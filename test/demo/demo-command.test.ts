@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseCommandArgs, type CommandEnv } from '../../cli/command.ts';
 import { demoCommand } from '../../cli/commands/demo-command.ts';
-import { BadRequestError } from '../../shared/errors.ts';
+import { BadRequestError, ConfigError } from '../../shared/errors.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -53,5 +53,26 @@ describe('lk demo', () => {
     expect(err).toBeInstanceOf(BadRequestError);
     expect((err as Error).message).toContain('the input had no valid record (2 read, 2 invalid');
     expect((err as Error).message).not.toContain('batch view');
+  }, 60_000);
+});
+
+describe('lk demo data dir', () => {
+  it('refuses to clear a non-empty directory it did not make, and clears only its own', async () => {
+    const data = join(dir, 'data');
+    await mkdir(data);
+    await writeFile(join(data, 'thesis.txt'), 'unrelated');
+    const err = await demo('--events', '100').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain('--keep-data');
+    expect(await readFile(join(data, 'thesis.txt'), 'utf8')).toBe('unrelated');
+
+    await rm(data, { recursive: true });
+    expect((await demo('--events', '100')).code).toBe(0);
+    await writeFile(join(data, 'left-by-the-demo-run'), '');
+    expect((await demo('--events', '100')).code).toBe(0);
+    expect(await readdir(data)).not.toContain('left-by-the-demo-run');
   }, 60_000);
 });
