@@ -133,7 +133,8 @@ export class QueryService {
       key: w.key,
       start: iso(w.start)!,
       end: iso(w.end)!,
-      layers: w.tags,
+      // Kappa serves one version, not a Lambda layer: name the version the window came from.
+      layers: q.mode === 'kappa' && answer.namespace !== null ? [answer.namespace] : w.tags,
       value: view.def.present(view.aggregate.named(w.acc), { start: w.start, end: w.end }),
       final: isWindowFinal(q.mode, w.end, horizon, lateBefore),
     }));
