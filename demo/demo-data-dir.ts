@@ -11,7 +11,7 @@ export const DEMO_MARKER = '.lk-demo-data';
  * a directory holding unrelated files.
  */
 export async function prepareDemoDataDir(dir: string): Promise<void> {
-  const entries = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+  const entries: string[] = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
     throw err;
   });
