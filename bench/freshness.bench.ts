@@ -102,7 +102,7 @@ export async function benchFreshness(config: PlatformConfig, env: Readonly<Recor
     const childSeconds = ((Date.now() - spawned) / 1000).toFixed(0);
     const speedExit = await speed.stop();
     // lk speed's last line: its own freshness histogram, append -> view-store commit (no HTTP).
-    const own = /freshness p50 (\S+) ms, p99 (\S+) ms/.exec(speed.tail());
+    const own = /freshness p50 (\S+ m?s), p99 (\S+ m?s)/.exec(speed.tail());
     await serve.stop();
     if (speedExit !== 0) throw new LkError(`lk speed exited with code ${speedExit} instead of stopping cleanly, so its figures are suspect; its output ends with:\n${speed.tail()}`);
 
@@ -126,7 +126,7 @@ export async function benchFreshness(config: PlatformConfig, env: Readonly<Recor
       },
       {
         name: 'freshness, lk speed append -> commit p50 / p99',
-        value: own ? `${Math.round(Number(own[1]))} / ${Math.round(Number(own[2]))} ms` : 'not reported',
+        value: own ? `${own[1]} / ${own[2]}` : 'not reported',
         note: `every record, incl. warm-up (lk speed's own histogram, ~4% buckets)${speedCpu === undefined ? '' : `; lk speed used ${speedCpu.toFixed(1)} CPU-s in ${childSeconds} s`}`,
       },
       {

@@ -1,5 +1,6 @@
 import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
+import { formatDuration } from '../shared/metrics/format-duration.ts';
 import type { LatencySummary } from '../shared/metrics/latency-histogram.ts';
 import { compareView, type ViewComparison } from './compare-views.ts';
 import type { GroundTruth } from './ground-truth.ts';
@@ -24,7 +25,12 @@ export interface ComparisonInput {
   readonly tooLate?: number | null;
   /** Records generated, when known better than the truth's count of records read from the log. */
   readonly generated?: number;
+  /** Whether the records were generated or read from the user's input (default generated). */
+  readonly source?: RecordSource;
 }
+
+/** Where the demo's records came from. */
+export type RecordSource = 'generated' | 'read';
 
 /** One mode against the truth. */
 export interface ModeReport {
@@ -37,7 +43,9 @@ export interface ModeReport {
 /** The demo's report: the events, then each mode against the ground truth. */
 export interface ComparisonReport {
   readonly events: {
+    /** Records generated, or read from the input (see source). */
     readonly generated: number;
+    readonly source: RecordSource;
     /** Distinct valid events (generated = valid + deadLetter + duplicate). */
     readonly valid: number;
     readonly deadLetter: number;
@@ -66,6 +74,7 @@ export function buildComparisonReport(input: ComparisonInput): ComparisonReport 
   return {
     events: {
       generated: input.generated ?? truth.counts.records,
+      source: input.source ?? 'generated',
       valid: truth.counts.events,
       deadLetter: truth.counts.invalid,
       duplicate: truth.counts.duplicate,
@@ -80,7 +89,7 @@ export function buildComparisonReport(input: ComparisonInput): ComparisonReport 
 export function formatComparisonReport(report: ComparisonReport): string {
   const e = report.events;
   const lines = [
-    `Events: ${count(e.generated)} generated = ${count(e.valid)} valid + ${count(e.deadLetter)} dead-letter + ${count(e.duplicate)} duplicate` +
+    `Events: ${count(e.generated)} ${e.source} = ${count(e.valid)} valid + ${count(e.deadLetter)} dead-letter + ${count(e.duplicate)} duplicate` +
       (e.tooLate === null ? '' : `; ${count(e.tooLate)} of the valid arrived too late for the stream`),
     '',
   ];
@@ -107,7 +116,7 @@ export function formatComparisonReport(report: ComparisonReport): string {
   lines.push(...table(rows, [false, false, true, true, true, true, true, false]));
   const fresh = MODE_NAMES.flatMap((mode) => {
     const f = report.modes[mode]?.freshness;
-    return f ? [[mode, duration(f.p50Ms), duration(f.p99Ms), duration(f.maxMs), count(f.count)]] : [];
+    return f ? [[mode, formatDuration(f.p50Ms), formatDuration(f.p99Ms), formatDuration(f.maxMs), count(f.count)]] : [];
   });
   if (fresh.length > 0) {
     lines.push('', ...table([['freshness', 'p50', 'p99', 'max', 'records'], ...fresh], [false, true, true, true, true]));
@@ -129,9 +138,4 @@ function table(rows: readonly string[][], rightAligned: readonly boolean[]): str
 
 function count(n: number): string {
   return Math.round(n).toLocaleString('en-US');
-}
-
-function duration(ms: number | null): string {
-  if (ms === null) return '-';
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }

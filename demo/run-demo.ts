@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { archive } from '../batch/archiver.ts';
 import { runBatch } from '../batch/batch-job.ts';
@@ -10,6 +9,7 @@ import { DuckDb } from '../infra/duckdb/duckdb-database.ts';
 import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import { compilePipeline } from '../shared/compute/pipeline.ts';
 import type { PlatformConfig } from '../shared/config.ts';
+import { BadRequestError } from '../shared/errors.ts';
 import { LatencyHistogram, type LatencySummary } from '../shared/metrics/latency-histogram.ts';
 import type { AppendRecord, EventLog } from '../shared/ports/event-log.ts';
 import { QueryService } from '../serving/query-service.ts';
@@ -21,6 +21,7 @@ import { recordKey } from '../workload/record-key.ts';
 import { readLines } from '../workload/read-lines.ts';
 import type { WorkloadOptions } from '../workload/workload-options.ts';
 import { waitUntilCaughtUp } from './caught-up.ts';
+import { prepareDemoDataDir } from './demo-data-dir.ts';
 
 export interface DemoOptions {
   readonly workload: Partial<WorkloadOptions>;
@@ -82,7 +83,7 @@ async function measure<T>(steps: Record<string, StepCost>, name: string, fn: () 
  */
 export async function runDemo(config: PlatformConfig, options: DemoOptions): Promise<DemoResult> {
   const say = options.progress;
-  if (!options.keepData && config.log.kind === 'embedded') await rm(config.dataDir, { recursive: true, force: true });
+  if (!options.keepData && config.log.kind === 'embedded') await prepareDemoDataDir(config.dataDir);
   const pipeline = compilePipeline(config.pipeline);
   const adapters = await openAdapters(config);
   const db = await DuckDb.open();
@@ -110,7 +111,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
       return n;
     });
     for (const r of running) await r.stop();
-    say(`stream: ${generated.toLocaleString('en-US')} records appended and processed live by the speed layer and the Kappa job`, true);
+    say(`stream: ${generated.toLocaleString('en-US')} records ${options.input ? 'read and ' : ''}appended and processed live by the speed layer and the Kappa job`, true);
 
     // 2. Lambda batch layer.
     const archived = await measure(steps, 'archive', () =>
@@ -137,6 +138,13 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
     const service = new QueryService({ pipeline, viewStore: views, batch: reader });
     server = await startHttpServer(service, { host: config.serving.host, port: options.port });
     const truth = await measure(steps, 'ground-truth', () => groundTruthFromLog(pipeline, log, topics.events));
+    if (truth.counts.events === 0) {
+      // Nothing to compare: every mode would answer "nothing published", which blames the wrong step.
+      throw new BadRequestError(
+        options.input ? '--input' : '--events',
+        `${options.input ? 'the input' : 'the workload'} had no valid record (${truth.counts.records.toLocaleString('en-US')} read, ${truth.counts.invalid.toLocaleString('en-US')} invalid; see the README's event model); nothing to compare`,
+      );
+    }
     const range = rangeOf(Object.values(truth.views).flat());
     const modes: Partial<Record<ModeName, ModeResult>> = {};
     const freshnessOf: Record<ModeName, LatencySummary | null> = {
@@ -154,7 +162,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
       modes[mode] = { windows, freshness: freshnessOf[mode] };
     }
     const totals = speed.totals();
-    const report = buildComparisonReport({ pipeline, truth, modes, tooLate: totals.tooLate, generated });
+    const report = buildComparisonReport({ pipeline, truth, modes, tooLate: totals.tooLate, generated, source: options.input ? 'read' : 'generated' });
     const horizon = await reader.horizon();
     return {
       report,

@@ -19,7 +19,7 @@ export interface HttpErrorResponse {
 
 /**
  * Maps an error to a status and body. The platform's errors keep their message (each says what to
- * do); a 4xx from the HTTP framework itself (malformed URL, oversized request) keeps its status;
+ * do), except a 503's, which names the service's address; a 4xx from the HTTP framework itself (malformed URL, oversized request) keeps its status;
  * anything else is a 500 whose body reveals nothing of the internals (the caller logs the error).
  */
 export function httpErrorOf(err: unknown): HttpErrorResponse {
@@ -28,7 +28,8 @@ export function httpErrorOf(err: unknown): HttpErrorResponse {
   }
   if (err instanceof NotFoundError) return { status: 404, body: { error: { code: 'not_found', message: err.message } } };
   if (err instanceof ServiceUnavailableError) {
-    return { status: 503, body: { error: { code: 'service_unavailable', message: `${err.message} (retry later)` } } };
+    // The message names hosts, ports, users and databases: for the server log (the caller logs 5xx), not for clients.
+    return { status: 503, body: { error: { code: 'service_unavailable', message: 'a backing service (view store, batch views or log) is unavailable; retry later' } } };
   }
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

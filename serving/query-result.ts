@@ -1,5 +1,4 @@
 import type { PartitionStats } from '../shared/compute/partition-processor.ts';
-import type { Layer } from './layer-merge.ts';
 import type { ServingMode } from './serving-mode.ts';
 
 /**
@@ -12,8 +11,8 @@ export interface ServedWindow {
   readonly key: string;
   readonly start: string;
   readonly end: string;
-  /** The layers whose panes were merged into it. */
-  readonly layers: readonly Layer[];
+  /** Its provenance: the Lambda layers (batch, speed) whose panes were merged into it, or in kappa mode the Kappa version (e.g. kappa_v3). */
+  readonly layers: readonly string[];
   /** The view's presentation of its measures. */
   readonly value: Record<string, number | string | null>;
   /** No event can change it any more (see QueryService.query). */

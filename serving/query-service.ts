@@ -1,6 +1,7 @@
 import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import type { CompiledView, Pipeline } from '../shared/compute/pipeline.ts';
 import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../shared/errors.ts';
+import { identifierProblem } from '../shared/model/identifier.ts';
 import type { ViewStore } from '../shared/ports/view-store.ts';
 import { earliestPaneStart } from '../shared/time/bucket.ts';
 import { describeWindow, reachOf } from '../shared/time/window.ts';
@@ -132,7 +133,8 @@ export class QueryService {
       key: w.key,
       start: iso(w.start)!,
       end: iso(w.end)!,
-      layers: w.tags,
+      // Kappa serves one version, not a Lambda layer: name the version the window came from.
+      layers: q.mode === 'kappa' && answer.namespace !== null ? [answer.namespace] : w.tags,
       value: view.def.present(view.aggregate.named(w.acc), { start: w.start, end: w.end }),
       final: isWindowFinal(q.mode, w.end, horizon, lateBefore),
     }));
@@ -220,8 +222,14 @@ export class QueryService {
     if (q.to - q.from > limits.maxRangeMs) {
       throw new BadRequestError('from', `the range ${iso(q.from)} to ${iso(q.to)} is longer than the maximum of ${limits.maxRangeMs / 3_600_000} hours; narrow it`);
     }
-    if (q.key !== undefined && q.key.length === 0) throw new BadRequestError('key', 'must not be empty; omit it for all keys');
-    return this.#pipeline.view(q.view);
+    const view = this.#pipeline.view(q.view);
+    if (q.key !== undefined) {
+      const problem = identifierProblem(q.key);
+      if (problem !== undefined) throw new BadRequestError('key', `${problem}, as event keys are; omit it for all keys`);
+      // A global view has one window series and no key to match: answering no windows would read as "no data".
+      if (view.def.keyField === null) throw new BadRequestError('key', `view ${view.name} is global (not keyed); omit key`);
+    }
+    return view;
   }
 
   async #read(q: WindowQuery, view: CompiledView, horizon: number | null, kappaVersion: string | null, limits: QueryLimits): Promise<MergedAnswer> {

@@ -1,4 +1,5 @@
 import { BadRequestError } from '../shared/errors.ts';
+import { identifierProblem } from '../shared/model/identifier.ts';
 import type { WindowQuery } from './query-service.ts';
 import { parseServingMode } from './serving-mode.ts';
 
@@ -10,7 +11,6 @@ export const DEFAULT_RANGE_MS = 3_600_000;
 
 const EPOCH_MS = /^\d{1,15}$/;
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
-const KEY_MAX = 256;
 
 /**
  * Turns the query string of a view request into a WindowQuery, or throws BadRequestError naming
@@ -30,9 +30,8 @@ export function parseWindowRequest(view: string, query: Readonly<Record<string, 
   const to = text.to === undefined ? now : parseTime('to', text.to, now);
   const from = text.from === undefined ? to - DEFAULT_RANGE_MS : parseTime('from', text.from, now);
   const key = text.key;
-  if (key !== undefined && (key.length === 0 || key.length > KEY_MAX)) {
-    throw new BadRequestError('key', `must be 1 to ${KEY_MAX} characters; omit it for all keys`);
-  }
+  const keyProblem = key === undefined ? undefined : identifierProblem(key);
+  if (keyProblem !== undefined) throw new BadRequestError('key', `${keyProblem}, as event keys are; omit it for all keys`);
   let limit: number | undefined;
   if (text.limit !== undefined) {
     limit = /^\d{1,9}$/.test(text.limit) ? Number(text.limit) : Number.NaN;

@@ -55,6 +55,9 @@ export interface PlatformConfig {
   readonly pipeline: PipelineConfig;
 }
 
+/** The view store's PostgreSQL when DATABASE_URL is unset: the one docker-compose.yml runs. */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** The settings a user can give on the command line; they win over the environment. */
@@ -130,8 +133,8 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
   const vsKind = choice(env, 'LK_VIEW_STORE', ['duckdb', 'postgres'] as const, real ? 'postgres' : 'duckdb');
   let viewStore: ViewStoreConfig;
   if (vsKind === 'postgres') {
-    const url = env.DATABASE_URL ?? (real ? 'postgres://postgres:postgres@127.0.0.1:5432/postgres' : '');
-    if (!url) throw new ConfigError('DATABASE_URL is empty; set it (postgres://user:pass@host:5432/db) or use the DuckDB view store (LK_VIEW_STORE=duckdb)');
+    // The documented default (README, docker-compose.yml) whichever switch chose PostgreSQL.
+    const url = env.DATABASE_URL || DEFAULT_DATABASE_URL;
     if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('DATABASE_URL must start with postgres://');
     const schema = env.PG_SCHEMA ?? 'lambdakappa';
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(schema)) throw new ConfigError(`PG_SCHEMA=${schema} must be a lowercase SQL identifier`);

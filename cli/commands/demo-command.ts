@@ -60,11 +60,13 @@ Examples:
       port: intOption(options, 'port', 0, 65535, 0),
       progress: (line, final) => (final ? progress.done(line) : progress.update(line)),
     });
+    const keepServing = Boolean(options['keep-serving']);
     try {
       if (options.json) {
         env.out(
           JSON.stringify(
-            { ...result.report, freshness: result.freshness, backfill: result.backfill, steps: result.steps, batchHorizon: result.batchHorizon, url: result.url },
+            // The url only while the server stays up: after the run it is closed.
+            { ...result.report, freshness: result.freshness, backfill: result.backfill, steps: result.steps, batchHorizon: result.batchHorizon, ...(keepServing ? { url: result.url } : {}) },
             null,
             2,
           ),
@@ -80,9 +82,9 @@ Examples:
             `Lambda batch: ${((result.steps.archive?.wallMs ?? 0) / 1000).toFixed(2)} s archive + ${((result.steps.batch?.wallMs ?? 0) / 1000).toFixed(2)} s batch ` +
             `(${(((result.steps.archive?.cpuMs ?? 0) + (result.steps.batch?.cpuMs ?? 0)) / 1000).toFixed(2)} CPU-s). Batch horizon: ${result.batchHorizon ?? 'none'}.`,
         );
-        env.out(`Views served at ${result.url}  (try: curl '${result.url}/v1/views/revenue?mode=lambda&from=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}&to=now')`);
+        if (keepServing) env.out(`Views served at ${result.url}  (try: curl '${result.url}/v1/views/revenue?mode=lambda&from=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}&to=now')`);
       }
-      if (options['keep-serving']) {
+      if (keepServing) {
         env.err(`serving at ${result.url}; Ctrl-C to stop`);
         await new Promise<void>((resolve) => env.signal.addEventListener('abort', () => resolve(), { once: true }));
       }

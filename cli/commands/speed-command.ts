@@ -4,6 +4,7 @@ import { BadRequestError } from '../../shared/errors.ts';
 import type { ViewStore } from '../../shared/ports/view-store.ts';
 import { KAPPA_ALIAS } from '../../speed/kappa-replay.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
+import { formatDuration } from '../../shared/metrics/format-duration.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 import { ensureEventsTopic } from '../events-topic.ts';
@@ -66,7 +67,7 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
       env.signal.addEventListener('abort', () => void sub.stop(), { once: true });
       await sub.done;
       const f = job.freshness.summary();
-      progress.done(`speed: stopped after ${formatCount(job.records)} records; freshness p50 ${f.p50Ms ?? '-'} ms, p99 ${f.p99Ms ?? '-'} ms`);
+      progress.done(`speed: stopped after ${formatCount(job.records)} records; freshness p50 ${formatDuration(f.p50Ms)}, p99 ${formatDuration(f.p99Ms)}`);
       return 0;
     } finally {
       await adapters.close();

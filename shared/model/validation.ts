@@ -1,5 +1,6 @@
 import { EVENT_TYPES, PRICED_TYPES, type Event, type EventType } from './event.ts';
 import { isIsoWithZone, parseIsoTime } from './iso-time.ts';
+import { IDENTIFIER_MAX, identifierProblem } from './identifier.ts';
 import type { Rejection, RejectionCode } from './rejection.ts';
 
 /** Limits applied to every raw record, in every layer, so all layers accept the same events. */
@@ -22,8 +23,6 @@ export type ValidationResult =
   | { readonly ok: true; readonly event: Event }
   | { readonly ok: false; readonly rejection: Rejection };
 
-const ID_MAX = 256;
-
 function reject(code: RejectionCode, message: string): ValidationResult {
   return { ok: false, rejection: { code, message } };
 }
@@ -31,12 +30,9 @@ function reject(code: RejectionCode, message: string): ValidationResult {
 /** Why an identifier field is invalid, or undefined when it is fine. */
 function badIdField(name: string, v: unknown): ValidationResult | undefined {
   if (v === undefined || v === null) return reject('missing_field', `${name} is required`);
-  if (typeof v !== 'string' || v.length === 0 || v.length > ID_MAX) {
-    return reject('wrong_type', `${name} must be a non-empty string of at most ${ID_MAX} characters`);
-  }
-  // PostgreSQL text cannot hold NUL, and no identifier needs one: reject it in every layer alike.
-  if (v.includes('\u0000')) return reject('wrong_type', `${name} must not contain the NUL character`);
-  return undefined;
+  if (typeof v !== 'string') return reject('wrong_type', `${name} must be a non-empty string of at most ${IDENTIFIER_MAX} characters`);
+  const problem = identifierProblem(v);
+  return problem === undefined ? undefined : reject('wrong_type', `${name} ${problem}`);
 }
 
 /**
@@ -125,7 +121,7 @@ export function validateEvent(value: unknown, recordTime: number, limits: Valida
 
   let sessionId: string | null = null;
   if (o.session_id !== undefined && o.session_id !== null) {
-    if (typeof o.session_id !== 'string' || o.session_id.length > ID_MAX || o.session_id.includes('\u0000')) return reject('wrong_type', 'session_id must be a string of at most 256 characters without NUL');
+    if (typeof o.session_id !== 'string' || o.session_id.length > IDENTIFIER_MAX || o.session_id.includes('\u0000')) return reject('wrong_type', 'session_id must be a string of at most 256 characters without NUL');
     sessionId = o.session_id;
   }
   return {

@@ -43,6 +43,7 @@ describe('comparison report', () => {
     });
     expect(report.events).toEqual({
       generated: 3_000,
+      source: 'generated',
       valid: 3_000 - w.facts.malformed - w.facts.duplicates,
       deadLetter: w.facts.malformed,
       duplicate: w.facts.duplicates,
@@ -60,6 +61,9 @@ describe('comparison report', () => {
 
     const table = formatComparisonReport(report);
     expect(table).toContain('3,000 generated');
+    const read = formatComparisonReport({ ...report, events: { ...report.events, source: 'read' } });
+    expect(read).toContain('3,000 read = ');
+    expect(read).not.toContain('generated');
     expect(table).toContain('7 of the valid arrived too late');
     expect(table).toMatch(/^kappa\s+product_activity\s+[\d,]+\s+[\d,]+\s+\(100\.0%\)\s+0\s+0\s+0$/m);
     expect(table).toMatch(/^speed\s+product_activity/m);

@@ -86,6 +86,23 @@ describe('HTTP API', () => {
     }
   });
 
+  it('refuses keys no event can carry (empty, NUL, too long) and a key on a global view with 400', async () => {
+    const { get } = await serve();
+    for (const key of ['', '%00', 'p%00', 'x'.repeat(257)]) {
+      const r = await get(`/v1/views/product_activity?key=${key}`);
+      expect(r.status, key).toBe(400);
+      expect(r.body.error, key).toMatchObject({ code: 'invalid_parameter', parameter: 'key' });
+    }
+    const global = await get(`/v1/views/revenue?key=p1&from=${H - 5 * MIN}&to=${H + 5 * MIN}`);
+    expect(global.status).toBe(400);
+    expect(global.body.error).toMatchObject({ parameter: 'key' });
+    expect(global.body.error.message).toContain('revenue is global');
+    // A keyed view without a key answers every key's windows.
+    const all = await get(`/v1/views/product_activity?from=${H - 5 * MIN}&to=${H + 5 * MIN}`);
+    expect(all.status).toBe(200);
+    expect(new Set(all.body.windows.map((w: Json) => w.key))).toEqual(new Set(['p1', 'p2']));
+  });
+
   it('answers unknown views with 404 listing the known ones, unknown routes with 404 and malformed URLs with 400', async () => {
     const { get } = await serve();
     const r = await get('/v1/views/revenues');
@@ -120,10 +137,13 @@ describe('HTTP API', () => {
     expect(r.body).toEqual({ error: { code: 'internal', message: 'internal error; the server log has the details' } });
     expect(internal).toEqual([failure]);
 
-    failure = new ServiceUnavailableError('s3', 'connection refused; check S3_ENDPOINT');
+    failure = new ServiceUnavailableError('PostgreSQL', 'cannot reach postgres://lkuser@db.internal:5433/lkviews (ECONNREFUSED); start it');
     const down = await get('/v1/views/revenue');
     expect(down.status).toBe(503);
     expect(down.body.error).toMatchObject({ code: 'service_unavailable' });
-    expect(down.body.error.message).toContain('S3_ENDPOINT');
+    expect(down.body.error.message).toContain('retry later');
+    // The address, user and database go to the server log, not to anonymous clients.
+    for (const secret of ['lkuser', 'db.internal', '5433', 'lkviews', 'PostgreSQL']) expect(JSON.stringify(down.body)).not.toContain(secret);
+    expect(internal).toContain(failure);
   });
 });

@@ -75,7 +75,9 @@ describe('QueryService.query', () => {
     const r = await service.query({ view: 'revenue', from: T0, to: T0 + 3 * HOUR, mode: 'kappa' });
     expect(values(r)).toEqual(expected('revenue', events, T0, T0 + 3 * HOUR));
     expect(r.kappaVersion).toBe('kappa_v1');
-    expect(r.windows.every((w) => w.layers.join() === 'speed')).toBe(true);
+    // Each window names the Kappa version it came from, not a Lambda layer.
+    expect(r.windows.length).toBeGreaterThan(0);
+    expect(r.windows.every((w) => w.layers.join() === 'kappa_v1')).toBe(true);
   });
 
   it('serves each Lambda layer alone in batch and speed modes', async () => {
@@ -119,6 +121,10 @@ describe('QueryService.query', () => {
     expect(await reasons({ to: T0 + 7 * HOUR })).toBe('from');
     expect(await reasons({ from: Number.NaN })).toBe('from');
     expect(await reasons({ key: '' })).toBe('key');
+    expect(await reasons({ view: 'product_activity', key: 'p\u0000' })).toBe('key');
+    expect(await reasons({ view: 'product_activity', key: 'p\ud800' })).toBe('key');
+    expect(await reasons({ view: 'product_activity', key: 'p'.repeat(257) })).toBe('key');
+    expect(await reasons({ key: 'p1' })).toBe('key'); // revenue is global
     expect(await reasons({ limit: 0 })).toBe('limit');
     expect(await reasons({ limit: 6 })).toBe('limit');
     expect(await reasons({})).toBe('limit'); // 70 sliding windows in an hour, more than 5

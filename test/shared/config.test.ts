@@ -62,6 +62,14 @@ describe('loadConfig', () => {
     expect(c.partitions).toBe(8);
   });
 
+  it('applies the documented DATABASE_URL default when LK_VIEW_STORE=postgres is set alone', () => {
+    expect(loadConfig({ LK_DATA_DIR: DIR, LK_VIEW_STORE: 'postgres' }).viewStore).toEqual({
+      kind: 'postgres',
+      url: 'postgres://postgres:postgres@127.0.0.1:5432/postgres',
+      schema: 'lambdakappa',
+    });
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ LK_SERVICES: '', LK_PORT: '', LK_DATA_DIR: DIR }).serving.port).toBe(8080);
   });
@@ -74,7 +82,6 @@ describe('loadConfig', () => {
     ['s3 without a bucket', { LK_OBJECT_STORE: 's3' }, /S3_BUCKET is empty/],
     ['an S3 endpoint that is not a URL', { LK_OBJECT_STORE: 's3', S3_BUCKET: 'b', S3_ENDPOINT: 'minio:9000' }, /S3_ENDPOINT=minio:9000 must be an http\(s\) URL/],
     ['a non-boolean S3_FORCE_PATH_STYLE', { LK_OBJECT_STORE: 's3', S3_BUCKET: 'b', S3_FORCE_PATH_STYLE: 'maybe' }, /S3_FORCE_PATH_STYLE=maybe must be true or false/],
-    ['postgres without a URL', { LK_VIEW_STORE: 'postgres' }, /DATABASE_URL is empty/],
     ['a DATABASE_URL of another database', { LK_VIEW_STORE: 'postgres', DATABASE_URL: 'mysql://h/db' }, /must start with postgres:\/\//],
     ['a schema that is not an identifier', { LK_SERVICES: 'real', PG_SCHEMA: 'Bad-Name' }, /PG_SCHEMA=Bad-Name must be a lowercase SQL identifier/],
     ['zero partitions', { LK_PARTITIONS: '0' }, /LK_PARTITIONS=0 must be a whole number from 1 to 256/],

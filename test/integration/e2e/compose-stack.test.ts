@@ -20,6 +20,7 @@ import { loadConfig } from '../../../shared/config.ts';
 import { bucketOf, HOUR_MS } from '../../../shared/time/bucket.ts';
 import { generateWorkload } from '../../../workload/generator.ts';
 import { PLATFORM_SERVICES, readComposeFile, serviceOf, type ComposeService } from '../../support/compose-file.ts';
+import { dropPgSchema } from '../../support/pg-schema.ts';
 import { kafkaOrSkip, postgresOrSkip, s3OrSkip, uniqueName } from '../../support/services.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
@@ -35,9 +36,11 @@ interface Started {
 
 const started: Started[] = [];
 const dirs: string[] = [];
+const schemas: Array<{ url: string; schema: string }> = [];
 afterEach(async () => {
   for (const p of started.splice(0)) if (p.child.exitCode === null) p.child.kill('SIGKILL');
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  for (const s of schemas.splice(0)) await dropPgSchema(s.url, s.schema);
 });
 
 /** Starts a compose service's command as a local process, `node` being this Node. */
@@ -66,6 +69,7 @@ describe('docker-compose.yml without Docker', () => {
     // The compose service names resolve to this run's servers; the rest of each value is the file's.
     const topic = uniqueName('compose');
     const schema = uniqueName('compose').replaceAll('-', '_').toLowerCase();
+    schemas.push({ url: pg.url, schema });
     const bucket = uniqueName('compose').toLowerCase();
     const port = await freePort();
     const hostEnv = (fromFile: Readonly<Record<string, string>>, dataDir: string): Record<string, string> => {

@@ -12,12 +12,15 @@ import type { ViewStore } from '../../../shared/ports/view-store.ts';
 import { StreamJob } from '../../../speed/stream-job.ts';
 import { waitUntilCaughtUp } from '../../../demo/caught-up.ts';
 import { generateWorkload } from '../../../workload/generator.ts';
+import { dropPgSchema } from '../../support/pg-schema.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { kafkaOrSkip, postgresOrSkip, s3OrSkip, uniqueName } from '../../support/services.ts';
 
 const dirs: string[] = [];
+const schemas: Array<{ url: string; schema: string }> = [];
 afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  for (const s of schemas.splice(0)) await dropPgSchema(s.url, s.schema);
 });
 
 /** A configuration on the real services, with this test's own topic, bucket and schema. */
@@ -27,11 +30,13 @@ async function realConfig(ctx: TestContext): Promise<PlatformConfig> {
   const s3 = s3OrSkip(ctx);
   const dataDir = await mkdtemp(join(tmpdir(), 'lk-e2e-'));
   dirs.push(dataDir);
+  const schema = uniqueName('e2e').replaceAll('-', '_').toLowerCase();
+  schemas.push({ url: pg.url, schema });
   return loadConfig({
     LK_SERVICES: 'real',
     KAFKA_BROKERS: kafka.brokers.join(','),
     DATABASE_URL: pg.url,
-    PG_SCHEMA: uniqueName('e2e').replaceAll('-', '_').toLowerCase(),
+    PG_SCHEMA: schema,
     S3_ENDPOINT: s3.endpoint,
     S3_REGION: s3.region,
     S3_BUCKET: uniqueName('e2e').toLowerCase(),

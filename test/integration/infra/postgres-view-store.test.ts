@@ -10,6 +10,7 @@ import type { PartitionCheckpoint } from '../../../shared/compute/partition-proc
 import type { Pane } from '../../../shared/compute/pane.ts';
 import { BadRequestError, ConfigError, NotFoundError, ServiceUnavailableError } from '../../../shared/errors.ts';
 import { describeViewStoreContract } from '../../support/contracts/view-store-contract.ts';
+import { dropPgSchema } from '../../support/pg-schema.ts';
 import { postgresOrSkip, uniqueName } from '../../support/services.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -22,15 +23,6 @@ async function admin(url: string, ctx?: TestContext): Promise<pg.Client> {
   return client;
 }
 
-async function dropSchema(url: string, schema: string): Promise<void> {
-  const client = await admin(url);
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
-
 /** A store on a schema of its own, dropped when the test ends. */
 async function openStore(ctx: TestContext, options: { schema?: string; poolSize?: number } = {}): Promise<{ store: PostgresViewStore; url: string; schema: string }> {
   const { url } = postgresOrSkip(ctx);
@@ -38,7 +30,7 @@ async function openStore(ctx: TestContext, options: { schema?: string; poolSize?
   const store = await PostgresViewStore.open({ url, schema, poolSize: options.poolSize });
   ctx.onTestFinished(async () => {
     await store.close();
-    await dropSchema(url, schema);
+    await dropPgSchema(url, schema);
   });
   return { store, url, schema };
 }
@@ -71,7 +63,7 @@ describe('PostgresViewStore', () => {
       store,
       cleanup: async () => {
         await store.close();
-        await dropSchema(offer.settings.url, schema);
+        await dropPgSchema(offer.settings.url, schema);
       },
     };
   });
@@ -91,7 +83,7 @@ describe('PostgresViewStore', () => {
     it('are safe when several processes start at once', async (ctx) => {
       const { url } = postgresOrSkip(ctx);
       const schema = uniqueName('race');
-      ctx.onTestFinished(() => dropSchema(url, schema));
+      ctx.onTestFinished(() => dropPgSchema(url, schema));
       // Separate connections racing on a schema that does not exist yet, as processes starting together do.
       const clients = await Promise.all([1, 2, 3, 4].map(() => admin(url, ctx)));
       const applied = await Promise.all(clients.map((c) => applyMigrations(c, schema)));
