@@ -124,7 +124,7 @@ describe('PartitionProcessor: lateness', () => {
   it('one event a day ahead of its append time does not make the next 100 normal events too late; it is counted itself', () => {
     const p = new PartitionProcessor(pipeline, 0);
     const future = T + 23 * 60 * MIN;
-    p.process(rec(0, json({ event_id: 'future', event_time: future, event_type: 'purchase', price: 5, quantity: 1 }), T));
+    p.process(rec(0, json({ event_id: 'future', event_time: future, event_type: 'purchase' }, { price: 5, quantity: 1 }), T));
     // Normal traffic: each event a few seconds to half a minute behind its append time.
     const normal = Array.from({ length: 100 }, (_, k) => T + (k + 1) * 1_000 - ((k + 1) % 7) * 5_000);
     normal.forEach((t, k) => p.process(rec(k + 1, json({ event_id: `n${k + 1}`, event_time: t }), T + (k + 1) * 1_000)));
