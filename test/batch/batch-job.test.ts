@@ -9,7 +9,7 @@ import { compilePipeline, defaultPipelineConfig, type Pipeline } from '../../sha
 import { foldEvents } from '../../shared/compute/reference-fold.ts';
 import { HOUR_MS } from '../../shared/time/bucket.ts';
 import { randomWorkload } from '../support/random-events.ts';
-import { appendGenerated, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
+import { appendGenerated, closeHoursBefore, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
 
 const envs: BatchTestEnv[] = [];
 afterEach(async () => {
@@ -41,6 +41,7 @@ describe('runBatch', () => {
       const w = randomWorkload({ seed: bucketMs / 60_000, events: 2_500, start: START, spanMs: 4 * HOUR_MS - 1, users: 6, products: 4, duplicateRate: 0.1, maxDisorderMs: 60_000 });
       await appendGenerated(e, w.records);
       await archive({ ...e, pipeline }, { untilEnd: true, chunkRecords: 400 });
+      await closeHoursBefore(e, START + 48 * HOUR_MS);
 
       const result = await runBatch({ ...e, pipeline }, { buckets: 'all' });
 
@@ -69,6 +70,7 @@ describe('runBatch', () => {
     const w = randomWorkload({ seed: 23, events: 1_200, start: START, spanMs: 2 * HOUR_MS - 1, users: 5, products: 3, duplicateRate: 0.1 });
     await appendGenerated(e, w.records);
     await archive({ ...e, pipeline }, { untilEnd: true });
+    await closeHoursBefore(e, START + 48 * HOUR_MS);
 
     // Each chunk reads a whole hourly file but computes one of its two buckets.
     const result = await runBatch({ ...e, pipeline }, { buckets: 'all', chunkLimits: { maxBytes: Number.MAX_SAFE_INTEGER, maxBuckets: 1 } });
@@ -93,6 +95,7 @@ describe('runBatch', () => {
       await appendGenerated(e, w.records);
     }
     await archive({ ...e }, { untilEnd: true });
+    await closeHoursBefore(e, START + 48 * HOUR_MS);
 
     const listed = await runBatch({ ...e }, { buckets: hours.map((h) => START + h * HOUR_MS) });
     expect(listed.horizon).toBe(START + 2 * HOUR_MS);
@@ -108,6 +111,7 @@ describe('runBatch', () => {
     envs.push(e);
     await appendGenerated(e, randomWorkload({ seed: 5, events: 300, start: START, spanMs: 3 * HOUR_MS }).records);
     await archive({ ...e }, { untilEnd: true });
+    await closeHoursBefore(e, START + 48 * HOUR_MS);
     const seen: Array<{ bucketsDone: number; bucketsTotal: number; rowsPerSecond: number }> = [];
     await runBatch({ ...e, onProgress: (p) => seen.push(p) }, { chunkLimits: { maxBytes: Number.MAX_SAFE_INTEGER, maxBuckets: 1 } });
     expect(seen.map((p) => `${p.bucketsDone}/${p.bucketsTotal}`)).toEqual(['1/3', '2/3', '3/3']);
