@@ -119,10 +119,10 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
     );
     say(`archive: ${archived.valid.toLocaleString('en-US')} valid events into ${archived.files} master files (${archived.invalid} invalid skipped)`, true);
     const batch = await measure(steps, 'batch', () =>
-      runBatch({ objects, db, pipeline, workDir: join(config.dataDir, 'work'), onProgress: (p) => say(`batch: hour ${p.bucketsDone}/${p.bucketsTotal}`) }, { buckets: 'all' }),
+      runBatch({ objects, db, pipeline, workDir: join(config.dataDir, 'work'), onProgress: (p) => say(`batch: hour ${p.bucketsDone}/${p.bucketsTotal}`) }, { buckets: 'all', stragglerDelayMs: config.batch.stragglerDelayMs }),
     );
     const publishedAt = Date.now();
-    say(`batch: ${batch.buckets.length} hours recomputed from ${batch.rows.toLocaleString('en-US')} master rows in ${(batch.elapsedMs / 1000).toFixed(2)} s and published`, true);
+    say(`batch: ${batch.buckets.length} complete hours recomputed from ${batch.rows.toLocaleString('en-US')} master rows in ${(batch.elapsedMs / 1000).toFixed(2)} s and published${batch.incomplete.length > 0 ? `; ${batch.incomplete.length} hour${batch.incomplete.length === 1 ? '' : 's'} still open (the speed layer serves ${batch.incomplete.length === 1 ? 'it' : 'them'})` : ''}`, true);
     const batchFreshness = await appendToPublish(log, topics.events, publishedAt);
 
     // 3. Kappa backfill + cut-over.
@@ -153,7 +153,9 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
       kappa: kappa.freshness.summary(),
       batch: batchFreshness.summary(),
     };
-    for (const mode of ['lambda', 'kappa', 'batch', 'speed'] as const) {
+    // Batch alone has nothing to show before the first complete hour (the log is still in it).
+    const published = (await reader.horizon()) !== null;
+    for (const mode of published ? (['lambda', 'kappa', 'batch', 'speed'] as const) : (['lambda', 'kappa', 'speed'] as const)) {
       const windows: Record<string, readonly MergedWindow[]> = {};
       for (const v of pipeline.views) {
         const answer = await service.mergedWindows({ view: v.name, from: range.from, to: range.to, mode });
