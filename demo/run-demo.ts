@@ -52,6 +52,12 @@ export interface DemoResult {
   readonly backfill: ReplayResult & { readonly cpuMs: number };
   readonly steps: Readonly<Record<string, StepCost>>;
   readonly batchHorizon: string | null;
+  /**
+   * The comparison of the windows ending at or before the batch horizon (null before the first
+   * complete hour): where Lambda is the batch layer's, it must equal the truth exactly; above the
+   * horizon Lambda is the speed layer, which misses the too-late events.
+   */
+  readonly belowHorizon: ComparisonReport | null;
   readonly url: string;
   readonly server: HttpServer;
   close(): Promise<void>;
@@ -166,6 +172,19 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
     const totals = speed.totals();
     const report = buildComparisonReport({ pipeline, truth, modes, tooLate: totals.tooLate, generated, source: options.input ? 'read' : 'generated' });
     const horizon = await reader.horizon();
+    const below = <W extends { readonly end: number }>(byView: Readonly<Record<string, readonly W[]>>) =>
+      Object.fromEntries(Object.entries(byView).map(([v, ws]) => [v, ws.filter((w) => horizon !== null && w.end <= horizon)]));
+    const belowHorizon =
+      horizon === null
+        ? null
+        : buildComparisonReport({
+            pipeline,
+            truth: { ...truth, views: below(truth.views) },
+            modes: Object.fromEntries(Object.entries(modes).map(([m, r]) => [m, { ...r, windows: below(r.windows) }])),
+            tooLate: totals.tooLate,
+            generated,
+            source: options.input ? 'read' : 'generated',
+          });
     return {
       report,
       freshness: {
@@ -179,6 +198,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
       backfill: { ...backfill, cpuMs: Math.round((used.user + used.system) / 1000) },
       steps,
       batchHorizon: horizon === null ? null : new Date(horizon).toISOString(),
+      belowHorizon,
       url: server.url,
       server,
       close: async () => {
