@@ -4,6 +4,7 @@ import type { Pipeline } from '../shared/compute/pipeline.ts';
 import { validateRecord } from '../shared/model/validation.ts';
 import type { EventLog, PartitionOffsets, RecordBatch } from '../shared/ports/event-log.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
+import { PartitionWatermark, readArchiveProgress, writeArchiveProgress, type ArchivedPartition, type ArchiveProgressMap } from './archive-progress.ts';
 import { MasterChunk } from './master-chunk.ts';
 import { MASTER_PREFIX, parseMasterFileKey } from './master-dataset.ts';
 import { MasterFileWriter } from './master-file-writer.ts';
@@ -52,6 +53,8 @@ export interface ArchiveResult extends ArchiveProgress {
   readonly removedUncommitted: number;
   /** The group's committed offsets after the run. */
   readonly committed: PartitionOffsets;
+  /** The stored progress after the run: per partition, the archived offsets and their watermark. */
+  readonly progress: ArchiveProgressMap;
 }
 
 /**
@@ -68,6 +71,12 @@ export interface ArchiveResult extends ArchiveProgress {
  *
  * The archiver reads without a consumer group and commits by hand: an adapter's automatic
  * commit after each batch would run ahead of the files, which are written per chunk.
+ *
+ * It also keeps each partition's watermark over the records it archived (the shared Watermark),
+ * stored with the archived offsets in one object (archive-progress.ts) after a chunk's files and
+ * before the group commit: the batch layer publishes an hour only once that watermark is past
+ * it. That object is the resume point; without one (an archive written before it existed) the
+ * archiver re-reads the already archived records once, for their watermark only.
  */
 export async function archive(deps: ArchiveDeps, options: ArchiveOptions): Promise<ArchiveResult> {
   const { log, objects, pipeline, topic } = deps;
@@ -78,11 +87,16 @@ export async function archive(deps: ArchiveDeps, options: ArchiveOptions): Promi
   await mkdir(deps.workDir, { recursive: true });
   const writer = new MasterFileWriter(deps);
 
-  const start = await startOffsets(log, topic, group);
-  const removedUncommitted = await removeUncommittedFiles(objects, start);
+  const stored = await readArchiveProgress(objects);
+  const { archiveFrom, readFrom } = await startOffsets(log, topic, group, stored);
+  const removedUncommitted = await removeUncommittedFiles(objects, archiveFrom);
+  const policy = pipeline.config.lateness;
+  const watermarks = new Map<number, PartitionWatermark>();
+  for (const [p, from] of readFrom) watermarks.set(p, new PartitionWatermark(policy, stored.get(p), from));
+  const persisted = new Map<number, ArchivedPartition>(stored);
 
   const chunks = new Map<number, MasterChunk>();
-  const committed = new Map(start);
+  const committed = new Map(archiveFrom);
   const fileKeys: string[] = [];
   const hours = new Set<number>();
   const counts = { records: 0, valid: 0, invalid: 0 };
@@ -94,11 +108,16 @@ export async function archive(deps: ArchiveDeps, options: ArchiveOptions): Promi
     const chunk = chunks.get(partition);
     if (!chunk) return flushing;
     chunks.delete(partition);
+    // Taken now: the watermark over exactly the records of this chunk and before.
+    const snapshot = watermarks.get(partition)!.snapshot();
     flushing = flushing.then(async () => {
       for (const f of chunk.files()) {
         fileKeys.push(await writer.write(f));
         hours.add(f.hour);
       }
+      // After the files (a crash before this put leaves the older, lower watermark), before the group commit.
+      persisted.set(partition, snapshot);
+      await writeArchiveProgress(objects, persisted);
       await log.commitOffsets(topic, group, new Map([[partition, chunk.nextOffset]]));
       committed.set(partition, chunk.nextOffset);
       progress();
@@ -108,9 +127,15 @@ export async function archive(deps: ArchiveDeps, options: ArchiveOptions): Promi
 
   const onBatch = async (batch: RecordBatch): Promise<void> => {
     for (const r of batch.records) {
+      const result = validateRecord(r.value, r.timestamp, pipeline.config.limits);
+      let wm = watermarks.get(r.partition);
+      if (!wm) watermarks.set(r.partition, (wm = new PartitionWatermark(policy, undefined, r.offset)));
+      if (result.ok) wm.observe(r.offset, result.event.event_time, r.timestamp);
+      else wm.skip(r.offset);
+      // Already archived by a run that kept no progress: read again for the watermark only.
+      if (r.offset < (archiveFrom.get(r.partition) ?? 0)) continue;
       let chunk = chunks.get(r.partition);
       if (!chunk) chunks.set(r.partition, (chunk = new MasterChunk(r.partition, clock())));
-      const result = validateRecord(r.value, r.timestamp, pipeline.config.limits);
       counts.records++;
       if (result.ok) {
         counts.valid++;
@@ -126,7 +151,7 @@ export async function archive(deps: ArchiveDeps, options: ArchiveOptions): Promi
 
   const subscription = await log.consume({
     topic,
-    from: { kind: 'offsets', offsets: start, fallback: 'earliest' },
+    from: { kind: 'offsets', offsets: readFrom, fallback: 'earliest' },
     stopAtEnd: options.untilEnd,
     maxBatchRecords: 5_000,
     onBatch,
@@ -148,16 +173,37 @@ export async function archive(deps: ArchiveDeps, options: ArchiveOptions): Promi
   }
   for (const p of [...chunks.keys()]) void flush(p);
   await flushing;
-  return { ...counts, files: fileKeys.length, fileKeys, hours: [...hours].sort((a, b) => a - b), removedUncommitted, committed };
+  // Partitions only re-read for their watermark (no new record to archive) store it now.
+  let rescanned = false;
+  for (const [p, wm] of watermarks) {
+    const now = wm.snapshot();
+    if (persisted.get(p)?.nextOffset !== now.nextOffset && now.nextOffset <= (archiveFrom.get(p) ?? 0)) {
+      persisted.set(p, now);
+      rescanned = true;
+    }
+  }
+  if (rescanned) await writeArchiveProgress(objects, persisted);
+  return { ...counts, files: fileKeys.length, fileKeys, hours: [...hours].sort((a, b) => a - b), removedUncommitted, committed, progress: persisted };
 }
 
-/** Where each partition resumes: the group's committed offset, or the earliest retained one. */
-async function startOffsets(log: EventLog, topic: string, group: string): Promise<Map<number, number>> {
+/**
+ * Where each partition resumes archiving: the stored progress, else the group's committed offset
+ * (an archive written before the progress existed), else the earliest retained one; and where
+ * it starts reading: the same, except without stored progress, from the earliest retained record
+ * (the records before the resume point are read for their watermark only).
+ */
+async function startOffsets(log: EventLog, topic: string, group: string, stored: ArchiveProgressMap): Promise<{ archiveFrom: Map<number, number>; readFrom: Map<number, number> }> {
   const [committed, beginning] = await Promise.all([log.committedOffsets(topic, group), log.beginningOffsets(topic)]);
-  const start = new Map<number, number>();
+  const archiveFrom = new Map<number, number>();
+  const readFrom = new Map<number, number>();
   // Below the beginning, retention dropped records before they were archived: nothing to resume there.
-  for (const [p, first] of beginning) start.set(p, Math.max(committed.get(p) ?? first, first));
-  return start;
+  for (const [p, first] of beginning) {
+    const progress = stored.get(p);
+    const from = Math.max(progress?.nextOffset ?? committed.get(p) ?? first, first);
+    archiveFrom.set(p, from);
+    readFrom.set(p, progress ? from : first);
+  }
+  return { archiveFrom, readFrom };
 }
 
 /** Deletes master files holding records at or after a partition's resume offset (an attempt that failed before committing). */

@@ -1,8 +1,10 @@
 import type { DuckDb } from '../infra/duckdb/duckdb-database.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { EventLog } from '../shared/ports/event-log.ts';
+import { DEFAULT_STRAGGLER_DELAY_MS } from '../shared/config.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import { bucketOf } from '../shared/time/bucket.ts';
+import { completeBefore } from './archive-progress.ts';
 import { archive, type ArchiveProgress, type ArchiveResult } from './archiver.ts';
 import { readManifest, sameViews, viewSignatures, type BatchManifest } from './batch-manifest.ts';
 import { runBatch, type BatchProgress, type BatchResult } from './batch-job.ts';
@@ -18,6 +20,8 @@ export interface BatchCycleDeps {
   readonly topic: string;
   readonly workDir: string;
   readonly clock?: () => number;
+  /** See BatchOptions.stragglerDelayMs. */
+  readonly stragglerDelayMs?: number;
   readonly onArchiveProgress?: (p: ArchiveProgress) => void;
   readonly onBatchProgress?: (p: BatchProgress) => void;
 }
@@ -42,28 +46,33 @@ export function staleBuckets(sources: ReadonlyMap<number, readonly MasterObject[
   const usable = manifest && manifest.bucketMs === bucketMs && sameViews(manifest.views, viewSignatures(pipeline));
   const published = new Map(usable ? manifest.buckets.map((b) => [b.bucket, b.source.digest]) : []);
   const out: number[] = [];
+  const incomplete = new Set(usable ? manifest.buckets.filter((b) => b.incomplete).map((b) => b.bucket) : []);
   for (let b = first; b + bucketMs <= completeBefore; b += bucketMs) {
-    if (published.get(b) !== sourceDigest(sources.get(b) ?? [])) out.push(b);
+    // A bucket published incomplete (--include-incomplete) is stale once it is complete.
+    if (published.get(b) !== sourceDigest(sources.get(b) ?? []) || incomplete.has(b)) out.push(b);
   }
   return out;
 }
 
-/** The hourly cycle: archive the log to its end, then compute the stale complete buckets. */
+/**
+ * The hourly cycle: archive the log to its end, then compute the stale complete buckets (complete:
+ * the archived watermark is past their end plus the straggler delay, whatever the clock says).
+ */
 export async function runHourlyCycle(deps: BatchCycleDeps): Promise<BatchCycleResult> {
   const archived = await archiveAll(deps);
-  const now = (deps.clock ?? Date.now)();
   const bucketMs = deps.pipeline.config.bucketMs;
   const [sources, manifest] = await Promise.all([masterFilesByBucket(deps.objects, bucketMs), readManifest(deps.objects)]);
-  const todo = staleBuckets(sources, manifest, deps.pipeline, bucketOf(now, bucketMs));
-  const batch = todo.length === 0 ? null : await runBatch(batchDeps(deps), { buckets: todo });
+  const complete = completeBefore(archived.progress, deps.pipeline.config.lateness, deps.stragglerDelayMs ?? DEFAULT_STRAGGLER_DELAY_MS);
+  const todo = staleBuckets(sources, manifest, deps.pipeline, complete);
+  const batch = todo.length === 0 ? null : await runBatch(batchDeps(deps), { buckets: todo, stragglerDelayMs: deps.stragglerDelayMs });
   return { archived, batch };
 }
 
-/** The daily cycle: archive, then recompute every bucket of the previous UTC day whatever its state. */
+/** The daily cycle: archive, then recompute every complete bucket of the previous UTC day whatever its state. */
 export async function runDailyRecompute(deps: BatchCycleDeps): Promise<BatchCycleResult> {
   const archived = await archiveAll(deps);
   const today = bucketOf((deps.clock ?? Date.now)(), DAY_MS);
-  const batch = await runBatch(batchDeps(deps), { buckets: { from: today - DAY_MS, to: today } });
+  const batch = await runBatch(batchDeps(deps), { buckets: { from: today - DAY_MS, to: today }, stragglerDelayMs: deps.stragglerDelayMs });
   return { archived, batch };
 }
 

@@ -1,7 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import type { DuckDb } from '../infra/duckdb/duckdb-database.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
+import { DEFAULT_STRAGGLER_DELAY_MS } from '../shared/config.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
+import { completeBefore, readArchiveProgress } from './archive-progress.ts';
 import { readManifest, type PublishedBucket } from './batch-manifest.ts';
 import { nextManifest, publishManifest, pruneRuns } from './batch-publisher.ts';
 import { DEFAULT_CHUNK_LIMITS, planChunks, type ChunkLimits } from './batch-chunks.ts';
@@ -30,6 +32,13 @@ export interface BatchOptions {
   readonly keepRuns?: number;
   /** How many buckets one set of DuckDB statements computes; chunks run in parallel, one per thread. */
   readonly chunkLimits?: ChunkLimits;
+  /** A bucket is complete once the archived log's watermark is at or past its end plus this (default 5 min). */
+  readonly stragglerDelayMs?: number;
+  /**
+   * Also compute the selected buckets that are not complete yet. They are published marked
+   * incomplete, above the horizon (never final); the default leaves them out.
+   */
+  readonly includeIncomplete?: boolean;
 }
 
 export interface BatchProgress {
@@ -50,6 +59,10 @@ export interface BatchResult extends Omit<BatchProgress, 'bucket'> {
   readonly buckets: readonly number[];
   /** False when no bucket was selected: nothing was written. */
   readonly published: boolean;
+  /** Selected buckets that were not complete: left out, or (includeIncomplete) published as incomplete. */
+  readonly incomplete: readonly number[];
+  /** Buckets ending at or before this were complete (the archived watermark minus the straggler delay). */
+  readonly completeBefore: number;
   readonly horizon: number | null;
   readonly deletedRuns: readonly string[];
 }
@@ -62,6 +75,11 @@ export interface BatchResult extends Omit<BatchProgress, 'bucket'> {
  * measures by `measureSql` and `combineSql`) and writes Parquet files per view and bucket; no
  * JavaScript runs per event or per pane. The manifest naming the new files is written last (atomic
  * publish), then runs no reader can need are deleted.
+ *
+ * Only complete buckets are computed, however the job is run: a bucket is complete once the
+ * log's watermark over the archived records (archive-progress.ts) is at or past its end plus the
+ * straggler delay. With `includeIncomplete` the others are published too, marked incomplete, so
+ * the horizon stops before them and nothing in them is served as final.
  */
 export async function runBatch(deps: BatchDeps, options: BatchOptions = {}): Promise<BatchResult> {
   const { objects, pipeline } = deps;
@@ -71,8 +89,12 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions = {}): Pro
   await mkdir(deps.workDir, { recursive: true });
   const started = performance.now();
 
-  const sources = await masterFilesByBucket(objects, pipeline.config.bucketMs);
-  const buckets = selectBuckets(options.buckets ?? 'all', [...sources.keys()], pipeline.config.bucketMs);
+  const bucketMs = pipeline.config.bucketMs;
+  const [sources, progress] = await Promise.all([masterFilesByBucket(objects, bucketMs), readArchiveProgress(objects)]);
+  const selected = selectBuckets(options.buckets ?? 'all', [...sources.keys()], bucketMs);
+  const complete = completeBefore(progress, pipeline.config.lateness, options.stragglerDelayMs ?? DEFAULT_STRAGGLER_DELAY_MS);
+  const incomplete = selected.filter((b) => b + bucketMs > complete);
+  const buckets = options.includeIncomplete ? selected : selected.filter((b) => b + bucketMs <= complete);
   let bucketsDone = 0;
   let rows = 0;
   let events = 0;
@@ -94,13 +116,13 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions = {}): Pro
       deps.onProgress?.({ ...status(), bucket: chunk.buckets[chunk.buckets.length - 1] });
     },
   );
-  const computed: PublishedBucket[] = perChunk.flat();
+  const computed: PublishedBucket[] = perChunk.flat().map((b) => (b.bucket + bucketMs > complete ? { ...b, incomplete: true as const } : b));
 
   // Read the manifest as late as possible: what this run publishes goes on top of the newest one.
   const previous = await readManifest(objects);
-  if (computed.length === 0) return { ...status(), buckets, published: false, horizon: previous?.horizon ?? null, deletedRuns: [] };
+  if (computed.length === 0) return { ...status(), buckets, published: false, incomplete, completeBefore: complete, horizon: previous?.horizon ?? null, deletedRuns: [] };
   const manifest = nextManifest({ previous, pipeline, runId, computed, now: clock() });
   await publishManifest(objects, manifest);
   const deletedRuns = await pruneRuns(objects, manifest, previous, options.keepRuns ?? 2);
-  return { ...status(), buckets, published: true, horizon: manifest.horizon, deletedRuns };
+  return { ...status(), buckets, published: true, incomplete, completeBefore: complete, horizon: manifest.horizon, deletedRuns };
 }

@@ -35,6 +35,12 @@ export interface PublishedBucket {
   readonly source: { readonly files: number; readonly digest: string };
   /** Pane file keys per view (none when the view has no pane in the bucket); `{}` for a bucket without events. */
   readonly files: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Published before the log's watermark was past its end plus the straggler delay (only with
+   * `includeIncomplete`): it stays above the horizon, so serving never labels it final, and the
+   * hourly cycle recomputes it once it is complete. Absent (complete) in manifests written before.
+   */
+  readonly incomplete?: true;
 }
 
 export interface BatchManifest {
@@ -43,7 +49,7 @@ export interface BatchManifest {
   readonly runId: string;
   readonly publishedAt: string;
   readonly bucketMs: number;
-  /** End of the contiguous published buckets from the earliest one (exclusive); null when none. */
+  /** End of the contiguous complete buckets from the earliest one (exclusive; see manifestHorizon); null when none. */
   readonly horizon: number | null;
   readonly views: Readonly<Record<string, ViewSignature>>;
   /** Sorted by bucket. */
@@ -96,6 +102,21 @@ export function horizonOf(buckets: Iterable<number>, bucketMs: number): number |
   return end;
 }
 
+/**
+ * The horizon of published buckets: the end of the run of consecutive complete buckets from the
+ * earliest, so an incomplete bucket (and everything after it) is never below the horizon; null
+ * when the earliest bucket is incomplete or there is none.
+ */
+export function manifestHorizon(buckets: readonly Pick<PublishedBucket, 'bucket' | 'incomplete'>[], bucketMs: number): number | null {
+  const sorted = [...buckets].sort((a, b) => a.bucket - b.bucket);
+  const complete: number[] = [];
+  for (const b of sorted) {
+    if (b.incomplete) break;
+    complete.push(b.bucket);
+  }
+  return horizonOf(complete, bucketMs);
+}
+
 /** Reads the published manifest; undefined before the first publish. */
 export async function readManifest(objects: ObjectStore): Promise<BatchManifest | undefined> {
   const text = await objects.getText(MANIFEST_KEY);
@@ -121,6 +142,6 @@ export function parseManifest(text: string): BatchManifest {
   for (const b of m.buckets) {
     if (!Number.isInteger(b?.bucket) || typeof b.runId !== 'string' || typeof b.files !== 'object' || b.files === null) throw damaged('a bucket entry');
   }
-  if (m.horizon !== horizonOf(m.buckets.map((b) => b.bucket), m.bucketMs)) throw damaged('the horizon does not match its buckets');
+  if (m.horizon !== manifestHorizon(m.buckets, m.bucketMs)) throw damaged('the horizon does not match its buckets');
   return m;
 }

@@ -1,6 +1,6 @@
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
-import { horizonOf, MANIFEST_KEY, MANIFEST_VERSION, sameViews, viewSignatures, type BatchManifest, type PublishedBucket } from './batch-manifest.ts';
+import { manifestHorizon, MANIFEST_KEY, MANIFEST_VERSION, sameViews, viewSignatures, type BatchManifest, type PublishedBucket } from './batch-manifest.ts';
 import { RUNS_PREFIX, runIdOfKey } from './pane-file.ts';
 
 /** Published runs remembered in the manifest's history. */
@@ -24,7 +24,7 @@ export function nextManifest(input: { previous: BatchManifest | undefined; pipel
     runId,
     publishedAt: new Date(input.now).toISOString(),
     bucketMs,
-    horizon: horizonOf(buckets.map((b) => b.bucket), bucketMs),
+    horizon: manifestHorizon(buckets, bucketMs),
     views,
     buckets,
     history: [...(previous?.history ?? []), runId].slice(-HISTORY_LENGTH),

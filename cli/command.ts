@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, type PlatformConfig } from '../shared/config.ts';
+import { loadConfig, MAX_STRAGGLER_DELAY_MS, type PlatformConfig } from '../shared/config.ts';
 import { BadRequestError } from '../shared/errors.ts';
 
 /** One CLI option: parsed by node:util parseArgs, documented in the command's --help. */
@@ -61,6 +61,7 @@ export function configFrom(options: ParsedOptions): PlatformConfig {
     services: services as 'embedded' | 'real' | undefined,
     dataDir: options['data-dir'] as string | undefined,
     port: options.port !== undefined ? intOption(options, 'port', 0, 65535) : undefined,
+    stragglerDelayMs: options['straggler-delay-ms'] !== undefined ? intOption(options, 'straggler-delay-ms', 0, MAX_STRAGGLER_DELAY_MS) : undefined,
   });
 }
 

@@ -1,12 +1,12 @@
-import { emptyStats, type PartitionCheckpoint, type PartitionStats } from '../shared/compute/partition-processor.ts';
-import { NO_WATERMARK, Watermark, type LatenessPolicy } from '../shared/time/watermark.ts';
+import { checkpointWatermark, emptyStats, type PartitionCheckpoint, type PartitionStats } from '../shared/compute/partition-processor.ts';
+import { NO_WATERMARK, type LatenessPolicy } from '../shared/time/watermark.ts';
 
 /** How far a streaming namespace has got, from its checkpoints. Times are epoch ms; -Infinity means "nothing yet". */
 export interface StreamPosition {
   readonly partitions: number;
   /** Latest event time seen in any partition. */
   readonly maxEventTime: number;
-  /** Min over partitions of (max event time - maxOutOfOrderness): the stream as a whole is no earlier than this. */
+  /** Min over partitions of the watermark (see Watermark): the stream as a whole is no earlier than this. */
   readonly watermark: number;
   /** Min over partitions of the lateness bound: a window ending at or before it can change no more (final). */
   readonly lateBefore: number;
@@ -31,7 +31,7 @@ export function streamPosition(checkpoints: Iterable<PartitionCheckpoint>, polic
   const totals = emptyStats();
   for (const cp of checkpoints) {
     partitions++;
-    const wm = new Watermark(policy, cp.maxEventTime ?? NO_WATERMARK);
+    const wm = checkpointWatermark(policy, cp);
     if (wm.maxEventTime > maxEventTime) maxEventTime = wm.maxEventTime;
     if (wm.current < watermark) watermark = wm.current;
     if (wm.lateBefore < lateBefore) lateBefore = wm.lateBefore;

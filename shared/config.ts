@@ -52,8 +52,24 @@ export interface PlatformConfig {
   /** Partitions of the raw-events topic when the platform creates it. */
   readonly partitions: number;
   readonly serving: { readonly host: string; readonly port: number };
+  readonly batch: BatchConfig;
   readonly pipeline: PipelineConfig;
 }
+
+/** How the batch layer decides that an hour is complete. */
+export interface BatchConfig {
+  /**
+   * An hour is published once the log's watermark over the archived records (min over
+   * partitions) is at or past its end plus this delay, so stragglers arriving that much after the
+   * watermark are still in it (LK_STRAGGLER_DELAY_MS, `lk batch --straggler-delay-ms`).
+   */
+  readonly stragglerDelayMs: number;
+}
+
+/** Five minutes: the minute the hourly cycle has always run at, for events that trail the watermark. */
+export const DEFAULT_STRAGGLER_DELAY_MS = 5 * 60_000;
+/** A day: a longer delay is a unit mistake (seconds or minutes given as ms are shorter, not longer). */
+export const MAX_STRAGGLER_DELAY_MS = 86_400_000;
 
 /** The view store's PostgreSQL when DATABASE_URL is unset: the one docker-compose.yml runs. */
 export const DEFAULT_DATABASE_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
@@ -65,6 +81,7 @@ export interface ConfigOverrides {
   readonly services?: 'embedded' | 'real';
   readonly dataDir?: string;
   readonly port?: number;
+  readonly stragglerDelayMs?: number;
 }
 
 function choice<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -88,6 +105,14 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (/^(1|true|yes)$/i.test(v)) return true;
   if (/^(0|false|no)$/i.test(v)) return false;
   throw new ConfigError(`${name}=${v} must be true or false`);
+}
+
+function stragglerDelay(env: Env, override: number | undefined): number {
+  if (override === undefined) return int(env, 'LK_STRAGGLER_DELAY_MS', DEFAULT_STRAGGLER_DELAY_MS, 0, MAX_STRAGGLER_DELAY_MS);
+  if (!(Number.isInteger(override) && override >= 0 && override <= MAX_STRAGGLER_DELAY_MS)) {
+    throw new ConfigError(`--straggler-delay-ms ${override} must be a whole number of ms from 0 to ${MAX_STRAGGLER_DELAY_MS}`);
+  }
+  return override;
 }
 
 /** Reads and validates the configuration; throws ConfigError saying what to set. */
@@ -152,6 +177,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     topics: { events: eventsTopic, deadLetter: `${eventsTopic}.dead-letter`, late: `${eventsTopic}.late` },
     partitions: int(env, 'LK_PARTITIONS', 4, 1, 256),
     serving: { host: env.LK_HOST ?? '127.0.0.1', port: overrides.port ?? int(env, 'LK_PORT', 8080, 0, 65535) },
+    batch: { stragglerDelayMs: stragglerDelay(env, overrides.stragglerDelayMs) },
     pipeline: defaultPipelineConfig(),
   };
 }

@@ -1,5 +1,5 @@
 import type { EmitStrategy } from '../shared/compute/emit-strategy.ts';
-import { emptyStats, PartitionProcessor, type ChangeSet, type PartitionStats } from '../shared/compute/partition-processor.ts';
+import { checkpointWatermark, emptyStats, PartitionProcessor, type ChangeSet, type PartitionStats } from '../shared/compute/partition-processor.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { TopicNames } from '../shared/config.ts';
 import { LkError, StoreUnavailableError } from '../shared/errors.ts';
@@ -7,7 +7,6 @@ import { LatencyHistogram } from '../shared/metrics/latency-histogram.ts';
 import type { EventLog, PartitionOffsets, RecordBatch, StartPosition, Subscription } from '../shared/ports/event-log.ts';
 import { partitionCommitOf, type NamespaceLoad, type PartitionCommit, type ViewStore } from '../shared/ports/view-store.ts';
 import { bucketOf } from '../shared/time/bucket.ts';
-import { NO_WATERMARK, Watermark } from '../shared/time/watermark.ts';
 import { reachOf } from '../shared/time/window.ts';
 import { writeSideOutputs } from './side-outputs.ts';
 
@@ -219,7 +218,7 @@ export class StreamJob {
         seek.set(p, at);
         continue;
       }
-      const wm = new Watermark(pipeline.config.lateness, cp.maxEventTime ?? NO_WATERMARK);
+      const wm = checkpointWatermark(pipeline.config.lateness, cp);
       // Only panes that can still change are needed in memory; older ones are final in the store.
       // minBucket is the lowest bucket any view could still have open (needsRestore then decides per view).
       const minBucket = Number.isFinite(wm.lateBefore)

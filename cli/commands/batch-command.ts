@@ -13,9 +13,14 @@ export const batchCommand: Command = {
   name: 'batch',
   summary: 'recompute batch views from the master dataset and publish them atomically (--schedule: hourly + daily with node-cron)',
   details: `
-Once: recomputes every bucket (hour) of the master dataset, or those overlapping --from/--to, and
-publishes by writing views/_manifest.json last; the batch horizon is the end of the contiguous
-published hours. Run \`lk archive\` first to bring the log into the master dataset.
+Once: recomputes every complete bucket (hour) of the master dataset, or those overlapping
+--from/--to, and publishes by writing views/_manifest.json last; the batch horizon is the end of
+the contiguous published hours. An hour is complete once the log's watermark over the archived
+records (min over partitions) is at or past its end plus the straggler delay
+(--straggler-delay-ms, env LK_STRAGGLER_DELAY_MS, default 300000); the hour the log is still in is
+left out. --include-incomplete publishes such hours too, marked incomplete: they stay above the
+horizon, so serving never calls them final. Run \`lk archive\` first to bring the log into the
+master dataset (it also records the watermarks).
 
 --schedule: a long-lived process. At start, then at minute 5 of every hour (UTC), it archives the
 log and recomputes the hours that are complete and not yet published or whose master files
@@ -30,6 +35,8 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
     schedule: { type: 'boolean', description: 'run hourly and daily cycles until Ctrl-C' },
     'hourly-cron': { type: 'string', valueName: 'CRON', description: 'with --schedule: when the hourly cycle runs (cron, UTC)', default: DEFAULT_HOURLY_CRON },
     'daily-cron': { type: 'string', valueName: 'CRON', description: 'with --schedule: when the previous day is recomputed (cron, UTC)', default: DEFAULT_DAILY_CRON },
+    'straggler-delay-ms': { type: 'string', valueName: 'MS', description: 'an hour is complete once the archived watermark is this far past its end. Env: LK_STRAGGLER_DELAY_MS', default: '300000' },
+    'include-incomplete': { type: 'boolean', description: 'once: also publish incomplete hours, marked incomplete (above the horizon, never final)' },
   },
   async run(options, env) {
     const config = configFrom(options);
@@ -40,6 +47,8 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
     }
     if (hourlyCron !== undefined) assertCronExpression('--hourly-cron', hourlyCron);
     if (dailyCron !== undefined) assertCronExpression('--daily-cron', dailyCron);
+    if (options.schedule && options['include-incomplete']) throw new BadRequestError('--include-incomplete', 'only applies to a one-off run: a schedule publishes complete hours');
+    const { stragglerDelayMs } = config.batch;
     const pipeline = compilePipeline(config.pipeline);
     const objects = await openObjectStore(config);
     const db = await DuckDb.open();
@@ -50,7 +59,7 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
         const log = await openEventLog(config);
         try {
           const handle = scheduleBatch(
-            { log, objects, db, pipeline, topic: config.topics.events, workDir, onBatchProgress: (p) => progress.update(`batch: bucket ${p.bucketsDone}/${p.bucketsTotal}`) },
+            { log, objects, db, pipeline, topic: config.topics.events, workDir, stragglerDelayMs, onBatchProgress: (p) => progress.update(`batch: bucket ${p.bucketsDone}/${p.bucketsTotal}`) },
             {
               hourly: hourlyCron,
               daily: dailyCron,
@@ -71,12 +80,26 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
       const to = timeOption(options, 'to');
       const r = await runBatch(
         { objects, db, pipeline, workDir, onProgress: (p) => progress.update(`batch: bucket ${p.bucketsDone}/${p.bucketsTotal}, ${formatCount(p.rowsPerSecond)} rows/s`) },
-        { buckets: from !== undefined || to !== undefined ? { from: from ?? Number.MIN_SAFE_INTEGER, to: to ?? Number.MAX_SAFE_INTEGER } : 'all' },
+        {
+          buckets: from !== undefined || to !== undefined ? { from: from ?? Number.MIN_SAFE_INTEGER, to: to ?? Number.MAX_SAFE_INTEGER } : 'all',
+          stragglerDelayMs,
+          includeIncomplete: options['include-incomplete'] === true,
+        },
       );
+      if (r.incomplete.length > 0) {
+        const hours = r.incomplete.length === 1 ? `hour ${new Date(r.incomplete[0]).toISOString()} is` : `${r.incomplete.length} hours from ${new Date(r.incomplete[0]).toISOString()} are`;
+        env.err(
+          options['include-incomplete']
+            ? `batch: ${hours} not complete; published marked incomplete (above the horizon, never final)`
+            : `batch: ${hours} not complete (the log's watermark is not ${stragglerDelayMs} ms past the end yet); left out, use --include-incomplete to publish it non-final`,
+        );
+      }
       progress.done(
         r.published
           ? `batch: ${r.buckets.length} hours recomputed from ${formatCount(r.rows)} master rows (${formatCount(r.events)} distinct events) in ${(r.elapsedMs / 1000).toFixed(2)} s; horizon ${r.horizon === null ? 'none' : new Date(r.horizon).toISOString()}`
-          : 'batch: no master data in range; nothing published (run lk archive first)',
+          : r.incomplete.length > 0
+            ? 'batch: no complete hour in range; nothing published'
+            : 'batch: no master data in range; nothing published (run lk archive first)',
       );
       return 0;
     } finally {

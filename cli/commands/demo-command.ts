@@ -74,6 +74,12 @@ Examples:
       } else {
         env.out('');
         env.out(formatComparisonReport(result.report));
+        const below = result.belowHorizon;
+        if (below) {
+          // Above the horizon Lambda is the speed layer (it misses the too-late events); below it, the batch layer's.
+          const verdicts = Object.entries(below.modes).map(([mode, m]) => `${mode} ${m.allExact ? 'matches' : 'differs from'} the truth`);
+          env.out(`Below the batch horizon (${result.batchHorizon}, complete hours only): ${verdicts.join('; ')}.`);
+        }
         env.out('');
         env.out(`Freshness: ${result.freshness.method}`);
         env.out(

@@ -3,7 +3,7 @@ import type { Rejection } from '../model/rejection.ts';
 import { validateRecord } from '../model/validation.ts';
 import { bucketOf, isBucketOpen } from '../time/bucket.ts';
 import { reachOf } from '../time/window.ts';
-import { NO_WATERMARK, Watermark } from '../time/watermark.ts';
+import { NO_APPEND_TIME, NO_WATERMARK, Watermark, type LatenessPolicy } from '../time/watermark.ts';
 import { DedupSet, dedupCutoff, NO_SEEN_IDS, type SeenIds } from './dedup.ts';
 import type { EmitStrategy } from './emit-strategy.ts';
 import type { Pane, PaneId } from './pane.ts';
@@ -44,8 +44,14 @@ export interface PartitionCheckpoint {
   readonly partition: number;
   /** The next offset to read; records below it are already in the stored panes. */
   readonly nextOffset: number;
-  /** Max event time seen; null before the first event. Fixes the watermark and the dedup cutoff. */
+  /** Max event time seen (outliers included); null before the first event. */
   readonly maxEventTime: number | null;
+  /**
+   * The watermark's event-time progress (see Watermark); null before the first event. Fixes the
+   * watermark and the dedup cutoff. Absent in checkpoints written before the append-time cap:
+   * those resume with progress = maxEventTime, the rule they were written under.
+   */
+  readonly watermarkProgress?: number | null;
   readonly stats: Readonly<PartitionStats>;
 }
 
@@ -114,7 +120,7 @@ export class PartitionProcessor {
     this.#pipeline = pipeline;
     this.#emit = emit;
     const cp = restore?.checkpoint;
-    this.#watermark = new Watermark(pipeline.config.lateness, cp?.maxEventTime ?? NO_WATERMARK);
+    this.#watermark = cp ? checkpointWatermark(pipeline.config.lateness, cp) : new Watermark(pipeline.config.lateness);
     this.#dedup = new DedupSet(pipeline.config.dedupRetentionMs, restore?.seen ?? NO_SEEN_IDS);
     this.#views = pipeline.views.map((v) => new ViewState(v));
     this.#stats = cp ? { ...cp.stats } : emptyStats();
@@ -158,6 +164,14 @@ export class PartitionProcessor {
   }
 
   #accept(e: Event, record: SourceRecord | undefined): void {
+    this.#judge(e, record);
+    // Every valid record moves the watermark, whatever its verdict, so a reader without dedup
+    // state (the archiver) derives the same watermark from the same records. A too-late event
+    // cannot move it (its time is behind the progress); a duplicate can only by its own append time.
+    this.#watermark.observe(e.event_time, record?.timestamp ?? NO_APPEND_TIME);
+  }
+
+  #judge(e: Event, record: SourceRecord | undefined): void {
     const wm = this.#watermark;
     // Dedup before lateness: a late copy of a counted event is a duplicate, not a late event.
     if (!this.#dedup.add(e.event_id, e.event_time, dedupCutoff(wm.current, this.#pipeline.config.dedupRetentionMs))) {
@@ -170,7 +184,6 @@ export class PartitionProcessor {
       return;
     }
     this.#stats.valid++;
-    wm.observe(e.event_time);
     const bucket = bucketOf(e.event_time, this.#pipeline.config.bucketMs);
     const views = this.#views;
     for (let i = 0; i < views.length; i++) if (views[i].view.accepts(e)) views[i].add(e, bucket);
@@ -233,23 +246,30 @@ export class PartitionProcessor {
   }
 
   checkpoint(): PartitionCheckpoint {
-    const max = this.#watermark.maxEventTime;
+    const { maxEventTime, progress } = this.#watermark;
     return {
       partition: this.partition,
       nextOffset: this.#nextOffset,
-      maxEventTime: Number.isFinite(max) ? max : null,
+      maxEventTime: Number.isFinite(maxEventTime) ? maxEventTime : null,
+      watermarkProgress: Number.isFinite(progress) ? progress : null,
       stats: { ...this.#stats },
     };
   }
 
   /** Ids first seen before this are forgotten at the checkpoint: a restore needs only the ones after. */
   static dedupCutoff(pipeline: Pipeline, cp: PartitionCheckpoint): number {
-    return dedupCutoff(new Watermark(pipeline.config.lateness, cp.maxEventTime ?? NO_WATERMARK).current, pipeline.config.dedupRetentionMs);
+    return dedupCutoff(checkpointWatermark(pipeline.config.lateness, cp).current, pipeline.config.dedupRetentionMs);
   }
 
   /** Which stored panes of this partition must be restored to resume from `cp` (the others are final). */
   static needsRestore(pipeline: Pipeline, cp: PartitionCheckpoint, pane: Pane): boolean {
-    const wm = new Watermark(pipeline.config.lateness, cp.maxEventTime ?? NO_WATERMARK);
+    const wm = checkpointWatermark(pipeline.config.lateness, cp);
     return isBucketOpen(pane.bucket, pipeline.config.bucketMs, reachOf(pipeline.view(pane.view).def.window), wm.lateBefore);
   }
+}
+
+/** The watermark a checkpoint resumes with (one written before `watermarkProgress` existed: progress = max event time). */
+export function checkpointWatermark(policy: LatenessPolicy, cp: Pick<PartitionCheckpoint, 'maxEventTime' | 'watermarkProgress'>): Watermark {
+  const max = cp.maxEventTime ?? NO_WATERMARK;
+  return new Watermark(policy, max, cp.watermarkProgress === undefined ? max : (cp.watermarkProgress ?? NO_WATERMARK));
 }

@@ -20,7 +20,8 @@ export interface PipelineConfig {
   readonly limits: ValidationLimits;
 }
 
-export const DEFAULT_LATENESS: LatenessPolicy = { maxOutOfOrdernessMs: 5_000, allowedLatenessMs: 60_000 };
+/** An event more than 5 s ahead of its append time moves the watermark only to append time + 5 s. */
+export const DEFAULT_LATENESS: LatenessPolicy = { maxOutOfOrdernessMs: 5_000, allowedLatenessMs: 60_000, maxAheadOfAppendMs: 5_000 };
 
 export function defaultPipelineConfig(overrides: Partial<PipelineConfig> = {}): PipelineConfig {
   return {
@@ -60,6 +61,10 @@ export class UnknownViewError extends NotFoundError {
 export function compilePipeline(config: PipelineConfig): Pipeline {
   const { lateness, bucketMs, dedupRetentionMs } = config;
   if (!(lateness.maxOutOfOrdernessMs >= 0 && lateness.allowedLatenessMs >= 0)) throw new ConfigError('lateness bounds must be >= 0 ms');
+  if (!(lateness.maxAheadOfAppendMs >= 0 && lateness.maxAheadOfAppendMs <= lateness.maxOutOfOrdernessMs + lateness.allowedLatenessMs)) {
+    // A larger tolerance would let one event dated ahead of its append time make the next on-time events too late.
+    throw new ConfigError('lateness.maxAheadOfAppendMs must be from 0 to maxOutOfOrderness + allowedLateness ms');
+  }
   if (!(Number.isInteger(bucketMs) && bucketMs > 0 && 86_400_000 % bucketMs === 0)) throw new ConfigError(`bucketMs (${bucketMs}) must divide a day`);
   if (dedupRetentionMs < lateness.maxOutOfOrdernessMs + lateness.allowedLatenessMs) {
     throw new ConfigError('dedupRetentionMs must be at least maxOutOfOrderness + allowedLateness, or late duplicates would be counted twice');

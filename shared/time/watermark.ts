@@ -1,37 +1,68 @@
 /**
- * Watermark with bounded out-of-orderness, kept per log partition.
+ * Watermark with bounded out-of-orderness, kept per log partition, that one outlier cannot drag
+ * forward.
  *
- * watermark = (max event time seen in the partition) - maxOutOfOrderness. An event is too late
- * when its event time is more than `allowedLateness` behind the watermark of its own partition
- * at the moment it is read. Judging per partition, not per consumer, makes the verdict a function
- * of the log alone: a replay, a restart or a rebalanced consumer group classifies exactly the same
- * events as late. Lateness is judged per event, not per window (Flink judges per window), so an
- * event is either in all of its windows or in the late output, and reconciliation is exact.
+ * The watermark trails the partition's *event-time progress* by maxOutOfOrderness, where the
+ * progress is the max, over the valid records read so far, of
+ * `min(event time, append time + maxAheadOfAppend)`. The append time is the record's log
+ * timestamp: an event stamped further ahead of it than the tolerance (a wrong client clock, a
+ * typo a day ahead) moves the watermark only to its append time + tolerance, so the events after
+ * it are not made "too late" by it. The outlier itself is judged and counted as any other event.
+ *
+ * An event is too late when its event time is more than `allowedLateness` behind the watermark of
+ * its own partition at the moment it is read. Both inputs are in the log (event time in the
+ * value, append time in the record), so the verdict is a function of the log alone: a replay, a
+ * restart or a rebalanced consumer group classifies exactly the same events as late, and the
+ * archiver derives the same watermark from the same records. Lateness is judged per event, not
+ * per window (Flink judges per window), so an event is either in all of its windows or in the
+ * late output, and reconciliation is exact.
  */
 export interface LatenessPolicy {
   readonly maxOutOfOrdernessMs: number;
   readonly allowedLatenessMs: number;
+  /**
+   * How far an event time may be ahead of its record's append time and still move the watermark
+   * to it (producer clocks run a little ahead of the log's). Keep it small against
+   * maxOutOfOrderness + allowedLateness: after an outlier, an event is too late once it is more
+   * than (maxOutOfOrderness + allowedLateness - this) behind its own append time.
+   */
+  readonly maxAheadOfAppendMs: number;
 }
 
 /** No event has been seen yet. */
 export const NO_WATERMARK = Number.NEGATIVE_INFINITY;
 
+/** An event not read from the log (tests, benchmarks): nothing caps how far it moves the watermark. */
+export const NO_APPEND_TIME = Number.POSITIVE_INFINITY;
+
 export class Watermark {
   #maxEventTime: number;
+  #progress: number;
   readonly policy: LatenessPolicy;
 
-  constructor(policy: LatenessPolicy, maxEventTime: number = NO_WATERMARK) {
+  /**
+   * `progress` defaults to `maxEventTime`: the rule before the append-time cap, which is what a
+   * checkpoint without a stored progress was written under.
+   */
+  constructor(policy: LatenessPolicy, maxEventTime: number = NO_WATERMARK, progress: number = maxEventTime) {
     this.policy = policy;
     this.#maxEventTime = maxEventTime;
+    this.#progress = progress;
   }
 
+  /** The latest event time seen (outliers included): for reporting, not for lateness. */
   get maxEventTime(): number {
     return this.#maxEventTime;
   }
 
+  /** The event-time progress the watermark trails: max over records of min(event time, append time + maxAheadOfAppend). */
+  get progress(): number {
+    return this.#progress;
+  }
+
   /** The watermark: no earlier event is expected any more (but may still be accepted as late). */
   get current(): number {
-    return this.#maxEventTime - this.policy.maxOutOfOrdernessMs;
+    return this.#progress - this.policy.maxOutOfOrdernessMs;
   }
 
   /** Events before this are too late. Equal is still accepted. */
@@ -48,7 +79,13 @@ export class Watermark {
     return windowEnd <= this.lateBefore;
   }
 
-  observe(eventTime: number): void {
+  /**
+   * Takes one valid record into account: its event time, capped at its append time +
+   * maxAheadOfAppend, moves the progress; the watermark never moves back.
+   */
+  observe(eventTime: number, appendTime: number): void {
     if (eventTime > this.#maxEventTime) this.#maxEventTime = eventTime;
+    const capped = Math.min(eventTime, appendTime + this.policy.maxAheadOfAppendMs);
+    if (capped > this.#progress) this.#progress = capped;
   }
 }

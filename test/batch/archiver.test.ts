@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { ARCHIVE_PROGRESS_KEY, readArchiveProgress } from '../../batch/archive-progress.ts';
 import { ARCHIVER_GROUP, archive } from '../../batch/archiver.ts';
+import { runBatch } from '../../batch/batch-job.ts';
+import { readManifest } from '../../batch/batch-manifest.ts';
+import { LocalObjectStore } from '../../infra/embedded/local-object-store.ts';
 import { MASTER_PREFIX, masterFileKey, parseMasterFileKey } from '../../batch/master-dataset.ts';
 import { parquetSource } from '../../batch/parquet-source.ts';
 import { bucketOf, HOUR_MS, partitionPath } from '../../shared/time/bucket.ts';
@@ -82,18 +87,41 @@ describe('archive', () => {
     expect(await e.objects.list(MASTER_PREFIX)).toEqual(before);
   });
 
-  it('after an attempt that stored files but never committed, rewrites those records once', async () => {
+  it('a crash between storing files and storing the watermarks makes no hour complete; the retry rewrites those records once', async () => {
     const e = await env('retry');
     const w = workload(13);
-    await appendGenerated(e, w.records);
-    // A crashed attempt: files stored, offsets never committed. Its own run order may differ
-    // (here: other chunk sizes), so a retry cannot rely on writing the same names.
-    await archive({ ...e, groupId: 'crashed-attempt' }, { untilEnd: true, chunkRecords: 70 });
-    const crashedFiles = (await e.objects.list(MASTER_PREFIX)).map((o) => o.key);
+    // The first hour and a half archive normally: the first hour is complete.
+    const firstPart = w.records.filter((r) => r.record.timestamp < START + 90 * 60_000);
+    await appendGenerated(e, firstPart);
+    await archive({ ...e }, { untilEnd: true });
+    const before = await readArchiveProgress(e.objects);
+    expect((await runBatch({ ...e })).buckets).toEqual([START]);
+    const filesBefore = (await e.objects.list(MASTER_PREFIX)).length;
 
+    // The rest: the crashed attempt stores its master files, then dies before the progress put.
+    await appendGenerated(e, w.records.slice(firstPart.length));
+    class CrashBeforeProgress extends LocalObjectStore {
+      override async putText(key: string, text: string): Promise<void> {
+        if (key === ARCHIVE_PROGRESS_KEY) throw new Error('killed before storing the progress');
+        return super.putText(key, text);
+      }
+    }
+    const crashed = archive({ ...e, objects: new CrashBeforeProgress(join(e.dir, 'objects')) }, { untilEnd: true, chunkRecords: 70 });
+    await expect(crashed).rejects.toThrow('killed');
+    const crashedFiles = (await e.objects.list(MASTER_PREFIX)).length - filesBefore;
+    expect(crashedFiles).toBeGreaterThan(0);
+    // The stored watermarks are those before the crash: the hours its files fill are not complete.
+    expect(await readArchiveProgress(e.objects)).toEqual(before);
+    const meanwhile = await runBatch({ ...e });
+    expect(meanwhile.buckets).toEqual([START]);
+    expect((await readManifest(e.objects))!.horizon).toBe(START + HOUR_MS);
+
+    // Its run order may differ (here: other chunk sizes), so a retry cannot rely on writing the same names.
     const retry = await archive({ ...e }, { untilEnd: true, chunkRecords: 250 });
 
-    expect(retry.removedUncommitted).toBe(crashedFiles.length);
+    expect(retry.removedUncommitted).toBeGreaterThan(0);
+    expect(retry.removedUncommitted).toBeLessThanOrEqual(crashedFiles);
+    expect((await runBatch({ ...e })).horizon).toBeGreaterThan(START + HOUR_MS);
     const rows = await masterRows(e);
     expect(rows.length).toBe(w.records.length);
     const positions = rows.map((r) => `${r.log_partition}:${r.log_offset}`);

@@ -7,7 +7,8 @@ import { scheduleBatch } from '../../batch/batch-schedule.ts';
 import { masterFilesByBucket } from '../../batch/master-buckets.ts';
 import { HOUR_MS } from '../../shared/time/bucket.ts';
 import { randomWorkload } from '../support/random-events.ts';
-import { appendGenerated, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
+import { archive } from '../../batch/archiver.ts';
+import { appendGenerated, closeHoursBefore, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
 
 const envs: BatchTestEnv[] = [];
 afterEach(async () => {
@@ -29,12 +30,27 @@ const lateEvent = (id: string, eventTime: number, appendedAt: number) => ({
   timestamp: appendedAt,
 });
 
+/** One event of every user of the workloads (u0..u7) at `time`, appended then: the log's watermark moves to it in every partition. */
+const everyUser = (time: number) =>
+  Array.from({ length: 8 }, (_, u) => ({
+    key: `u${u}`,
+    value: JSON.stringify({ event_id: `tick-${time}-${u}`, event_type: 'page_view', user_id: `u${u}`, product_id: 'p1', event_time: time }),
+    timestamp: time,
+  }));
+
+/** Archives the log and lets its watermark be past `time` (plus the default straggler delay). */
+async function archivedAndClosedBefore(e: BatchTestEnv, time: number): Promise<void> {
+  await archive({ ...e }, { untilEnd: true });
+  await closeHoursBefore(e, time);
+}
+
 describe('runHourlyCycle', () => {
-  it('computes the buckets that became complete, then only those that got new master files', async () => {
+  it('computes the buckets that became complete by the log\'s watermark, then only those that got new master files', async () => {
     const e = await envWithThreeHours('hourly');
-    let now = START + 2 * HOUR_MS + 30 * 60_000;
+    const now = START + 3 * HOUR_MS;
     const deps = { ...e, clock: () => now };
 
+    // The log's watermark is just before START + 3 h: the third hour is not complete yet.
     const first = await runHourlyCycle(deps);
     expect(first.batch?.buckets).toEqual([START, START + HOUR_MS]);
     expect(first.batch?.horizon).toBe(START + 2 * HOUR_MS);
@@ -46,7 +62,8 @@ describe('runHourlyCycle', () => {
     expect(late.archived.hours).toEqual([START]);
     expect(late.batch?.buckets).toEqual([START]);
 
-    now = START + 3 * HOUR_MS + 5 * 60_000;
+    // The log moves on past the third hour's end plus the straggler delay, in every partition.
+    await e.log.append(e.topic, everyUser(START + 3 * HOUR_MS + 6 * 60_000));
     const next = await runHourlyCycle(deps);
     expect(next.batch?.buckets).toEqual([START + 2 * HOUR_MS]);
     const m = (await readManifest(e.objects))!;
@@ -56,9 +73,14 @@ describe('runHourlyCycle', () => {
 });
 
 describe('runDailyRecompute', () => {
-  it('recomputes every bucket of the previous UTC day, quiet hours included', async () => {
+  it('recomputes every complete bucket of the previous UTC day, quiet hours included', async () => {
     const e = await envWithThreeHours('daily');
     const midnight = Date.UTC(2026, 2, 2);
+    const early = await runDailyRecompute({ ...e, clock: () => midnight + 30 * 60_000 });
+    // The log's watermark is still in the third hour: the quiet hours after it may yet get events.
+    expect(early.batch?.buckets).toEqual([START, START + HOUR_MS]);
+    expect(early.batch?.horizon).toBe(START + 2 * HOUR_MS);
+    await e.log.append(e.topic, everyUser(midnight + 10 * 60_000));
     const result = await runDailyRecompute({ ...e, clock: () => midnight + 30 * 60_000 });
     const hoursFromStart = (midnight - START) / HOUR_MS;
     expect(result.batch?.buckets).toEqual(Array.from({ length: hoursFromStart }, (_, i) => START + i * HOUR_MS));
@@ -70,6 +92,7 @@ describe('staleBuckets', () => {
   it('picks complete buckets whose files changed since publishing, or published under other view definitions', async () => {
     const e = await envWithThreeHours('stale');
     const now = START + 3 * HOUR_MS;
+    await archivedAndClosedBefore(e, now);
     await runHourlyCycle({ ...e, clock: () => now });
     const m = (await readManifest(e.objects))!;
     const all = [START, START + HOUR_MS, START + 2 * HOUR_MS];
@@ -83,12 +106,16 @@ describe('staleBuckets', () => {
     const redefined = { ...m, views: { ...m.views, revenue: { ...m.views.revenue, measures: [] } } };
     expect(staleBuckets(files, redefined, e.pipeline, now)).toEqual(all);
     expect(staleBuckets(files, undefined, e.pipeline, now)).toEqual(all);
+    // A bucket published incomplete is stale once complete, though its files did not change.
+    const partial = { ...m, buckets: m.buckets.map((b) => (b.bucket === START + 2 * HOUR_MS ? { ...b, incomplete: true as const } : b)) };
+    expect(staleBuckets(files, partial, e.pipeline, now)).toEqual([START + 2 * HOUR_MS]);
   });
 });
 
 describe('scheduleBatch', () => {
   it('never runs two cycles at once', async () => {
     const e = await envWithThreeHours('schedule');
+    await archivedAndClosedBefore(e, START + 3 * HOUR_MS);
     const skipped: string[] = [];
     const handle = scheduleBatch({ ...e, clock: () => START + 3 * HOUR_MS }, { catchUp: false, onSkipped: (kind) => skipped.push(kind) });
     try {
@@ -105,6 +132,7 @@ describe('scheduleBatch', () => {
 
   it('catches up at start: an hourly cycle runs before the first tick, and the next finds nothing stale', async () => {
     const e = await envWithThreeHours('catch-up');
+    await archivedAndClosedBefore(e, START + 3 * HOUR_MS);
     const results: { kind: string; buckets: readonly number[] | undefined }[] = [];
     // A tick that cannot come during the test: only the catch-up runs.
     const handle = scheduleBatch({ ...e, clock: () => START + 3 * HOUR_MS }, { hourly: '0 0 1 1 *', daily: '0 0 1 1 *', onResult: (kind, r) => results.push({ kind, buckets: r.batch?.buckets }) });

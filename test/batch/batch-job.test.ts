@@ -8,8 +8,10 @@ import { mergePanes } from '../../shared/compute/pane-merge.ts';
 import { compilePipeline, defaultPipelineConfig, type Pipeline } from '../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../shared/compute/reference-fold.ts';
 import { HOUR_MS } from '../../shared/time/bucket.ts';
+import { readArchiveProgress, writeArchiveProgress } from '../../batch/archive-progress.ts';
+import { isWindowFinal } from '../../serving/window-finality.ts';
 import { randomWorkload } from '../support/random-events.ts';
-import { appendGenerated, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
+import { appendGenerated, closeHoursBefore, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
 
 const envs: BatchTestEnv[] = [];
 afterEach(async () => {
@@ -41,6 +43,7 @@ describe('runBatch', () => {
       const w = randomWorkload({ seed: bucketMs / 60_000, events: 2_500, start: START, spanMs: 4 * HOUR_MS - 1, users: 6, products: 4, duplicateRate: 0.1, maxDisorderMs: 60_000 });
       await appendGenerated(e, w.records);
       await archive({ ...e, pipeline }, { untilEnd: true, chunkRecords: 400 });
+      await closeHoursBefore(e, START + 48 * HOUR_MS);
 
       const result = await runBatch({ ...e, pipeline }, { buckets: 'all' });
 
@@ -69,6 +72,7 @@ describe('runBatch', () => {
     const w = randomWorkload({ seed: 23, events: 1_200, start: START, spanMs: 2 * HOUR_MS - 1, users: 5, products: 3, duplicateRate: 0.1 });
     await appendGenerated(e, w.records);
     await archive({ ...e, pipeline }, { untilEnd: true });
+    await closeHoursBefore(e, START + 48 * HOUR_MS);
 
     // Each chunk reads a whole hourly file but computes one of its two buckets.
     const result = await runBatch({ ...e, pipeline }, { buckets: 'all', chunkLimits: { maxBytes: Number.MAX_SAFE_INTEGER, maxBuckets: 1 } });
@@ -93,6 +97,7 @@ describe('runBatch', () => {
       await appendGenerated(e, w.records);
     }
     await archive({ ...e }, { untilEnd: true });
+    await closeHoursBefore(e, START + 48 * HOUR_MS);
 
     const listed = await runBatch({ ...e }, { buckets: hours.map((h) => START + h * HOUR_MS) });
     expect(listed.horizon).toBe(START + 2 * HOUR_MS);
@@ -108,10 +113,77 @@ describe('runBatch', () => {
     envs.push(e);
     await appendGenerated(e, randomWorkload({ seed: 5, events: 300, start: START, spanMs: 3 * HOUR_MS }).records);
     await archive({ ...e }, { untilEnd: true });
+    await closeHoursBefore(e, START + 48 * HOUR_MS);
     const seen: Array<{ bucketsDone: number; bucketsTotal: number; rowsPerSecond: number }> = [];
     await runBatch({ ...e, onProgress: (p) => seen.push(p) }, { chunkLimits: { maxBytes: Number.MAX_SAFE_INTEGER, maxBuckets: 1 } });
     expect(seen.map((p) => `${p.bucketsDone}/${p.bucketsTotal}`)).toEqual(['1/3', '2/3', '3/3']);
     expect(seen[2].rowsPerSecond).toBeGreaterThan(0);
+  });
+
+  it('a one-off run does not publish the hour the log is still in (events in the current hour)', async () => {
+    const e = await openBatchTestEnv('current-hour');
+    envs.push(e);
+    // Events up to half past the third hour, appended as they happen: "now" is START + 2 h 30 min.
+    const w = randomWorkload({ seed: 61, events: 400, start: START, spanMs: 2 * HOUR_MS + 30 * 60_000 });
+    await appendGenerated(e, w.records);
+    await archive({ ...e }, { untilEnd: true });
+    const result = await runBatch({ ...e }, { buckets: 'all' });
+    expect(result.buckets).toEqual([START, START + HOUR_MS]);
+    expect(result.incomplete).toEqual([START + 2 * HOUR_MS]);
+    expect(result.horizon).toBe(START + 2 * HOUR_MS);
+    const m = (await readManifest(e.objects))!;
+    expect(m.buckets.map((b) => b.bucket)).toEqual([START, START + HOUR_MS]);
+    // --from/--to naming the current hour does not publish it either.
+    const ranged = await runBatch({ ...e }, { buckets: { from: START + 2 * HOUR_MS, to: START + 3 * HOUR_MS } });
+    expect(ranged).toMatchObject({ buckets: [], published: false, horizon: START + 2 * HOUR_MS });
+  });
+
+  it('publishes an hour once the log\'s watermark (min over partitions) is at or past its end plus the straggler delay', async () => {
+    const e = await openBatchTestEnv('straggler-delay');
+    envs.push(e);
+    await appendGenerated(e, randomWorkload({ seed: 62, events: 300, start: START, spanMs: HOUR_MS - 1 }).records);
+    await archive({ ...e }, { untilEnd: true });
+    const { maxOutOfOrdernessMs } = e.pipeline.config.lateness;
+    const delay = 10 * 60_000;
+    // Watermark = progress - maxOutOfOrderness; one partition behind holds the hour back.
+    const setWatermarks = async (lowest: number) => {
+      const progress = await readArchiveProgress(e.objects);
+      expect(progress.size).toBeGreaterThan(1);
+      let i = 0;
+      for (const [p, a] of progress) progress.set(p, { ...a, watermarkProgress: lowest + maxOutOfOrdernessMs + (i++ === 0 ? 0 : HOUR_MS) });
+      await writeArchiveProgress(e.objects, progress);
+    };
+    await setWatermarks(START + HOUR_MS + delay - 1);
+    expect(await runBatch({ ...e }, { stragglerDelayMs: delay })).toMatchObject({ buckets: [], published: false, incomplete: [START] });
+    await setWatermarks(START + HOUR_MS + delay);
+    expect(await runBatch({ ...e }, { stragglerDelayMs: delay })).toMatchObject({ buckets: [START], published: true, horizon: START + HOUR_MS });
+  });
+
+  it('with includeIncomplete publishes the incomplete hour marked incomplete, above the horizon, never final', async () => {
+    const e = await openBatchTestEnv('include-incomplete');
+    envs.push(e);
+    const w = randomWorkload({ seed: 63, events: 400, start: START, spanMs: HOUR_MS + 30 * 60_000 });
+    await appendGenerated(e, w.records);
+    await archive({ ...e }, { untilEnd: true });
+    const result = await runBatch({ ...e }, { includeIncomplete: true });
+    expect(result.buckets).toEqual([START, START + HOUR_MS]);
+    expect(result.incomplete).toEqual([START + HOUR_MS]);
+    expect(result.horizon).toBe(START + HOUR_MS);
+    const m = (await readManifest(e.objects))!;
+    expect(m.buckets.map((b) => [b.bucket, b.incomplete ?? false])).toEqual([
+      [START, false],
+      [START + HOUR_MS, true],
+    ]);
+    // Its pane files are published, but serving, which finalises by the horizon, never calls its windows final.
+    expect(m.buckets[1].events).toBe(w.events.filter((x) => x.event_time >= START + HOUR_MS).length);
+    const reader = new BatchViewReader({ ...e });
+    expect(await reader.horizon()).toBe(START + HOUR_MS);
+    for (const mode of ['batch', 'lambda'] as const) expect(isWindowFinal(mode, START + HOUR_MS + 60_000, await reader.horizon(), Number.NEGATIVE_INFINITY)).toBe(false);
+    // Once complete, a default run recomputes it and the horizon moves past it.
+    await closeHoursBefore(e, START + 2 * HOUR_MS);
+    const later = await runBatch({ ...e });
+    expect(later).toMatchObject({ buckets: [START, START + HOUR_MS], incomplete: [], horizon: START + 2 * HOUR_MS });
+    expect((await readManifest(e.objects))!.buckets.some((b) => b.incomplete)).toBe(false);
   });
 
   it('computes nothing and publishes nothing without master data', async () => {

@@ -11,7 +11,7 @@ import { NotFoundError } from '../../shared/errors.ts';
 import type { ObjectInfo, ObjectStore } from '../../shared/ports/object-store.ts';
 import { HOUR_MS } from '../../shared/time/bucket.ts';
 import { randomWorkload } from '../support/random-events.ts';
-import { appendGenerated, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
+import { appendGenerated, closeHoursBefore, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
 
 const envs: BatchTestEnv[] = [];
 afterEach(async () => {
@@ -27,6 +27,7 @@ async function archivedEnv(name: string): Promise<BatchTestEnv> {
   envs.push(e);
   await appendGenerated(e, randomWorkload({ seed: 7, events: 600, start: START, spanMs: 3 * HOUR_MS - 1, users: 5, duplicateRate: 0.05 }).records);
   await archive({ ...e }, { untilEnd: true });
+  await closeHoursBefore(e, START + 48 * HOUR_MS);
   return e;
 }
 

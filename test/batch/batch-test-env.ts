@@ -7,6 +7,8 @@ import { EmbeddedLog } from '../../infra/embedded/embedded-log.ts';
 import { LocalObjectStore } from '../../infra/embedded/local-object-store.ts';
 import { compilePipeline, defaultPipelineConfig, type Pipeline } from '../../shared/compute/pipeline.ts';
 import type { AppendRecord } from '../../shared/ports/event-log.ts';
+import { readArchiveProgress, writeArchiveProgress } from '../../batch/archive-progress.ts';
+import { DEFAULT_STRAGGLER_DELAY_MS } from '../../shared/config.ts';
 import type { GeneratedRecord } from '../support/random-events.ts';
 
 /**
@@ -47,6 +49,18 @@ export async function openBatchTestEnv(name: string, partitions = 3): Promise<Ba
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * As if the log had moved on to `time` in every archived partition: sets the archived watermarks
+ * so that, with the default straggler delay, exactly the buckets ending at or before `time` are
+ * complete. For tests about what the batch job computes, not about when an hour is complete.
+ */
+export async function closeHoursBefore(env: BatchTestEnv, time: number): Promise<void> {
+  const progress = await readArchiveProgress(env.objects);
+  const watermarkProgress = time + DEFAULT_STRAGGLER_DELAY_MS + env.pipeline.config.lateness.maxOutOfOrdernessMs;
+  for (const [p, a] of progress) progress.set(p, { ...a, watermarkProgress });
+  await writeArchiveProgress(env.objects, progress);
 }
 
 /** Appends generated records as a producer would: keyed by user, with the record's timestamp. */

@@ -8,7 +8,7 @@ import { foldEvents } from '../../shared/compute/reference-fold.ts';
 import { LkError, NotFoundError } from '../../shared/errors.ts';
 import { HOUR_MS } from '../../shared/time/bucket.ts';
 import { randomWorkload } from '../support/random-events.ts';
-import { appendGenerated, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
+import { appendGenerated, closeHoursBefore, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
 
 const START = Date.UTC(2026, 2, 1, 9, 0);
 let e: BatchTestEnv;
@@ -20,6 +20,7 @@ beforeAll(async () => {
   const w = randomWorkload({ seed: 21, events: 1_500, start: START, spanMs: 4 * HOUR_MS - 1, users: 6, products: 4, duplicateRate: 0.05 });
   await appendGenerated(e, w.records);
   await archive({ ...e }, { untilEnd: true });
+  await closeHoursBefore(e, START + 48 * HOUR_MS);
   await runBatch({ ...e });
   reader = new BatchViewReader({ ...e });
   expected = foldEvents(e.pipeline, w.events);

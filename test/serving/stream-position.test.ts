@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { streamPosition } from '../../serving/stream-position.ts';
 
-const policy = { maxOutOfOrdernessMs: 5_000, allowedLatenessMs: 60_000 };
+const policy = { maxOutOfOrdernessMs: 5_000, allowedLatenessMs: 60_000, maxAheadOfAppendMs: 5_000 };
 const cp = (partition: number, maxEventTime: number | null, valid = 1): PartitionCheckpoint => ({
   partition,
   nextOffset: 10 * (partition + 1),
@@ -21,6 +21,11 @@ describe('streamPosition', () => {
       nextOffsets: 30,
       totals: { valid: 6, deadLetter: 2, duplicate: 4, tooLate: 6 },
     });
+  });
+
+  it('takes each watermark from the checkpoint\'s watermark progress, not from its max event time (an outlier)', () => {
+    const outlier: PartitionCheckpoint = { ...cp(0, 90_000_000), watermarkProgress: 1_000_000 };
+    expect(streamPosition([outlier], policy)).toMatchObject({ maxEventTime: 90_000_000, watermark: 995_000, lateBefore: 935_000 });
   });
 
   it('holds everything open while a partition has seen no event, or before any checkpoint', () => {

@@ -88,7 +88,16 @@ describe('loadConfig', () => {
     ['a fractional partition count', { LK_PARTITIONS: '2.5' }, /LK_PARTITIONS/],
     ['a port out of range', { LK_PORT: '70000' }, /LK_PORT=70000 must be a whole number from 0 to 65535/],
     ['a port that is not a number', { LK_PORT: 'http' }, /LK_PORT=http/],
+    ['a negative straggler delay', { LK_STRAGGLER_DELAY_MS: '-1' }, /LK_STRAGGLER_DELAY_MS=-1 must be a whole number from 0 to 86400000/],
+    ['a straggler delay in minutes', { LK_STRAGGLER_DELAY_MS: '5m' }, /LK_STRAGGLER_DELAY_MS=5m/],
   ];
+
+  it('reads the batch straggler delay: 5 minutes by default, LK_STRAGGLER_DELAY_MS, the command line over both', () => {
+    expect(loadConfig({ LK_DATA_DIR: DIR }).batch).toEqual({ stragglerDelayMs: 300_000 });
+    expect(loadConfig({ LK_DATA_DIR: DIR, LK_STRAGGLER_DELAY_MS: '60000' }).batch.stragglerDelayMs).toBe(60_000);
+    expect(loadConfig({ LK_DATA_DIR: DIR, LK_STRAGGLER_DELAY_MS: '60000' }, { stragglerDelayMs: 0 }).batch.stragglerDelayMs).toBe(0);
+    expect(() => loadConfig({ LK_DATA_DIR: DIR }, { stragglerDelayMs: 86_400_001 })).toThrow(ConfigError);
+  });
 
   it.each(bad)('rejects %s with a ConfigError that names the setting', (_name, env, message) => {
     expect(() => loadConfig({ LK_DATA_DIR: DIR, ...env })).toThrow(ConfigError);

@@ -171,6 +171,38 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     await log.close();
   });
 
+  it('events a day ahead of their append time poison no watermark: live, restarted and replayed jobs judge the same, only the workload\'s too-late events are late', async () => {
+    // Every 500th record is followed by a valid event of the same user dated 23 h after its append time.
+    const records = workload.records.flatMap((r, i) => {
+      if (i % 500 !== 250 || r.kind === 'malformed' || r.key === null) return [r];
+      const outlier = JSON.stringify({ event_id: `future-${i}`, event_type: 'page_view', user_id: r.key, product_id: 'p-1', event_time: r.timestamp + 23 * 3_600_000 });
+      return [r, { key: r.key, value: outlier, timestamp: r.timestamp }];
+    });
+    const outliers = records.length - workload.records.length;
+    const log = await freshLog();
+    await log.append(topics.events, records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp })));
+    const store = new InMemoryViewStore();
+    const live = await runToEnd(log, store, 'speed');
+    const f = workload.facts;
+    expect(outliers).toBeGreaterThan(5);
+    expect(live.totals()).toEqual({ valid: f.generated - f.malformed - f.duplicates - f.tooLate + outliers, deadLetter: f.malformed, duplicate: f.duplicates, tooLate: f.tooLate });
+
+    // A job restarted from the live job's checkpoints half-way (as after a crash), and a replay, find the same.
+    const restartedStore = new InMemoryViewStore();
+    const half = new StreamJob({ log, views: restartedStore, pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, sideOutputs: false, stopAtEnd: true, maxBatchRecords: 500 });
+    const sub = await half.start();
+    await waitFor(async () => half.records >= records.length / 2, { timeoutMs: 20_000 });
+    await sub.stop();
+    const restarted = new StreamJob({ log, views: restartedStore, pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, sideOutputs: false, stopAtEnd: true, maxBatchRecords: 500 });
+    await (await restarted.start()).done;
+    const replay = await runKappaReplay({ log, views: store, pipeline, topics });
+    expect(await windowsOf(restartedStore, 'speed')).toEqual(await windowsOf(store, 'speed'));
+    expect(await windowsOf(store, replay.namespace)).toEqual(await windowsOf(store, 'speed'));
+    expect([...(await store.checkpoints(replay.namespace)).values()]).toEqual([...(await store.checkpoints('speed')).values()]);
+    expect([...(await restartedStore.checkpoints('speed')).values()]).toEqual([...(await store.checkpoints('speed')).values()]);
+    await log.close();
+  });
+
   it('a crash between batches neither loses nor double-counts: the restarted job ends where an uninterrupted one does', async () => {
     const { log, reference } = await loadedLogWithReference();
 

@@ -21,10 +21,11 @@ const rec = (offset: number, value: string, timestamp = T, partition = 0): Sourc
 /**
  * The verdict on every record, by the documented rules written out independently of the
  * processor: per partition, a repeated id is a duplicate; otherwise an event earlier than
- * (max accepted event time - maxOutOfOrderness - allowedLateness) is late; otherwise accepted.
+ * (progress - maxOutOfOrderness - allowedLateness) is late; otherwise accepted. The progress is
+ * the max over the valid records before it of min(event time, append time + maxAheadOfAppend).
  */
 function expectedVerdicts(p: Pipeline, records: readonly GeneratedRecord[]): Map<GeneratedRecord, 'accepted' | 'late' | 'duplicate'> {
-  const { maxOutOfOrdernessMs, allowedLatenessMs } = p.config.lateness;
+  const { maxOutOfOrdernessMs, allowedLatenessMs, maxAheadOfAppendMs } = p.config.lateness;
   const max = new Map<number, number>();
   const seen = new Map<number, Set<string>>();
   const out = new Map<GeneratedRecord, 'accepted' | 'late' | 'duplicate'>();
@@ -35,10 +36,8 @@ function expectedVerdicts(p: Pipeline, records: readonly GeneratedRecord[]): Map
     const t = r.event.event_time;
     if (ids.has(r.event.event_id)) out.set(r, 'duplicate');
     else if (t < (max.get(part) ?? -Infinity) - maxOutOfOrdernessMs - allowedLatenessMs) out.set(r, 'late');
-    else {
-      out.set(r, 'accepted');
-      max.set(part, Math.max(max.get(part) ?? -Infinity, t));
-    }
+    else out.set(r, 'accepted');
+    max.set(part, Math.max(max.get(part) ?? -Infinity, Math.min(t, r.record.timestamp + maxAheadOfAppendMs)));
     ids.add(r.event.event_id);
   }
   return out;
@@ -78,10 +77,10 @@ describe('PartitionProcessor: records', () => {
 
   it('checkpoints the next offset, the max event time (null before any event) and the counts', () => {
     const p = new PartitionProcessor(pipeline, 3);
-    expect(p.checkpoint()).toEqual({ partition: 3, nextOffset: 0, maxEventTime: null, stats: { valid: 0, deadLetter: 0, duplicate: 0, tooLate: 0 } });
+    expect(p.checkpoint()).toEqual({ partition: 3, nextOffset: 0, maxEventTime: null, watermarkProgress: null, stats: { valid: 0, deadLetter: 0, duplicate: 0, tooLate: 0 } });
     p.process(rec(7, json({ event_id: 'a', event_time: T }), T, 3));
     const change = p.flush();
-    expect(change.checkpoint).toEqual({ partition: 3, nextOffset: 8, maxEventTime: T, stats: { valid: 1, deadLetter: 0, duplicate: 0, tooLate: 0 } });
+    expect(change.checkpoint).toEqual({ partition: 3, nextOffset: 8, maxEventTime: T, watermarkProgress: T, stats: { valid: 1, deadLetter: 0, duplicate: 0, tooLate: 0 } });
     expect(change.dedup.added).toEqual({ ids: ['a'], times: [T] });
   });
 });
@@ -113,13 +112,70 @@ describe('PartitionProcessor: lateness', () => {
   it('keeps one watermark per partition: an event late in one partition is in time in another', () => {
     const ahead = new PartitionProcessor(pipeline, 0);
     const behind = new PartitionProcessor(pipeline, 1);
-    ahead.process(rec(0, json({ event_id: 'a', event_time: T + 60 * MIN })));
+    ahead.process(rec(0, json({ event_id: 'a', event_time: T + 60 * MIN }), T + 60 * MIN));
     behind.process(rec(0, json({ event_id: 'b', event_time: T }), T, 1));
     ahead.process(rec(1, json({ event_id: 'c', event_time: T })));
     behind.process(rec(1, json({ event_id: 'd', event_time: T - 1_000 }), T, 1));
     expect(ahead.stats).toMatchObject({ valid: 1, tooLate: 1 });
     expect(behind.stats).toMatchObject({ valid: 2, tooLate: 0 });
     expect(behind.watermark.maxEventTime).toBe(T);
+  });
+
+  it('one event a day ahead of its append time does not make the next 100 normal events too late; it is counted itself', () => {
+    const p = new PartitionProcessor(pipeline, 0);
+    const future = T + 23 * 60 * MIN;
+    p.process(rec(0, json({ event_id: 'future', event_time: future, event_type: 'purchase' }, { price: 5, quantity: 1 }), T));
+    // Normal traffic: each event a few seconds to half a minute behind its append time.
+    const normal = Array.from({ length: 100 }, (_, k) => T + (k + 1) * 1_000 - ((k + 1) % 7) * 5_000);
+    normal.forEach((t, k) => p.process(rec(k + 1, json({ event_id: `n${k + 1}`, event_time: t }), T + (k + 1) * 1_000)));
+    const c = p.flush();
+    expect(p.stats).toEqual({ valid: 101, deadLetter: 0, duplicate: 0, tooLate: 0 });
+    expect(c.late).toEqual([]);
+    expect(p.watermark.maxEventTime).toBe(future);
+    // The watermark follows the normal events; the outlier moved it to no more than its append time + 5 s.
+    expect(p.watermark.current).toBe(Math.max(...normal, T + 5_000) - OOO);
+    expect(c.checkpoint).toMatchObject({ maxEventTime: future, watermarkProgress: Math.max(...normal) });
+    // The outlier is in its windows.
+    const revenue = mergedViews(pipeline, [...c.inserts, ...c.upserts]).revenue;
+    const holding = revenue.filter((w) => w.start <= future && future < w.end).map((w) => w.acc[0]);
+    expect(holding.length).toBeGreaterThan(0);
+    expect(new Set(holding)).toEqual(new Set([500]));
+  });
+
+  it('moves the watermark to the outlier once the log catches up with it (its append time comes near its event time)', () => {
+    const p = new PartitionProcessor(pipeline, 0);
+    const future = T + 60 * MIN;
+    p.process(rec(0, json({ event_id: 'future', event_time: future }), T));
+    p.process(rec(1, json({ event_id: 'then', event_time: future }), future));
+    p.process(rec(2, json({ event_id: 'old', event_time: T }), future));
+    expect(p.stats).toMatchObject({ valid: 2, tooLate: 1 });
+  });
+
+  it('resumes the capped watermark from its checkpoint: a restart after the outlier still finds the next events in time', () => {
+    const first = new PartitionProcessor(pipeline, 0);
+    first.process(rec(0, json({ event_id: 'future', event_time: T + 23 * 60 * MIN }), T));
+    const c = first.flush();
+    const resumed = new PartitionProcessor(pipeline, 0, { checkpoint: c.checkpoint, panes: [...c.inserts, ...c.upserts] });
+    for (let i = 1; i <= 100; i++) resumed.process(rec(i, json({ event_id: `n${i}`, event_time: T + i * 1_000 - 30_000 }), T + i * 1_000));
+    expect(resumed.stats).toEqual({ valid: 101, deadLetter: 0, duplicate: 0, tooLate: 0 });
+  });
+
+  it('resumes a checkpoint written before watermarkProgress existed with the watermark of its max event time', () => {
+    const cp = { partition: 0, nextOffset: 1, maxEventTime: T, stats: { valid: 1, deadLetter: 0, duplicate: 0, tooLate: 0 } };
+    const p = new PartitionProcessor(pipeline, 0, { checkpoint: cp, panes: [] });
+    expect(p.watermark.current).toBe(T - OOO);
+    p.process(rec(1, json({ event_id: 'late', event_time: T - OOO - ALLOWED - 1 }), T));
+    expect(p.stats.tooLate).toBe(1);
+    expect(p.checkpoint()).toMatchObject({ maxEventTime: T, watermarkProgress: T });
+  });
+
+  it('moves the watermark by every valid record, duplicates and too-late ones included, so a reader without dedup gets the same one', () => {
+    const p = new PartitionProcessor(pipeline, 0);
+    p.process(rec(0, json({ event_id: 'a', event_time: T + 60 * MIN }), T));
+    // A redelivered copy appended an hour later: a duplicate, but its append time lets the event move the watermark.
+    p.process(rec(1, json({ event_id: 'a', event_time: T + 60 * MIN }), T + 60 * MIN));
+    expect(p.stats).toMatchObject({ valid: 1, duplicate: 1 });
+    expect(p.watermark.current).toBe(T + 60 * MIN - OOO);
   });
 
   it('judges lateness against event times, not against append times or offsets', () => {

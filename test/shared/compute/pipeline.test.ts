@@ -49,7 +49,9 @@ describe('compilePipeline', () => {
   });
 
   const bad: [string, Parameters<typeof defaultPipelineConfig>[0], RegExp][] = [
-    ['negative lateness', { lateness: { maxOutOfOrdernessMs: -1, allowedLatenessMs: 0 } }, /lateness/],
+    ['negative lateness', { lateness: { maxOutOfOrdernessMs: -1, allowedLatenessMs: 0, maxAheadOfAppendMs: 0 } }, /lateness/],
+    ['a negative append-time tolerance', { lateness: { maxOutOfOrdernessMs: 5_000, allowedLatenessMs: 60_000, maxAheadOfAppendMs: -1 } }, /maxAheadOfAppendMs/],
+    ['an append-time tolerance beyond the lateness bounds', { lateness: { maxOutOfOrdernessMs: 5_000, allowedLatenessMs: 60_000, maxAheadOfAppendMs: 65_001 } }, /maxAheadOfAppendMs/],
     ['a bucket that does not divide a day', { bucketMs: 7 * HOUR_MS }, /bucketMs .* must divide a day/],
     ['a fractional bucket', { bucketMs: 1.5 }, /bucketMs/],
     ['a dedup retention shorter than the lateness bounds', { dedupRetentionMs: 60_000 }, /dedupRetentionMs must be at least/],
