@@ -5,7 +5,7 @@ import type { ObjectStore } from '../shared/ports/object-store.ts';
 import { readManifest, type PublishedBucket } from './batch-manifest.ts';
 import { nextManifest, publishManifest, pruneRuns } from './batch-publisher.ts';
 import { DEFAULT_CHUNK_LIMITS, planChunks, type ChunkLimits } from './batch-chunks.ts';
-import { selectBuckets, type BucketSelection } from './bucket-selection.ts';
+import { planBuckets, type BucketSelection } from './bucket-selection.ts';
 import { computeChunkViews } from './chunk-views.ts';
 import { masterFilesByBucket } from './master-buckets.ts';
 import { onParallelConnections } from './parallel-connections.ts';
@@ -46,9 +46,9 @@ export interface BatchProgress {
 }
 
 export interface BatchResult extends Omit<BatchProgress, 'bucket'> {
-  /** Buckets computed, sorted. */
+  /** Buckets computed, sorted: those with master data (empty ones are covered, not computed). */
   readonly buckets: readonly number[];
-  /** False when no bucket was selected: nothing was written. */
+  /** False when the selection covered nothing: nothing was written. */
   readonly published: boolean;
   readonly horizon: number | null;
   readonly deletedRuns: readonly string[];
@@ -72,7 +72,9 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions = {}): Pro
   const started = performance.now();
 
   const sources = await masterFilesByBucket(objects, pipeline.config.bucketMs);
-  const buckets = selectBuckets(options.buckets ?? 'all', [...sources.keys()], pipeline.config.bucketMs);
+  // Only buckets with master data are computed; the empty ones in between are covered for free.
+  const plan = planBuckets(options.buckets ?? 'all', [...sources.keys()], pipeline.config.bucketMs);
+  const buckets = plan.compute;
   let bucketsDone = 0;
   let rows = 0;
   let events = 0;
@@ -98,8 +100,8 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions = {}): Pro
 
   // Read the manifest as late as possible: what this run publishes goes on top of the newest one.
   const previous = await readManifest(objects);
-  if (computed.length === 0) return { ...status(), buckets, published: false, horizon: previous?.horizon ?? null, deletedRuns: [] };
-  const manifest = nextManifest({ previous, pipeline, runId, computed, now: clock() });
+  if (plan.cover.length === 0) return { ...status(), buckets, published: false, horizon: previous?.horizon ?? null, deletedRuns: [] };
+  const manifest = nextManifest({ previous, pipeline, runId, computed, cover: plan.cover, withData: new Set(sources.keys()), now: clock() });
   await publishManifest(objects, manifest);
   const deletedRuns = await pruneRuns(objects, manifest, previous, options.keepRuns ?? 2);
   return { ...status(), buckets, published: true, horizon: manifest.horizon, deletedRuns };

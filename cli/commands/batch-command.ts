@@ -14,8 +14,8 @@ export const batchCommand: Command = {
   summary: 'recompute batch views from the master dataset and publish them atomically (--schedule: hourly + daily with node-cron)',
   details: `
 Once: recomputes every bucket (hour) of the master dataset, or those overlapping --from/--to, and
-publishes by writing views/_manifest.json last; the batch horizon is the end of the contiguous
-published hours. Run \`lk archive\` first to bring the log into the master dataset.
+publishes by writing views/_manifest.json last; only hours with data are computed, the hours
+between them are covered as empty, and the batch horizon is the end of the contiguous covered hours. Run \`lk archive\` first to bring the log into the master dataset.
 
 --schedule: a long-lived process. At start, then at minute 5 of every hour (UTC), it archives the
 log and recomputes the hours that are complete and not yet published or whose master files
