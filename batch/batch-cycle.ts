@@ -7,6 +7,7 @@ import { bucketOf } from '../shared/time/bucket.ts';
 import { completeBefore } from './archive-progress.ts';
 import { archive, type ArchiveProgress, type ArchiveResult } from './archiver.ts';
 import { readManifest, sameViews, viewSignatures, type BatchManifest } from './batch-manifest.ts';
+import { coversRange, isCovered, type BucketRange } from './bucket-coverage.ts';
 import { runBatch, type BatchProgress, type BatchResult } from './batch-job.ts';
 import { masterFilesByBucket, sourceDigest, type MasterObject } from './master-buckets.ts';
 
@@ -33,26 +34,39 @@ export interface BatchCycleResult {
 }
 
 /**
- * The complete buckets (ending at or before `completeBefore`) that need computing: never
- * published, published by a pipeline with other views, or whose master files changed since they
- * were published (late events archived after the bucket was computed). Stateless: everything
- * is read from the master listing and the manifest, so a crashed cycle is simply caught up.
+ * What the hourly cycle must do with the complete buckets (ending at or before `completeBefore`),
+ * or null when nothing: cover them all from the first with data, and compute those with data that
+ * were never published, were published by a pipeline with other views, or whose master files
+ * changed since (late events archived after the bucket was computed). Empty buckets are covered,
+ * never computed, so the work follows the buckets with data, whatever the span. Stateless:
+ * everything is read from the master listing and the manifest, so a crashed cycle is simply caught up.
  */
-export function staleBuckets(sources: ReadonlyMap<number, readonly MasterObject[]>, manifest: BatchManifest | undefined, pipeline: Pipeline, completeBefore: number): number[] {
+export function staleBuckets(sources: ReadonlyMap<number, readonly MasterObject[]>, manifest: BatchManifest | undefined, pipeline: Pipeline, completeBefore: number): { cover: BucketRange; compute: number[] } | null {
   const bucketMs = pipeline.config.bucketMs;
   const dataBuckets = [...sources.keys()];
-  if (dataBuckets.length === 0) return [];
+  if (dataBuckets.length === 0) return null;
   const first = dataBuckets.reduce((a, b) => Math.min(a, b));
+  const cover = { from: first, to: first + Math.floor((completeBefore - first) / bucketMs) * bucketMs };
+  if (cover.from >= cover.to) return null;
   const usable = manifest && manifest.bucketMs === bucketMs && sameViews(manifest.views, viewSignatures(pipeline));
   const published = new Map(usable ? manifest.buckets.map((b) => [b.bucket, b.source.digest]) : []);
-  const out: number[] = [];
+  const covered = usable ? manifest.covered : [];
+  // A bucket published incomplete (--include-incomplete) is stale once it is complete.
   const incomplete = new Set(usable ? manifest.buckets.filter((b) => b.incomplete).map((b) => b.bucket) : []);
-  for (let b = first; b + bucketMs <= completeBefore; b += bucketMs) {
-    // A bucket published incomplete (--include-incomplete) is stale once it is complete.
-    if (published.get(b) !== sourceDigest(sources.get(b) ?? []) || incomplete.has(b)) out.push(b);
-  }
-  return out;
+  const compute = dataBuckets.filter((b) => {
+    if (b < cover.from || b >= cover.to) return false;
+    if (incomplete.has(b)) return true;
+    const digest = published.get(b) ?? (isCovered(covered, b) ? EMPTY_DIGEST : undefined);
+    return digest !== sourceDigest(sources.get(b) ?? []);
+  });
+  // A published bucket whose master files are gone is stale too: the run's cover drops its entry.
+  const emptied = [...published.keys()].some((b) => b >= cover.from && b < cover.to && !sources.has(b));
+  if (compute.length === 0 && !emptied && coversRange(covered, cover)) return null;
+  return { cover, compute: compute.sort((a, b) => a - b) };
 }
+
+/** The digest of a bucket without master files, which a covered bucket without an entry has. */
+const EMPTY_DIGEST = sourceDigest([]);
 
 /**
  * The hourly cycle: archive the log to its end, then compute the stale complete buckets (complete:
@@ -64,7 +78,7 @@ export async function runHourlyCycle(deps: BatchCycleDeps): Promise<BatchCycleRe
   const [sources, manifest] = await Promise.all([masterFilesByBucket(deps.objects, bucketMs), readManifest(deps.objects)]);
   const complete = completeBefore(archived.progress, deps.pipeline.config.lateness, deps.stragglerDelayMs ?? DEFAULT_STRAGGLER_DELAY_MS);
   const todo = staleBuckets(sources, manifest, deps.pipeline, complete);
-  const batch = todo.length === 0 ? null : await runBatch(batchDeps(deps), { buckets: todo, stragglerDelayMs: deps.stragglerDelayMs });
+  const batch = todo === null ? null : await runBatch(batchDeps(deps), { buckets: todo, stragglerDelayMs: deps.stragglerDelayMs });
   return { archived, batch };
 }
 

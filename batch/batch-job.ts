@@ -3,11 +3,13 @@ import type { DuckDb } from '../infra/duckdb/duckdb-database.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import { DEFAULT_STRAGGLER_DELAY_MS } from '../shared/config.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
+import { bucketOf } from '../shared/time/bucket.ts';
 import { completeBefore, readArchiveProgress } from './archive-progress.ts';
 import { readManifest, type PublishedBucket } from './batch-manifest.ts';
 import { nextManifest, publishManifest, pruneRuns } from './batch-publisher.ts';
 import { DEFAULT_CHUNK_LIMITS, planChunks, type ChunkLimits } from './batch-chunks.ts';
-import { selectBuckets, type BucketSelection } from './bucket-selection.ts';
+import { clipRanges } from './bucket-coverage.ts';
+import { planBuckets, type BucketSelection } from './bucket-selection.ts';
 import { computeChunkViews } from './chunk-views.ts';
 import { masterFilesByBucket } from './master-buckets.ts';
 import { onParallelConnections } from './parallel-connections.ts';
@@ -55,9 +57,9 @@ export interface BatchProgress {
 }
 
 export interface BatchResult extends Omit<BatchProgress, 'bucket'> {
-  /** Buckets computed, sorted. */
+  /** Buckets computed, sorted: those with master data (empty ones are covered, not computed). */
   readonly buckets: readonly number[];
-  /** False when no bucket was selected: nothing was written. */
+  /** False when the selection covered nothing: nothing was written. */
   readonly published: boolean;
   /** Selected buckets that were not complete: left out, or (includeIncomplete) published as incomplete. */
   readonly incomplete: readonly number[];
@@ -91,10 +93,13 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions = {}): Pro
 
   const bucketMs = pipeline.config.bucketMs;
   const [sources, progress] = await Promise.all([masterFilesByBucket(objects, bucketMs), readArchiveProgress(objects)]);
-  const selected = selectBuckets(options.buckets ?? 'all', [...sources.keys()], bucketMs);
+  // Only buckets with master data are computed; the empty ones in between are covered for free.
+  const plan = planBuckets(options.buckets ?? 'all', [...sources.keys()], bucketMs);
   const complete = completeBefore(progress, pipeline.config.lateness, options.stragglerDelayMs ?? DEFAULT_STRAGGLER_DELAY_MS);
-  const incomplete = selected.filter((b) => b + bucketMs > complete);
-  const buckets = options.includeIncomplete ? selected : selected.filter((b) => b + bucketMs <= complete);
+  const incomplete = plan.compute.filter((b) => b + bucketMs > complete);
+  const buckets = options.includeIncomplete ? plan.compute : plan.compute.filter((b) => b + bucketMs <= complete);
+  // The coverage holds complete buckets only; incomplete ones (includeIncomplete) are entries above it.
+  const cover = clipRanges(plan.cover, Number.isFinite(complete) ? bucketOf(complete, bucketMs) : complete);
   let bucketsDone = 0;
   let rows = 0;
   let events = 0;
@@ -120,8 +125,8 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions = {}): Pro
 
   // Read the manifest as late as possible: what this run publishes goes on top of the newest one.
   const previous = await readManifest(objects);
-  if (computed.length === 0) return { ...status(), buckets, published: false, incomplete, completeBefore: complete, horizon: previous?.horizon ?? null, deletedRuns: [] };
-  const manifest = nextManifest({ previous, pipeline, runId, computed, now: clock() });
+  if (cover.length === 0 && computed.length === 0) return { ...status(), buckets, published: false, incomplete, completeBefore: complete, horizon: previous?.horizon ?? null, deletedRuns: [] };
+  const manifest = nextManifest({ previous, pipeline, runId, computed, cover, withData: new Set(sources.keys()), now: clock() });
   await publishManifest(objects, manifest);
   const deletedRuns = await pruneRuns(objects, manifest, previous, options.keepRuns ?? 2);
   return { ...status(), buckets, published: true, incomplete, completeBefore: complete, horizon: manifest.horizon, deletedRuns };

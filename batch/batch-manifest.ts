@@ -5,6 +5,7 @@ import { LkError } from '../shared/errors.ts';
 import type { EventType } from '../shared/model/event.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { WindowSpec } from '../shared/time/window.ts';
+import { coverageHorizon, isCovered, mergeRanges, rangesOfBuckets, type BucketRange } from './bucket-coverage.ts';
 import { VIEWS_PREFIX } from './pane-file.ts';
 
 /**
@@ -13,7 +14,7 @@ import { VIEWS_PREFIX } from './pane-file.ts';
  * batch or the previous one, never half of one.
  */
 export const MANIFEST_KEY = `${VIEWS_PREFIX}_manifest.json`;
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 
 /** What a view's panes mean: published panes are only usable by a pipeline with the same definition. */
 export interface ViewSignature {
@@ -33,7 +34,7 @@ export interface PublishedBucket {
   readonly events: number;
   /** The master files it was computed from: a changed digest means new data arrived since. */
   readonly source: { readonly files: number; readonly digest: string };
-  /** Pane file keys per view (none when the view has no pane in the bucket); `{}` for a bucket without events. */
+  /** Pane file keys per view (none when the view has no pane in the bucket). */
   readonly files: Readonly<Record<string, readonly string[]>>;
   /**
    * Published before the log's watermark was past its end plus the straggler delay (only with
@@ -49,10 +50,18 @@ export interface BatchManifest {
   readonly runId: string;
   readonly publishedAt: string;
   readonly bucketMs: number;
-  /** End of the contiguous complete buckets from the earliest one (exclusive; see manifestHorizon); null when none. */
+  /**
+   * End of the covered range that starts at the earliest covered bucket (exclusive), cut at the
+   * first incomplete bucket (see manifestHorizon); null when none.
+   */
   readonly horizon: number | null;
   readonly views: Readonly<Record<string, ViewSignature>>;
-  /** Sorted by bucket. */
+  /**
+   * The buckets computed, as merged ranges (bucket-coverage.ts). A covered bucket without an entry
+   * in `buckets` had no master data: it is empty, not missing.
+   */
+  readonly covered: readonly BucketRange[];
+  /** The covered buckets that had master data, sorted by bucket. */
   readonly buckets: readonly PublishedBucket[];
   /** Runs that published, oldest first (the last few), so pruning keeps recent runs readable. */
   readonly history: readonly string[];
@@ -90,31 +99,19 @@ function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** The horizon of a set of buckets: the end of the run of consecutive buckets from the earliest. */
-export function horizonOf(buckets: Iterable<number>, bucketMs: number): number | null {
-  const sorted = [...buckets].sort((a, b) => a - b);
-  if (sorted.length === 0) return null;
-  let end = sorted[0];
-  for (const b of sorted) {
-    if (b !== end) break;
-    end = b + bucketMs;
-  }
-  return end;
+/** The horizon of a coverage: the end of the range that starts at the earliest covered bucket. */
+export function horizonOf(covered: readonly BucketRange[]): number | null {
+  return coverageHorizon(covered);
 }
 
 /**
- * The horizon of published buckets: the end of the run of consecutive complete buckets from the
- * earliest, so an incomplete bucket (and everything after it) is never below the horizon; null
- * when the earliest bucket is incomplete or there is none.
+ * The horizon of a manifest: the coverage's horizon, cut at the first bucket published incomplete
+ * (`includeIncomplete`), so nothing in an incomplete bucket is ever below the horizon.
  */
-export function manifestHorizon(buckets: readonly Pick<PublishedBucket, 'bucket' | 'incomplete'>[], bucketMs: number): number | null {
-  const sorted = [...buckets].sort((a, b) => a.bucket - b.bucket);
-  const complete: number[] = [];
-  for (const b of sorted) {
-    if (b.incomplete) break;
-    complete.push(b.bucket);
-  }
-  return horizonOf(complete, bucketMs);
+export function manifestHorizon(covered: readonly BucketRange[], buckets: readonly Pick<PublishedBucket, 'bucket' | 'incomplete'>[]): number | null {
+  const horizon = horizonOf(covered);
+  const firstIncomplete = buckets.filter((b) => b.incomplete).reduce((min, b) => Math.min(min, b.bucket), Number.POSITIVE_INFINITY);
+  return horizon === null ? null : Math.min(horizon, firstIncomplete);
 }
 
 /** Reads the published manifest; undefined before the first publish. */
@@ -127,13 +124,17 @@ export async function readManifest(objects: ObjectStore): Promise<BatchManifest 
 export function parseManifest(text: string): BatchManifest {
   const damaged = (why: string) =>
     new LkError(`${MANIFEST_KEY} is damaged (${why}): delete it and run the batch job again to republish every bucket from the master dataset`);
-  let m: BatchManifest;
+  let m: Omit<BatchManifest, 'version'> & { version: number };
   try {
-    m = JSON.parse(text) as BatchManifest;
+    m = JSON.parse(text) as Omit<BatchManifest, 'version'> & { version: number };
   } catch (err) {
     throw damaged(`not JSON: ${(err as Error).message}`);
   }
   if (typeof m !== 'object' || m === null) throw damaged('not an object');
+  // Version 1 listed every covered bucket, empty ones too: its coverage is its buckets.
+  if (m.version === 1 && Number.isInteger(m.bucketMs) && m.bucketMs > 0 && Array.isArray(m.buckets)) {
+    m = { ...m, version: MANIFEST_VERSION, covered: rangesOfBuckets(m.buckets.map((b) => b?.bucket), m.bucketMs), buckets: m.buckets.filter((b) => b?.source?.files !== 0) };
+  }
   if (m.version !== MANIFEST_VERSION) {
     throw new LkError(`${MANIFEST_KEY} has version ${String(m.version)}; this build reads version ${MANIFEST_VERSION}: run the batch job to republish it`);
   }
@@ -142,6 +143,10 @@ export function parseManifest(text: string): BatchManifest {
   for (const b of m.buckets) {
     if (!Number.isInteger(b?.bucket) || typeof b.runId !== 'string' || typeof b.files !== 'object' || b.files === null) throw damaged('a bucket entry');
   }
-  if (m.horizon !== manifestHorizon(m.buckets, m.bucketMs)) throw damaged('the horizon does not match its buckets');
-  return m;
+  if (!Array.isArray(m.covered) || m.covered.some((r) => !Number.isSafeInteger(r?.from) || !Number.isSafeInteger(r?.to) || r.from >= r.to)) throw damaged('the covered ranges');
+  const covered = mergeRanges(m.covered);
+  // Incomplete buckets are published above the coverage: it holds complete hours only.
+  if (m.buckets.some((b) => !b.incomplete && !isCovered(covered, b.bucket))) throw damaged('a complete bucket outside the covered ranges');
+  if (m.horizon !== manifestHorizon(covered, m.buckets)) throw damaged('the horizon does not match its covered ranges');
+  return m as BatchManifest;
 }

@@ -1,31 +1,47 @@
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import { manifestHorizon, MANIFEST_KEY, MANIFEST_VERSION, sameViews, viewSignatures, type BatchManifest, type PublishedBucket } from './batch-manifest.ts';
+import { isCovered, mergeRanges, type BucketRange } from './bucket-coverage.ts';
 import { RUNS_PREFIX, runIdOfKey } from './pane-file.ts';
 
 /** Published runs remembered in the manifest's history. */
 const HISTORY_LENGTH = 10;
 
 /**
- * The manifest that publishes `computed` on top of `previous`: recomputed buckets replace their
- * old entries, the others are carried over. When the pipeline's views or bucket size changed, the
- * old buckets mean something else and are dropped: the horizon restarts from what this run computed.
+ * The manifest that publishes `computed` on top of `previous`: the run's `cover` (complete
+ * buckets only; incomplete ones are entries above it) joins the coverage, recomputed buckets replace their old entries, and an old entry inside the cover
+ * whose bucket has no master data any more (`withData` lacks it) goes, since the run saw it empty.
+ * The others are carried over. When the pipeline's views or bucket size changed, the old buckets
+ * mean something else and are dropped: the horizon restarts from what this run covered.
  */
-export function nextManifest(input: { previous: BatchManifest | undefined; pipeline: Pipeline; runId: string; computed: readonly PublishedBucket[]; now: number }): BatchManifest {
+export function nextManifest(input: {
+  previous: BatchManifest | undefined;
+  pipeline: Pipeline;
+  runId: string;
+  computed: readonly PublishedBucket[];
+  cover: readonly BucketRange[];
+  withData: ReadonlySet<number>;
+  now: number;
+}): BatchManifest {
   const { previous, pipeline, runId, computed } = input;
   const bucketMs = pipeline.config.bucketMs;
   const views = viewSignatures(pipeline);
-  const carried = previous && previous.bucketMs === bucketMs && sameViews(previous.views, views) ? previous.buckets : [];
+  const same = previous !== undefined && previous.bucketMs === bucketMs && sameViews(previous.views, views);
+  const cover = mergeRanges(input.cover);
+  const carried = same ? previous.buckets.filter((b) => input.withData.has(b.bucket) || !isCovered(cover, b.bucket)) : [];
   const byBucket = new Map(carried.map((b) => [b.bucket, b]));
-  for (const b of computed) byBucket.set(b.bucket, b);
+  // An entry without master files says nothing coverage does not: leave it out.
+  for (const b of computed) if (b.source.files > 0) byBucket.set(b.bucket, b);
   const buckets = [...byBucket.values()].sort((a, b) => a.bucket - b.bucket);
+  const covered = mergeRanges([...(same ? previous.covered : []), ...cover]);
   return {
     version: MANIFEST_VERSION,
     runId,
     publishedAt: new Date(input.now).toISOString(),
     bucketMs,
-    horizon: manifestHorizon(buckets, bucketMs),
+    horizon: manifestHorizon(covered, buckets),
     views,
+    covered,
     buckets,
     history: [...(previous?.history ?? []), runId].slice(-HISTORY_LENGTH),
   };

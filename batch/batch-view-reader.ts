@@ -2,6 +2,7 @@ import type { DuckDb, SqlValue } from '../infra/duckdb/duckdb-database.ts';
 import type { Pane } from '../shared/compute/pane.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import { NotFoundError, ObjectNotFoundError } from '../shared/errors.ts';
+import { rowLimit } from '../shared/ports/view-store.ts';
 import { reachOf } from '../shared/time/window.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import { readManifest, sameSignature, viewSignatures, type BatchManifest, type ViewSignature } from './batch-manifest.ts';
@@ -16,6 +17,8 @@ export interface BatchPanesQuery {
   readonly to: number;
   /** Only buckets below this (exclusive), e.g. the horizon serving merges at. */
   readonly maxBucket?: number;
+  /** At most this many panes (the first by key, start, bucket). */
+  readonly maxRows?: number;
 }
 
 export interface BatchViewReaderDeps {
@@ -100,9 +103,10 @@ export class BatchViewReader {
       `SELECT key, start, "end", bucket, ${accumulatorSql(q.view, signature.measures)} AS acc
        FROM ${parquetSource(files)}
        WHERE "end" > ? AND start < ?${q.key !== undefined ? ' AND key = ?' : ''}
-       ORDER BY key, start, bucket`,
+       ORDER BY key, start, bucket${q.maxRows !== undefined ? ` LIMIT ${rowLimit(q.maxRows)}` : ''}`,
       params,
     );
     return rows.map((r) => ({ view: q.view, key: r.key, start: Number(r.start), end: Number(r.end), bucket: Number(r.bucket), acc: r.acc }));
   }
 }
+

@@ -29,8 +29,8 @@ const PANE_PARQUET = 'FORMAT parquet, PARQUET_VERSION v2';
  * Computes every view of a chunk of buckets from their master files and stores the pane files
  * under the run: per view one DuckDB statement over the whole chunk, its output split by bucket.
  * Returns the buckets' manifest entries; nothing is visible until a manifest names them. A
- * bucket without master files gets an entry without files: it still moves the horizon past a
- * quiet hour.
+ * bucket without master files gets an entry without files, which the publisher leaves out (the
+ * run's coverage already says it is empty).
  */
 export async function computeChunkViews(deps: ChunkViewsDeps, runId: string, chunk: BatchChunk, sources: ReadonlyMap<number, readonly MasterObject[]>): Promise<PublishedBucket[]> {
   const { objects, db, pipeline } = deps;

@@ -25,8 +25,10 @@ GROUP BY ALL`;
 
 /**
  * revenue: one global key, windows of `size` starting at every multiple of `slide`. Straight from
- * the definition: list every window start that can hold a purchase, join each purchase to every
- * window whose [start, start + size) contains it.
+ * the definition: list every window start that can hold a purchase (the multiples of `slide` in
+ * (t - size, t] of some purchase t: a list that follows the purchases, not the span from the first
+ * to the last, which one purchase dated 2000 would make 26 years of minutes), join each purchase
+ * to every window whose [start, start + size) contains it.
  */
 export function revenueSql(globalKey: string, sizeMs: number, slideMs: number): string {
   return `
@@ -34,7 +36,7 @@ WITH purchases AS (
   SELECT event_time, price_cents * quantity AS amount FROM truth_events WHERE event_type = 'purchase'
 ),
 starts AS (
-  SELECT unnest(generate_series(min(event_time) - min(event_time) % ${slideMs} - ${sizeMs - slideMs}, max(event_time), ${slideMs})) AS start
+  SELECT DISTINCT unnest(generate_series(event_time - event_time % ${slideMs} - ${sizeMs - slideMs}, event_time, ${slideMs})) AS start
   FROM purchases
 )
 SELECT '${globalKey.replaceAll("'", "''")}' AS key,

@@ -14,6 +14,8 @@ export interface BatchPaneQuery {
    * filters by the horizon again, so returning more is harmless and returning fewer is a bug.
    */
   readonly maxBucket?: number;
+  /** Return at most this many panes (any of the matching ones), as PaneQuery.maxRows. */
+  readonly maxRows?: number;
 }
 
 /**

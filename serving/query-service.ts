@@ -1,3 +1,4 @@
+import type { Pane } from '../shared/compute/pane.ts';
 import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import type { CompiledView, Pipeline } from '../shared/compute/pipeline.ts';
 import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../shared/errors.ts';
@@ -8,6 +9,7 @@ import { describeWindow, reachOf } from '../shared/time/window.ts';
 import { KAPPA_ALIAS } from '../speed/kappa-replay.ts';
 import type { BatchPaneSource } from './batch-pane-source.ts';
 import { collectWindows } from './collect-windows.ts';
+import { checkWindowCount, rowBound, type ReadLimits, type RowBound } from './read-bounds.ts';
 import type { Layer, LayerPanes } from './layer-merge.ts';
 import type { NamespaceStatus, QueryResult, ServedWindow, ServiceStatus, ViewInfo } from './query-result.ts';
 import type { ServingMode } from './serving-mode.ts';
@@ -123,10 +125,8 @@ export class QueryService {
     if (!(Number.isInteger(limit) && limit >= 1 && limit <= this.limits.maxWindows)) {
       throw new BadRequestError('limit', `must be a whole number from 1 to ${this.limits.maxWindows}; got ${limit}`);
     }
-    const answer = await this.#merged(q, this.limits);
-    if (answer.windows.length > limit) {
-      throw new BadRequestError('limit', `the query matches ${answer.windows.length} windows, more than the limit of ${limit}; narrow from/to, pass a key, or raise limit (at most ${this.limits.maxWindows})`);
-    }
+    const answer = await this.#merged(q, this.limits, limit);
+    if (answer.windows.length > limit) throw windowLimitError(limit, String(answer.windows.length), this.limits.maxWindows);
     const { view, horizon, stream } = answer;
     const lateBefore = stream?.lateBefore ?? Number.NEGATIVE_INFINITY;
     const windows: ServedWindow[] = answer.windows.map((w) => ({
@@ -165,7 +165,7 @@ export class QueryService {
    * dataset: unlike `query` it applies no range or size limit.
    */
   mergedWindows(q: WindowQuery): Promise<MergedAnswer> {
-    return this.#merged(q, { maxRangeMs: Number.POSITIVE_INFINITY, maxWindows: Number.POSITIVE_INFINITY, maxPanes: Number.POSITIVE_INFINITY });
+    return this.#merged(q, { maxRangeMs: Number.POSITIVE_INFINITY, maxWindows: Number.POSITIVE_INFINITY, maxPanes: Number.POSITIVE_INFINITY }, Number.POSITIVE_INFINITY);
   }
 
   /**
@@ -173,11 +173,13 @@ export class QueryService {
    * cut-over happened meanwhile (after which the speed layer may expire buckets or the old version
    * may be dropped), the panes may not fit together, so it reads again.
    */
-  async #merged(q: WindowQuery, limits: QueryLimits): Promise<MergedAnswer> {
+  async #merged(q: WindowQuery, limits: QueryLimits, windowLimit: number): Promise<MergedAnswer> {
     const view = this.#checkQuery(q, limits);
+    // Refused before anything is read (read-bounds.ts): the range alone holds too many windows.
+    checkWindowCount(view, q.key, q.from, q.to, limits.maxWindows);
     for (let attempt = 1; ; attempt++) {
       const [horizon, kappaVersion] = await Promise.all([this.#batch.horizon(), this.#kappaVersion()]);
-      const answer = await this.#read(q, view, horizon, kappaVersion, limits);
+      const answer = await this.#read(q, view, horizon, kappaVersion, { windowLimit, maxPanes: limits.maxPanes });
       const [horizonAfter, kappaAfter] = await Promise.all([this.#batch.horizon(), this.#kappaVersion()]);
       if (horizonAfter === horizon && kappaAfter === kappaVersion) return answer;
       if (attempt >= SNAPSHOT_ATTEMPTS) {
@@ -232,7 +234,7 @@ export class QueryService {
     return view;
   }
 
-  async #read(q: WindowQuery, view: CompiledView, horizon: number | null, kappaVersion: string | null, limits: QueryLimits): Promise<MergedAnswer> {
+  async #read(q: WindowQuery, view: CompiledView, horizon: number | null, kappaVersion: string | null, limits: ReadLimits): Promise<MergedAnswer> {
     const { mode } = q;
     if (mode === 'batch' && horizon === null) throw new NotFoundError('no batch view is published yet; run the batch job first, or query mode=speed');
     if (mode === 'kappa' && kappaVersion === null) {
@@ -250,10 +252,26 @@ export class QueryService {
     const minBucket = mode === 'lambda' && horizon !== null ? horizon : undefined;
     const bucketMs = this.#pipeline.config.bucketMs;
     const reach = reachOf(view.def.window);
+    const tooManyPanes = () => new BadRequestError('from', `the range holds more than ${limits.maxPanes} partial results; narrow from/to or pass a key`);
+    const tooManyWindows = () => windowLimitError(limits.windowLimit, `more than ${limits.windowLimit}`, this.limits.maxWindows);
+    // Batch panes are one per (key, window, bucket); speed panes one per partition besides.
+    const batchBound = rowBound(view, limits, bucketMs, 1);
+    const speedBound = rowBound(view, limits, bucketMs, stream?.partitions ?? 1);
+    const bounded = async (bound: RowBound, read: (maxRows: number | undefined) => Promise<Pane[]>): Promise<Pane[]> => {
+      const panes = await read(bound.rows);
+      if (bound.rows === undefined || panes.length < bound.rows) return panes;
+      if (bound.exceeds === 'panes') throw tooManyPanes();
+      // Certain only if the pane count per window held; when it did not (panes of a partition
+      // without a checkpoint), read everything rather than refuse a query that fits.
+      if (distinctWindows(panes) > limits.windowLimit) throw tooManyWindows();
+      return read(undefined);
+    };
     const fetch = async (from: number, to: number): Promise<LayerPanes> => {
       const [batch, speed] = await Promise.all([
-        useBatch ? this.#batch.panes({ view: view.name, key: q.key, from, to, maxBucket: horizon }) : [],
-        streaming ? this.#viewStore.queryPanes(namespace, { view: view.name, key: q.key, from, to, minBucket, minStart: earliestPaneStart(from, bucketMs, reach) }) : [],
+        useBatch ? bounded(batchBound, (maxRows) => this.#batch.panes({ view: view.name, key: q.key, from, to, maxBucket: horizon, maxRows })) : [],
+        streaming
+          ? bounded(speedBound, (maxRows) => this.#viewStore.queryPanes(namespace, { view: view.name, key: q.key, from, to, minBucket, minStart: earliestPaneStart(from, bucketMs, reach), maxRows }))
+          : [],
       ]);
       return { batch, speed };
     };
@@ -265,7 +283,7 @@ export class QueryService {
         from: q.from,
         to: q.to,
         maxPanes: limits.maxPanes,
-        tooManyPanes: () => new BadRequestError('from', `the range holds more than ${limits.maxPanes} partial results; narrow from/to or pass a key`),
+        tooManyPanes,
       },
       fetch,
     );
@@ -280,6 +298,18 @@ export class QueryService {
     const checkpoints = await this.#viewStore.checkpoints(namespace);
     return streamPosition(checkpoints.values(), this.#pipeline.config.lateness);
   }
+}
+
+/** The refusal of an answer with more windows than `limit`; `matched` says how many (or "more than N"). */
+function windowLimitError(limit: number, matched: string, maxWindows: number): BadRequestError {
+  return new BadRequestError('limit', `the query matches ${matched} windows, more than the limit of ${limit}; narrow from/to, pass a key, or raise limit (at most ${maxWindows})`);
+}
+
+/** How many (key, start) windows some panes belong to. */
+function distinctWindows(panes: readonly Pane[]): number {
+  const seen = new Set<string>();
+  for (const p of panes) seen.add(`${p.start}\u0000${p.key}`);
+  return seen.size;
 }
 
 /** ISO-8601 UTC, or null for no time (null, undefined, -Infinity). */

@@ -14,13 +14,14 @@ export const batchCommand: Command = {
   summary: 'recompute batch views from the master dataset and publish them atomically (--schedule: hourly + daily with node-cron)',
   details: `
 Once: recomputes every complete bucket (hour) of the master dataset, or those overlapping
---from/--to, and publishes by writing views/_manifest.json last; the batch horizon is the end of
-the contiguous published hours. An hour is complete once the log's watermark over the archived
-records (min over partitions) is at or past its end plus the straggler delay
-(--straggler-delay-ms, env LK_STRAGGLER_DELAY_MS, default 300000); the hour the log is still in is
-left out. --include-incomplete publishes such hours too, marked incomplete: they stay above the
-horizon, so serving never calls them final. Run \`lk archive\` first to bring the log into the
-master dataset (it also records the watermarks).
+--from/--to, and publishes by writing views/_manifest.json last; only hours with data are
+computed, the hours between them are covered as empty, and the batch horizon is the end of the
+contiguous covered hours. An hour is complete once the log's watermark over the archived records
+(min over partitions) is at or past its end plus the straggler delay (--straggler-delay-ms, env
+LK_STRAGGLER_DELAY_MS, default 300000); the hour the log is still in is left out.
+--include-incomplete publishes such hours too, marked incomplete: they stay above the horizon, so
+serving never calls them final. Run \`lk archive\` first to bring the log into the master dataset
+(it also records the watermarks).
 
 --schedule: a long-lived process. At start, then at minute 5 of every hour (UTC), it archives the
 log and recomputes the hours that are complete and not yet published or whose master files

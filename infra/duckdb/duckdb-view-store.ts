@@ -4,7 +4,7 @@ import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute
 import { paneIdString } from '../../shared/compute/pane.ts';
 import { LkError, LoadStateError, NotFoundError, UnfinishedLoadError } from '../../shared/errors.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
-import { assertFinishingCommits, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
+import { assertFinishingCommits, rowLimit, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 import { DuckDb, type SqlValue } from './duckdb-database.ts';
 import { assertViewNamespaceName } from './view-namespace-name.ts';
 
@@ -254,7 +254,12 @@ export class DuckDbViewStore implements ViewStore {
       prefix = `WITH by_key AS MATERIALIZED (SELECT ${PANE_COLUMNS} FROM ${panes} WHERE key = $${params.length}) `;
       source = 'by_key';
     }
-    const rows = await this.#db.all<PaneRow>(`${prefix}SELECT ${PANE_COLUMNS} FROM ${source} WHERE ${where} ORDER BY view, key, start, bucket, partition`, params);
+    let limit = '';
+    if (query.maxRows !== undefined) {
+      params.push(rowLimit(query.maxRows));
+      limit = ` LIMIT $${params.length}`;
+    }
+    const rows = await this.#db.all<PaneRow>(`${prefix}SELECT ${PANE_COLUMNS} FROM ${source} WHERE ${where} ORDER BY view, key, start, bucket, partition${limit}`, params);
     return rows.map(toPane);
   }
 

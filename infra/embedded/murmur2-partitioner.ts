@@ -1,7 +1,9 @@
+import { encodeByteText } from '../../shared/model/byte-text.ts';
+
 /**
  * Kafka's default partitioner for keyed records, so a key lands on the same partition number in
  * the embedded log as in Kafka (Java client's BuiltInPartitioner and kafkajs' DefaultPartitioner):
- * `toPositive(murmur2(utf8(key))) % partitions`. Records without a key go round robin.
+ * `toPositive(murmur2(utf8(key))) % partitions`, over the key's original bytes (byte-text.ts) as the Kafka adapter sends them. Records without a key go round robin.
  */
 export class Murmur2Partitioner {
   #next = 0;
@@ -20,7 +22,7 @@ export class Murmur2Partitioner {
 /** The partition Kafka's default partitioner picks for a non-null key. */
 export function partitionOfKey(key: string, partitions: number): number {
   // toPositive is `& 0x7fffffff`, not Math.abs: that is what Kafka does, and abs(MIN_INT) overflows.
-  return (murmur2(Buffer.from(key, 'utf8')) & 0x7fffffff) % partitions;
+  return (murmur2(encodeByteText(key)) & 0x7fffffff) % partitions;
 }
 
 /** Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2): a signed 32-bit hash. */

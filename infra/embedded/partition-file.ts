@@ -1,5 +1,6 @@
 import { open, truncate, type FileHandle } from 'node:fs/promises';
 import { LkError } from '../../shared/errors.ts';
+import { decodeByteText } from '../../shared/model/byte-text.ts';
 import type { AppendRecord, LogHeaders, LogRecord } from '../../shared/ports/event-log.ts';
 
 const NO_HEADERS: LogHeaders = Object.freeze({});
@@ -81,7 +82,8 @@ export class PartitionFile {
         chunk *= 2;
         continue;
       }
-      this.#parse(buf.toString('utf8', 0, lastNewline));
+      // Lossless (byte-text.ts): bytes put in the file by hand that are not UTF-8 stay detectable.
+      this.#parse(decodeByteText(buf, 0, lastNewline));
       this.#bytes += lastNewline + 1;
     }
     return this.#values.length - before;

@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel as KafkaJsLogLevel, Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
 import { BadRequestError, ConfigError, LkError, NotFoundError } from '../../shared/errors.ts';
+import { encodeByteText } from '../../shared/model/byte-text.ts';
 import type { AppendRecord, ConsumeOptions, EventLog, PartitionOffsets, StartPosition, Subscription } from '../../shared/ports/event-log.ts';
 import { appendChunks } from './append-chunks.ts';
 import { fromKafkaError } from './from-kafka-error.ts';
@@ -415,11 +416,17 @@ export class KafkaLog implements EventLog {
   }
 }
 
+/** The record as kafkajs sends it: text as the bytes it was decoded from (byte-text.ts), so a dead letter keeps a record's original bytes. */
 function toMessage(r: AppendRecord): Message {
+  let headers: Record<string, Buffer> | undefined;
+  if (r.headers !== undefined) {
+    headers = {};
+    for (const [name, v] of Object.entries(r.headers)) headers[name] = encodeByteText(v);
+  }
   return {
-    key: r.key,
-    value: r.value,
+    key: r.key === null ? null : encodeByteText(r.key),
+    value: encodeByteText(r.value),
     timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
-    headers: r.headers === undefined ? undefined : { ...r.headers },
+    headers,
   };
 }

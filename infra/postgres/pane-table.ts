@@ -108,10 +108,10 @@ export class PaneTable {
     return `SELECT ${COLUMNS} FROM ${this.name} WHERE partition = $1 AND bucket >= $2`;
   }
 
-  /** $1 view, $2 from, $3 to, $4 min bucket, $5 min start, and $6 key when `byKey`. */
-  querySql(byKey: boolean): string {
+  /** $1 view, $2 from, $3 to, $4 min bucket, $5 min start, $6 key when `byKey`, then the row limit when `limited`. */
+  querySql(byKey: boolean, limited = false): string {
     return `SELECT ${COLUMNS} FROM ${this.name}
-      WHERE view = $1 AND "end" > $2 AND start < $3 AND bucket >= $4 AND start >= $5${byKey ? ' AND key = $6' : ''}`;
+      WHERE view = $1 AND "end" > $2 AND start < $3 AND bucket >= $4 AND start >= $5${byKey ? ' AND key = $6' : ''}${limited ? ` LIMIT $${byKey ? 7 : 6}` : ''}`;
   }
 
   /** $1 bucket. */

@@ -3,7 +3,7 @@ import type { SeenIds } from '../../shared/compute/dedup.ts';
 import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString, type Pane } from '../../shared/compute/pane.ts';
 import { ConfigError, LoadStateError, ServiceUnavailableError, UnfinishedLoadError } from '../../shared/errors.ts';
-import { assertFinishingCommits, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
+import { assertFinishingCommits, rowLimit, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 import { applyMigrations } from './migrations.ts';
 import { PaneTable } from './pane-table.ts';
 import { int8ArrayLiteral, textArrayLiteral } from './array-literal.ts';
@@ -212,7 +212,9 @@ export class PostgresViewStore implements ViewStore {
     assertViewStoreName('namespace', namespace);
     const params: unknown[] = [q.view, q.from, q.to, q.minBucket ?? Number.MIN_SAFE_INTEGER, clampBigint(q.minStart ?? Number.NEGATIVE_INFINITY)];
     if (q.key !== undefined) params.push(q.key);
-    const { rows } = await this.#query(this.#table(namespace).querySql(q.key !== undefined), params, namespace);
+    // No ORDER BY: with a LIMIT PostgreSQL stops reading once it has the rows.
+    if (q.maxRows !== undefined) params.push(rowLimit(q.maxRows));
+    const { rows } = await this.#query(this.#table(namespace).querySql(q.key !== undefined, q.maxRows !== undefined), params, namespace);
     return rows.map(storedPaneOf);
   }
 

@@ -4,6 +4,8 @@
  */
 export type RejectionCode =
   | 'oversized'
+  /** Bytes that are not UTF-8 (decoded losslessly by shared/model/byte-text.ts, so they show as lone surrogates). */
+  | 'invalid_utf8'
   | 'malformed_json'
   | 'not_an_object'
   | 'missing_field'

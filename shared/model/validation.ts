@@ -45,6 +45,11 @@ export function validateRecord(raw: string, recordTime: number, limits: Validati
   if (raw.length > limits.maxRecordBytes || (raw.length * 3 > limits.maxRecordBytes && Buffer.byteLength(raw, 'utf8') > limits.maxRecordBytes)) {
     return reject('oversized', `record is larger than ${limits.maxRecordBytes} bytes`);
   }
+  // Adapters decode bytes with byte-text.ts, so invalid bytes arrive as lone surrogates, which
+  // well-formed text never holds: refused whole, before any field could become a key or be stored.
+  if (!raw.isWellFormed()) {
+    return reject('invalid_utf8', `record is not valid UTF-8 (${invalidUnitAt(raw)}); the producer must send UTF-8 text`);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -121,7 +126,10 @@ export function validateEvent(value: unknown, recordTime: number, limits: Valida
 
   let sessionId: string | null = null;
   if (o.session_id !== undefined && o.session_id !== null) {
-    if (typeof o.session_id !== 'string' || o.session_id.length > IDENTIFIER_MAX || o.session_id.includes('\u0000')) return reject('wrong_type', 'session_id must be a string of at most 256 characters without NUL');
+    // Stored in the master dataset: text without a UTF-8 form would be altered there.
+    if (typeof o.session_id !== 'string' || o.session_id.length > IDENTIFIER_MAX || o.session_id.includes('\u0000') || !o.session_id.isWellFormed()) {
+      return reject('wrong_type', 'session_id must be well-formed text of at most 256 characters without NUL');
+    }
     sessionId = o.session_id;
   }
   return {
@@ -137,4 +145,20 @@ export function validateEvent(value: unknown, recordTime: number, limits: Valida
       session_id: sessionId,
     },
   };
+}
+
+/** Describes the first code unit of text without a UTF-8 form: the invalid byte it stands for, or the lone surrogate. */
+function invalidUnitAt(raw: string): string {
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    const next = raw.charCodeAt(i + 1);
+    if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      i += 1;
+      continue;
+    }
+    const what = c >= 0xdc80 && c <= 0xdcff ? `byte 0x${(c - 0xdc00).toString(16)}` : `lone surrogate U+${c.toString(16).toUpperCase()}`;
+    return `${what} at character ${i}`;
+  }
+  return 'no UTF-8 form';
 }

@@ -52,6 +52,11 @@ export interface PaneQuery {
    * by its primary key (view, key, start, ...) instead of keeping an index on the end.
    */
   readonly minStart?: number;
+  /**
+   * Return at most this many rows (any of the matching ones): serving asks for one more than it
+   * can use, so a read it would refuse stops early instead of reading every matching row.
+   */
+  readonly maxRows?: number;
 }
 
 /**
@@ -118,4 +123,10 @@ export interface ViewStore {
   unfinishedLoads(): Promise<string[]>;
   dropNamespace(namespace: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** `maxRows` as a SQL LIMIT: a whole number (an unbounded read leaves maxRows out). */
+export function rowLimit(maxRows: number): number {
+  if (!Number.isSafeInteger(maxRows) || maxRows < 0) throw new LkError(`maxRows must be a whole number >= 0; got ${maxRows}`);
+  return maxRows;
 }

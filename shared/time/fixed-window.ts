@@ -28,6 +28,27 @@ export function windowsPerTime(spec: FixedWindowSpec): number {
   return spec.sizeMs / slideOf(spec);
 }
 
+/** How many windows (of any key) overlap [from, to): those numbered n with n * slide < to and n * slide + size > from. */
+export function windowsOverlapping(spec: FixedWindowSpec, from: number, to: number): number {
+  const slide = slideOf(spec);
+  const first = Math.floor((from - spec.sizeMs) / slide) + 1;
+  const last = Math.ceil(to / slide) - 1;
+  return Math.max(0, last - first + 1);
+}
+
+/** The most buckets one window overlaps: its panes of one partition are at most this many (one per bucket). */
+export function bucketsPerWindow(spec: FixedWindowSpec, bucketMs: number): number {
+  // Window starts are multiples of the slide, so their offset in a bucket is a multiple of
+  // gcd(slide, bucket); the latest such offset reaches furthest into the following buckets.
+  const latestOffset = bucketMs - gcd(slideOf(spec), bucketMs);
+  return Math.floor((latestOffset + spec.sizeMs - 1) / bucketMs) + 1;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
 /** Calls `fn` with the start of every window containing time t, newest first. */
 export function forEachWindowStart(spec: FixedWindowSpec, t: number, fn: (start: number) => void): void {
   const slide = slideOf(spec);

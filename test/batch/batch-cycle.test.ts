@@ -82,9 +82,10 @@ describe('runDailyRecompute', () => {
     expect(early.batch?.horizon).toBe(START + 2 * HOUR_MS);
     await e.log.append(e.topic, everyUser(midnight + 10 * 60_000));
     const result = await runDailyRecompute({ ...e, clock: () => midnight + 30 * 60_000 });
-    const hoursFromStart = (midnight - START) / HOUR_MS;
-    expect(result.batch?.buckets).toEqual(Array.from({ length: hoursFromStart }, (_, i) => START + i * HOUR_MS));
+    // The quiet hours up to midnight are covered, not computed.
+    expect(result.batch?.buckets).toEqual([START, START + HOUR_MS, START + 2 * HOUR_MS]);
     expect(result.batch?.horizon).toBe(midnight);
+    expect((await readManifest(e.objects))?.covered).toEqual([{ from: START, to: midnight }]);
   });
 });
 
@@ -97,18 +98,24 @@ describe('staleBuckets', () => {
     const m = (await readManifest(e.objects))!;
     const all = [START, START + HOUR_MS, START + 2 * HOUR_MS];
     const files = await masterFilesByBucket(e.objects, e.pipeline.config.bucketMs);
-    expect(staleBuckets(files, m, e.pipeline, now)).toEqual([]);
-    expect(staleBuckets(files, m, e.pipeline, now + HOUR_MS)).toEqual([START + 3 * HOUR_MS]);
-    expect(staleBuckets(new Map(), m, e.pipeline, now)).toEqual([]);
+    const cover = (hours: number) => ({ from: START, to: START + hours * HOUR_MS });
+    expect(staleBuckets(files, m, e.pipeline, now)).toBeNull();
+    // A quiet hour that became complete: covered, nothing computed.
+    expect(staleBuckets(files, m, e.pipeline, now + HOUR_MS)).toEqual({ cover: cover(4), compute: [] });
+    expect(staleBuckets(new Map(), m, e.pipeline, now)).toBeNull();
     // Same buckets listing other files: their digests differ from the published ones.
     const replaced = new Map([...files].map(([b, fs]) => [b, fs.map((f) => ({ ...f, key: `${f.key}.v2` }))]));
-    expect(staleBuckets(replaced, m, e.pipeline, now)).toEqual(all);
+    expect(staleBuckets(replaced, m, e.pipeline, now)).toEqual({ cover: cover(3), compute: all });
     const redefined = { ...m, views: { ...m.views, revenue: { ...m.views.revenue, measures: [] } } };
-    expect(staleBuckets(files, redefined, e.pipeline, now)).toEqual(all);
-    expect(staleBuckets(files, undefined, e.pipeline, now)).toEqual(all);
+    expect(staleBuckets(files, redefined, e.pipeline, now)).toEqual({ cover: cover(3), compute: all });
+    expect(staleBuckets(files, undefined, e.pipeline, now)).toEqual({ cover: cover(3), compute: all });
     // A bucket published incomplete is stale once complete, though its files did not change.
     const partial = { ...m, buckets: m.buckets.map((b) => (b.bucket === START + 2 * HOUR_MS ? { ...b, incomplete: true as const } : b)) };
-    expect(staleBuckets(files, partial, e.pipeline, now)).toEqual([START + 2 * HOUR_MS]);
+    expect(staleBuckets(files, partial, e.pipeline, now)).toEqual({ cover: cover(3), compute: [START + 2 * HOUR_MS] });
+    // Master files for a covered bucket that had none: it must be computed.
+    const arrived = new Map([...files, [START + 3 * HOUR_MS, files.get(START)!.map((f) => ({ ...f, key: `${f.key}.late` }))]]);
+    const coveredQuiet = { ...m, covered: [cover(4)], horizon: START + 4 * HOUR_MS };
+    expect(staleBuckets(arrived, coveredQuiet, e.pipeline, now + HOUR_MS)).toEqual({ cover: cover(4), compute: [START + 3 * HOUR_MS] });
   });
 });
 

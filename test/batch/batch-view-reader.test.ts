@@ -53,6 +53,12 @@ describe('BatchViewReader', () => {
     expect(got.every((p) => p.key === 'u3')).toBe(true);
   });
 
+  it('returns at most maxRows panes, the first by key, start, bucket', async () => {
+    const all = await reader.panes({ view: 'revenue', from: START, to: START + 4 * HOUR_MS });
+    expect(all.length).toBeGreaterThan(5);
+    expect(await reader.panes({ view: 'revenue', from: START, to: START + 4 * HOUR_MS, maxRows: 5 })).toEqual(all.slice(0, 5));
+  });
+
   it('returns only buckets below maxBucket', async () => {
     const maxBucket = START + 2 * HOUR_MS;
     const got = await reader.panes({ view: 'revenue', from: START, to: START + 4 * HOUR_MS, maxBucket });

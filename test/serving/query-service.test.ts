@@ -240,3 +240,54 @@ describe('QueryService.status and views', () => {
     expect(service.views()[1].measures).toEqual(['revenue_cents', 'orders']);
   });
 });
+
+describe('QueryService: a query it refuses costs no read', () => {
+  const events = randomEvents(21, 600, T0, 4 * HOUR);
+
+  it('refuses a global view over a range holding more windows than an answer may, before reading anything', async () => {
+    const { service, store, batch } = await setup({ events, horizon: T0 + 2 * HOUR, options: { limits: { maxWindows: 100 } } });
+    // revenue: 10 min windows sliding by 1 min; two hours hold 129 of them.
+    const err = await service.query({ view: 'revenue', from: T0, to: T0 + 2 * HOUR, mode: 'lambda' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect((err as BadRequestError).parameter).toBe('limit');
+    expect((err as Error).message).toMatch(/129 windows.*narrow from\/to/);
+    expect(store.paneQueries).toEqual([]);
+    expect(batch.queries).toEqual([]);
+    expect(batch.horizonReads).toBe(0);
+    // One key of a keyed view is one series too.
+    await expect(service.query({ view: 'product_activity', key: 'p1', from: T0, to: T0 + 2 * HOUR, mode: 'speed' })).rejects.toThrow(/120 windows/);
+    expect(store.paneQueries).toEqual([]);
+    // A range that fits is read and answered.
+    const ok = await service.query({ view: 'revenue', from: T0, to: T0 + 90 * MIN, mode: 'lambda' });
+    expect(values(ok)).toEqual(expected('revenue', events, T0, T0 + 90 * MIN));
+  });
+
+  it('bounds the reads of a query over all keys, so one over the limit stops early', async () => {
+    const { service, store, batch } = await setup({ events, horizon: T0 + 2 * HOUR, options: { limits: { maxWindows: 20 } } });
+    const err = await service.query({ view: 'product_activity', from: T0, to: T0 + 4 * HOUR, mode: 'lambda' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect((err as BadRequestError).parameter).toBe('limit');
+    // 1-minute windows lie in one bucket: at most one pane per window and partition (2 in the speed layer).
+    expect(batch.queries.map((q) => q.maxRows)).toEqual([21]);
+    expect(store.paneQueries.map((q) => q.maxRows)).toEqual([41]);
+  });
+
+  it('answers exactly when panes come from more partitions than have checkpoints (the bound does not hold)', async () => {
+    class FewCheckpoints extends InMemoryViewStore {
+      override async checkpoints(namespace: string) {
+        const all = await super.checkpoints(namespace);
+        return new Map([...all].slice(0, 1));
+      }
+    }
+    const store = new FewCheckpoints();
+    await commitStream(store, 'speed', pipeline, events, 4);
+    const service = new QueryService({ pipeline, viewStore: store, batch: new InMemoryBatchPaneSource(), clock: () => NOW }, { limits: { maxWindows: 1_000 } });
+    const from = T0;
+    const to = T0 + 30 * MIN;
+    const want = expected('product_activity', events, from, to);
+    const r = await service.query({ view: 'product_activity', from, to, mode: 'speed', limit: want.length });
+    expect(values(r)).toEqual(want);
+    // The bounded read came back full with fewer windows than the limit, so it read again, unbounded.
+    expect(store.paneQueries.map((q) => q.maxRows)).toEqual([want.length + 1, undefined]);
+  });
+});

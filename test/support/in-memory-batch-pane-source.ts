@@ -10,6 +10,8 @@ export class InMemoryBatchPaneSource implements BatchPaneSource {
   #panes: Pane[] = [];
   /** Calls of panes(), for tests that check how a caller fetches. */
   readonly queries: BatchPaneQuery[] = [];
+  /** Calls of horizon(). */
+  horizonReads = 0;
   /** Runs after each panes() call, before it returns: lets a test publish a new batch mid-query. */
   afterPanes: (() => void) | undefined;
 
@@ -20,6 +22,7 @@ export class InMemoryBatchPaneSource implements BatchPaneSource {
   }
 
   async horizon(): Promise<number | null> {
+    this.horizonReads++;
     return this.#horizon;
   }
 
@@ -28,6 +31,7 @@ export class InMemoryBatchPaneSource implements BatchPaneSource {
     const out = this.#panes
       .filter((p) => p.view === q.view && (q.key === undefined || p.key === q.key) && p.end > q.from && p.start < q.to)
       .filter((p) => q.maxBucket === undefined || p.bucket < q.maxBucket)
+      .slice(0, q.maxRows)
       .map((p) => ({ ...p, acc: p.acc.slice() }));
     this.afterPanes?.();
     return out;

@@ -24,6 +24,8 @@ export class InMemoryViewStore implements ViewStore {
   readonly #namespaces = new Map<string, Namespace>();
   readonly #aliases = new Map<string, string>();
   readonly #loading = new Set<string>();
+  /** Calls of queryPanes(), for tests that check how (and whether) a caller reads panes. */
+  readonly paneQueries: PaneQuery[] = [];
 
   async ensureNamespace(namespace: string): Promise<void> {
     if (!NAME.test(namespace)) throw new LkError(`namespace "${namespace}" must match ${NAME}`);
@@ -111,8 +113,10 @@ export class InMemoryViewStore implements ViewStore {
   }
 
   async queryPanes(namespace: string, q: PaneQuery): Promise<StoredPane[]> {
+    this.paneQueries.push(q);
     const out: StoredPane[] = [];
     for (const p of this.#get(namespace).panes.values()) {
+      if (q.maxRows !== undefined && out.length >= q.maxRows) break;
       if (p.view !== q.view || (q.key !== undefined && p.key !== q.key)) continue;
       if (!(p.end > q.from && p.start < q.to)) continue;
       if (q.minBucket !== undefined && p.bucket < q.minBucket) continue;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../shared/errors.ts';
+import { encodeByteText } from '../../shared/model/byte-text.ts';
 import { readLines } from '../../workload/read-lines.ts';
 
 let dir: string;
@@ -44,6 +45,20 @@ describe('readLines', () => {
       count++;
     }
     expect(count).toBe(n);
+  });
+
+  it('keeps bytes that are not UTF-8 (as U+DC80-U+DCFF), never U+FFFD', async () => {
+    const file = join(dir, 'invalid.jsonl');
+    await writeFile(file, Buffer.concat([Buffer.from('{"product_id":"p-'), Buffer.of(0xff), Buffer.from('"}\n{"product_id":"p-'), Buffer.of(0xfe), Buffer.from('"}\n')]));
+    const lines = await collect(readLines(file));
+    expect(lines).toEqual(['{"product_id":"p-\udcff"}', '{"product_id":"p-\udcfe"}']);
+    expect(encodeByteText(lines[0]).includes(0xff)).toBe(true);
+  });
+
+  it('decodes a character split between two chunks of stdin', async () => {
+    const euro = Buffer.from('€', 'utf8');
+    const stdin = Readable.from([Buffer.concat([Buffer.from('{"p":"'), euro.subarray(0, 2)]), Buffer.concat([euro.subarray(2), Buffer.from('"}\n')])]);
+    expect(await collect(readLines('-', stdin))).toEqual(['{"p":"€"}']);
   });
 
   it.each([

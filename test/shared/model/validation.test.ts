@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RejectionCode } from '../../../shared/model/rejection.ts';
 import { DEFAULT_LIMITS, validateEvent, validateRecord, type ValidationResult } from '../../../shared/model/validation.ts';
+import { decodeByteText } from '../../../shared/model/byte-text.ts';
 import { Random } from '../../../workload/random.ts';
 import { encodeEvent, isoWithOffset, randomEvent } from '../../support/random-events.ts';
 
@@ -210,5 +211,35 @@ describe('identifiers with NUL', () => {
     const r = validateRecord(JSON.stringify({ event_id: 'e1', event_type: 'page_view', user_id: 'u\u00001', product_id: 'p1', event_time: '2026-01-01T00:00:00Z' }), Date.UTC(2026, 0, 1));
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.rejection.code).toBe('wrong_type');
+  });
+});
+
+describe('text that is not valid Unicode', () => {
+  const line = (fields: Record<string, unknown>) => JSON.stringify({ ...purchase, ...fields });
+
+  it('rejects a record with an invalid UTF-8 byte as invalid_utf8, naming the byte', () => {
+    const bytes = Buffer.from(line({ product_id: 'p-X' }), 'utf8');
+    bytes[bytes.indexOf('p-X') + 2] = 0xff;
+    const r = rejection(validateRecord(decodeByteText(bytes), T));
+    expect(r.code).toBe('invalid_utf8');
+    expect(r.message).toMatch(/byte 0xff/);
+  });
+
+  it('rejects a literal lone surrogate in the record text as invalid_utf8', () => {
+    expect(rejection(validateRecord(line({ user_id: 'u-\ud800' }).replace('\\ud800', '\ud800'), T)).code).toBe('invalid_utf8');
+  });
+
+  // Every string that becomes a key, a dedup id or a stored value: a lone surrogate (a JSON
+  // escape, so the record text itself is well-formed) would be stored as U+FFFD and merge two keys.
+  it.each(['event_id', 'user_id', 'product_id', 'event_type', 'session_id'])('rejects a lone surrogate in %s', (field) => {
+    for (const s of ['\ud800', '\udc00', '\udcff']) {
+      const r = rejection(validateRecord(line({ [field]: `x-${s}` }), T));
+      expect(r.code).toBe('wrong_type');
+      expect(r.message).toMatch(new RegExp(field));
+    }
+  });
+
+  it('accepts well-formed non-ASCII text, astral characters included', () => {
+    expect(accepted(validateRecord(line({ product_id: 'p-😀-é', session_id: 's-😀' }), T))).toMatchObject({ product_id: 'p-😀-é', session_id: 's-😀' });
   });
 });

@@ -3,7 +3,7 @@ import { DuckDb } from '../../../infra/duckdb/duckdb-database.ts';
 import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../../shared/compute/reference-fold.ts';
 import { ConfigError } from '../../../shared/errors.ts';
-import { checkFixedWindow, paneStartSql, slideOf, windowStartsOf } from '../../../shared/time/fixed-window.ts';
+import { bucketsPerWindow, checkFixedWindow, paneStartSql, slideOf, windowsOverlapping, windowStartsOf } from '../../../shared/time/fixed-window.ts';
 import { alignDown, type FixedWindowSpec } from '../../../shared/time/window.ts';
 import { Random } from '../../../workload/random.ts';
 import { randomWorkload } from '../../support/random-events.ts';
@@ -107,6 +107,39 @@ describe('paneStartSql, the SQL twin of alignDown', () => {
       for (const view of pipeline.views.filter((v) => v.def.window.kind !== 'session')) {
         expect(sortedPanes(await sqlPanes(db, pipeline, view, 'events'))).toEqual(sortedPanes(folded.filter((p) => p.view === view.name)));
       }
+    }
+  });
+});
+
+describe('windowsOverlapping and bucketsPerWindow', () => {
+  const specs: FixedWindowSpec[] = [
+    { kind: 'tumbling', sizeMs: 60_000 },
+    { kind: 'sliding', sizeMs: 600_000, slideMs: 60_000 },
+    { kind: 'sliding', sizeMs: 7_200_000, slideMs: 1_800_000 },
+    { kind: 'tumbling', sizeMs: 2_700_000 },
+  ];
+
+  it('counts the windows overlapping a range as enumerating them does', () => {
+    const rng = new Random(3);
+    for (const spec of specs) {
+      const slide = spec.kind === 'tumbling' ? spec.sizeMs : spec.slideMs;
+      for (let i = 0; i < 200; i++) {
+        const from = 1_700_000_000_000 + rng.int(-5_000_000, 5_000_000);
+        const to = from + rng.int(1, 20_000_000);
+        let n = 0;
+        for (let s = Math.floor((from - spec.sizeMs) / slide) * slide; s < to; s += slide) if (s + spec.sizeMs > from) n++;
+        expect(windowsOverlapping(spec, from, to)).toBe(n);
+      }
+    }
+  });
+
+  it('bounds the buckets one window overlaps, and some window reaches the bound', () => {
+    const bucketMs = 3_600_000;
+    for (const spec of specs) {
+      const slide = spec.kind === 'tumbling' ? spec.sizeMs : spec.slideMs;
+      let most = 0;
+      for (let s = 0; s < 10 * bucketMs; s += slide) most = Math.max(most, Math.floor((s + spec.sizeMs - 1) / bucketMs) - Math.floor(s / bucketMs) + 1);
+      expect(bucketsPerWindow(spec, bucketMs)).toBe(most);
     }
   });
 });

@@ -157,6 +157,23 @@ export function describeEventLogContract(name: string, factory: () => Promise<Ev
       expect(first.topic).toBe(topic);
     });
 
+    it('keeps text decoded from bytes that are not UTF-8 (U+DC80-U+DCFF, shared/model/byte-text.ts) as it was: keys, values, headers', async () => {
+      const topic = await newTopic(1);
+      // Keys and values that differ only in such a byte: never one of them twice, never U+FFFD.
+      const texts = ['p-\udcff', 'p-\udcfe', 'p-\udc80', 'p-\uFFFD'];
+      // Other lone surrogates have no bytes of their own: they must stay distinct and not well-formed.
+      const lone = ['p-\ud800', 'p-\udc00'];
+      await log.append(topic, [...texts, ...lone].map((t) => ({ key: t, value: `{"product_id":"${t}"}`, headers: { 'lk-message': t } })));
+      const { records } = await readAll(topic);
+      const kept = records.slice(0, texts.length);
+      expect(kept.map((r) => r.key)).toEqual(texts);
+      expect(kept.map((r) => r.value)).toEqual(texts.map((t) => `{"product_id":"${t}"}`));
+      expect(kept.map((r) => r.headers['lk-message'])).toEqual(texts);
+      const rest = records.slice(texts.length);
+      expect(rest.map((r) => r.value.isWellFormed())).toEqual([false, false]);
+      expect(new Set(rest.map((r) => r.value)).size).toBe(2);
+    });
+
     it('finds the first offset at or after a timestamp, the end offset when there is none, and consumes from there', async () => {
       const topic = await newTopic(2);
       const base = Date.now() - 60_000;

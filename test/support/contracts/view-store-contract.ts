@@ -187,6 +187,19 @@ export function describeViewStoreContract(name: string, factory: () => Promise<V
       expect(await q({ minStart: T0 + 20 * m + 1 })).toEqual([]);
     });
 
+    it('maxRows returns at most that many of the matching panes, with or without a key', async () => {
+      const m = 60_000;
+      const panes = Array.from({ length: 6 }, (_, i) => pane('s', i % 2 === 0 ? 'a' : 'b', T0 + i * m, T0 + (i + 1) * m, T0, [i]));
+      await store.commit(ns, [commit(0, 1, panes)]);
+      const all = ordered(await store.queryPanes(ns, { view: 's', from: T0, to: T0 + HOUR }));
+      const some = await store.queryPanes(ns, { view: 's', from: T0, to: T0 + HOUR, maxRows: 4 });
+      expect(some).toHaveLength(4);
+      for (const p of some) expect(all).toContainEqual(p);
+      expect(await store.queryPanes(ns, { view: 's', key: 'a', from: T0, to: T0 + HOUR, maxRows: 2 })).toHaveLength(2);
+      expect(await store.queryPanes(ns, { view: 's', from: T0, to: T0 + HOUR, maxRows: 10 })).toHaveLength(6);
+      expect(await store.queryPanes(ns, { view: 's', from: T0, to: T0 + HOUR, maxRows: 0 })).toEqual([]);
+    });
+
     it('queries windows overlapping [from, to) (end > from, start < to), by view, key and minBucket', async () => {
       const m = 60_000;
       const w0 = pane('clicks_10m', 'a', T0, T0 + 10 * m, T0, [1]);
