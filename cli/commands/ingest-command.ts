@@ -1,10 +1,13 @@
 import { openEventLog } from '../../infra/adapters.ts';
-import { ingest } from '../../workload/ingest.ts';
+import { DEFAULT_MAX_LINE_CHARS, ingest } from '../../workload/ingest.ts';
 import { readLines } from '../../workload/read-lines.ts';
 import { BadRequestError } from '../../shared/errors.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 import { ensureEventsTopic } from '../events-topic.ts';
+
+/** Bytes of a line read: enough for ingest's character cut (a UTF-16 unit is at most 3 UTF-8 bytes), so an endless line cannot fill memory. */
+const MAX_LINE_BYTES = 3 * DEFAULT_MAX_LINE_CHARS + 4;
 
 /** `lk ingest`: bring your own data: JSON lines into the raw-events topic. */
 export const ingestCommand: Command = {
@@ -31,7 +34,7 @@ Examples:
     try {
       await ensureEventsTopic(log, config, (line) => env.err(`ingest: ${line}`));
       const progress = new Progress();
-      const counts = await ingest(log, config.topics.events, readLines(input), {
+      const counts = await ingest(log, config.topics.events, readLines(input, process.stdin, { maxLineBytes: MAX_LINE_BYTES }), {
         batchSize,
         signal: env.signal,
         onProgress: (c) => progress.update(`ingest: ${formatCount(c.appended)} records appended`),
