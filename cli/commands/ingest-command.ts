@@ -6,8 +6,8 @@ import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 import { ensureEventsTopic } from '../events-topic.ts';
 
-/** Bytes of a line read: enough for ingest's character cut (a UTF-16 unit is at most 3 UTF-8 bytes), so an endless line cannot fill memory. */
-const MAX_LINE_BYTES = 3 * DEFAULT_MAX_LINE_CHARS + 4;
+/** Characters of a line read: one more than ingest's cut, so a longer line is still counted as cut, and an endless one cannot fill memory. */
+const MAX_LINE_CHARS = DEFAULT_MAX_LINE_CHARS + 1;
 
 /** `lk ingest`: bring your own data: JSON lines into the raw-events topic. */
 export const ingestCommand: Command = {
@@ -34,7 +34,7 @@ Examples:
     try {
       await ensureEventsTopic(log, config, (line) => env.err(`ingest: ${line}`));
       const progress = new Progress();
-      const counts = await ingest(log, config.topics.events, readLines(input, process.stdin, { maxLineBytes: MAX_LINE_BYTES }), {
+      const counts = await ingest(log, config.topics.events, readLines(input, process.stdin, { maxLineChars: MAX_LINE_CHARS }), {
         batchSize,
         signal: env.signal,
         onProgress: (c) => progress.update(`ingest: ${formatCount(c.appended)} records appended`),

@@ -100,7 +100,9 @@ export class PartitionFile {
       }
       for (let start = 0; start <= lastNewline; ) {
         const end = buf.indexOf(NEWLINE, start);
-        this.#add(this.#parse(buf.toString('utf8', start, end), this.#count), this.#bytes + start);
+        const r = this.#parse(buf.toString('utf8', start, end), this.#count);
+        this.#index(r.timestamp, this.#bytes + start);
+        if (this.#tailing) this.#keep(r);
         start = end + 1;
       }
       this.#bytes += lastNewline + 1;
@@ -124,13 +126,8 @@ export class PartitionFile {
   async append(records: readonly AppendRecord[], now: number): Promise<void> {
     if (records.length === 0) return;
     const base = this.#count;
-    const stored: StoredRecord[] = new Array(records.length);
     const lines: string[] = new Array(records.length);
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i];
-      stored[i] = { offset: base + i, timestamp: r.timestamp ?? now, key: r.key, value: r.value, headers: r.headers && Object.keys(r.headers).length > 0 ? r.headers : NO_HEADERS };
-      lines[i] = encodeLine(stored[i]);
-    }
+    for (let i = 0; i < records.length; i++) lines[i] = encodeLine(base + i, records[i], now);
     lines.push('');
     const buf = Buffer.from(lines.join('\n'), 'utf8');
     const fh = await this.#writeHandle();
@@ -144,8 +141,11 @@ export class PartitionFile {
     }
     // An encoded line holds no raw newline (JSON escapes it), so the newlines are the line ends.
     let start = 0;
-    for (const r of stored) {
-      this.#add(r, this.#bytes + start);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      const timestamp = r.timestamp ?? now;
+      this.#index(timestamp, this.#bytes + start);
+      if (this.#tailing) this.#keep({ offset: base + i, timestamp, key: r.key, value: r.value, headers: r.headers && Object.keys(r.headers).length > 0 ? r.headers : NO_HEADERS });
       start = buf.indexOf(NEWLINE, start) + 1;
     }
     this.#bytes += buf.length;
@@ -178,18 +178,19 @@ export class PartitionFile {
     for (const fh of handles) await fh?.close().catch(() => undefined);
   }
 
-  /** Indexes the record at `position` in the file and keeps it among the newest in memory. */
-  #add(r: StoredRecord, position: number): void {
+  /** Indexes the next record: its line starts at `position` in the file. */
+  #index(timestamp: number, position: number): void {
     const block = Math.floor(this.#count / BLOCK);
     if (this.#count % BLOCK === 0) {
       this.#blockStarts.push(position);
-      this.#blockMaxTimestamps.push(r.timestamp);
-    } else if (r.timestamp > this.#blockMaxTimestamps[block]) this.#blockMaxTimestamps[block] = r.timestamp;
+      this.#blockMaxTimestamps.push(timestamp);
+    } else if (timestamp > this.#blockMaxTimestamps[block]) this.#blockMaxTimestamps[block] = timestamp;
     this.#count++;
-    if (!this.#tailing) {
-      this.#tailBase = this.#count;
-      return;
-    }
+    if (!this.#tailing) this.#tailBase = this.#count;
+  }
+
+  /** Keeps the record just indexed among the newest in memory (only once this process reads). */
+  #keep(r: StoredRecord): void {
     this.#tail.push(r);
     this.#tailChars += r.value.length + (r.key?.length ?? 0);
     if (this.#tailChars > TAIL_CHARS) {
@@ -268,8 +269,8 @@ export class PartitionFile {
   }
 }
 
-function encodeLine(r: StoredRecord): string {
+function encodeLine(offset: number, r: AppendRecord, now: number): string {
   // Hand-built rather than JSON.stringify of an object: same output, fewer allocations on the hot path.
   const key = r.key === null ? 'null' : JSON.stringify(r.key);
-  return `{"offset":${r.offset},"timestamp":${r.timestamp},"key":${key},"value":${JSON.stringify(r.value)},"headers":${JSON.stringify(r.headers)}}`;
+  return `{"offset":${offset},"timestamp":${r.timestamp ?? now},"key":${key},"value":${JSON.stringify(r.value)},"headers":${JSON.stringify(r.headers ?? {})}}`;
 }

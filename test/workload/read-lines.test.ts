@@ -44,9 +44,9 @@ describe('readLines', () => {
     expect(verdict.ok ? undefined : verdict.rejection.code).toBe('malformed_json');
   });
 
-  it('keeps only the first maxLineBytes of a line, skipping the rest as it streams', async () => {
+  it('keeps only the first maxLineChars of a line, skipping the rest as it streams', async () => {
     const stdin = Readable.from([Buffer.from('ab'), Buffer.from('cdefgh'), Buffer.from('ij\nxyz\n1234'), Buffer.from('56')]);
-    expect(await collect(readLines('-', stdin, { maxLineBytes: 4 }))).toEqual(['abcd', 'xyz', '1234']);
+    expect(await collect(readLines('-', stdin, { maxLineChars: 4 }))).toEqual(['abcd', 'xyz', '1234']);
   });
 
   it('joins a line split across chunks, multi-byte characters included', async () => {
