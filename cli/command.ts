@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, type PlatformConfig } from '../shared/config.ts';
+import { ALL_PORTS, loadConfig, type PlatformConfig, type PortName } from '../shared/config.ts';
 import { BadRequestError } from '../shared/errors.ts';
 
 /** One CLI option: parsed by node:util parseArgs, documented in the command's --help. */
@@ -51,8 +51,12 @@ export function parseCommandArgs(cmd: Command, argv: readonly string[]): ParsedO
   }
 }
 
-/** The configuration for a command: environment plus the common options. */
-export function configFrom(options: ParsedOptions): PlatformConfig {
+/**
+ * The configuration for a command: environment plus the common options. `ports` are the ports
+ * the command opens: their settings are validated now, at its start; the others are not, so a bad
+ * setting of a service the command never uses cannot stop it.
+ */
+export function configFrom(options: ParsedOptions, ports: readonly PortName[] = ALL_PORTS): PlatformConfig {
   const services = options.services;
   if (services !== undefined && services !== 'embedded' && services !== 'real') {
     throw new BadRequestError('--services', `must be embedded or real, got ${String(services)}`);
@@ -61,7 +65,7 @@ export function configFrom(options: ParsedOptions): PlatformConfig {
     services: services as 'embedded' | 'real' | undefined,
     dataDir: options['data-dir'] as string | undefined,
     port: options.port !== undefined ? intOption(options, 'port', 0, 65535) : undefined,
-  });
+  }, ports);
 }
 
 /** Reads a whole-number option within bounds, or undefined when absent. */

@@ -32,7 +32,7 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
     'daily-cron': { type: 'string', valueName: 'CRON', description: 'with --schedule: when the previous day is recomputed (cron, UTC)', default: DEFAULT_DAILY_CRON },
   },
   async run(options, env) {
-    const config = configFrom(options);
+    const config = configFrom(options, ['log', 'objectStore']);
     const hourlyCron = options['hourly-cron'] as string | undefined;
     const dailyCron = options['daily-cron'] as string | undefined;
     if (!options.schedule && (hourlyCron !== undefined || dailyCron !== undefined)) {
