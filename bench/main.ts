@@ -9,18 +9,21 @@ import { benchBatchJob } from './batch-job.bench.ts';
 import { figureTable } from './figure-table.ts';
 import type { Figure, Target } from './figure.ts';
 import { benchFreshness, DEFAULT_FRESHNESS, type FreshnessOptions } from './freshness.bench.ts';
+import { benchIngest, DEFAULT_INGEST_EVENTS } from './ingest.bench.ts';
 import { openRealServices } from './real-services.ts';
 import { benchStream } from './stream.bench.ts';
 import { benchTransform } from './transform.bench.ts';
 
 const HELP = `npm run bench [-- options]: figures, not pass/fail, each next to its target (docs/decisions.md).
 
-  --only transform|stream|batch  run one benchmark (default: all three; with real services: stream)
+  --only transform|stream|batch|ingest
+                                 run one benchmark (default: all four; with real services: stream);
+                                 ingest: lk ingest of a generated ~300 MB file, its peak memory
   --only freshness               real services: the freshness measurement alone
   --services embedded|real       the stream benchmarks on the embedded log + DuckDB (default), or on
                                  Kafka + PostgreSQL (also LK_SERVICES=real): producer, consume
                                  ceiling, speed layer, Kappa replay, and freshness through the HTTP API
-  --events N                     records (default 1M transform/stream, 10M batch)
+  --events N                     records (default 1M transform/stream, 10M batch, 1.5M ingest)
   --fresh-seconds S              real: how long probes are sent (default ${DEFAULT_FRESHNESS.seconds}; 0 skips freshness)
   --fresh-rate N                 real: background load while probing, events/s (default ${DEFAULT_FRESHNESS.rate})
   --fresh-warmup S               real: background load alone before probing (default ${DEFAULT_FRESHNESS.warmupSeconds})
@@ -74,8 +77,8 @@ if (services !== 'embedded' && services !== 'real') {
   console.error(`bench: --services must be embedded or real, got ${services}`);
   process.exit(2);
 }
-if (values.only !== undefined && !['transform', 'stream', 'batch', 'freshness'].includes(values.only)) {
-  console.error(`bench: --only must be transform, stream, batch or freshness, got ${values.only}`);
+if (values.only !== undefined && !['transform', 'stream', 'batch', 'ingest', 'freshness'].includes(values.only)) {
+  console.error(`bench: --only must be transform, stream, batch, ingest or freshness, got ${values.only}`);
   process.exit(2);
 }
 if (values.only === 'freshness' && services !== 'real') {
@@ -119,6 +122,7 @@ try {
     const r = await benchBatchJob(events ? { events } : {});
     figures.push(...fromRecord('batch', r, { 'batch events/s': BATCH_TARGET }));
   }
+  if (run('ingest')) figures.push(...(await benchIngest(events ?? DEFAULT_INGEST_EVENTS, log)));
 } catch (err) {
   // Typed errors say what to do; anything else keeps its stack.
   log(`bench: ${err instanceof LkError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

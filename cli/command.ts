@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, MAX_STRAGGLER_DELAY_MS, type PlatformConfig } from '../shared/config.ts';
+import { ALL_PORTS, loadConfig, MAX_STRAGGLER_DELAY_MS, type PlatformConfig, type PortName } from '../shared/config.ts';
 import { BadRequestError } from '../shared/errors.ts';
 
 /** One CLI option: parsed by node:util parseArgs, documented in the command's --help. */
@@ -51,8 +51,12 @@ export function parseCommandArgs(cmd: Command, argv: readonly string[]): ParsedO
   }
 }
 
-/** The configuration for a command: environment plus the common options. */
-export function configFrom(options: ParsedOptions): PlatformConfig {
+/**
+ * The configuration for a command: environment plus the common options. `ports` are the ports
+ * the command opens: their settings are validated now, at its start; the others are not, so a bad
+ * setting of a service the command never uses cannot stop it.
+ */
+export function configFrom(options: ParsedOptions, ports: readonly PortName[] = ALL_PORTS): PlatformConfig {
   const services = options.services;
   if (services !== undefined && services !== 'embedded' && services !== 'real') {
     throw new BadRequestError('--services', `must be embedded or real, got ${String(services)}`);
@@ -62,7 +66,7 @@ export function configFrom(options: ParsedOptions): PlatformConfig {
     dataDir: options['data-dir'] as string | undefined,
     port: options.port !== undefined ? intOption(options, 'port', 0, 65535) : undefined,
     stragglerDelayMs: options['straggler-delay-ms'] !== undefined ? intOption(options, 'straggler-delay-ms', 0, MAX_STRAGGLER_DELAY_MS) : undefined,
-  });
+  }, ports);
 }
 
 /** Reads a whole-number option within bounds, or undefined when absent. */

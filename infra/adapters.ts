@@ -62,6 +62,18 @@ export async function openAdapters(config: PlatformConfig): Promise<Adapters> {
   }
 }
 
+/** The event log and the view store (what a stream job needs), opened together; close() closes both. */
+export async function openLogAndViews(config: PlatformConfig): Promise<{ readonly log: EventLog; readonly views: ViewStore; close(): Promise<void> }> {
+  const log = await openEventLog(config);
+  try {
+    const views = await openViewStore(config);
+    return { log, views, close: () => closeAll([log, views]) };
+  } catch (err) {
+    await log.close().catch(() => undefined);
+    throw err;
+  }
+}
+
 async function closeAll(xs: Array<{ close(): Promise<void> }>): Promise<void> {
   for (const x of xs.reverse()) await x.close().catch(() => undefined);
 }

@@ -4,8 +4,10 @@ import { join, resolve } from 'node:path';
 
 /**
  * The platform's configuration: which adapters to use and their settings, read from environment
- * variables (and CLI overrides) and validated once at start. `infra/adapters.ts` turns it into
- * adapters; nothing else reads process.env.
+ * variables (and CLI overrides) and validated at start. `infra/adapters.ts` turns it into
+ * adapters; nothing else reads process.env. A command names the ports it opens (`ports`): their
+ * settings are validated at once, the others only if something reads them, so a command never
+ * fails on the settings of a service it does not use (`lk ingest` and a bad DATABASE_URL).
  *
  * The one switch: LK_SERVICES=real (or `--services real`) moves all three ports to Kafka, S3 and
  * PostgreSQL with the defaults of docker-compose.yml; each can also be chosen on its own.
@@ -71,6 +73,10 @@ export const DEFAULT_STRAGGLER_DELAY_MS = 5 * 60_000;
 /** A day: a longer delay is a unit mistake (seconds or minutes given as ms are shorter, not longer). */
 export const MAX_STRAGGLER_DELAY_MS = 86_400_000;
 
+/** The three ports whose adapter the configuration chooses. */
+export type PortName = 'log' | 'objectStore' | 'viewStore';
+export const ALL_PORTS: readonly PortName[] = ['log', 'objectStore', 'viewStore'];
+
 /** The view store's PostgreSQL when DATABASE_URL is unset: the one docker-compose.yml runs. */
 export const DEFAULT_DATABASE_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 
@@ -115,32 +121,59 @@ function stragglerDelay(env: Env, override: number | undefined): number {
   return override;
 }
 
-/** Reads and validates the configuration; throws ConfigError saying what to set. */
-export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}): PlatformConfig {
+/**
+ * Reads and validates the configuration; throws ConfigError saying what to set. The settings of
+ * `ports` (default: all) are validated now; another port's when it is first read (e.g. by its
+ * adapter's open), throwing the same ConfigError then.
+ */
+export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}, ports: readonly PortName[] = ALL_PORTS): PlatformConfig {
   const services = overrides.services ?? choice(env, 'LK_SERVICES', ['embedded', 'real'] as const, 'embedded');
   const real = services === 'real';
   const dataDir = resolve(overrides.dataDir ?? env.LK_DATA_DIR ?? '.lk-data');
+  const readers: { readonly [P in PortName]: () => PlatformConfig[P] } = {
+    log: () => logConfig(env, real, dataDir),
+    objectStore: () => objectStoreConfig(env, real, dataDir),
+    viewStore: () => viewStoreConfig(env, real, dataDir),
+  };
+  const eventsTopic = env.LK_TOPIC ?? 'events';
+  const config = {
+    dataDir,
+    topics: { events: eventsTopic, deadLetter: `${eventsTopic}.dead-letter`, late: `${eventsTopic}.late` },
+    partitions: int(env, 'LK_PARTITIONS', 4, 1, 256),
+    serving: { host: env.LK_HOST ?? '127.0.0.1', port: overrides.port ?? int(env, 'LK_PORT', 8080, 0, 65535) },
+    batch: { stragglerDelayMs: stragglerDelay(env, overrides.stragglerDelayMs) },
+    pipeline: defaultPipelineConfig(),
+  } as Omit<PlatformConfig, PortName> as PlatformConfig;
+  for (const port of ALL_PORTS) {
+    if (ports.includes(port)) Object.defineProperty(config, port, { value: readers[port](), enumerable: true });
+    else {
+      let value: PlatformConfig[PortName] | undefined;
+      Object.defineProperty(config, port, { get: () => (value ??= readers[port]()), enumerable: true });
+    }
+  }
+  return config;
+}
 
+function logConfig(env: Env, real: boolean, dataDir: string): LogConfig {
   const logKind = choice(env, 'LK_LOG', ['embedded', 'kafka'] as const, real ? 'kafka' : 'embedded');
-  let log: LogConfig;
   if (logKind === 'kafka') {
     const raw = env.KAFKA_BROKERS ?? (real ? '127.0.0.1:9092' : '');
     const brokers = raw.split(',').map((s) => s.trim()).filter(Boolean);
     if (brokers.length === 0) throw new ConfigError('KAFKA_BROKERS is empty; set it (host:port,...) or run with the embedded log (LK_LOG=embedded)');
     for (const b of brokers) if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError(`KAFKA_BROKERS entry "${b}" must be host:port`);
-    log = { kind: 'kafka', brokers, clientId: env.KAFKA_CLIENT_ID ?? 'lambdakappa' };
-  } else {
-    log = { kind: 'embedded', dir: join(dataDir, 'log') };
+    return { kind: 'kafka', brokers, clientId: env.KAFKA_CLIENT_ID ?? 'lambdakappa' };
   }
+  return { kind: 'embedded', dir: join(dataDir, 'log') };
+}
 
+function objectStoreConfig(env: Env, real: boolean, dataDir: string): ObjectStoreConfig {
   const osKind = choice(env, 'LK_OBJECT_STORE', ['local', 's3'] as const, real ? 's3' : 'local');
-  let objectStore: ObjectStoreConfig;
   if (osKind === 's3') {
     const bucket = env.S3_BUCKET ?? (real ? 'lambdakappa' : '');
     if (!bucket) throw new ConfigError('S3_BUCKET is empty; set it or use the local object store (LK_OBJECT_STORE=local)');
     const endpoint = env.S3_ENDPOINT ?? (real ? 'http://127.0.0.1:9000' : undefined);
     if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) throw new ConfigError(`S3_ENDPOINT=${endpoint} must be an http(s) URL`);
-    objectStore = {
+    return {
       kind: 's3',
       bucket,
       prefix: (env.S3_PREFIX ?? '').replace(/^\/+|\/+$/g, ''),
@@ -151,33 +184,19 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? (real ? 'lambdakappa-secret' : undefined),
       cacheDir: join(dataDir, 's3-cache'),
     };
-  } else {
-    objectStore = { kind: 'local', dir: join(dataDir, 'objects') };
   }
+  return { kind: 'local', dir: join(dataDir, 'objects') };
+}
 
+function viewStoreConfig(env: Env, real: boolean, dataDir: string): ViewStoreConfig {
   const vsKind = choice(env, 'LK_VIEW_STORE', ['duckdb', 'postgres'] as const, real ? 'postgres' : 'duckdb');
-  let viewStore: ViewStoreConfig;
   if (vsKind === 'postgres') {
     // The documented default (README, docker-compose.yml) whichever switch chose PostgreSQL.
     const url = env.DATABASE_URL || DEFAULT_DATABASE_URL;
     if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('DATABASE_URL must start with postgres://');
     const schema = env.PG_SCHEMA ?? 'lambdakappa';
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(schema)) throw new ConfigError(`PG_SCHEMA=${schema} must be a lowercase SQL identifier`);
-    viewStore = { kind: 'postgres', url, schema };
-  } else {
-    viewStore = { kind: 'duckdb', path: join(dataDir, 'views.duckdb') };
+    return { kind: 'postgres', url, schema };
   }
-
-  const eventsTopic = env.LK_TOPIC ?? 'events';
-  return {
-    dataDir,
-    log,
-    objectStore,
-    viewStore,
-    topics: { events: eventsTopic, deadLetter: `${eventsTopic}.dead-letter`, late: `${eventsTopic}.late` },
-    partitions: int(env, 'LK_PARTITIONS', 4, 1, 256),
-    serving: { host: env.LK_HOST ?? '127.0.0.1', port: overrides.port ?? int(env, 'LK_PORT', 8080, 0, 65535) },
-    batch: { stragglerDelayMs: stragglerDelay(env, overrides.stragglerDelayMs) },
-    pipeline: defaultPipelineConfig(),
-  };
+  return { kind: 'duckdb', path: join(dataDir, 'views.duckdb') };
 }

@@ -1,6 +1,6 @@
 /**
  * The platform's errors, in one place (as kafkajs keeps its hierarchy). Every error says what to
- * do; `retriable` tells the retry helper whether trying again can help.
+ * do; `retriable` tells a retry loop (shared/retry-within.ts) whether trying again can help.
  */
 export class LkError extends Error {
   readonly retriable: boolean;
@@ -78,17 +78,20 @@ export class LoadStateError extends LkError {
   }
 }
 
-/** Retries `fn` while it throws retriable errors, with exponential backoff. */
-export async function withRetry<T>(fn: () => Promise<T>, opts: { retries?: number; initialMs?: number; maxMs?: number } = {}): Promise<T> {
-  const retries = opts.retries ?? 5;
-  let delay = opts.initialMs ?? 100;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!(err instanceof LkError && err.retriable) || attempt >= retries) throw err;
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, opts.maxMs ?? 5_000);
-    }
+/**
+ * An ingest stopped before its input's end: the log failed to take a batch (it stayed unavailable
+ * for the retry time, or refused it). Says exactly what is in the log, so the user can resume.
+ */
+export class IngestIncompleteError extends LkError {
+  /** Records appended and acknowledged: every non-empty line before `resumeLine`. */
+  readonly appended: number;
+  /** 1-based number of the first line not appended: resume the input there. */
+  readonly resumeLine: number;
+
+  constructor(appended: number, resumeLine: number, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`${appended} records appended (every non-empty line before line ${resumeLine}); line ${resumeLine} and after were not: ${reason}`, { cause });
+    this.appended = appended;
+    this.resumeLine = resumeLine;
   }
 }

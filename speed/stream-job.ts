@@ -3,6 +3,7 @@ import { checkpointWatermark, emptyStats, PartitionProcessor, type ChangeSet, ty
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { TopicNames } from '../shared/config.ts';
 import { LkError, StoreUnavailableError } from '../shared/errors.ts';
+import { retryWithin } from '../shared/retry-within.ts';
 import { LatencyHistogram } from '../shared/metrics/latency-histogram.ts';
 import type { EventLog, PartitionOffsets, RecordBatch, StartPosition, Subscription } from '../shared/ports/event-log.ts';
 import { partitionCommitOf, type NamespaceLoad, type PartitionCommit, type ViewStore } from '../shared/ports/view-store.ts';
@@ -382,29 +383,20 @@ export class StreamJob {
     const { views } = this.#deps;
     const namespace = this.#options.namespace;
     const budgetMs = this.#options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS;
-    const started = performance.now();
-    let delayMs = FIRST_RETRY_DELAY_MS;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await views.commit(namespace, attempt === 1 ? commits : await retryCommits(views, namespace, commits));
-        return;
-      } catch (err) {
-        if (!(err instanceof StoreUnavailableError)) throw err;
-        const left = budgetMs - (performance.now() - started);
-        if (left <= 0) {
-          throw new StoreUnavailableError(
-            err.service,
-            `the view store stayed unavailable for ${Math.round(performance.now() - started)} ms (${attempt} attempts, storeRetryMs ${budgetMs}): ${err.message}. ` +
-              'Check that the store is up and reachable; a restart resumes from the last stored checkpoint (raise --store-retry-ms to wait longer)',
-            err,
-          );
-        }
-        const waitMs = Math.min(delayMs, left);
-        this.#options.onStoreRetry?.(err, waitMs);
-        await new Promise((r) => setTimeout(r, waitMs));
-        delayMs = Math.min(delayMs * 2, MAX_RETRY_DELAY_MS);
-      }
-    }
+    await retryWithin(async (attempt) => views.commit(namespace, attempt === 1 ? commits : await retryCommits(views, namespace, commits)), {
+      budgetMs,
+      retriable: (err) => err instanceof StoreUnavailableError,
+      onRetry: (err, waitMs) => this.#options.onStoreRetry?.(err as StoreUnavailableError, waitMs),
+      giveUp: (err, tried) => {
+        const e = err as StoreUnavailableError;
+        return new StoreUnavailableError(
+          e.service,
+          `the view store stayed unavailable for ${Math.round(tried.elapsedMs)} ms (${tried.attempts} attempts, storeRetryMs ${budgetMs}): ${e.message}. ` +
+            'Check that the store is up and reachable; a restart resumes from the last stored checkpoint (raise --store-retry-ms to wait longer)',
+          e,
+        );
+      },
+    });
   }
 
   /** Ends a bulk load: the panes still open, the remembered ids and the checkpoints, with the indexes, in one step. */
@@ -449,8 +441,6 @@ export class StreamJob {
 }
 
 const DEFAULT_STORE_RETRY_MS = 60_000;
-const FIRST_RETRY_DELAY_MS = 100;
-const MAX_RETRY_DELAY_MS = 5_000;
 
 /** What a retry of `commits` still has to write: the partitions the store has not committed, their new panes as upserts. */
 async function retryCommits(views: ViewStore, namespace: string, commits: readonly PartitionCommit[]): Promise<PartitionCommit[]> {

@@ -30,7 +30,7 @@ Example: lk generate --events 1000000 --output events.jsonl`,
     output: { type: 'string', short: 'o', valueName: 'FILE', description: 'write here instead of stdout' },
   },
   async run(options, env) {
-    const config = configFrom(options);
+    const config = configFrom(options, []);
     const pipeline = compilePipeline(config.pipeline);
     const spanMs = intOption(options, 'span-minutes', 1, 60 * 24 * 365, DEFAULT_WORKLOAD.spanMs / 60_000) * 60_000;
     const end = timeOption(options, 'end') ?? Date.now();

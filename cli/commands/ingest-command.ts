@@ -1,10 +1,13 @@
 import { openEventLog } from '../../infra/adapters.ts';
-import { ingest } from '../../workload/ingest.ts';
+import { DEFAULT_INGEST_RETRY_MS, DEFAULT_MAX_LINE_CHARS, ingest } from '../../workload/ingest.ts';
 import { readLines } from '../../workload/read-lines.ts';
-import { BadRequestError } from '../../shared/errors.ts';
+import { BadRequestError, IngestIncompleteError } from '../../shared/errors.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 import { ensureEventsTopic } from '../events-topic.ts';
+
+/** Characters of a line read: one more than ingest's cut, so a longer line is still counted as cut, and an endless one cannot fill memory. */
+const MAX_LINE_CHARS = DEFAULT_MAX_LINE_CHARS + 1;
 
 /** `lk ingest`: bring your own data: JSON lines into the raw-events topic. */
 export const ingestCommand: Command = {
@@ -21,21 +24,39 @@ Examples:
   options: {
     input: { type: 'string', short: 'i', valueName: 'FILE', description: 'JSON lines file, or - for stdin (required)' },
     'batch-size': { type: 'string', valueName: 'N', description: 'lines per append', default: '1000' },
+    'retry-ms': {
+      type: 'string',
+      valueName: 'MS',
+      description: 'how long to retry an append while the log is unavailable (e.g. the broker restarts) before stopping with what was appended (0 = stop at once)',
+      default: String(DEFAULT_INGEST_RETRY_MS),
+    },
   },
   async run(options, env) {
     const input = options.input as string | undefined;
     if (!input) throw new BadRequestError('--input', 'is required: a JSON lines file, or - for stdin');
-    const config = configFrom(options);
+    const config = configFrom(options, ['log']);
     const batchSize = intOption(options, 'batch-size', 1, 100_000, 1000);
+    const retryMs = intOption(options, 'retry-ms', 0, 86_400_000, DEFAULT_INGEST_RETRY_MS);
     const log = await openEventLog(config);
     try {
       await ensureEventsTopic(log, config, (line) => env.err(`ingest: ${line}`));
       const progress = new Progress();
-      const counts = await ingest(log, config.topics.events, readLines(input), {
-        batchSize,
-        signal: env.signal,
-        onProgress: (c) => progress.update(`ingest: ${formatCount(c.appended)} records appended`),
-      });
+      let counts;
+      try {
+        counts = await ingest(log, config.topics.events, readLines(input, process.stdin, { maxLineChars: MAX_LINE_CHARS }), {
+          batchSize,
+          retryMs,
+          signal: env.signal,
+          onProgress: (c) => progress.update(`ingest: ${formatCount(c.appended)} records appended`),
+          onRetry: (err, waitMs) => env.err(`ingest: the log is unavailable (${err.message}); retrying the append in ${waitMs} ms`),
+        });
+      } catch (err) {
+        if (!(err instanceof IngestIncompleteError)) throw err;
+        progress.done(`ingest: stopped: ${err.message}`);
+        const resume = input === '-' ? `feed the input again from line ${err.resumeLine}` : `tail -n +${err.resumeLine} ${input} | lk ingest --input -`;
+        env.err(`ingest: ${formatCount(err.appended)} records are in ${config.topics.events}; to resume once the log is back: ${resume}${retryMs > 0 ? ` (or raise --retry-ms, now ${retryMs})` : ''}`);
+        return 1;
+      }
       progress.done(`ingest: ${formatCount(counts.appended)} records appended to ${config.topics.events} (${formatCount(counts.empty)} empty lines skipped, ${formatCount(counts.unkeyed)} without a user_id key)`);
       return 0;
     } finally {

@@ -1,4 +1,4 @@
-import { openAdapters } from '../../infra/adapters.ts';
+import { openLogAndViews } from '../../infra/adapters.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { runKappaReplay } from '../../speed/kappa-replay.ts';
 import { configFrom, intOption, timeOption, type Command } from '../command.ts';
@@ -25,11 +25,11 @@ replay's cut-over; just run lk replay again.`,
     'keep-older': { type: 'string', valueName: 'N', description: 'older versions to keep besides the new and the previous one', default: '0' },
   },
   async run(options, env) {
-    const config = configFrom(options);
+    const config = configFrom(options, ['log', 'viewStore']);
     const from = timeOption(options, 'from');
     const keepOlder = intOption(options, 'keep-older', 0, 100, 0);
     const pipeline = compilePipeline(config.pipeline);
-    const adapters = await openAdapters(config);
+    const adapters = await openLogAndViews(config);
     try {
       const progress = new Progress();
       const result = await runKappaReplay(

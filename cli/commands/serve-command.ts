@@ -22,7 +22,7 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
     'log-requests': { type: 'boolean', description: 'log every request (fastify logger)' },
   },
   async run(options, env) {
-    const config = configFrom(options);
+    const config = configFrom(options, ['objectStore', 'viewStore']);
     const pipeline = compilePipeline(config.pipeline);
     const objects = await openObjectStore(config);
     const views = await openViewStore(config);

@@ -1,4 +1,4 @@
-import { openAdapters } from '../../infra/adapters.ts';
+import { openLogAndViews } from '../../infra/adapters.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { BadRequestError } from '../../shared/errors.ts';
 import type { ViewStore } from '../../shared/ports/view-store.ts';
@@ -34,7 +34,7 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
     'commit-interval-ms': { type: 'string', valueName: 'MS', description: 'longest wait before processed records are committed (visible); batches arriving meanwhile share a commit', default: '100' },
   },
   async run(options, env) {
-    const config = configFrom(options);
+    const config = configFrom(options, ['log', 'viewStore']);
     const namespace = (options.namespace as string | undefined) ?? 'speed';
     if (options['side-outputs'] && options['no-side-outputs']) throw new BadRequestError('--side-outputs', 'contradicts --no-side-outputs: give one of them');
     // The speed layer owns the side outputs; a Kappa version continuing live would write the same records again.
@@ -43,7 +43,7 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
     const commitIntervalMs = intOption(options, 'commit-interval-ms', 1, 600_000, 100);
     const storeRetryMs = intOption(options, 'store-retry-ms', 0, 86_400_000, 60_000);
     const pipeline = compilePipeline(config.pipeline);
-    const adapters = await openAdapters(config);
+    const adapters = await openLogAndViews(config);
     try {
       if (namespace !== 'speed' && !options.create) await requireNamespace(adapters.views, namespace);
       await ensureEventsTopic(adapters.log, config, (line) => env.err(`speed: ${line}`));

@@ -91,7 +91,7 @@ export class EmbeddedConsumer implements Subscription, GroupMember {
         } else if (coordinator?.wasStarted(p) && committed.has(p)) {
           at = committed.get(p)!; // another member of this group was here: go on where it committed
         } else {
-          at = startOffset(this.#options.from, file, committed);
+          at = await startOffset(this.#options.from, file, committed);
         }
         coordinator?.markStarted(p);
         this.#positions.set(p, at);
@@ -120,14 +120,29 @@ export class EmbeddedConsumer implements Subscription, GroupMember {
     try {
       while (!this.#stopping && !this.#failure) {
         if (this.#reachedStop()) break;
-        const next = this.#nextBatch();
-        if (!next) {
+        // The read is part of the batch in flight: a revocation waits for it, and a batch whose
+        // partition was revoked (or re-sought) while it was read is dropped, never delivered.
+        let outcome: 'delivered' | 'stale' | 'none' = 'none';
+        this.#inflight = (async () => {
+          try {
+            const next = await this.#nextBatch();
+            if (!next) return;
+            if (next.records.length === 0 || this.#positions.get(next.partition) !== next.records[0].offset) {
+              outcome = 'stale';
+              return;
+            }
+            outcome = 'delivered';
+            await this.#deliver(next.partition, next.records);
+          } catch (err) {
+            outcome = 'stale';
+            this.#fail(err);
+          }
+        })();
+        await this.#inflight;
+        if (outcome === 'none') {
           await this.#signal.wait(pollIntervalMs);
           await topic.refresh();
-          continue;
         }
-        this.#inflight = this.#deliver(next.partition, next.records);
-        await this.#inflight;
       }
     } catch (err) {
       this.#fail(err);
@@ -147,7 +162,7 @@ export class EmbeddedConsumer implements Subscription, GroupMember {
     return true;
   }
 
-  #nextBatch(): { partition: number; records: LogRecord[] } | undefined {
+  async #nextBatch(): Promise<{ partition: number; records: LogRecord[] } | undefined> {
     const owned = [...this.#positions.keys()];
     const n = owned.length;
     for (let i = 0; i < n; i++) {
@@ -157,7 +172,7 @@ export class EmbeddedConsumer implements Subscription, GroupMember {
       const limit = this.#stopAt ? Math.min(file.endOffset, this.#stopAt.get(p) ?? 0) : file.endOffset;
       if (at < limit) {
         this.#cursor = (this.#cursor + i + 1) % n;
-        return { partition: p, records: file.read(at, Math.min(this.#maxBatch, limit - at)) };
+        return { partition: p, records: await file.read(at, Math.min(this.#maxBatch, limit - at)) };
       }
     }
     return undefined;

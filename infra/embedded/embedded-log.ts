@@ -97,7 +97,7 @@ export class EmbeddedLog implements EventLog {
   async offsetsForTimestamp(topic: string, timestamp: number): Promise<PartitionOffsets> {
     const t = await this.#require(topic);
     await t.refresh();
-    return new Map(t.partitions.map((p) => [p.partition, p.offsetForTimestamp(timestamp)]));
+    return new Map(await Promise.all(t.partitions.map(async (p) => [p.partition, await p.offsetForTimestamp(timestamp)] as const)));
   }
 
   async committedOffsets(topic: string, groupId: string): Promise<PartitionOffsets> {

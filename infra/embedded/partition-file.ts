@@ -4,8 +4,23 @@ import { decodeByteText } from '../../shared/model/byte-text.ts';
 import type { AppendRecord, LogHeaders, LogRecord } from '../../shared/ports/event-log.ts';
 
 const NO_HEADERS: LogHeaders = Object.freeze({});
+const NEWLINE = 0x0a;
 /** Read size when loading or tailing; doubled for a line longer than this. */
 const CHUNK_BYTES = 8 << 20;
+/**
+ * Records per index block: the file position and the latest timestamp are kept per block, not per
+ * record, so a partition of any size costs a few bytes per 64 records. A read from the file starts
+ * at its block and skips at most 63 lines.
+ */
+const BLOCK = 64;
+/**
+ * Characters of the newest records kept in memory (about 8 MiB at most) once this process reads
+ * the partition: a consumer that keeps up with the log, in this process, reads them without
+ * touching the file. Older records are read from the file (mostly the page cache) when asked for.
+ * A process that only writes (lk ingest) keeps none: records that outlive a few garbage
+ * collections only to be dropped would grow the heap for nothing.
+ */
+const TAIL_CHARS = 4 << 20;
 
 /** One line of a partition file. */
 interface StoredRecord {
@@ -17,20 +32,29 @@ interface StoredRecord {
 }
 
 /**
- * One partition of an embedded topic: `<partition>.jsonl`, one record per line, and its records in
- * memory (column arrays, so a million records cost little more than their strings). The file only
- * grows; `catchUp` reads complete lines other processes appended, `append` writes whole lines in
- * one write. The offset of a record is its line number: offsets are dense from 0 and never reused.
+ * One partition of an embedded topic: `<partition>.jsonl`, one record per line. Memory stays
+ * bounded whatever the file's size: a sparse index (file position and latest timestamp per block
+ * of 64 records) and the newest records, up to TAIL_CHARS; older records are read back from the
+ * file. The file only grows; `catchUp` reads complete lines other processes appended, `append`
+ * writes whole lines in one write. The offset of a record is its line number: offsets are dense
+ * from 0 and never reused.
  */
 export class PartitionFile {
   readonly topic: string;
   readonly partition: number;
   readonly path: string;
-  readonly #timestamps: number[] = [];
-  readonly #keys: Array<string | null> = [];
-  readonly #values: string[] = [];
-  readonly #headers: Array<LogHeaders | undefined> = [];
-  /** Bytes of the file whose (complete) lines are in memory; a torn last line stays beyond it. */
+  #count = 0;
+  /** File position of the first line of each block. */
+  readonly #blockStarts: number[] = [];
+  /** Latest timestamp in each block, for offsetForTimestamp. */
+  readonly #blockMaxTimestamps: number[] = [];
+  /** The newest records, offsets #tailBase .. #count - 1. */
+  #tail: StoredRecord[] = [];
+  #tailBase = 0;
+  #tailChars = 0;
+  /** Whether anything in this process has read records: only then is the tail worth keeping. */
+  #tailing = false;
+  /** Bytes of the file whose (complete) lines are indexed; a torn last line stays beyond it. */
   #bytes = 0;
   #reader: FileHandle | undefined;
   #writer: FileHandle | undefined;
@@ -44,7 +68,7 @@ export class PartitionFile {
 
   /** The offset the next record will get. */
   get endOffset(): number {
-    return this.#values.length;
+    return this.#count;
   }
 
   /** Reads the complete lines appended to the file since the last read; returns how many records arrived. */
@@ -56,37 +80,36 @@ export class PartitionFile {
   }
 
   async #readNewLines(): Promise<number> {
-    if (!this.#reader) {
-      try {
-        this.#reader = await open(this.path, 'r');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-        throw err;
-      }
-    }
-    const fh = this.#reader;
+    const fh = await this.#readHandle();
+    if (!fh) return 0;
     const { size } = await fh.stat();
     if (size < this.#bytes) {
       throw new LkError(`${this.path} shrank from ${this.#bytes} to ${size} bytes while open: a log file must only grow; restore it or restart every process using this log`);
     }
-    const before = this.#values.length;
+    const before = this.#count;
     let chunk = CHUNK_BYTES;
     while (this.#bytes < size) {
       const want = Math.min(chunk, size - this.#bytes);
       const buf = Buffer.allocUnsafe(want);
       const { bytesRead } = await fh.read(buf, 0, want, this.#bytes);
-      const lastNewline = bytesRead > 0 ? buf.lastIndexOf(10, bytesRead - 1) : -1;
+      const lastNewline = bytesRead > 0 ? buf.lastIndexOf(NEWLINE, bytesRead - 1) : -1;
       if (lastNewline < 0) {
         // Either a writer is halfway through a line (wait for the rest) or one line exceeds the chunk.
         if (want < chunk || bytesRead < want) break;
         chunk *= 2;
         continue;
       }
-      // Lossless (byte-text.ts): bytes put in the file by hand that are not UTF-8 stay detectable.
-      this.#parse(decodeByteText(buf, 0, lastNewline));
+      for (let start = 0; start <= lastNewline; ) {
+        const end = buf.indexOf(NEWLINE, start);
+        // Lossless (byte-text.ts): bytes put in the file by hand that are not UTF-8 stay detectable.
+        const r = this.#parse(decodeByteText(buf, start, end), this.#count);
+        this.#index(r.timestamp, this.#bytes + start);
+        if (this.#tailing) this.#keep(r);
+        start = end + 1;
+      }
       this.#bytes += lastNewline + 1;
     }
-    return this.#values.length - before;
+    return this.#count - before;
   }
 
   /**
@@ -104,7 +127,7 @@ export class PartitionFile {
   /** Appends records (already chosen for this partition) in one write; resolves once written. */
   async append(records: readonly AppendRecord[], now: number): Promise<void> {
     if (records.length === 0) return;
-    const base = this.#values.length;
+    const base = this.#count;
     const lines: string[] = new Array(records.length);
     for (let i = 0; i < records.length; i++) lines[i] = encodeLine(base + i, records[i], now);
     lines.push('');
@@ -118,39 +141,36 @@ export class PartitionFile {
       await this.prepareForAppend().catch(() => undefined);
       throw err;
     }
-    for (const r of records) {
-      this.#timestamps.push(r.timestamp ?? now);
-      this.#keys.push(r.key);
-      this.#values.push(r.value);
-      this.#headers.push(r.headers && Object.keys(r.headers).length > 0 ? r.headers : undefined);
+    // An encoded line holds no raw newline (JSON escapes it), so the newlines are the line ends.
+    let start = 0;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      const timestamp = r.timestamp ?? now;
+      this.#index(timestamp, this.#bytes + start);
+      if (this.#tailing) this.#keep({ offset: base + i, timestamp, key: r.key, value: r.value, headers: r.headers && Object.keys(r.headers).length > 0 ? r.headers : NO_HEADERS });
+      start = buf.indexOf(NEWLINE, start) + 1;
     }
     this.#bytes += buf.length;
   }
 
-  /** Up to `max` records from offset `from`. */
-  read(from: number, max: number): LogRecord[] {
-    const end = Math.min(this.#values.length, from + max);
-    const out: LogRecord[] = [];
-    for (let o = from; o < end; o++) {
-      out.push({
-        topic: this.topic,
-        partition: this.partition,
-        offset: o,
-        timestamp: this.#timestamps[o],
-        key: this.#keys[o],
-        value: this.#values[o],
-        headers: this.#headers[o] ?? NO_HEADERS,
-      });
-    }
-    return out;
+  /** Up to `max` records from offset `from` (fewer when the newest ones are in memory and the rest in the file). */
+  async read(from: number, max: number): Promise<LogRecord[]> {
+    this.#tailing = true;
+    const end = Math.min(this.#count, from + max);
+    if (from >= end) return [];
+    if (from >= this.#tailBase) return this.#tail.slice(from - this.#tailBase, end - this.#tailBase).map((r) => this.#record(r));
+    return this.#readFile(from, Math.min(end, this.#tailBase));
   }
 
   /** The first offset whose timestamp is at or after `timestamp` (Kafka's offsetsForTimes); the end offset when none. */
-  offsetForTimestamp(timestamp: number): number {
-    const ts = this.#timestamps;
-    // Linear: producer timestamps need not be monotonic, so there is no order to bisect.
-    for (let o = 0; o < ts.length; o++) if (ts[o] >= timestamp) return o;
-    return ts.length;
+  async offsetForTimestamp(timestamp: number): Promise<number> {
+    // Producer timestamps need not be monotonic, so there is no order to bisect: the first block
+    // whose latest timestamp reaches `timestamp` holds the answer.
+    const block = this.#blockMaxTimestamps.findIndex((t) => t >= timestamp);
+    if (block < 0) return this.#count;
+    const from = block * BLOCK;
+    const records = await this.read(from, BLOCK);
+    return records.find((r) => r.timestamp >= timestamp)?.offset ?? from + records.length;
   }
 
   async close(): Promise<void> {
@@ -160,27 +180,94 @@ export class PartitionFile {
     for (const fh of handles) await fh?.close().catch(() => undefined);
   }
 
+  /** Indexes the next record: its line starts at `position` in the file. */
+  #index(timestamp: number, position: number): void {
+    const block = Math.floor(this.#count / BLOCK);
+    if (this.#count % BLOCK === 0) {
+      this.#blockStarts.push(position);
+      this.#blockMaxTimestamps.push(timestamp);
+    } else if (timestamp > this.#blockMaxTimestamps[block]) this.#blockMaxTimestamps[block] = timestamp;
+    this.#count++;
+    if (!this.#tailing) this.#tailBase = this.#count;
+  }
+
+  /** Keeps the record just indexed among the newest in memory (only once this process reads). */
+  #keep(r: StoredRecord): void {
+    this.#tail.push(r);
+    this.#tailChars += r.value.length + (r.key?.length ?? 0);
+    if (this.#tailChars > TAIL_CHARS) {
+      // Drop the older half at once: amortized O(1) per record.
+      let drop = 0;
+      let chars = this.#tailChars;
+      while (chars > TAIL_CHARS / 2 && drop < this.#tail.length - 1) {
+        chars -= this.#tail[drop].value.length + (this.#tail[drop].key?.length ?? 0);
+        drop++;
+      }
+      this.#tail = this.#tail.slice(drop);
+      this.#tailBase += drop;
+      this.#tailChars = chars;
+    }
+  }
+
+  /** Records from..end-1 from the file: from the start of from's block to the end of end-1's block. */
+  async #readFile(from: number, end: number): Promise<LogRecord[]> {
+    const fh = await this.#readHandle();
+    if (!fh) throw new LkError(`${this.path} disappeared while open: restore it, or restart every process using this log`);
+    const firstBlock = Math.floor(from / BLOCK);
+    const stopBlock = Math.ceil(end / BLOCK);
+    const start = this.#blockStarts[firstBlock];
+    const stop = stopBlock < this.#blockStarts.length ? this.#blockStarts[stopBlock] : this.#bytes;
+    const buf = Buffer.allocUnsafe(stop - start);
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, start + got);
+      if (bytesRead === 0) throw new LkError(`${this.path} is shorter than the ${stop} bytes read before: a log file must only grow; restore it or restart every process using this log`);
+      got += bytesRead;
+    }
+    const out: LogRecord[] = [];
+    let offset = firstBlock * BLOCK;
+    for (let at = 0; at < buf.length && offset < end; offset++) {
+      const nl = buf.indexOf(NEWLINE, at);
+      if (offset >= from) out.push(this.#record(this.#parse(decodeByteText(buf, at, nl), offset)));
+      at = nl + 1;
+    }
+    return out;
+  }
+
+  #record(r: StoredRecord): LogRecord {
+    return { topic: this.topic, partition: this.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers };
+  }
+
+  async #readHandle(): Promise<FileHandle | undefined> {
+    if (!this.#reader) {
+      try {
+        this.#reader = await open(this.path, 'r');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+    }
+    return this.#reader;
+  }
+
   async #writeHandle(): Promise<FileHandle> {
     this.#writer ??= await open(this.path, 'a');
     return this.#writer;
   }
 
-  #parse(text: string): void {
-    for (const line of text.split('\n')) {
-      let r: StoredRecord;
-      try {
-        r = JSON.parse(line) as StoredRecord;
-      } catch (err) {
-        throw new LkError(`${this.path}: line for offset ${this.#values.length} is not JSON; the file is damaged: restore it, or move the topic directory away to start empty`, { cause: err });
-      }
-      if (r.offset !== this.#values.length || typeof r.value !== 'string' || typeof r.timestamp !== 'number') {
-        throw new LkError(`${this.path}: expected a record with offset ${this.#values.length}, found ${line.slice(0, 120)}; the file is damaged: restore it, or move the topic directory away to start empty`);
-      }
-      this.#timestamps.push(r.timestamp);
-      this.#keys.push(r.key ?? null);
-      this.#values.push(r.value);
-      this.#headers.push(r.headers && Object.keys(r.headers).length > 0 ? r.headers : undefined);
+  /** The record on one line, which must be the one for `offset`. */
+  #parse(line: string, offset: number): StoredRecord {
+    let r: StoredRecord;
+    try {
+      r = JSON.parse(line) as StoredRecord;
+    } catch (err) {
+      throw new LkError(`${this.path}: line for offset ${offset} is not JSON; the file is damaged: restore it, or move the topic directory away to start empty`, { cause: err });
     }
+    if (r.offset !== offset || typeof r.value !== 'string' || typeof r.timestamp !== 'number') {
+      throw new LkError(`${this.path}: expected a record with offset ${offset}, found ${line.slice(0, 120)}; the file is damaged: restore it, or move the topic directory away to start empty`);
+    }
+    const headers = r.headers && Object.keys(r.headers).length > 0 ? r.headers : NO_HEADERS;
+    return { offset, timestamp: r.timestamp, key: r.key ?? null, value: r.value, headers };
   }
 }
 

@@ -6,7 +6,7 @@ import type { PartitionFile } from './partition-file.ts';
  * `committed` is the group's committed offsets (empty without a group). An offset outside the
  * partition (a log that was reset) takes the fallback, as Kafka's auto.offset.reset would.
  */
-export function startOffset(from: StartPosition, file: PartitionFile, committed: PartitionOffsets): number {
+export async function startOffset(from: StartPosition, file: PartitionFile, committed: PartitionOffsets): Promise<number> {
   const end = file.endOffset;
   const fallback = (f: 'earliest' | 'latest') => (f === 'earliest' ? 0 : end);
   const inRange = (o: number | undefined) => o !== undefined && o >= 0 && o <= end;

@@ -70,6 +70,18 @@ describe('loadConfig', () => {
     });
   });
 
+  it('validates the ports a command opens at once, any other only when it is read', () => {
+    const env = { LK_VIEW_STORE: 'postgres', DATABASE_URL: 'mysql://x', LK_OBJECT_STORE: 's3', S3_BUCKET: '' };
+    const config = loadConfig(env, {}, ['log']);
+    expect(config.log.kind).toBe('embedded');
+    expect(() => config.viewStore).toThrow(ConfigError);
+    expect(() => config.viewStore).toThrow('DATABASE_URL must start with postgres://');
+    expect(() => config.objectStore).toThrow('S3_BUCKET is empty');
+    expect(() => loadConfig(env, {}, ['log', 'viewStore'])).toThrow('DATABASE_URL must start with postgres://');
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(loadConfig({ LK_VIEW_STORE: 'postgres' }, {}, []).viewStore).toMatchObject({ kind: 'postgres' });
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ LK_SERVICES: '', LK_PORT: '', LK_DATA_DIR: DIR }).serving.port).toBe(8080);
   });

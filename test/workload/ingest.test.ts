@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedLog } from '../../infra/embedded/embedded-log.ts';
 import type { AppendRecord, EventLog, LogRecord } from '../../shared/ports/event-log.ts';
+import { BadRequestError, IngestIncompleteError, ServiceUnavailableError } from '../../shared/errors.ts';
 import { validateRecord } from '../../shared/model/validation.ts';
 import { DEFAULT_MAX_LINE_CHARS, ingest, type IngestCounts } from '../../workload/ingest.ts';
 
@@ -25,6 +26,25 @@ async function readAll(topic: string): Promise<LogRecord[]> {
   const sub = await log.consume({ topic, from: { kind: 'earliest' }, stopAtEnd: true, onBatch: async (b) => void out.push(...b.records) });
   await sub.done;
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}
+
+/** The log, with appends that fail (the broker unreachable, a retriable error) on the calls `fails` picks, before reaching it. */
+function flaky(inner: EventLog, fails: (call: number) => boolean): { log: EventLog; calls: () => number } {
+  let calls = 0;
+  const log = new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'append') {
+        return async (topic: string, records: readonly AppendRecord[]) => {
+          calls++;
+          if (fails(calls)) throw new ServiceUnavailableError('kafka', 'cannot reach Kafka at localhost:9092 (connection refused)');
+          await target.append(topic, records);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { log, calls: () => calls };
 }
 
 const good = (user: string, n: number) => JSON.stringify({ event_id: `e${n}`, event_type: 'page_view', user_id: user, product_id: 'p1', event_time: '2026-01-01T10:00:00Z' });
@@ -92,6 +112,52 @@ describe('ingest', () => {
 
   it('rejects a batch size that cannot work', async () => {
     await expect(ingest(log, 'ingest-bad-batch', [good('u', 1)], { batchSize: 0 })).rejects.toThrow(/batchSize/);
+  });
+
+  it('retries an append while the log is unavailable, and appends every record exactly once', async () => {
+    const topic = 'ingest-retry';
+    await log.ensureTopic(topic, 2);
+    // The second batch fails three times in a row, then the log is back.
+    const { log: unreliable, calls } = flaky(log, (call) => call >= 2 && call <= 4);
+    const lines = Array.from({ length: 35 }, (_, i) => good(`u${i % 4}`, i));
+    const retries: number[] = [];
+    const counts = await ingest(unreliable, topic, lines, { batchSize: 10, onRetry: (_, waitMs) => void retries.push(waitMs) });
+    expect(counts.appended).toBe(35);
+    expect(calls()).toBe(4 + 3);
+    expect(retries).toEqual([100, 200, 400]);
+    const ids = (await readAll(topic)).map((r) => (JSON.parse(r.value) as { event_id: string }).event_id);
+    expect(ids.sort()).toEqual(lines.map((l) => (JSON.parse(l) as { event_id: string }).event_id).sort());
+  });
+
+  it('stops when the log stays unavailable, saying what was appended and the line to resume at', async () => {
+    const topic = 'ingest-gone';
+    await log.ensureTopic(topic, 1);
+    const { log: unreliable } = flaky(log, (call) => call >= 3);
+    // Blank lines make line numbers differ from record counts: the two batches appended are lines 1-10 and 11-21.
+    const lines = Array.from({ length: 40 }, (_, i) => (i === 3 || i === 14 || i === 15 ? '' : good('u', i)));
+    const err = await ingest(unreliable, topic, lines, { batchSize: 9, retryMs: 250 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IngestIncompleteError);
+    const incomplete = err as IngestIncompleteError;
+    expect(incomplete.appended).toBe(18);
+    expect(incomplete.resumeLine).toBe(22);
+    expect(incomplete.message).toMatch(/18 records appended .*line 22.*cannot reach Kafka/);
+    const stored = (await readAll(topic)).map((r) => r.value);
+    expect(stored).toEqual(lines.slice(0, 21).filter((l) => l !== ''));
+    // Resuming at that line appends the rest, nothing twice.
+    await ingest(log, topic, lines.slice(incomplete.resumeLine - 1));
+    expect((await readAll(topic)).map((r) => r.value)).toEqual(lines.filter((l) => l !== ''));
+  });
+
+  it('does not retry an append the log refuses for good', async () => {
+    const refusing: Pick<EventLog, 'append'> = {
+      append: async () => {
+        throw new BadRequestError('value', 'a record value must be a string');
+      },
+    };
+    const err = await ingest(refusing as EventLog, 'ingest-refused', [good('u', 1)], { retryMs: 60_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IngestIncompleteError);
+    expect((err as IngestIncompleteError).resumeLine).toBe(1);
+    expect((err as IngestIncompleteError).cause).toBeInstanceOf(BadRequestError);
   });
 
   it('propagates a failing append instead of dropping lines', async () => {

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../shared/errors.ts';
 import { encodeByteText } from '../../shared/model/byte-text.ts';
+import { validateRecord } from '../../shared/model/validation.ts';
 import { readLines } from '../../workload/read-lines.ts';
 
 let dir: string;
@@ -28,6 +29,31 @@ describe('readLines', () => {
     const file = join(dir, 'mixed.jsonl');
     await writeFile(file, '\ufeff{"a":1}\r\n\r\n{"b":2}\n{"c":3}');
     expect(await collect(readLines(file))).toEqual(['{"a":1}', '', '{"b":2}', '{"c":3}']);
+  });
+
+  it('ends a line at \\n only: a bare \\r stays inside its record, which is then judged whole', async () => {
+    const file = join(dir, 'bare-cr.jsonl');
+    const event = (productId: string) => `{"event_id":"e1","event_type":"page_view","user_id":"u1","product_id":"${productId}","event_time":"2026-01-01T10:00:00Z"}`;
+    // A \r between JSON tokens is whitespace (valid); a raw \r inside a string is not JSON (dead-lettered).
+    const between = event('p1').replace(',"user_id"', ',\r"user_id"');
+    const inside = event('p\r1');
+    await writeFile(file, `${between}\n${inside}\r\n{"last":1}\r`);
+    const lines = await collect(readLines(file));
+    expect(lines).toEqual([between, inside, '{"last":1}']);
+    expect(validateRecord(lines[0], Date.parse('2026-01-01T10:00:00Z')).ok).toBe(true);
+    const verdict = validateRecord(lines[1], Date.parse('2026-01-01T10:00:00Z'));
+    expect(verdict.ok ? undefined : verdict.rejection.code).toBe('malformed_json');
+  });
+
+  it('keeps only the first maxLineChars of a line, skipping the rest as it streams', async () => {
+    const stdin = Readable.from([Buffer.from('ab'), Buffer.from('cdefgh'), Buffer.from('ij\nxyz\n1234'), Buffer.from('56')]);
+    expect(await collect(readLines('-', stdin, { maxLineChars: 4 }))).toEqual(['abcd', 'xyz', '1234']);
+  });
+
+  it('joins a line split across chunks, multi-byte characters included', async () => {
+    const bytes = Buffer.from('{"p":"caf\u00e9 \u{1F600}"}\n{"q":2}', 'utf8');
+    const stdin = Readable.from(Array.from(bytes, (b) => Buffer.from([b])));
+    expect(await collect(readLines('-', stdin))).toEqual(['{"p":"caf\u00e9 \u{1F600}"}', '{"q":2}']);
   });
 
   it('reads stdin for -', async () => {

@@ -98,6 +98,41 @@ describe('EmbeddedLog on disk', () => {
     expect([...after.values()].reduce((a, b) => a + b, 0)).toBe(51);
   });
 
+  it('reads back from its files the records it no longer keeps in memory, in this process and another', async () => {
+    const writer = await open();
+    await writer.ensureTopic('big', 2);
+    // ~16 MB of values: more than a partition keeps in memory, so the early ones come from the file.
+    const sent = Array.from({ length: 4_000 }, (_, i) => ({
+      key: `u${i % 5}`,
+      value: `${'é'.repeat(i % 7)}${String(i).padStart(6, '0')}${'x'.repeat(4_000)}`,
+      timestamp: i % 100 === 0 ? 50_000 + i : 10_000 + i,
+      headers: i % 3 === 0 ? { n: String(i) } : undefined,
+    }));
+    for (let i = 0; i < sent.length; i += 500) await writer.append('big', sent.slice(i, i + 500));
+    const expected = new Map(sent.map((r) => [r.value, r]));
+    for (const log of [writer, await open()]) {
+      const got: LogRecord[] = [];
+      const sub = await log.consume({ topic: 'big', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 333, onBatch: async (b) => void got.push(...b.records) });
+      await sub.done;
+      expect(got).toHaveLength(sent.length);
+      for (const p of [0, 1]) {
+        const offsets = got.filter((r) => r.partition === p).map((r) => r.offset);
+        expect(offsets).toEqual(offsets.map((_, i) => i));
+      }
+      for (const r of got) {
+        const s = expected.get(r.value)!;
+        expect({ key: r.key, timestamp: r.timestamp, headers: r.headers }).toEqual({ key: s.key, timestamp: s.timestamp, headers: s.headers ?? {} });
+      }
+      // Timestamps are not monotonic: the first record at or after 12_000 may come after a later one.
+      const at = await log.offsetsForTimestamp('big', 12_000);
+      for (const p of [0, 1]) {
+        const mine = got.filter((r) => r.partition === p);
+        expect(at.get(p)).toBe(mine.find((r) => r.timestamp >= 12_000)?.offset ?? mine.length);
+      }
+      expect(await log.offsetsForTimestamp('big', 1e12)).toEqual(await log.endOffsets('big'));
+    }
+  });
+
   it('defaults to batches of at most 1000 records', async () => {
     const log = await open();
     await log.ensureTopic('events', 1);
