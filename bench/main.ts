@@ -19,6 +19,7 @@ const HELP = `npm run bench [-- options]: figures, not pass/fail, each next to i
   --only transform|stream|batch|ingest
                                  run one benchmark (default: all four; with real services: stream);
                                  ingest: lk ingest of a generated ~300 MB file, its peak memory
+                                 (into the embedded log; with --services real, into Kafka)
   --only freshness               real services: the freshness measurement alone
   --services embedded|real       the stream benchmarks on the embedded log + DuckDB (default), or on
                                  Kafka + PostgreSQL (also LK_SERVICES=real): producer, consume
@@ -122,7 +123,16 @@ try {
     const r = await benchBatchJob(events ? { events } : {});
     figures.push(...fromRecord('batch', r, { 'batch events/s': BATCH_TARGET }));
   }
-  if (run('ingest')) figures.push(...(await benchIngest(events ?? DEFAULT_INGEST_EVENTS, log)));
+  if (run('ingest')) {
+    if (services === 'real') {
+      const real = await openRealServices(runId, log);
+      try {
+        figures.push(...real.figures, ...(await benchIngest(events ?? DEFAULT_INGEST_EVENTS, log, { kind: 'kafka', env: { ...real.env, LK_TOPIC: `lk-bench-${runId}-ingest` } })));
+      } finally {
+        await real.stop();
+      }
+    } else figures.push(...(await benchIngest(events ?? DEFAULT_INGEST_EVENTS, log)));
+  }
 } catch (err) {
   // Typed errors say what to do; anything else keeps its stack.
   log(`bench: ${err instanceof LkError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
