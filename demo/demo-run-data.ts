@@ -126,5 +126,6 @@ async function heldData(config: PlatformConfig, setting: DataNameSetting, ports:
     return namespaces.length > 0 ? `view-store namespaces (${namespaces.join(', ')})` : null;
   }
   const objects = await ports.objects.list('');
-  return objects.length > 0 ? `${objects.length.toLocaleString('en-US')} objects (${objects[0]!.key}, ...)` : null;
+  if (objects.length === 0) return null;
+  return `${objects.length.toLocaleString('en-US')} object${objects.length === 1 ? '' : 's'} (${objects[0]!.key}${objects.length > 1 ? ', ...' : ''})`;
 }
