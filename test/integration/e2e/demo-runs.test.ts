@@ -49,7 +49,8 @@ async function demoRun(ctx: TestContext, bucket: string, seed: number, names: Re
   dirs.push(dataDir);
   const { env, pgUrl } = servicesEnv(ctx, bucket, dataDir, names);
   const config = loadConfig(env, { runId: newRunId(new Date()) });
-  if (config.viewStore.kind === 'postgres') schemas.push({ url: pgUrl, schema: config.viewStore.schema });
+  // Drop only a schema named after this run: never a shared default such as `lambdakappa`.
+  if (config.viewStore.kind === 'postgres' && config.viewStore.schema.startsWith('demo_') && !('PG_SCHEMA' in names)) schemas.push({ url: pgUrl, schema: config.viewStore.schema });
   const said: string[] = [];
   const result = await runDemo(config, {
     workload: { events: 1_500, users: 100, products: 30, spanMs: 30 * 60_000, seed },
