@@ -54,9 +54,10 @@ export function parseCommandArgs(cmd: Command, argv: readonly string[]): ParsedO
 /**
  * The configuration for a command: environment plus the common options. `ports` are the ports
  * the command opens: their settings are validated now, at its start; the others are not, so a bad
- * setting of a service the command never uses cannot stop it.
+ * setting of a service the command never uses cannot stop it. `runId` names the data of a run
+ * that must not share it (the demo; see ConfigOverrides.runId).
  */
-export function configFrom(options: ParsedOptions, ports: readonly PortName[] = ALL_PORTS): PlatformConfig {
+export function configFrom(options: ParsedOptions, ports: readonly PortName[] = ALL_PORTS, runId?: string): PlatformConfig {
   const services = options.services;
   if (services !== undefined && services !== 'embedded' && services !== 'real') {
     throw new BadRequestError('--services', `must be embedded or real, got ${String(services)}`);
@@ -66,6 +67,7 @@ export function configFrom(options: ParsedOptions, ports: readonly PortName[] = 
     dataDir: options['data-dir'] as string | undefined,
     port: options.port !== undefined ? intOption(options, 'port', 0, 65535) : undefined,
     stragglerDelayMs: options['straggler-delay-ms'] !== undefined ? intOption(options, 'straggler-delay-ms', 0, MAX_STRAGGLER_DELAY_MS) : undefined,
+    runId,
   }, ports);
 }
 

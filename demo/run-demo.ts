@@ -22,6 +22,7 @@ import { readLines } from '../workload/read-lines.ts';
 import type { WorkloadOptions } from '../workload/workload-options.ts';
 import { waitUntilCaughtUp } from './caught-up.ts';
 import { prepareDemoDataDir } from './demo-data-dir.ts';
+import { refuseDataOfEarlierRuns, runDataBanner, runDataNames, runDataNotice } from './demo-run-data.ts';
 
 export interface DemoOptions {
   readonly workload: Partial<WorkloadOptions>;
@@ -58,6 +59,11 @@ export interface DemoResult {
    * horizon Lambda is the speed layer, which misses the too-late events.
    */
   readonly belowHorizon: ComparisonReport | null;
+  /**
+   * Where this run's data stays on the real services (the topic, schema and prefix it used) and
+   * how to reach or remove it; empty on embedded services.
+   */
+  readonly data: readonly string[];
   readonly url: string;
   readonly server: HttpServer;
   close(): Promise<void>;
@@ -89,7 +95,9 @@ async function measure<T>(steps: Record<string, StepCost>, name: string, fn: () 
  */
 export async function runDemo(config: PlatformConfig, options: DemoOptions): Promise<DemoResult> {
   const say = options.progress;
-  if (!options.keepData && config.log.kind === 'embedded') await prepareDemoDataDir(config.dataDir);
+  // Each embedded port keeps its data in the data dir: a fresh run starts from an empty one.
+  const embedded = config.log.kind === 'embedded' || config.objectStore.kind === 'local' || config.viewStore.kind === 'duckdb';
+  if (!options.keepData && embedded) await prepareDemoDataDir(config.dataDir);
   const pipeline = compilePipeline(config.pipeline);
   const adapters = await openAdapters(config);
   const db = await DuckDb.open();
@@ -98,11 +106,20 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
   const { log, views, objects } = adapters;
   let server: HttpServer | undefined;
   try {
+    // The real services are shared with earlier runs: this run's names must hold nothing yet.
+    const names = runDataNames(config);
+    if (names.length > 0) {
+      if (!options.keepData) await refuseDataOfEarlierRuns(config, names, adapters);
+      say(runDataBanner(config, names), true);
+    }
     await log.ensureTopic(topics.events, config.partitions);
     const deps = { log, views, pipeline, topics };
-    const speed = new StreamJob(deps, { namespace: 'speed', groupId: 'lk-speed', from: { kind: 'earliest' } });
+    // A run's consumer groups are its own too: `lk-speed` may be the group of a running `lk speed`
+    // (docker compose), which the demo's member would join and rebalance.
+    const group = (name: string) => (config.scope.runId === null ? `lk-${name}` : `${config.scope.runId}-${name}`);
+    const speed = new StreamJob(deps, { namespace: 'speed', groupId: group('speed'), from: { kind: 'earliest' } });
     // Both jobs see the same records; only one writes the dead-letter and late topics.
-    const kappa = new StreamJob(deps, { namespace: 'kappa_v1', groupId: 'lk-kappa_v1', from: { kind: 'earliest' }, sideOutputs: false });
+    const kappa = new StreamJob(deps, { namespace: 'kappa_v1', groupId: group('kappa_v1'), from: { kind: 'earliest' }, sideOutputs: false });
     await views.ensureNamespace('kappa_v1');
     await views.setAlias(KAPPA_ALIAS, 'kappa_v1');
     const running = [await speed.start(), await kappa.start()];
@@ -199,6 +216,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
       steps,
       batchHorizon: horizon === null ? null : new Date(horizon).toISOString(),
       belowHorizon,
+      data: runDataNotice(config, names),
       url: server.url,
       server,
       close: async () => {

@@ -1,6 +1,7 @@
 import { ConfigError } from './errors.ts';
 import { defaultPipelineConfig, type PipelineConfig } from './compute/pipeline.ts';
 import { join, resolve } from 'node:path';
+import { RUN_ID_PATTERN } from './run-id.ts';
 
 /**
  * The platform's configuration: which adapters to use and their settings, read from environment
@@ -45,8 +46,22 @@ export interface TopicNames {
   readonly late: string;
 }
 
+/** The settings that name where one data set lives on shared services. */
+export type DataNameSetting = 'LK_TOPIC' | 'PG_SCHEMA' | 'S3_PREFIX';
+
+/**
+ * Where the names of the data came from: a demo run on real services names its topic, schema and
+ * prefix after its run id (`runId`), except those the user set (`userSet`), so that runs on the
+ * same services never read each other's data.
+ */
+export interface DataScope {
+  readonly runId: string | null;
+  readonly userSet: readonly DataNameSetting[];
+}
+
 export interface PlatformConfig {
   readonly dataDir: string;
+  readonly scope: DataScope;
   readonly log: LogConfig;
   readonly objectStore: ObjectStoreConfig;
   readonly viewStore: ViewStoreConfig;
@@ -88,6 +103,12 @@ export interface ConfigOverrides {
   readonly dataDir?: string;
   readonly port?: number;
   readonly stragglerDelayMs?: number;
+  /**
+   * A run id (see shared/run-id.ts): the topic, schema and prefix of each real service the user
+   * did not name (LK_TOPIC, PG_SCHEMA, S3_PREFIX) are named after it. Embedded ports keep their
+   * defaults: their data dir is the run's own.
+   */
+  readonly runId?: string;
 }
 
 function choice<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -130,14 +151,20 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
   const services = overrides.services ?? choice(env, 'LK_SERVICES', ['embedded', 'real'] as const, 'embedded');
   const real = services === 'real';
   const dataDir = resolve(overrides.dataDir ?? env.LK_DATA_DIR ?? '.lk-data');
+  const runId = overrides.runId;
+  if (runId !== undefined && !RUN_ID_PATTERN.test(runId)) throw new ConfigError(`run id ${runId} must match ${RUN_ID_PATTERN}`);
+  const userSet = (['LK_TOPIC', 'PG_SCHEMA', 'S3_PREFIX'] as const).filter((name) => (env[name] ?? '') !== '');
+  // The run's name replaces a default only on a real service; read lazily like the port itself.
+  const runName = (name: DataNameSetting, isReal: () => boolean) => (runId !== undefined && !userSet.includes(name) && isReal() ? runId : undefined);
   const readers: { readonly [P in PortName]: () => PlatformConfig[P] } = {
     log: () => logConfig(env, real, dataDir),
-    objectStore: () => objectStoreConfig(env, real, dataDir),
-    viewStore: () => viewStoreConfig(env, real, dataDir),
+    objectStore: () => objectStoreConfig(env, real, dataDir, runName('S3_PREFIX', () => true)),
+    viewStore: () => viewStoreConfig(env, real, dataDir, runName('PG_SCHEMA', () => true)),
   };
-  const eventsTopic = env.LK_TOPIC ?? 'events';
+  const eventsTopic = runName('LK_TOPIC', () => readers.log().kind === 'kafka') ?? (env.LK_TOPIC || 'events');
   const config = {
     dataDir,
+    scope: { runId: runId ?? null, userSet },
     topics: { events: eventsTopic, deadLetter: `${eventsTopic}.dead-letter`, late: `${eventsTopic}.late` },
     partitions: int(env, 'LK_PARTITIONS', 4, 1, 256),
     serving: { host: env.LK_HOST ?? '127.0.0.1', port: overrides.port ?? int(env, 'LK_PORT', 8080, 0, 65535) },
@@ -166,7 +193,7 @@ function logConfig(env: Env, real: boolean, dataDir: string): LogConfig {
   return { kind: 'embedded', dir: join(dataDir, 'log') };
 }
 
-function objectStoreConfig(env: Env, real: boolean, dataDir: string): ObjectStoreConfig {
+function objectStoreConfig(env: Env, real: boolean, dataDir: string, runPrefix: string | undefined): ObjectStoreConfig {
   const osKind = choice(env, 'LK_OBJECT_STORE', ['local', 's3'] as const, real ? 's3' : 'local');
   if (osKind === 's3') {
     const bucket = env.S3_BUCKET ?? (real ? 'lambdakappa' : '');
@@ -176,7 +203,7 @@ function objectStoreConfig(env: Env, real: boolean, dataDir: string): ObjectStor
     return {
       kind: 's3',
       bucket,
-      prefix: (env.S3_PREFIX ?? '').replace(/^\/+|\/+$/g, ''),
+      prefix: (runPrefix ?? env.S3_PREFIX ?? '').replace(/^\/+|\/+$/g, ''),
       region: env.S3_REGION ?? env.AWS_REGION ?? 'us-east-1',
       endpoint,
       forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', endpoint !== undefined),
@@ -188,13 +215,13 @@ function objectStoreConfig(env: Env, real: boolean, dataDir: string): ObjectStor
   return { kind: 'local', dir: join(dataDir, 'objects') };
 }
 
-function viewStoreConfig(env: Env, real: boolean, dataDir: string): ViewStoreConfig {
+function viewStoreConfig(env: Env, real: boolean, dataDir: string, runSchema: string | undefined): ViewStoreConfig {
   const vsKind = choice(env, 'LK_VIEW_STORE', ['duckdb', 'postgres'] as const, real ? 'postgres' : 'duckdb');
   if (vsKind === 'postgres') {
     // The documented default (README, docker-compose.yml) whichever switch chose PostgreSQL.
     const url = env.DATABASE_URL || DEFAULT_DATABASE_URL;
     if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('DATABASE_URL must start with postgres://');
-    const schema = env.PG_SCHEMA ?? 'lambdakappa';
+    const schema = runSchema ?? (env.PG_SCHEMA || 'lambdakappa');
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(schema)) throw new ConfigError(`PG_SCHEMA=${schema} must be a lowercase SQL identifier`);
     return { kind: 'postgres', url, schema };
   }

@@ -1,6 +1,8 @@
 import { formatComparisonReport } from '../../compare/comparison-report.ts';
 import { runDemo, type DemoResult } from '../../demo/run-demo.ts';
 import { DEFAULT_WORKLOAD } from '../../workload/workload-options.ts';
+import { ALL_PORTS } from '../../shared/config.ts';
+import { newRunId } from '../../shared/run-id.ts';
 import { configFrom, intOption, numberOption, type Command } from '../command.ts';
 import { Progress } from '../progress.ts';
 
@@ -19,7 +21,13 @@ Examples:
   npm start
   npm start -- --events 500000 --rate 50000 --too-late 0.01
   npm start -- --input my-events.jsonl --keep-serving
-  npm start -- --json > report.json`,
+  npm start -- --json > report.json
+  npm start -- --services real
+
+On real services (Kafka, PostgreSQL, S3) each run uses a topic, schema and prefix named after its
+run id (demo_<yyyymmddhhmmss>_<rand>) for each of LK_TOPIC, PG_SCHEMA, S3_PREFIX you did not set,
+and refuses one you set that already holds data; it prints the names first, and at the end how to
+serve its data again and how to remove it (the data stays).`,
   options: {
     events: { type: 'string', valueName: 'N', description: 'records to generate', default: String(DEFAULT_WORKLOAD.events) },
     rate: { type: 'string', valueName: 'N', description: 'records appended per second while streaming runs live', default: '20000' },
@@ -36,10 +44,15 @@ Examples:
     port: { type: 'string', valueName: 'N', description: 'HTTP port for the views (0 = any free port)', default: '0' },
     json: { type: 'boolean', description: 'print one JSON document instead of tables' },
     'keep-serving': { type: 'boolean', description: 'leave the HTTP server up after the run (Ctrl-C to stop)' },
-    'keep-data': { type: 'boolean', description: 'do not wipe the data dir first (embedded services)' },
+    'keep-data': {
+      type: 'boolean',
+      description:
+        'run on the data already there: do not clear the data dir (embedded services), use LK_TOPIC, PG_SCHEMA and S3_PREFIX (or their defaults) as they are instead of names of its own (real services)',
+    },
   },
   async run(options, env) {
-    const config = configFrom({ ...options, port: undefined });
+    // A fresh run names its topic, schema and prefix on real services after its own id (unless set).
+    const config = configFrom({ ...options, port: undefined }, ALL_PORTS, options['keep-data'] ? undefined : newRunId(new Date()));
     const progress = new Progress();
     const result: DemoResult = await runDemo(config, {
       workload: {
@@ -66,7 +79,15 @@ Examples:
         env.out(
           JSON.stringify(
             // The url only while the server stays up: after the run it is closed.
-            { ...result.report, freshness: result.freshness, backfill: result.backfill, steps: result.steps, batchHorizon: result.batchHorizon, ...(keepServing ? { url: result.url } : {}) },
+            {
+              ...result.report,
+              freshness: result.freshness,
+              backfill: result.backfill,
+              steps: result.steps,
+              batchHorizon: result.batchHorizon,
+              ...(result.data.length > 0 ? { data: result.data } : {}),
+              ...(keepServing ? { url: result.url } : {}),
+            },
             null,
             2,
           ),
@@ -88,6 +109,7 @@ Examples:
             `Lambda batch: ${((result.steps.archive?.wallMs ?? 0) / 1000).toFixed(2)} s archive + ${((result.steps.batch?.wallMs ?? 0) / 1000).toFixed(2)} s batch ` +
             `(${(((result.steps.archive?.cpuMs ?? 0) + (result.steps.batch?.cpuMs ?? 0)) / 1000).toFixed(2)} CPU-s). Batch horizon: ${result.batchHorizon ?? 'none'}.`,
         );
+        if (result.data.length > 0) env.out(['', ...result.data].join('\n'));
         if (keepServing) env.out(`Views served at ${result.url}  (try: curl '${result.url}/v1/views/revenue?mode=lambda&from=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}&to=now')`);
       }
       if (keepServing) {
