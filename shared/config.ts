@@ -12,7 +12,13 @@ import { join, resolve } from 'node:path';
  */
 export type LogConfig =
   | { readonly kind: 'embedded'; readonly dir: string }
-  | { readonly kind: 'kafka'; readonly brokers: readonly string[]; readonly clientId: string };
+  | {
+      readonly kind: 'kafka';
+      readonly brokers: readonly string[];
+      readonly clientId: string;
+      /** Consumer-group session timeout (KAFKA_SESSION_TIMEOUT_MS); the adapter's default when absent. */
+      readonly sessionTimeoutMs?: number;
+    };
 
 export type ObjectStoreConfig =
   | { readonly kind: 'local'; readonly dir: string }
@@ -103,7 +109,10 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     const brokers = raw.split(',').map((s) => s.trim()).filter(Boolean);
     if (brokers.length === 0) throw new ConfigError('KAFKA_BROKERS is empty; set it (host:port,...) or run with the embedded log (LK_LOG=embedded)');
     for (const b of brokers) if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError(`KAFKA_BROKERS entry "${b}" must be host:port`);
-    log = { kind: 'kafka', brokers, clientId: env.KAFKA_CLIENT_ID ?? 'lambdakappa' };
+    const clientId = env.KAFKA_CLIENT_ID ?? 'lambdakappa';
+    // How soon a crashed member's partitions move on; the broker bounds it (group.min/max.session.timeout.ms, 6 s to 30 min by default).
+    const sessionTimeoutMs = env.KAFKA_SESSION_TIMEOUT_MS ? int(env, 'KAFKA_SESSION_TIMEOUT_MS', 10_000, 1_000, 3_600_000) : undefined;
+    log = sessionTimeoutMs === undefined ? { kind: 'kafka', brokers, clientId } : { kind: 'kafka', brokers, clientId, sessionTimeoutMs };
   } else {
     log = { kind: 'embedded', dir: join(dataDir, 'log') };
   }

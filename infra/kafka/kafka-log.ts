@@ -30,6 +30,11 @@ export interface KafkaLogOptions {
   readonly clientId: string;
   /** kafkajs' own logging (to the console); 'error' by default. */
   readonly logLevel?: KafkaLogLevel;
+  /**
+   * Consumer-group session timeout (default 10 s): how long a member that stopped heartbeating
+   * (crashed) keeps its partitions. Must lie within the broker's group.min/max.session.timeout.ms.
+   */
+  readonly sessionTimeoutMs?: number;
 }
 
 const LOG_LEVELS: Readonly<Record<KafkaLogLevel, KafkaJsLogLevel>> = {
@@ -47,7 +52,10 @@ const LOG_LEVELS: Readonly<Record<KafkaLogLevel, KafkaJsLogLevel>> = {
 const MAX_WAIT_MS = 50;
 /** Within the broker's default group.min.session.timeout.ms (6 s), short enough to notice a dead member soon. */
 const SESSION_TIMEOUT_MS = 10_000;
-/** kafkajs notices a rebalance only on a heartbeat, so this bounds how long a joining member waits for the others. */
+/**
+ * kafkajs notices a rebalance only on a heartbeat, so this bounds how long a joining member waits
+ * for the others; a shorter session timeout gets a third of it (Kafka's rule of thumb).
+ */
 const HEARTBEAT_INTERVAL_MS = 500;
 const REBALANCE_TIMEOUT_MS = 30_000;
 /** How long a consumer keeps retrying retriable failures before its first assignment. */
@@ -68,6 +76,8 @@ export class KafkaLog implements EventLog {
   readonly #admin: Admin;
   readonly #brokers: readonly string[];
   readonly #clientId: string;
+  readonly #sessionTimeoutMs: number;
+  readonly #heartbeatIntervalMs: number;
   #producer: Promise<Producer> | undefined;
   readonly #knownTopics = new Set<string>();
   readonly #subscriptions = new Set<KafkaSubscription>();
@@ -78,12 +88,18 @@ export class KafkaLog implements EventLog {
     this.#admin = admin;
     this.#brokers = [...options.brokers];
     this.#clientId = options.clientId;
+    this.#sessionTimeoutMs = options.sessionTimeoutMs ?? SESSION_TIMEOUT_MS;
+    this.#heartbeatIntervalMs = Math.min(HEARTBEAT_INTERVAL_MS, Math.floor(this.#sessionTimeoutMs / 3));
   }
 
   /** Connects to the cluster; throws ServiceUnavailableError (saying what to check) when no broker answers. */
   static async connect(options: KafkaLogOptions): Promise<KafkaLog> {
     if (options.brokers.length === 0) throw new ConfigError('no Kafka brokers given: set KAFKA_BROKERS (host:port,...) or run with the embedded log (LK_LOG=embedded)');
     if (options.clientId === '') throw new ConfigError('the Kafka client id is empty: set KAFKA_CLIENT_ID');
+    const session = options.sessionTimeoutMs;
+    if (session !== undefined && !(Number.isInteger(session) && session >= 1_000)) {
+      throw new ConfigError(`the Kafka session timeout ${session} ms must be a whole number of at least 1000: set KAFKA_SESSION_TIMEOUT_MS`);
+    }
     silenceKafkajsNegativeTimeouts();
     const kafka = new Kafka({
       brokers: [...options.brokers],
@@ -195,7 +211,7 @@ export class KafkaLog implements EventLog {
       const group = options.groupId;
       const stopAt = options.stopAtEnd ? await this.endOffsets(topic) : undefined;
       if (group !== undefined && options.from.kind !== 'committed') await this.#claimGroupStart(topic, group, options.from);
-      const sub = new KafkaSubscription({ topic, options, stopAt, preferCommitted: group !== undefined, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS });
+      const sub = new KafkaSubscription({ topic, options, stopAt, preferCommitted: group !== undefined, heartbeatIntervalMs: this.#heartbeatIntervalMs });
       await this.#run(sub, options, group);
       this.#subscriptions.add(sub);
       void sub.done.catch(() => undefined).finally(() => this.#subscriptions.delete(sub));
@@ -222,8 +238,8 @@ export class KafkaLog implements EventLog {
     const consumer = this.#kafka.consumer({
       groupId,
       maxWaitTimeInMs: MAX_WAIT_MS,
-      sessionTimeout: SESSION_TIMEOUT_MS,
-      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      sessionTimeout: this.#sessionTimeoutMs,
+      heartbeatInterval: this.#heartbeatIntervalMs,
       rebalanceTimeout: REBALANCE_TIMEOUT_MS,
       allowAutoTopicCreation: false,
       // kafkajs restarts a consumer that crashed on a retriable error (a coordinator still loading
