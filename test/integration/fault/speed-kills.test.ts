@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LkProcess } from '../../../bench/lk-process.ts';
+import type { LocalKafka } from '../../../infra/local/kafka-local.ts';
+import { generateWorkload } from '../../../workload/generator.ts';
+import { Random } from '../../../workload/random.ts';
+import { postgresOrSkip } from '../../support/services.ts';
+import { waitForCheckpoints } from './support/caught-up.ts';
+import { startFaultKafka, type Offer } from './support/fault-services.ts';
+import { openFaultRun, type FaultRun } from './support/fault-run.ts';
+import { referenceRun } from './support/reference-run.ts';
+import { bySource, expectedDeadLetters, readTopic } from './support/side-outputs-check.ts';
+import { viewSnapshot } from './support/view-snapshot.ts';
+
+/**
+ * Part 1 of the fault-injection suite: `lk speed` as a child process over a seeded workload that
+ * `lk ingest` appends meanwhile, SIGKILLed at seeded random moments and restarted each time.
+ * Afterwards the views must equal an uninterrupted run's over the same log, and every bad record
+ * must be in the dead-letter topic (every too-late one in the late topic) exactly once per source
+ * offset: repeats of a record are allowed (side outputs are at-least-once) but must be copies.
+ */
+
+const KILLS = 21;
+/** Cycles during which `lk ingest` is running: the workload arrives in as many chunks. */
+const INGEST_CYCLES = 16;
+const PARTITIONS = 3;
+
+let kafka: Offer<LocalKafka>;
+beforeAll(async () => {
+  kafka = await startFaultKafka();
+});
+afterAll(async () => {
+  if (kafka?.ok) await kafka.service.stop();
+});
+
+/** How one `lk speed` process of the schedule dies. */
+type KillMoment =
+  /**
+   * Soon after the spawn, before it reached the broker. (Later, during its first group join, a kill
+   * holds the group's next rebalance for the whole rebalance timeout, 30 s: realistic, but slow.)
+   */
+  | { readonly kind: 'starting'; readonly afterMs: number }
+  /**
+   * Consuming with commits deferred for ten minutes: the group offsets run ahead, the view store
+   * has nothing of it. Its session outlives it by 3 s, so the next process finds the group still
+   * live and joins it as it is, committed offsets included (an empty group would be repositioned
+   * at the start, which hides a resume from those offsets).
+   */
+  | { readonly kind: 'uncommitted'; readonly afterMs: number }
+  /** Consuming and committing every 100 ms. */
+  | { readonly kind: 'running'; readonly afterMs: number };
+
+/** The seeded schedule: a shuffled mix of every kind; the first kill always lands before any commit, after records were consumed. */
+function killSchedule(rng: Random): KillMoment[] {
+  const kinds: KillMoment['kind'][] = [...Array<'starting'>(5).fill('starting'), ...Array<'uncommitted'>(5).fill('uncommitted'), ...Array<'running'>(KILLS - 11).fill('running')];
+  for (let i = kinds.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [kinds[i], kinds[j]] = [kinds[j], kinds[i]];
+  }
+  return [
+    { kind: 'uncommitted', afterMs: 1_000 },
+    ...kinds.map((kind): KillMoment => ({ kind, afterMs: kind === 'starting' ? rng.int(0, 400) : rng.int(100, 1_500) })),
+  ];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('fault injection: lk speed SIGKILLed and restarted', () => {
+  it(`killed ${KILLS} times at seeded moments (before its first commit, while lk ingest runs), its views equal an uninterrupted run's and every bad record is dead-lettered once per offset`, async (ctx) => {
+    if (!kafka.ok) return ctx.skip(kafka.reason);
+    const pg = postgresOrSkip(ctx);
+    const run: FaultRun = await openFaultRun({ brokers: kafka.service.brokers, databaseUrl: pg.url, partitions: PARTITIONS, name: 'speed' });
+    const adapters = await run.adapters();
+    try {
+      const { config, pipeline } = run;
+      const spanMs = 45 * 60_000;
+      const workload = generateWorkload({ seed: 1101, events: 6_000, users: 150, products: 30, spanMs, startTime: Date.now() - spanMs }, pipeline.config);
+      expect(workload.facts.malformed).toBeGreaterThan(0);
+      const lines = workload.records.map((r) => r.value);
+      const chunk = Math.ceil(lines.length / INGEST_CYCLES);
+      await adapters.log.ensureTopic(config.topics.events, PARTITIONS);
+
+      const rng = new Random(20_26);
+      const ingest = run.lk(['ingest', '--input', '-', '--batch-size', '100'], { stdin: 'pipe' });
+      const schedule = killSchedule(rng);
+      const killedDuringIngest: number[] = [];
+      for (const [i, moment] of schedule.entries()) {
+        const speed: LkProcess =
+          moment.kind === 'uncommitted' ? run.lk(['speed', '--commit-interval-ms', '600000'], { env: { KAFKA_SESSION_TIMEOUT_MS: '3000' } }) : run.lk(['speed']);
+        if (i < INGEST_CYCLES) {
+          const part = lines.slice(i * chunk, (i + 1) * chunk);
+          if (part.length > 0) ingest.stdin.write(`${part.join('\n')}\n`);
+        }
+        if (moment.kind !== 'starting') await speed.waitFor(/^speed: consuming /, 60_000);
+        await sleep(moment.afterMs);
+        if (ingest.running) killedDuringIngest.push(i);
+        expect(speed.running, `lk speed #${i} should still be running; its output ends with:\n${speed.tail()}`).toBe(true);
+        await speed.kill('SIGKILL');
+        if (i === INGEST_CYCLES - 1) ingest.stdin.end();
+      }
+      expect(await ingest.exited, ingest.tail()).toBe(0);
+      expect(killedDuringIngest.length).toBeGreaterThanOrEqual(INGEST_CYCLES - 1);
+      expect([...(await adapters.log.endOffsets(config.topics.events)).values()].reduce((a, b) => a + b, 0)).toBe(lines.length);
+
+      // The last restart runs until the views hold the whole log, then stops cleanly.
+      const last = run.lk(['speed']);
+      await last.waitFor(/^speed: consuming /, 60_000);
+      await waitForCheckpoints(adapters.log, adapters.views, config.topics.events, 'speed');
+      expect(await last.stop(), last.tail()).toBe(0);
+
+      const reference = { ...config.topics, deadLetter: `${config.topics.events}.ref-dead-letter`, late: `${config.topics.events}.ref-late` };
+      await referenceRun(adapters, pipeline, reference, 'reference', { sideOutputs: true });
+      const faulty = await viewSnapshot(adapters.views, 'speed', pipeline, PARTITIONS);
+      const uninterrupted = await viewSnapshot(adapters.views, 'reference', pipeline, PARTITIONS);
+      expect(faulty.checkpoints).toEqual(uninterrupted.checkpoints);
+      expect(faulty.panes).toEqual(uninterrupted.panes);
+      expect(faulty.windows).toEqual(uninterrupted.windows);
+
+      const events = await readTopic(adapters.log, config.topics.events);
+      const dead = bySource(await readTopic(adapters.log, config.topics.deadLetter), config.topics.events);
+      const refDead = bySource(await readTopic(adapters.log, reference.deadLetter), config.topics.events);
+      expect(dead.inconsistent).toEqual([]);
+      expect(dead.reasons).toEqual(expectedDeadLetters(events, pipeline));
+      expect(dead.reasons).toEqual(refDead.reasons);
+      const late = bySource(await readTopic(adapters.log, config.topics.late), config.topics.events);
+      const refLate = bySource(await readTopic(adapters.log, reference.late), config.topics.events);
+      expect(late.inconsistent).toEqual([]);
+      expect(late.reasons).toEqual(refLate.reasons);
+      expect(refLate.reasons.size).toBeGreaterThan(0);
+      console.log(`[fault] speed: ${KILLS} kills, ${dead.reasons.size} dead letters (${dead.repeats} repeated copies), ${late.reasons.size} late (${late.repeats} repeated)`);
+    } finally {
+      await adapters.close();
+      await run.cleanup();
+    }
+  });
+});
