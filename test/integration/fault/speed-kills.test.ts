@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LkProcess } from '../../../bench/lk-process.ts';
 import type { LocalKafka } from '../../../infra/local/kafka-local.ts';
-import { generateWorkload } from '../../../workload/generator.ts';
 import { Random } from '../../../workload/random.ts';
 import { postgresOrSkip } from '../../support/services.ts';
 import { waitForCheckpoints } from './support/caught-up.ts';
 import { startFaultKafka, type Offer } from './support/fault-services.ts';
 import { openFaultRun, type FaultRun } from './support/fault-run.ts';
-import { referenceRun } from './support/reference-run.ts';
-import { bySource, expectedDeadLetters, readTopic } from './support/side-outputs-check.ts';
-import { viewSnapshot } from './support/view-snapshot.ts';
+import { expectEqualsUninterrupted } from './support/equals-uninterrupted.ts';
+import { chunks, workloadLines } from './support/workload-lines.ts';
 
 /**
  * Part 1 of the fault-injection suite: `lk speed` as a child process over a seeded workload that
@@ -72,30 +70,22 @@ describe('fault injection: lk speed SIGKILLed and restarted', () => {
     const adapters = await run.adapters();
     try {
       const { config, pipeline } = run;
-      const spanMs = 45 * 60_000;
-      const workload = generateWorkload({ seed: 1101, events: 6_000, users: 150, products: 30, spanMs, startTime: Date.now() - spanMs }, pipeline.config);
-      expect(workload.facts.malformed).toBeGreaterThan(0);
-      const lines = workload.records.map((r) => r.value);
-      const chunk = Math.ceil(lines.length / INGEST_CYCLES);
+      const lines = workloadLines(1101, 6_000, pipeline.config);
+      const parts = chunks(lines, INGEST_CYCLES);
       await adapters.log.ensureTopic(config.topics.events, PARTITIONS);
 
-      const rng = new Random(20_26);
       const ingest = run.lk(['ingest', '--input', '-', '--batch-size', '100'], { stdin: 'pipe' });
-      const schedule = killSchedule(rng);
       const killedDuringIngest: number[] = [];
-      for (const [i, moment] of schedule.entries()) {
+      for (const [i, moment] of killSchedule(new Random(2026)).entries()) {
         const speed: LkProcess =
           moment.kind === 'uncommitted' ? run.lk(['speed', '--commit-interval-ms', '600000'], { env: { KAFKA_SESSION_TIMEOUT_MS: '3000' } }) : run.lk(['speed']);
-        if (i < INGEST_CYCLES) {
-          const part = lines.slice(i * chunk, (i + 1) * chunk);
-          if (part.length > 0) ingest.stdin.write(`${part.join('\n')}\n`);
-        }
+        if (i < parts.length) ingest.stdin.write(parts[i]);
         if (moment.kind !== 'starting') await speed.waitFor(/^speed: consuming /, 60_000);
         await sleep(moment.afterMs);
         if (ingest.running) killedDuringIngest.push(i);
         expect(speed.running, `lk speed #${i} should still be running; its output ends with:\n${speed.tail()}`).toBe(true);
         await speed.kill('SIGKILL');
-        if (i === INGEST_CYCLES - 1) ingest.stdin.end();
+        if (i === parts.length - 1) ingest.stdin.end();
       }
       expect(await ingest.exited, ingest.tail()).toBe(0);
       expect(killedDuringIngest.length).toBeGreaterThanOrEqual(INGEST_CYCLES - 1);
@@ -104,29 +94,11 @@ describe('fault injection: lk speed SIGKILLed and restarted', () => {
       // The last restart runs until the views hold the whole log, then stops cleanly.
       const last = run.lk(['speed']);
       await last.waitFor(/^speed: consuming /, 60_000);
-      await waitForCheckpoints(adapters.log, adapters.views, config.topics.events, 'speed');
+      await waitForCheckpoints(adapters.log, adapters.views, config.topics.events, 'speed', { watch: last });
       expect(await last.stop(), last.tail()).toBe(0);
 
-      const reference = { ...config.topics, deadLetter: `${config.topics.events}.ref-dead-letter`, late: `${config.topics.events}.ref-late` };
-      await referenceRun(adapters, pipeline, reference, 'reference', { sideOutputs: true });
-      const faulty = await viewSnapshot(adapters.views, 'speed', pipeline, PARTITIONS);
-      const uninterrupted = await viewSnapshot(adapters.views, 'reference', pipeline, PARTITIONS);
-      expect(faulty.checkpoints).toEqual(uninterrupted.checkpoints);
-      expect(faulty.panes).toEqual(uninterrupted.panes);
-      expect(faulty.windows).toEqual(uninterrupted.windows);
-
-      const events = await readTopic(adapters.log, config.topics.events);
-      const dead = bySource(await readTopic(adapters.log, config.topics.deadLetter), config.topics.events);
-      const refDead = bySource(await readTopic(adapters.log, reference.deadLetter), config.topics.events);
-      expect(dead.inconsistent).toEqual([]);
-      expect(dead.reasons).toEqual(expectedDeadLetters(events, pipeline));
-      expect(dead.reasons).toEqual(refDead.reasons);
-      const late = bySource(await readTopic(adapters.log, config.topics.late), config.topics.events);
-      const refLate = bySource(await readTopic(adapters.log, reference.late), config.topics.events);
-      expect(late.inconsistent).toEqual([]);
-      expect(late.reasons).toEqual(refLate.reasons);
-      expect(refLate.reasons.size).toBeGreaterThan(0);
-      console.log(`[fault] speed: ${KILLS} kills, ${dead.reasons.size} dead letters (${dead.repeats} repeated copies), ${late.reasons.size} late (${late.repeats} repeated)`);
+      const sides = await expectEqualsUninterrupted(run, adapters);
+      console.log(`[fault] speed: ${KILLS} kills; ${sides.deadLetters} dead letters (${sides.deadLetterRepeats} repeated copies), ${sides.late} late (${sides.lateRepeats} repeated)`);
     } finally {
       await adapters.close();
       await run.cleanup();

@@ -31,6 +31,11 @@ export interface FaultRunOptions {
   readonly partitions: number;
   /** Prefix of the topic and schema names. */
   readonly name: string;
+  /**
+   * Consumer groups with the short session timeout (FAULT_SESSION_TIMEOUT_MS), which only the
+   * private brokers accept (default true). False for a run on the shared broker.
+   */
+  readonly shortSessions?: boolean;
 }
 
 /** Sets up a run: nothing is created on the services until a process or adapter does. */
@@ -41,7 +46,7 @@ export async function openFaultRun(options: FaultRunOptions): Promise<FaultRun> 
     ...process.env,
     LK_SERVICES: 'real',
     KAFKA_BROKERS: options.brokers,
-    KAFKA_SESSION_TIMEOUT_MS: String(FAULT_SESSION_TIMEOUT_MS),
+    KAFKA_SESSION_TIMEOUT_MS: (options.shortSessions ?? true) ? String(FAULT_SESSION_TIMEOUT_MS) : undefined,
     DATABASE_URL: options.databaseUrl,
     PG_SCHEMA: schema,
     LK_OBJECT_STORE: 'local',
