@@ -58,10 +58,15 @@ export async function ensureLocalPostgres(options: LocalPostgresOptions): Promis
  * else is running: for tests that stop and start their database, which must never be a shared one.
  */
 export async function startTemporaryPostgres(options: { readonly workDir: string; readonly log?: (m: string) => void }): Promise<TemporaryPostgres> {
-  return startTemporaryCluster(options.workDir, options.log ?? (() => undefined));
+  return startTemporaryCluster(options.workDir, options.log ?? (() => undefined), { crashSafe: true });
 }
 
-async function startTemporaryCluster(workDir: string, log: (m: string) => void): Promise<TemporaryPostgres> {
+/**
+ * `crashSafe`: a committed transaction survives a crash of the server (not of the machine): commits
+ * wait for their WAL write (synchronous_commit on), though nothing is fsynced. Off, the last
+ * commits a client was told succeeded can vanish in a crash.
+ */
+async function startTemporaryCluster(workDir: string, log: (m: string) => void, options: { readonly crashSafe?: boolean } = {}): Promise<TemporaryPostgres> {
   const bin = await findServerBin();
   const asUser = process.getuid?.() === 0 ? 'postgres' : undefined;
   const data = join(workDir, 'data');
@@ -85,7 +90,7 @@ async function startTemporaryCluster(workDir: string, log: (m: string) => void):
   const port = await freePort();
   // A throwaway cluster: durability settings off make it start and run faster. No Unix socket, so
   // no socket-directory permissions and path-length limits to meet; TCP on loopback only.
-  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off -c synchronous_commit=${options.crashSafe ? 'on' : 'off'} -c full_page_writes=off`;
   const start = async () => {
     try {
       await pg('pg_ctl', ['-D', data, '-l', logFile, '-o', serverOptions, '-w', '-t', '60', 'start']);
