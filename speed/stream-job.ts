@@ -2,7 +2,7 @@ import type { EmitStrategy } from '../shared/compute/emit-strategy.ts';
 import { emptyStats, PartitionProcessor, type ChangeSet, type PartitionStats } from '../shared/compute/partition-processor.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { TopicNames } from '../shared/config.ts';
-import { LkError, StoreUnavailableError } from '../shared/errors.ts';
+import { LkError, ServiceUnavailableError, StoreUnavailableError } from '../shared/errors.ts';
 import { LatencyHistogram } from '../shared/metrics/latency-histogram.ts';
 import type { EventLog, PartitionOffsets, RecordBatch, StartPosition, Subscription } from '../shared/ports/event-log.ts';
 import { partitionCommitOf, type NamespaceLoad, type PartitionCommit, type ViewStore } from '../shared/ports/view-store.ts';
@@ -55,6 +55,16 @@ export interface StreamJobOptions {
   readonly storeRetryMs?: number;
   /** Called before each retry of a view-store commit, with the error and the wait. */
   readonly onStoreRetry?: (err: StoreUnavailableError, waitMs: number) => void;
+  /**
+   * How long an append to the side-output topics that failed because the log is unavailable
+   * (ServiceUnavailableError: a broker down or restarting) is retried, with the same backoff,
+   * before the job fails (default 60,000; 0 fails at once). The consumer rides out the outage on
+   * its own; without this, the first dead letter due during it stopped the job. A retried append
+   * may repeat records the failed attempt stored: side outputs are at-least-once.
+   */
+  readonly logRetryMs?: number;
+  /** Called before each retry of a side-output append, with the error and the wait. */
+  readonly onLogRetry?: (err: ServiceUnavailableError, waitMs: number) => void;
   /** Called per partition after each view-store commit. */
   readonly onCommit?: (progress: StreamProgress) => void;
   /**
@@ -132,8 +142,9 @@ export class StreamJob {
     if (options.emit === 'onWindowClose' && (!options.stopAtEnd || options.groupId !== undefined)) {
       throw new LkError('a stream job emitting on window close bulk-loads a new namespace: it must stop at the end of the log (stopAtEnd) and read alone (no groupId)');
     }
-    const retryMs = options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS;
-    if (!Number.isFinite(retryMs) || retryMs < 0) throw new LkError(`storeRetryMs=${retryMs} must be a number of milliseconds >= 0`);
+    for (const [name, retryMs] of [['storeRetryMs', options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS], ['logRetryMs', options.logRetryMs ?? DEFAULT_LOG_RETRY_MS]] as const) {
+      if (!Number.isFinite(retryMs) || retryMs < 0) throw new LkError(`${name}=${retryMs} must be a number of milliseconds >= 0`);
+    }
     if ((options.from.kind as string) === 'committed') {
       throw new LkError(
         "a stream job cannot start from the group's committed offsets: they run ahead of the view store (committed after each batch, before the view commit), " +
@@ -382,30 +393,13 @@ export class StreamJob {
   async #storeCommit(commits: readonly PartitionCommit[]): Promise<void> {
     const { views } = this.#deps;
     const namespace = this.#options.namespace;
-    const budgetMs = this.#options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS;
-    const started = performance.now();
-    let delayMs = FIRST_RETRY_DELAY_MS;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await views.commit(namespace, attempt === 1 ? commits : await retryCommits(views, namespace, commits));
-        return;
-      } catch (err) {
-        if (!(err instanceof StoreUnavailableError)) throw err;
-        const left = budgetMs - (performance.now() - started);
-        if (left <= 0) {
-          throw new StoreUnavailableError(
-            err.service,
-            `the view store stayed unavailable for ${Math.round(performance.now() - started)} ms (${attempt} attempts, storeRetryMs ${budgetMs}): ${err.message}. ` +
-              'Check that the store is up and reachable; a restart resumes from the last stored checkpoint (raise --store-retry-ms to wait longer)',
-            err,
-          );
-        }
-        const waitMs = Math.min(delayMs, left);
-        this.#options.onStoreRetry?.(err, waitMs);
-        await new Promise((r) => setTimeout(r, waitMs));
-        delayMs = Math.min(delayMs * 2, MAX_RETRY_DELAY_MS);
-      }
-    }
+    await retryWhileUnavailable(
+      (attempt) => (attempt === 1 ? views.commit(namespace, commits) : retryCommits(views, namespace, commits).then((rest) => views.commit(namespace, rest))),
+      (err) => (err instanceof StoreUnavailableError ? err : undefined),
+      this.#options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS,
+      { what: 'the view store', budget: 'storeRetryMs', fix: 'Check that the store is up and reachable; a restart resumes from the last stored checkpoint (raise --store-retry-ms to wait longer)' },
+      (err, waitMs) => this.#options.onStoreRetry?.(err as StoreUnavailableError, waitMs),
+    );
   }
 
   /** Ends a bulk load: the panes still open, the remembered ids and the checkpoints, with the indexes, in one step. */
@@ -421,7 +415,17 @@ export class StreamJob {
   async #writeSideOutputs(changes: readonly ChangeSet[]): Promise<void> {
     if (!(this.#options.sideOutputs ?? true)) return;
     const { log, topics } = this.#deps;
-    await writeSideOutputs(log, topics, changes.flatMap((c) => c.deadLetters), changes.flatMap((c) => c.late));
+    const budgetMs = this.#options.logRetryMs ?? DEFAULT_LOG_RETRY_MS;
+    await writeSideOutputs(log, topics, changes.flatMap((c) => c.deadLetters), changes.flatMap((c) => c.late), (append) =>
+      retryWhileUnavailable(
+        append,
+        // Only the log being down for now; a view-store error cannot come from an append.
+        (err) => (err instanceof ServiceUnavailableError && !(err instanceof StoreUnavailableError) ? err : undefined),
+        budgetMs,
+        { what: 'the log', budget: 'logRetryMs', fix: 'Check that the broker is up and reachable; a restart resumes from the last stored checkpoint' },
+        (err, waitMs) => this.#options.onLogRetry?.(err, waitMs),
+      ),
+    );
   }
 
   /** Records processed by this member since it started. */
@@ -450,8 +454,44 @@ export class StreamJob {
 }
 
 const DEFAULT_STORE_RETRY_MS = 60_000;
+const DEFAULT_LOG_RETRY_MS = 60_000;
 const FIRST_RETRY_DELAY_MS = 100;
 const MAX_RETRY_DELAY_MS = 5_000;
+
+/**
+ * Runs `attempt` (numbered from 1) until it succeeds, retrying with exponential backoff (100 ms to
+ * 5 s) while it fails with an error `unavailable` accepts, for at most `budgetMs`; then fails with
+ * that service's error, saying how long it waited and what to do. Any other error fails at once.
+ */
+async function retryWhileUnavailable(
+  attempt: (n: number) => Promise<void>,
+  unavailable: (err: unknown) => ServiceUnavailableError | undefined,
+  budgetMs: number,
+  text: { readonly what: string; readonly budget: string; readonly fix: string },
+  onRetry: (err: ServiceUnavailableError, waitMs: number) => void,
+): Promise<void> {
+  const started = performance.now();
+  let delayMs = FIRST_RETRY_DELAY_MS;
+  for (let n = 1; ; n++) {
+    try {
+      await attempt(n);
+      return;
+    } catch (caught) {
+      const err = unavailable(caught);
+      if (!err) throw caught;
+      const left = budgetMs - (performance.now() - started);
+      if (left <= 0) {
+        const message = `${text.what} stayed unavailable for ${Math.round(performance.now() - started)} ms (${n} attempts, ${text.budget} ${budgetMs}): ${err.message}. ${text.fix}`;
+        // The same class as the failure, so callers can still tell a store outage from a log outage.
+        throw err instanceof StoreUnavailableError ? new StoreUnavailableError(err.service, message, err) : new ServiceUnavailableError(err.service, message, err);
+      }
+      const waitMs = Math.min(delayMs, left);
+      onRetry(err, waitMs);
+      await new Promise((r) => setTimeout(r, waitMs));
+      delayMs = Math.min(delayMs * 2, MAX_RETRY_DELAY_MS);
+    }
+  }
+}
 
 /** What a retry of `commits` still has to write: the partitions the store has not committed, their new panes as upserts. */
 async function retryCommits(views: ViewStore, namespace: string, commits: readonly PartitionCommit[]): Promise<PartitionCommit[]> {
