@@ -22,6 +22,8 @@ export class LkProcess {
     this.#name = `lk ${args.join(' ')}`;
     this.#child = spawn(process.execPath, [CLI, ...args], { env: { ...env } as NodeJS.ProcessEnv, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
     this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
+    // Writing to a process that exited fails with EPIPE; its exit code and output tell why.
+    this.#child.stdin?.on('error', () => undefined);
     for (const stream of [this.#child.stdout!, this.#child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => this.#line(line));
     }
