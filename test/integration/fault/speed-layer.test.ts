@@ -10,11 +10,13 @@ import { expectEqualsUninterrupted } from './support/equals-uninterrupted.ts';
 import { chunks, workloadLines } from './support/workload-lines.ts';
 
 /**
- * Part 1 of the fault-injection suite: `lk speed` as a child process over a seeded workload that
- * `lk ingest` appends meanwhile, SIGKILLed at seeded random moments and restarted each time.
- * Afterwards the views must equal an uninterrupted run's over the same log, and every bad record
- * must be in the dead-letter topic (every too-late one in the late topic) exactly once per source
- * offset: repeats of a record are allowed (side outputs are at-least-once) but must be copies.
+ * Parts 1 and 3 of the fault-injection suite, on one private broker: `lk speed` as child
+ * processes over a seeded workload that `lk ingest` appends meanwhile, (1) SIGKILLed at seeded
+ * random moments and restarted each time, (3) as two and then three members of one consumer group
+ * joining and leaving. Afterwards the views must equal an uninterrupted run's over the same log,
+ * and every bad record must be in the dead-letter topic (every too-late one in the late topic)
+ * exactly once per source offset: repeats of a record are allowed (side outputs are
+ * at-least-once) but must be copies.
  */
 
 const KILLS = 21;
@@ -99,6 +101,72 @@ describe('fault injection: lk speed SIGKILLed and restarted', () => {
 
       const sides = await expectEqualsUninterrupted(run, adapters);
       console.log(`[fault] speed: ${KILLS} kills; ${sides.deadLetters} dead letters (${sides.deadLetterRepeats} repeated copies), ${sides.late} late (${sides.lateRepeats} repeated)`);
+    } finally {
+      await adapters.close();
+      await run.cleanup();
+    }
+  });
+});
+
+describe('fault injection: lk speed members of one consumer group joining and leaving', () => {
+  it('two and then three members join and leave (SIGTERM and SIGKILL) while lk ingest runs: the views equal an uninterrupted run', async (ctx) => {
+    if (!kafka.ok) return ctx.skip(kafka.reason);
+    const pg = postgresOrSkip(ctx);
+    // Six partitions, so three members each own some.
+    const run: FaultRun = await openFaultRun({ brokers: kafka.service.brokers, databaseUrl: pg.url, partitions: 6, name: 'group' });
+    const adapters = await run.adapters();
+    try {
+      const lines = workloadLines(3131, 6_000, run.pipeline.config);
+      const steps: Array<(members: Map<string, LkProcess>) => Promise<void>> = [];
+      /** A member joins; the step ends once it has its partitions. */
+      const join = (name: string) =>
+        steps.push(async (members) => {
+          const p = run.lk(['speed']);
+          members.set(name, p);
+          await p.waitFor(/^speed: consuming /, 60_000);
+        });
+      /** A member leaves: cleanly (SIGTERM: it commits and hands its partitions over) or as a crash (SIGKILL). */
+      const leave = (name: string, signal: 'SIGTERM' | 'SIGKILL') =>
+        steps.push(async (members) => {
+          const p = members.get(name)!;
+          expect(p.running, `${name} should still be running; its output ends with:\n${p.tail()}`).toBe(true);
+          const code = await p.kill(signal);
+          if (signal === 'SIGTERM') expect(code, p.tail()).toBe(0);
+          members.delete(name);
+        });
+      join('a');
+      join('b'); // two members
+      join('c'); // three
+      leave('a', 'SIGTERM');
+      join('d'); // three again
+      leave('b', 'SIGKILL');
+      leave('c', 'SIGTERM'); // d alone
+      join('e'); // two
+      join('f'); // three
+      leave('d', 'SIGKILL');
+
+      const parts = chunks(lines, steps.length);
+      const ingest = run.lk(['ingest', '--input', '-', '--batch-size', '100'], { stdin: 'pipe' });
+      await adapters.log.ensureTopic(run.config.topics.events, 6);
+      const members = new Map<string, LkProcess>();
+      for (const [i, step] of steps.entries()) {
+        ingest.stdin.write(parts[i] ?? '');
+        await step(members);
+        await sleep(700);
+      }
+      ingest.stdin.end();
+      expect(await ingest.exited, ingest.tail()).toBe(0);
+
+      // The members left (e and f) finish the log together.
+      const group = {
+        get running() {
+          return [...members.values()].every((m) => m.running);
+        },
+        tail: () => [...members].map(([name, m]) => `${name}:\n${m.tail()}`).join('\n'),
+      };
+      await waitForCheckpoints(adapters.log, adapters.views, run.config.topics.events, 'speed', { watch: group });
+      for (const m of members.values()) expect(await m.stop(), m.tail()).toBe(0);
+      await expectEqualsUninterrupted(run, adapters);
     } finally {
       await adapters.close();
       await run.cleanup();
