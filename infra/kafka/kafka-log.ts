@@ -60,6 +60,9 @@ const HEARTBEAT_INTERVAL_MS = 500;
 const REBALANCE_TIMEOUT_MS = 30_000;
 /** How long a consumer keeps retrying retriable failures before its first assignment. */
 const FIRST_JOIN_RETRY_MS = 30_000;
+/** A commit from outside a group waits this much longer than a session timeout for its members to go. */
+const OUTSIDER_WAIT_MARGIN_MS = 5_000;
+const OUTSIDER_POLL_MS = 250;
 /** Largest partition count ensureTopic accepts, as the embedded log. */
 const MAX_PARTITIONS = 10_000;
 
@@ -197,8 +200,10 @@ export class KafkaLog implements EventLog {
         if (!Number.isInteger(p) || p < 0 || p >= partitions) throw new BadRequestError('partition', `${topic} has no partition ${p} (it has ${partitions})`);
         if (!Number.isSafeInteger(o) || o < 0) throw new BadRequestError('offset', `${o} for partition ${p} must be a whole number >= 0`);
       }
-      if (offsets.size > 0 && !(await this.#commitAsOutsider(topic, groupId, offsets))) {
-        throw new LkError(`consumer group "${groupId}" has live members and Kafka only takes their commits: stop its consumers before committing offsets from outside`);
+      if (offsets.size > 0 && !(await this.#commitWhenGroupEmpty(topic, groupId, offsets))) {
+        throw new LkError(
+          `consumer group "${groupId}" has had live members for ${Math.round(this.#outsiderWaitMs() / 1000)} s and Kafka only takes their commits: stop its consumers before committing offsets from outside`,
+        );
       }
     });
   }
@@ -307,6 +312,26 @@ export class KafkaLog implements EventLog {
   }
 
   /**
+   * Commits from outside the group once it has no live member, waiting up to a session timeout
+   * (plus a margin) for one to go: a process killed while committing from outside (lk archive
+   * SIGKILLed at its commit) stays a member until its session expires, and the next run must not
+   * fail on it. A group whose members stay (a running consumer) still fails, after the wait.
+   */
+  async #commitWhenGroupEmpty(topic: string, groupId: string, offsets: PartitionOffsets): Promise<boolean> {
+    const deadline = Date.now() + this.#outsiderWaitMs();
+    for (;;) {
+      if (await this.#commitAsOutsider(topic, groupId, offsets)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, OUTSIDER_POLL_MS));
+    }
+  }
+
+  /** How long a commit from outside waits for a group's members to go: a session timeout and a margin. */
+  #outsiderWaitMs(): number {
+    return this.#sessionTimeoutMs + OUTSIDER_WAIT_MARGIN_MS;
+  }
+
+  /**
    * Commits offsets for a group from outside it. Kafka takes such commits only while the group has
    * no live member; kafkajs has no admin call for it but `setOffsets`, which waits out a 5 s fetch,
    * so this joins as a short-lived member with a 50 ms fetch wait: its seeks commit, then it
@@ -320,6 +345,9 @@ export class KafkaLog implements EventLog {
     const consumer = this.#kafka.consumer({
       groupId,
       maxWaitTimeInMs: MAX_WAIT_MS,
+      // Its session is the one a crash here leaves behind (kafkajs' default is 30 s).
+      sessionTimeout: this.#sessionTimeoutMs,
+      heartbeatInterval: this.#heartbeatIntervalMs,
       allowAutoTopicCreation: false,
       retry: { restartOnFailure: async () => Date.now() < deadline },
     });
