@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -16,11 +17,13 @@ export class LkProcess {
   readonly #waiters = new Set<{ re: RegExp; resolve: (m: RegExpExecArray) => void }>();
   readonly #exited: Promise<number | null>;
 
-  /** Starts `lk <args>` on this Node (which runs TypeScript natively) with `env`. */
-  constructor(args: readonly string[], env: Readonly<Record<string, string | undefined>>) {
+  /** Starts `lk <args>` on this Node (which runs TypeScript natively) with `env`; `stdin: 'pipe'` lets the caller feed it (see `stdin`). */
+  constructor(args: readonly string[], env: Readonly<Record<string, string | undefined>>, options: { readonly stdin?: 'ignore' | 'pipe' } = {}) {
     this.#name = `lk ${args.join(' ')}`;
-    this.#child = spawn(process.execPath, [CLI, ...args], { env: { ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = spawn(process.execPath, [CLI, ...args], { env: { ...env } as NodeJS.ProcessEnv, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
     this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
+    // Writing to a process that exited fails with EPIPE; its exit code and output tell why.
+    this.#child.stdin?.on('error', () => undefined);
     for (const stream of [this.#child.stdout!, this.#child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => this.#line(line));
     }
@@ -45,6 +48,23 @@ export class LkProcess {
   async stop(): Promise<number | null> {
     await stopProcess(this.#child);
     return this.#exited;
+  }
+
+  /** Sends `signal` (SIGKILL: a crash) and resolves with the exit code (null when a signal ended it). */
+  async kill(signal: NodeJS.Signals): Promise<number | null> {
+    if (this.running) this.#child.kill(signal);
+    return this.#exited;
+  }
+
+  /** Resolves with the exit code once it exited (null when a signal ended it). */
+  get exited(): Promise<number | null> {
+    return this.#exited;
+  }
+
+  /** Its standard input, when started with `stdin: 'pipe'`. */
+  get stdin(): Writable {
+    if (!this.#child.stdin) throw new LkError(`${this.#name} was started without stdin: 'pipe'`);
+    return this.#child.stdin;
   }
 
   /** Whether it is still running. */

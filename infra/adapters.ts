@@ -11,7 +11,7 @@ export async function openEventLog(config: PlatformConfig): Promise<EventLog> {
   const c = config.log;
   if (c.kind === 'kafka') {
     const { KafkaLog } = await import('./kafka/kafka-log.ts');
-    return KafkaLog.connect({ brokers: c.brokers, clientId: c.clientId });
+    return KafkaLog.connect({ brokers: c.brokers, clientId: c.clientId, sessionTimeoutMs: c.sessionTimeoutMs });
   }
   const { EmbeddedLog } = await import('./embedded/embedded-log.ts');
   return EmbeddedLog.open(c.dir);

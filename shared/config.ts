@@ -15,7 +15,13 @@ import { RUN_ID_PATTERN } from './run-id.ts';
  */
 export type LogConfig =
   | { readonly kind: 'embedded'; readonly dir: string }
-  | { readonly kind: 'kafka'; readonly brokers: readonly string[]; readonly clientId: string };
+  | {
+      readonly kind: 'kafka';
+      readonly brokers: readonly string[];
+      readonly clientId: string;
+      /** Consumer-group session timeout (KAFKA_SESSION_TIMEOUT_MS); the adapter's default when absent. */
+      readonly sessionTimeoutMs?: number;
+    };
 
 export type ObjectStoreConfig =
   | { readonly kind: 'local'; readonly dir: string }
@@ -188,7 +194,10 @@ function logConfig(env: Env, real: boolean, dataDir: string): LogConfig {
     const brokers = raw.split(',').map((s) => s.trim()).filter(Boolean);
     if (brokers.length === 0) throw new ConfigError('KAFKA_BROKERS is empty; set it (host:port,...) or run with the embedded log (LK_LOG=embedded)');
     for (const b of brokers) if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError(`KAFKA_BROKERS entry "${b}" must be host:port`);
-    return { kind: 'kafka', brokers, clientId: env.KAFKA_CLIENT_ID ?? 'lambdakappa' };
+    const clientId = env.KAFKA_CLIENT_ID ?? 'lambdakappa';
+    // How soon a crashed member's partitions move on; the broker bounds it (group.min/max.session.timeout.ms, 6 s to 30 min by default).
+    const sessionTimeoutMs = env.KAFKA_SESSION_TIMEOUT_MS ? int(env, 'KAFKA_SESSION_TIMEOUT_MS', 10_000, 1_000, 3_600_000) : undefined;
+    return sessionTimeoutMs === undefined ? { kind: 'kafka', brokers, clientId } : { kind: 'kafka', brokers, clientId, sessionTimeoutMs };
   }
   return { kind: 'embedded', dir: join(dataDir, 'log') };
 }

@@ -9,12 +9,21 @@ import type { AppendRecord, EventLog } from '../shared/ports/event-log.ts';
  * silently. Appended before the view commit, so a crash can repeat a side record (at-least-once;
  * the source headers identify repeats) but never lose one.
  */
-export async function writeSideOutputs(log: EventLog, topics: TopicNames, deadLetters: readonly DeadLetter[], late: readonly LateEvent[]): Promise<void> {
+export async function writeSideOutputs(
+  log: EventLog,
+  topics: TopicNames,
+  deadLetters: readonly DeadLetter[],
+  late: readonly LateEvent[],
+  /** Runs each append (one per topic), e.g. retrying it while the log is unavailable; once by default. */
+  attempt: (append: () => Promise<void>) => Promise<void> = (append) => append(),
+): Promise<void> {
   if (deadLetters.length > 0) {
-    await log.append(topics.deadLetter, deadLetters.map((d) => deadLetterRecord(topics.events, d)));
+    const records = deadLetters.map((d) => deadLetterRecord(topics.events, d));
+    await attempt(() => log.append(topics.deadLetter, records));
   }
   if (late.length > 0) {
-    await log.append(topics.late, late.map((l) => lateRecord(topics.events, l)));
+    const records = late.map((l) => lateRecord(topics.events, l));
+    await attempt(() => log.append(topics.late, records));
   }
 }
 

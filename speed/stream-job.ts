@@ -2,8 +2,8 @@ import type { EmitStrategy } from '../shared/compute/emit-strategy.ts';
 import { checkpointWatermark, emptyStats, PartitionProcessor, type ChangeSet, type PartitionStats } from '../shared/compute/partition-processor.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { TopicNames } from '../shared/config.ts';
-import { LkError, StoreUnavailableError } from '../shared/errors.ts';
-import { retryWithin } from '../shared/retry-within.ts';
+import { LkError, ServiceUnavailableError, StoreUnavailableError } from '../shared/errors.ts';
+import { retryWithin, type RetryPolicy } from '../shared/retry-within.ts';
 import { LatencyHistogram } from '../shared/metrics/latency-histogram.ts';
 import type { EventLog, PartitionOffsets, RecordBatch, StartPosition, Subscription } from '../shared/ports/event-log.ts';
 import { partitionCommitOf, type NamespaceLoad, type PartitionCommit, type ViewStore } from '../shared/ports/view-store.ts';
@@ -55,6 +55,16 @@ export interface StreamJobOptions {
   readonly storeRetryMs?: number;
   /** Called before each retry of a view-store commit, with the error and the wait. */
   readonly onStoreRetry?: (err: StoreUnavailableError, waitMs: number) => void;
+  /**
+   * How long an append to the side-output topics that failed because the log is unavailable
+   * (ServiceUnavailableError: a broker down or restarting) is retried, with the same backoff,
+   * before the job fails (default 60,000; 0 fails at once). The consumer rides out the outage on
+   * its own; without this, the first dead letter due during it stopped the job. A retried append
+   * may repeat records the failed attempt stored: side outputs are at-least-once.
+   */
+  readonly logRetryMs?: number;
+  /** Called before each retry of a side-output append, with the error and the wait. */
+  readonly onLogRetry?: (err: ServiceUnavailableError, waitMs: number) => void;
   /** Called per partition after each view-store commit. */
   readonly onCommit?: (progress: StreamProgress) => void;
   /**
@@ -132,8 +142,9 @@ export class StreamJob {
     if (options.emit === 'onWindowClose' && (!options.stopAtEnd || options.groupId !== undefined)) {
       throw new LkError('a stream job emitting on window close bulk-loads a new namespace: it must stop at the end of the log (stopAtEnd) and read alone (no groupId)');
     }
-    const retryMs = options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS;
-    if (!Number.isFinite(retryMs) || retryMs < 0) throw new LkError(`storeRetryMs=${retryMs} must be a number of milliseconds >= 0`);
+    for (const [name, retryMs] of [['storeRetryMs', options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS], ['logRetryMs', options.logRetryMs ?? DEFAULT_LOG_RETRY_MS]] as const) {
+      if (!Number.isFinite(retryMs) || retryMs < 0) throw new LkError(`${name}=${retryMs} must be a number of milliseconds >= 0`);
+    }
     if ((options.from.kind as string) === 'committed') {
       throw new LkError(
         "a stream job cannot start from the group's committed offsets: they run ahead of the view store (committed after each batch, before the view commit), " +
@@ -382,21 +393,15 @@ export class StreamJob {
   async #storeCommit(commits: readonly PartitionCommit[]): Promise<void> {
     const { views } = this.#deps;
     const namespace = this.#options.namespace;
-    const budgetMs = this.#options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS;
-    await retryWithin(async (attempt) => views.commit(namespace, attempt === 1 ? commits : await retryCommits(views, namespace, commits)), {
-      budgetMs,
-      retriable: (err) => err instanceof StoreUnavailableError,
-      onRetry: (err, waitMs) => this.#options.onStoreRetry?.(err as StoreUnavailableError, waitMs),
-      giveUp: (err, tried) => {
-        const e = err as StoreUnavailableError;
-        return new StoreUnavailableError(
-          e.service,
-          `the view store stayed unavailable for ${Math.round(tried.elapsedMs)} ms (${tried.attempts} attempts, storeRetryMs ${budgetMs}): ${e.message}. ` +
-            'Check that the store is up and reachable; a restart resumes from the last stored checkpoint (raise --store-retry-ms to wait longer)',
-          e,
-        );
-      },
-    });
+    await retryWithin(
+      async (attempt) => views.commit(namespace, attempt === 1 ? commits : await retryCommits(views, namespace, commits)),
+      whileUnavailable(
+        (err) => err instanceof StoreUnavailableError,
+        this.#options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS,
+        { what: 'the view store', budget: 'storeRetryMs', fix: 'Check that the store is up and reachable; a restart resumes from the last stored checkpoint (raise --store-retry-ms to wait longer)' },
+        (err, waitMs) => this.#options.onStoreRetry?.(err as StoreUnavailableError, waitMs),
+      ),
+    );
   }
 
   /** Ends a bulk load: the panes still open, the remembered ids and the checkpoints, with the indexes, in one step. */
@@ -412,7 +417,19 @@ export class StreamJob {
   async #writeSideOutputs(changes: readonly ChangeSet[]): Promise<void> {
     if (!(this.#options.sideOutputs ?? true)) return;
     const { log, topics } = this.#deps;
-    await writeSideOutputs(log, topics, changes.flatMap((c) => c.deadLetters), changes.flatMap((c) => c.late));
+    const budgetMs = this.#options.logRetryMs ?? DEFAULT_LOG_RETRY_MS;
+    await writeSideOutputs(log, topics, changes.flatMap((c) => c.deadLetters), changes.flatMap((c) => c.late), (append) =>
+      retryWithin(
+        append,
+        whileUnavailable(
+          // Only the log being down for now; a view-store error cannot come from an append.
+          (err) => err instanceof ServiceUnavailableError && !(err instanceof StoreUnavailableError),
+          budgetMs,
+          { what: 'the log', budget: 'logRetryMs', fix: 'Check that the broker is up and reachable; a restart resumes from the last stored checkpoint' },
+          (err, waitMs) => this.#options.onLogRetry?.(err as ServiceUnavailableError, waitMs),
+        ),
+      ),
+    );
   }
 
   /** Records processed by this member since it started. */
@@ -441,6 +458,31 @@ export class StreamJob {
 }
 
 const DEFAULT_STORE_RETRY_MS = 60_000;
+const DEFAULT_LOG_RETRY_MS = 60_000;
+
+/**
+ * The retry policy for a service that is down for now: retries while `unavailable` accepts the
+ * error, for at most `budgetMs`; then fails with that service's error, saying how long it waited
+ * and what to do.
+ */
+function whileUnavailable(
+  unavailable: (err: unknown) => boolean,
+  budgetMs: number,
+  text: { readonly what: string; readonly budget: string; readonly fix: string },
+  onRetry: (err: unknown, waitMs: number) => void,
+): RetryPolicy {
+  return {
+    budgetMs,
+    retriable: unavailable,
+    onRetry,
+    giveUp: (caught, tried) => {
+      const err = caught as ServiceUnavailableError;
+      const message = `${text.what} stayed unavailable for ${Math.round(tried.elapsedMs)} ms (${tried.attempts} attempts, ${text.budget} ${budgetMs}): ${err.message}. ${text.fix}`;
+      // The same class as the failure, so callers can still tell a store outage from a log outage.
+      return err instanceof StoreUnavailableError ? new StoreUnavailableError(err.service, message, err) : new ServiceUnavailableError(err.service, message, err);
+    },
+  };
+}
 
 /** What a retry of `commits` still has to write: the partitions the store has not committed, their new panes as upserts. */
 async function retryCommits(views: ViewStore, namespace: string, commits: readonly PartitionCommit[]): Promise<PartitionCommit[]> {

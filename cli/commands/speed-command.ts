@@ -31,6 +31,7 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
     'no-side-outputs': { type: 'boolean', description: 'do not write the dead-letter and late topics (another job over the same log writes them)' },
     group: { type: 'string', valueName: 'ID', description: 'consumer group id', default: 'lk-<namespace>' },
     'store-retry-ms': { type: 'string', valueName: 'MS', description: 'how long to retry a view-store commit while the store is unavailable before failing (consuming pauses meanwhile; 0 = fail at once)', default: '60000' },
+    'log-retry-ms': { type: 'string', valueName: 'MS', description: 'how long to retry appending dead-letter and late records while the log (broker) is unavailable before failing (0 = fail at once)', default: '60000' },
     'commit-interval-ms': { type: 'string', valueName: 'MS', description: 'longest wait before processed records are committed (visible); batches arriving meanwhile share a commit', default: '100' },
   },
   async run(options, env) {
@@ -42,6 +43,7 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
     // Checked before any service is touched: a bad value creates no topic or namespace.
     const commitIntervalMs = intOption(options, 'commit-interval-ms', 1, 600_000, 100);
     const storeRetryMs = intOption(options, 'store-retry-ms', 0, 86_400_000, 60_000);
+    const logRetryMs = intOption(options, 'log-retry-ms', 0, 86_400_000, 60_000);
     const pipeline = compilePipeline(config.pipeline);
     const adapters = await openLogAndViews(config);
     try {
@@ -58,6 +60,8 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
           commitIntervalMs,
           storeRetryMs,
           onStoreRetry: (err, waitMs) => env.err(`speed: view store unavailable (${err.message}); retrying the commit in ${waitMs} ms`),
+          logRetryMs,
+          onLogRetry: (err, waitMs) => env.err(`speed: log unavailable (${err.message}); retrying the side outputs in ${waitMs} ms`),
           onCommit: (p) =>
             progress.update(`speed: ${formatCount(p.records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}, valid ${formatCount(p.totals.valid)}, dead-letter ${p.totals.deadLetter}, late ${p.totals.tooLate}, dup ${p.totals.duplicate}`),
         },

@@ -31,6 +31,11 @@ export interface KafkaLogOptions {
   readonly clientId: string;
   /** kafkajs' own logging (to the console); 'error' by default. */
   readonly logLevel?: KafkaLogLevel;
+  /**
+   * Consumer-group session timeout (default 10 s): how long a member that stopped heartbeating
+   * (crashed) keeps its partitions. Must lie within the broker's group.min/max.session.timeout.ms.
+   */
+  readonly sessionTimeoutMs?: number;
 }
 
 const LOG_LEVELS: Readonly<Record<KafkaLogLevel, KafkaJsLogLevel>> = {
@@ -48,11 +53,17 @@ const LOG_LEVELS: Readonly<Record<KafkaLogLevel, KafkaJsLogLevel>> = {
 const MAX_WAIT_MS = 50;
 /** Within the broker's default group.min.session.timeout.ms (6 s), short enough to notice a dead member soon. */
 const SESSION_TIMEOUT_MS = 10_000;
-/** kafkajs notices a rebalance only on a heartbeat, so this bounds how long a joining member waits for the others. */
+/**
+ * kafkajs notices a rebalance only on a heartbeat, so this bounds how long a joining member waits
+ * for the others; a shorter session timeout gets a third of it (Kafka's rule of thumb).
+ */
 const HEARTBEAT_INTERVAL_MS = 500;
 const REBALANCE_TIMEOUT_MS = 30_000;
 /** How long a consumer keeps retrying retriable failures before its first assignment. */
 const FIRST_JOIN_RETRY_MS = 30_000;
+/** A commit from outside a group waits this much longer than a session timeout for its members to go. */
+const OUTSIDER_WAIT_MARGIN_MS = 5_000;
+const OUTSIDER_POLL_MS = 250;
 /** Largest partition count ensureTopic accepts, as the embedded log. */
 const MAX_PARTITIONS = 10_000;
 
@@ -69,6 +80,8 @@ export class KafkaLog implements EventLog {
   readonly #admin: Admin;
   readonly #brokers: readonly string[];
   readonly #clientId: string;
+  readonly #sessionTimeoutMs: number;
+  readonly #heartbeatIntervalMs: number;
   #producer: Promise<Producer> | undefined;
   readonly #knownTopics = new Set<string>();
   readonly #subscriptions = new Set<KafkaSubscription>();
@@ -79,12 +92,18 @@ export class KafkaLog implements EventLog {
     this.#admin = admin;
     this.#brokers = [...options.brokers];
     this.#clientId = options.clientId;
+    this.#sessionTimeoutMs = options.sessionTimeoutMs ?? SESSION_TIMEOUT_MS;
+    this.#heartbeatIntervalMs = Math.min(HEARTBEAT_INTERVAL_MS, Math.floor(this.#sessionTimeoutMs / 3));
   }
 
   /** Connects to the cluster; throws ServiceUnavailableError (saying what to check) when no broker answers. */
   static async connect(options: KafkaLogOptions): Promise<KafkaLog> {
     if (options.brokers.length === 0) throw new ConfigError('no Kafka brokers given: set KAFKA_BROKERS (host:port,...) or run with the embedded log (LK_LOG=embedded)');
     if (options.clientId === '') throw new ConfigError('the Kafka client id is empty: set KAFKA_CLIENT_ID');
+    const session = options.sessionTimeoutMs;
+    if (session !== undefined && !(Number.isInteger(session) && session >= 1_000)) {
+      throw new ConfigError(`the Kafka session timeout ${session} ms must be a whole number of at least 1000: set KAFKA_SESSION_TIMEOUT_MS`);
+    }
     silenceKafkajsNegativeTimeouts();
     const kafka = new Kafka({
       brokers: [...options.brokers],
@@ -182,8 +201,10 @@ export class KafkaLog implements EventLog {
         if (!Number.isInteger(p) || p < 0 || p >= partitions) throw new BadRequestError('partition', `${topic} has no partition ${p} (it has ${partitions})`);
         if (!Number.isSafeInteger(o) || o < 0) throw new BadRequestError('offset', `${o} for partition ${p} must be a whole number >= 0`);
       }
-      if (offsets.size > 0 && !(await this.#commitAsOutsider(topic, groupId, offsets))) {
-        throw new LkError(`consumer group "${groupId}" has live members and Kafka only takes their commits: stop its consumers before committing offsets from outside`);
+      if (offsets.size > 0 && !(await this.#commitWhenGroupEmpty(topic, groupId, offsets))) {
+        throw new LkError(
+          `consumer group "${groupId}" has had live members for ${Math.round(this.#outsiderWaitMs() / 1000)} s and Kafka only takes their commits: stop its consumers before committing offsets from outside`,
+        );
       }
     });
   }
@@ -196,7 +217,7 @@ export class KafkaLog implements EventLog {
       const group = options.groupId;
       const stopAt = options.stopAtEnd ? await this.endOffsets(topic) : undefined;
       if (group !== undefined && options.from.kind !== 'committed') await this.#claimGroupStart(topic, group, options.from);
-      const sub = new KafkaSubscription({ topic, options, stopAt, preferCommitted: group !== undefined, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS });
+      const sub = new KafkaSubscription({ topic, options, stopAt, preferCommitted: group !== undefined, heartbeatIntervalMs: this.#heartbeatIntervalMs });
       await this.#run(sub, options, group);
       this.#subscriptions.add(sub);
       void sub.done.catch(() => undefined).finally(() => this.#subscriptions.delete(sub));
@@ -223,8 +244,8 @@ export class KafkaLog implements EventLog {
     const consumer = this.#kafka.consumer({
       groupId,
       maxWaitTimeInMs: MAX_WAIT_MS,
-      sessionTimeout: SESSION_TIMEOUT_MS,
-      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      sessionTimeout: this.#sessionTimeoutMs,
+      heartbeatInterval: this.#heartbeatIntervalMs,
       rebalanceTimeout: REBALANCE_TIMEOUT_MS,
       allowAutoTopicCreation: false,
       // kafkajs restarts a consumer that crashed on a retriable error (a coordinator still loading
@@ -292,6 +313,26 @@ export class KafkaLog implements EventLog {
   }
 
   /**
+   * Commits from outside the group once it has no live member, waiting up to a session timeout
+   * (plus a margin) for one to go: a process killed while committing from outside (lk archive
+   * SIGKILLed at its commit) stays a member until its session expires, and the next run must not
+   * fail on it. A group whose members stay (a running consumer) still fails, after the wait.
+   */
+  async #commitWhenGroupEmpty(topic: string, groupId: string, offsets: PartitionOffsets): Promise<boolean> {
+    const deadline = Date.now() + this.#outsiderWaitMs();
+    for (;;) {
+      if (await this.#commitAsOutsider(topic, groupId, offsets)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, OUTSIDER_POLL_MS));
+    }
+  }
+
+  /** How long a commit from outside waits for a group's members to go: a session timeout and a margin. */
+  #outsiderWaitMs(): number {
+    return this.#sessionTimeoutMs + OUTSIDER_WAIT_MARGIN_MS;
+  }
+
+  /**
    * Commits offsets for a group from outside it. Kafka takes such commits only while the group has
    * no live member; kafkajs has no admin call for it but `setOffsets`, which waits out a 5 s fetch,
    * so this joins as a short-lived member with a 50 ms fetch wait: its seeks commit, then it
@@ -305,6 +346,9 @@ export class KafkaLog implements EventLog {
     const consumer = this.#kafka.consumer({
       groupId,
       maxWaitTimeInMs: MAX_WAIT_MS,
+      // Its session is the one a crash here leaves behind (kafkajs' default is 30 s).
+      sessionTimeout: this.#sessionTimeoutMs,
+      heartbeatInterval: this.#heartbeatIntervalMs,
       allowAutoTopicCreation: false,
       retry: { restartOnFailure: async () => Date.now() < deadline },
     });

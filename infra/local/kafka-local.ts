@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, LkError } from '../../shared/errors.ts';
 import { brokerProperties } from './kafka/broker-properties.ts';
 import { resolveKafkaJars } from './kafka/kafka-jars.ts';
-import { fileTail, freePorts, stopper, stopProcess } from './local-process.ts';
+import { fileTail, freePorts, stopProcess } from './local-process.ts';
 
 /** A running local Kafka broker and how to reach it. */
 export interface LocalKafka {
@@ -17,6 +17,10 @@ export interface LocalKafka {
   readonly brokers: string;
   /** Stops the broker and removes its workDir (the topics). */
   stop(): Promise<void>;
+  /** Kills the broker at once (SIGKILL, as `kill -9`), keeping its data; restart() brings it back. */
+  kill(): Promise<void>;
+  /** Starts the killed (or stopped-by-kill) broker again on the same ports and data; resolves once it serves. */
+  restart(): Promise<void>;
 }
 
 export interface LocalKafkaOptions {
@@ -25,6 +29,8 @@ export interface LocalKafkaOptions {
   /** Where the broker's jars are cached between runs (default $LK_CACHE_DIR or ~/.cache/lambdakappa). */
   readonly cacheDir?: string;
   readonly log?: (msg: string) => void;
+  /** Extra server.properties settings, e.g. a lower `group.min.session.timeout.ms` for fault tests. */
+  readonly brokerSettings?: Readonly<Record<string, string>>;
 }
 
 const LOG4J = fileURLToPath(new URL('./kafka/log4j.properties', import.meta.url));
@@ -59,7 +65,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   for (let attempt = 1; ; attempt++) {
     const [port, controllerPort] = await freePorts(2);
     const properties = join(options.workDir, 'server.properties');
-    await writeFile(properties, brokerProperties({ port, controllerPort, logDir }));
+    await writeFile(properties, brokerProperties({ port, controllerPort, logDir, extra: options.brokerSettings }));
     // A fresh cluster every start: formatting refuses a directory another cluster id formatted.
     await rm(logDir, { recursive: true, force: true });
     await runTool(java, [...TOOL_JVM, '-cp', classpath, `-Dlog4j.configuration=file:${LOG4J}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties]);
@@ -68,7 +74,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     const started = await waitUntilListening(child, port);
     if (started === 'ready') {
       log(`kafka: broker listening on 127.0.0.1:${port} (data in ${logDir})`);
-      return { brokers: `127.0.0.1:${port}`, stop: stopper(child, options.workDir) };
+      return runningBroker(child, port, options.workDir, () => spawnBroker(java, classpath, properties, options.workDir, outFile, 'a'), log);
     }
     await stopProcess(child);
     const tail = await fileTail(outFile, 40, '(no output)');
@@ -78,6 +84,44 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     }
     log(`kafka: port ${port} or ${controllerPort} was taken meanwhile, trying others`);
   }
+}
+
+/** The handle of a started broker: stop for good, or kill and restart it in place (same ports, same log directory). */
+function runningBroker(first: ChildProcess, port: number, workDir: string, respawn: () => ChildProcess, log: (msg: string) => void): LocalKafka {
+  let child = first;
+  let stopping: Promise<void> | undefined;
+  const killChild = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return {
+    brokers: `127.0.0.1:${port}`,
+    stop: () =>
+      (stopping ??= (async () => {
+        await stopProcess(child);
+        await rm(workDir, { recursive: true, force: true });
+      })()),
+    kill: killChild,
+    restart: async () => {
+      if (stopping) throw new LkError('this local Kafka broker was stopped for good (stop() removed its data); start a new one');
+      await killChild();
+      for (const began = Date.now(); ; ) {
+        child = respawn();
+        const started = await waitUntilListening(child, port);
+        if (started === 'ready') break;
+        await stopProcess(child);
+        const tail = await fileTail(join(workDir, 'broker.log'), 40, '(no output)');
+        // The killed JVM's port can stay taken for a moment; anything else, or for long, is a failure.
+        if (!/Address already in use|BindException/.test(tail) || Date.now() - began > READY_TIMEOUT_MS) {
+          throw new LkError(`the local Kafka broker did not restart (${started}); its output ends with:\n${tail}`);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      log(`kafka: broker restarted on 127.0.0.1:${port}`);
+    },
+  };
 }
 
 /** `java` of JAVA_HOME when set (what Kafka's scripts use), else from PATH. */
@@ -113,8 +157,8 @@ function runTool(java: string, args: readonly string[]): Promise<void> {
   });
 }
 
-function spawnBroker(java: string, classpath: string, properties: string, workDir: string, outFile: string): ChildProcess {
-  const fd = openSync(outFile, 'w');
+function spawnBroker(java: string, classpath: string, properties: string, workDir: string, outFile: string, mode: 'w' | 'a' = 'w'): ChildProcess {
+  const fd = openSync(outFile, mode);
   try {
     const child = spawn(
       java,

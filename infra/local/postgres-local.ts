@@ -21,6 +21,14 @@ export interface LocalPostgresOptions {
   readonly existingUrl?: string;
 }
 
+/** A temporary cluster this process made and runs, which can also be crashed and started again (fault tests). */
+export interface TemporaryPostgres extends LocalPostgres {
+  /** Stops the server as a crash would (`pg_ctl stop -m immediate`: no shutdown checkpoint; the next start recovers from the WAL). */
+  crash(): Promise<void>;
+  /** Starts the stopped server again on the same port and data directory. */
+  start(): Promise<void>;
+}
+
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 /** Debian/Ubuntu keep each major version's server binaries here; elsewhere (Homebrew, Fedora) they are on PATH. */
 const DEBIAN_PG_ROOT = '/usr/lib/postgresql';
@@ -45,7 +53,20 @@ export async function ensureLocalPostgres(options: LocalPostgresOptions): Promis
   return startTemporaryCluster(options.workDir, log);
 }
 
-async function startTemporaryCluster(workDir: string, log: (m: string) => void): Promise<LocalPostgres> {
+/**
+ * A temporary cluster (initdb/pg_ctl on a free port, as the `postgres` user when root) whatever
+ * else is running: for tests that stop and start their database, which must never be a shared one.
+ */
+export async function startTemporaryPostgres(options: { readonly workDir: string; readonly log?: (m: string) => void }): Promise<TemporaryPostgres> {
+  return startTemporaryCluster(options.workDir, options.log ?? (() => undefined), { crashSafe: true });
+}
+
+/**
+ * `crashSafe`: a committed transaction survives a crash of the server (not of the machine): commits
+ * wait for their WAL write (synchronous_commit on), though nothing is fsynced. Off, the last
+ * commits a client was told succeeded can vanish in a crash.
+ */
+async function startTemporaryCluster(workDir: string, log: (m: string) => void, options: { readonly crashSafe?: boolean } = {}): Promise<TemporaryPostgres> {
   const bin = await findServerBin();
   const asUser = process.getuid?.() === 0 ? 'postgres' : undefined;
   const data = join(workDir, 'data');
@@ -69,13 +90,20 @@ async function startTemporaryCluster(workDir: string, log: (m: string) => void):
   const port = await freePort();
   // A throwaway cluster: durability settings off make it start and run faster. No Unix socket, so
   // no socket-directory permissions and path-length limits to meet; TCP on loopback only.
-  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off -c synchronous_commit=${options.crashSafe ? 'on' : 'off'} -c full_page_writes=off`;
+  const start = async () => {
+    try {
+      await pg('pg_ctl', ['-D', data, '-l', logFile, '-o', serverOptions, '-w', '-t', '60', 'start']);
+    } catch (err) {
+      const tail = await fileTail(logFile, 20, '(no log)');
+      throw new LkError(`the temporary PostgreSQL did not start: ${(err as Error).message}\n${tail}`);
+    }
+  };
   try {
-    await pg('pg_ctl', ['-D', data, '-l', logFile, '-o', serverOptions, '-w', '-t', '60', 'start']);
+    await start();
   } catch (err) {
-    const tail = await fileTail(logFile, 20, '(no log)');
     await rm(workDir, { recursive: true, force: true });
-    throw new LkError(`the temporary PostgreSQL did not start: ${(err as Error).message}\n${tail}`);
+    throw err;
   }
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   log(`postgres: temporary cluster listening on 127.0.0.1:${port}`);
@@ -85,7 +113,15 @@ async function startTemporaryCluster(workDir: string, log: (m: string) => void):
       await pg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']).catch(() => undefined);
       await rm(workDir, { recursive: true, force: true });
     })());
-  return { url, stop };
+  return {
+    url,
+    stop,
+    crash: async () => void (await pg('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop'])),
+    start: async () => {
+      if (stopping) throw new LkError('this temporary PostgreSQL was stopped for good (stop() removed its data); start a new one');
+      await start();
+    },
+  };
 }
 
 /** The newest PostgreSQL server binaries: /usr/lib/postgresql/<major>/bin, else whatever `pg_config --bindir` says. */

@@ -102,9 +102,8 @@ export class PostgresViewStore implements ViewStore {
       namespace,
       append: async (partition, panes) => {
         if (panes.length === 0) return;
+        // Durable when acknowledged, as commit: the replay goes on after it and never writes these panes again.
         await this.#transaction(async (tx) => {
-          // See commit: the log, not this store, is durable truth (and an unfinished load is never resumed).
-          await tx.query('SET LOCAL synchronous_commit = off');
           await appendPanes(tx, table, partition, panes);
         }, namespace);
       },
@@ -150,11 +149,11 @@ export class PostgresViewStore implements ViewStore {
     // once, and one connection upserts only 40-55k rows/s (the pool runs them side by side).
     const results = await Promise.allSettled(
       [...byPartition(commits).values()].map((list) =>
+        // Committed with the server's synchronous_commit (on by default): an acknowledged commit must
+        // survive a server crash, because the stream job goes on from it without a restart (it waits
+        // out an outage, storeRetryMs) and writes only the panes that change later. A commit lost
+        // after its acknowledgement would leave later checkpoints claiming panes the store lost.
         this.#transaction(async (tx) => {
-          // No wait for the WAL flush: a server crash may lose the last commits, but each is atomic
-          // (panes with their checkpoint), so the store falls back to an older consistent state and
-          // the stream job re-reads the log from that checkpoint. The log, not this store, is durable truth.
-          await tx.query('SET LOCAL synchronous_commit = off');
           await this.#applyCommits(tx, table, namespace, list);
         }, namespace),
       ),

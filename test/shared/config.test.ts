@@ -62,6 +62,16 @@ describe('loadConfig', () => {
     expect(c.partitions).toBe(8);
   });
 
+  it('reads the Kafka session timeout from KAFKA_SESSION_TIMEOUT_MS, refusing values below 1 s', () => {
+    expect(loadConfig({ LK_DATA_DIR: DIR, LK_LOG: 'kafka', KAFKA_BROKERS: 'a:9092', KAFKA_SESSION_TIMEOUT_MS: '2500' }).log).toEqual({
+      kind: 'kafka',
+      brokers: ['a:9092'],
+      clientId: 'lambdakappa',
+      sessionTimeoutMs: 2500,
+    });
+    expect(() => loadConfig({ LK_DATA_DIR: DIR, LK_LOG: 'kafka', KAFKA_BROKERS: 'a:9092', KAFKA_SESSION_TIMEOUT_MS: '500' })).toThrow(/KAFKA_SESSION_TIMEOUT_MS=500 must be a whole number from 1000/);
+  });
+
   it('applies the documented DATABASE_URL default when LK_VIEW_STORE=postgres is set alone', () => {
     expect(loadConfig({ LK_DATA_DIR: DIR, LK_VIEW_STORE: 'postgres' }).viewStore).toEqual({
       kind: 'postgres',

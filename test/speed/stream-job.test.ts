@@ -9,10 +9,10 @@ import { foldEvents } from '../../shared/compute/reference-fold.ts';
 import type { Event } from '../../shared/model/event.ts';
 import { validateRecord } from '../../shared/model/validation.ts';
 import type { TopicNames } from '../../shared/config.ts';
-import type { LogRecord } from '../../shared/ports/event-log.ts';
+import type { EventLog, LogRecord } from '../../shared/ports/event-log.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
 import type { PartitionCommit, ViewStore } from '../../shared/ports/view-store.ts';
-import { StoreUnavailableError } from '../../shared/errors.ts';
+import { ServiceUnavailableError, StoreUnavailableError } from '../../shared/errors.ts';
 import { KAPPA_ALIAS, runKappaReplay } from '../../speed/kappa-replay.ts';
 import { StreamJob, type StreamStart } from '../../speed/stream-job.ts';
 import { generateWorkload } from '../../workload/generator.ts';
@@ -344,6 +344,54 @@ describe('StreamJob (speed layer over the embedded log)', () => {
       expect((err as Error).message).toMatch(/stayed unavailable .*Check that the store is up/);
       if (storeRetryMs === 0) expect(calls).toBe(2);
       else expect(calls).toBeGreaterThan(3);
+      await log.close();
+    }
+  });
+
+  it('retries side-output appends while the log is unavailable (a broker restarting), and ends with every dead letter and the panes of an uninterrupted run', async () => {
+    const reference = await referenceWindows();
+    for (const logRetryMs of [undefined, 0]) {
+      const log = await freshLogWithWorkload();
+      let failures = 0;
+      /** The first four side-output appends fail as Kafka's do while its broker is down. */
+      const flaky: EventLog = {
+        ensureTopic: (t, n) => log.ensureTopic(t, n),
+        append: async (topic, records) => {
+          if (topic !== topics.events && failures < 4) {
+            failures++;
+            throw new ServiceUnavailableError('kafka', 'cannot reach Kafka (Connection error: connect ECONNREFUSED)');
+          }
+          return log.append(topic, records);
+        },
+        partitionCount: (t) => log.partitionCount(t),
+        beginningOffsets: (t) => log.beginningOffsets(t),
+        endOffsets: (t) => log.endOffsets(t),
+        offsetsForTimestamp: (t, ts) => log.offsetsForTimestamp(t, ts),
+        committedOffsets: (t, g) => log.committedOffsets(t, g),
+        commitOffsets: (t, g, o) => log.commitOffsets(t, g, o),
+        consume: (o) => log.consume(o),
+        close: () => log.close(),
+      };
+      const retries: number[] = [];
+      const store = new InMemoryViewStore();
+      const job = new StreamJob(
+        { log: flaky, views: store, pipeline, topics },
+        { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500, maxUncommittedRecords: 1_000, logRetryMs, onLogRetry: (_, waitMs) => retries.push(waitMs) },
+      );
+      const done = (await job.start()).done;
+      if (logRetryMs === 0) {
+        const err: unknown = await done.catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ServiceUnavailableError);
+        expect(err).not.toBeInstanceOf(StoreUnavailableError);
+        expect((err as Error).message).toMatch(/the log stayed unavailable .*logRetryMs 0.*Check that the broker is up/);
+        expect(retries).toEqual([]);
+      } else {
+        await done;
+        expect(retries).toEqual([100, 200, 400, 800]);
+        const dead = new Set((await readAll(log, topics.deadLetter)).map((d) => `${d.headers['lk-source-partition']}:${d.headers['lk-source-offset']}`));
+        expect(dead.size).toBe(workload.facts.malformed);
+        expect(await windowsOf(store, 'speed')).toEqual(reference);
+      }
       await log.close();
     }
   });

@@ -3,6 +3,8 @@ export interface BrokerLayout {
   readonly port: number;
   readonly controllerPort: number;
   readonly logDir: string;
+  /** Further settings (e.g. a test's `group.min.session.timeout.ms`), written last so they win. */
+  readonly extra?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -41,6 +43,7 @@ export function brokerProperties(b: BrokerLayout): string {
     'background.threads=2',
     'log.cleaner.threads=1',
     'log.cleaner.dedupe.buffer.size=8388608',
+    ...Object.entries(b.extra ?? {}).map(([k, v]) => `${k}=${esc(v)}`),
     '',
   ].join('\n');
 }

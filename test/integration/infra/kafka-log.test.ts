@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, inject, it, type TestContext } from 'vitest';
 import { KafkaLog } from '../../../infra/kafka/kafka-log.ts';
 import { freePort } from '../../../infra/local/local-process.ts';
@@ -55,6 +57,27 @@ describe('KafkaLog', () => {
   });
 
   describe('on a real broker', () => {
+    it('commitOffsets from outside waits out a member that died without leaving (until its session expires), then commits', async (ctx) => {
+      const { brokers } = kafkaOrSkip(ctx);
+      const log = await client(ctx);
+      const topic = uniqueName('outsider');
+      const group = uniqueName('crashed');
+      await log.ensureTopic(topic, 1);
+      await log.append(topic, [{ key: 'k', value: 'a' }, { key: 'k', value: 'b' }]);
+      // A member with the shortest session the broker allows by default (group.min.session.timeout.ms), SIGKILLed once in the group.
+      const child = spawn(process.execPath, [fileURLToPath(new URL('./support/group-member.ts', import.meta.url)), brokers.join(','), topic, group, '6000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      ctx.onTestFinished(() => void child.kill('SIGKILL'));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (d: Buffer) => d.toString().includes('joined') && resolve());
+        child.once('exit', (code) => reject(new Error(`the group member exited (${code}) before joining`)));
+      });
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+      await log.commitOffsets(topic, group, new Map([[0, 1]]));
+      expect(await log.committedOffsets(topic, group)).toEqual(new Map([[0, 1]]));
+    });
+
     it('round-trips headers, including unicode and empty values', async (ctx) => {
       const log = await client(ctx);
       const topic = uniqueName('headers');
