@@ -67,6 +67,26 @@ export class UnfinishedLoadError extends LkError {
   }
 }
 
+/**
+ * A commit built on a checkpoint the store no longer holds: another member of the consumer group
+ * committed the partition after this one restored it (a rebalance moved it while this member still
+ * had uncommitted work). This member's work on it is void, never applied; it must restore the
+ * partition from the store again (lk speed rejoins the group by itself).
+ */
+export class PartitionFencedError extends LkError {
+  readonly namespace: string;
+  readonly partitions: readonly number[];
+
+  constructor(namespace: string, partitions: readonly number[]) {
+    super(
+      `partition${partitions.length === 1 ? '' : 's'} ${partitions.join(', ')} of view namespace "${namespace}" ${partitions.length === 1 ? 'was' : 'were'} committed by another member since this one restored ${partitions.length === 1 ? 'it' : 'them'} (a consumer-group rebalance): ` +
+        "this member's uncommitted work there is dropped; restart the job to restore from the stored checkpoints",
+    );
+    this.namespace = namespace;
+    this.partitions = partitions;
+  }
+}
+
 /** beginLoad on a namespace that exists, or a NamespaceLoad used after its finish or its namespace's drop. */
 export class LoadStateError extends LkError {
   static exists(namespace: string): LoadStateError {

@@ -409,7 +409,8 @@ export class StreamJob {
     if (this.#commitFailed !== undefined) throw this.#commitFailed;
     const changes = [...this.#processors.values()].map((p) => p.flushAll());
     await this.#writeSideOutputs(changes);
-    await load.finish(changes.map(partitionCommitOf));
+    // A load is the namespace's only writer and has no checkpoint until this call: nothing to fence.
+    await load.finish(changes.map((c) => ({ ...partitionCommitOf(c), base: undefined })));
     for (const c of changes) this.#visible.set(c.partition, c.checkpoint.nextOffset);
   }
 

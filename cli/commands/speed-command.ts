@@ -1,6 +1,6 @@
 import { openLogAndViews } from '../../infra/adapters.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
-import { BadRequestError } from '../../shared/errors.ts';
+import { BadRequestError, PartitionFencedError } from '../../shared/errors.ts';
 import type { ViewStore } from '../../shared/ports/view-store.ts';
 import { KAPPA_ALIAS } from '../../speed/kappa-replay.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
@@ -50,28 +50,47 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
       if (namespace !== 'speed' && !options.create) await requireNamespace(adapters.views, namespace);
       await ensureEventsTopic(adapters.log, config, (line) => env.err(`speed: ${line}`));
       const progress = new Progress();
-      const job = new StreamJob(
-        { log: adapters.log, views: adapters.views, pipeline, topics: config.topics },
-        {
-          namespace,
-          groupId: (options.group as string | undefined) ?? `lk-${namespace}`,
-          from: { kind: 'earliest' },
-          sideOutputs,
-          commitIntervalMs,
-          storeRetryMs,
-          onStoreRetry: (err, waitMs) => env.err(`speed: view store unavailable (${err.message}); retrying the commit in ${waitMs} ms`),
-          logRetryMs,
-          onLogRetry: (err, waitMs) => env.err(`speed: log unavailable (${err.message}); retrying the side outputs in ${waitMs} ms`),
-          onCommit: (p) =>
-            progress.update(`speed: ${formatCount(p.records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}, valid ${formatCount(p.totals.valid)}, dead-letter ${p.totals.deadLetter}, late ${p.totals.tooLate}, dup ${p.totals.duplicate}`),
-        },
-      );
-      const sub = await job.start();
-      env.err(`speed: consuming ${config.topics.events} into namespace ${namespace}, side outputs ${sideOutputs ? 'on' : 'off'} (Ctrl-C to stop)`);
-      env.signal.addEventListener('abort', () => void sub.stop(), { once: true });
-      await sub.done;
-      const f = job.freshness.summary();
-      progress.done(`speed: stopped after ${formatCount(job.records)} records; freshness p50 ${formatDuration(f.p50Ms)}, p99 ${formatDuration(f.p99Ms)}`);
+      const newJob = () =>
+        new StreamJob(
+          { log: adapters.log, views: adapters.views, pipeline, topics: config.topics },
+          {
+            namespace,
+            groupId: (options.group as string | undefined) ?? `lk-${namespace}`,
+            from: { kind: 'earliest' },
+            sideOutputs,
+            commitIntervalMs,
+            storeRetryMs,
+            onStoreRetry: (err, waitMs) => env.err(`speed: view store unavailable (${err.message}); retrying the commit in ${waitMs} ms`),
+            logRetryMs,
+            onLogRetry: (err, waitMs) => env.err(`speed: log unavailable (${err.message}); retrying the side outputs in ${waitMs} ms`),
+            onCommit: (p) =>
+              progress.update(`speed: ${formatCount(records + p.records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}, valid ${formatCount(p.totals.valid)}, dead-letter ${p.totals.deadLetter}, late ${p.totals.tooLate}, dup ${p.totals.duplicate}`),
+          },
+        );
+      let records = 0;
+      let current: StreamJob | undefined;
+      env.signal.addEventListener('abort', () => void current?.stop(), { once: true });
+      // A fenced commit means another member took a partition over while this one still had work
+      // on it (a rebalance it learnt of late): that work is void, so the job starts again from the
+      // stored checkpoints, rejoining the group, as a Kafka Streams thread does after TaskMigrated.
+      for (;;) {
+        const job = newJob();
+        current = job;
+        const sub = await job.start();
+        if (records === 0) env.err(`speed: consuming ${config.topics.events} into namespace ${namespace}, side outputs ${sideOutputs ? 'on' : 'off'} (Ctrl-C to stop)`);
+        if (env.signal.aborted) await sub.stop();
+        try {
+          await sub.done;
+          records += job.records;
+          const f = job.freshness.summary();
+          progress.done(`speed: stopped after ${formatCount(records)} records; freshness p50 ${formatDuration(f.p50Ms)}, p99 ${formatDuration(f.p99Ms)}`);
+          break;
+        } catch (err) {
+          if (!(err instanceof PartitionFencedError) || env.signal.aborted) throw err;
+          records += job.records;
+          env.err(`speed: ${err.message}; restarting from the stored checkpoints`);
+        }
+      }
       return 0;
     } finally {
       await adapters.close();

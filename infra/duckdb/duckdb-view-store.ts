@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import type { SeenIds } from '../../shared/compute/dedup.ts';
 import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString } from '../../shared/compute/pane.ts';
-import { LkError, LoadStateError, NotFoundError, UnfinishedLoadError } from '../../shared/errors.ts';
+import { LkError, LoadStateError, NotFoundError, PartitionFencedError, UnfinishedLoadError } from '../../shared/errors.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
-import { assertFinishingCommits, rowLimit, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
+import { assertFinishingCommits, fencedPartitions, rowLimit, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 import { DuckDb, type SqlValue } from './duckdb-database.ts';
 import { assertViewNamespaceName } from './view-namespace-name.ts';
 
@@ -184,6 +184,14 @@ export class DuckDbViewStore implements ViewStore {
     }
     const run = this.#committing.then(async () => {
       const db = this.#db;
+      // One process writes the embedded store and its commits run one at a time (#committing), so
+      // the checkpoints read here are the ones the transaction below replaces.
+      if (commits.some((c) => c.base !== undefined)) {
+        const rows = await db.all<{ partition: number; checkpoint: string }>(`SELECT partition, checkpoint FROM ${checkpoints}`);
+        const stored = new Map(rows.map((r) => [r.partition, (JSON.parse(r.checkpoint) as PartitionCheckpoint).nextOffset]));
+        const fenced = fencedPartitions(commits, (p) => stored.get(p) ?? null);
+        if (fenced.length > 0) throw new PartitionFencedError(namespace, fenced);
+      }
       await db.run('DELETE FROM lk_stage_upserts; DELETE FROM lk_stage_deletes; DELETE FROM lk_stage_seen');
       if (deletes.length > 0) await db.append('lk_stage_deletes', deletes);
       if (upserts.size > 0) await db.append('lk_stage_upserts', upserts.values());

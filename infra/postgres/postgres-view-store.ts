@@ -2,8 +2,8 @@ import pg from 'pg';
 import type { SeenIds } from '../../shared/compute/dedup.ts';
 import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString, type Pane } from '../../shared/compute/pane.ts';
-import { ConfigError, LoadStateError, ServiceUnavailableError, UnfinishedLoadError } from '../../shared/errors.ts';
-import { assertFinishingCommits, rowLimit, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
+import { ConfigError, LoadStateError, PartitionFencedError, ServiceUnavailableError, UnfinishedLoadError } from '../../shared/errors.ts';
+import { assertFinishingCommits, fencedPartitions, rowLimit, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 import { applyMigrations } from './migrations.ts';
 import { PaneTable } from './pane-table.ts';
 import { int8ArrayLiteral, textArrayLiteral } from './array-literal.ts';
@@ -160,8 +160,12 @@ export class PostgresViewStore implements ViewStore {
     );
     // Settled, not Promise.all: a failure reported while other partitions are still writing would
     // let the caller go on (or close the pool) under them.
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    const fenced = failures.filter((e): e is PartitionFencedError => e instanceof PartitionFencedError);
+    // Any other failure first (the store is down, say); else every fenced partition in one error.
+    const other = failures.find((e) => !(e instanceof PartitionFencedError));
+    if (other !== undefined) throw other;
+    if (fenced.length > 0) throw new PartitionFencedError(namespace, fenced.flatMap((e) => e.partitions).sort((a, b) => a - b));
   }
 
   async checkpoints(namespace: string): Promise<Map<number, PartitionCheckpoint>> {
@@ -264,6 +268,7 @@ export class PostgresViewStore implements ViewStore {
 
   /** One partition's commits, in order, inside the caller's transaction: deletes, upserts, dedup ids, then the checkpoint. */
   async #applyCommits(tx: SqlRunner, table: PaneTable, namespace: string, list: readonly PartitionCommit[]): Promise<void> {
+    if (list.some((c) => c.base !== undefined)) await this.#fence(tx, namespace, list);
     for (const c of list) {
       for (let i = 0; i < c.deletes.length; i += CHUNK_ROWS) {
         await tx.query(table.deleteSql(), [c.partition, ...deleteColumns(c.deletes.slice(i, i + CHUNK_ROWS))]);
@@ -286,6 +291,21 @@ export class PostgresViewStore implements ViewStore {
       [namespace, last.partition, JSON.stringify(last.checkpoint)],
     );
     if (r.rowCount !== 1) throw await this.#unusableNamespaceError(tx, namespace);
+  }
+
+  /**
+   * Refuses the partition's commits unless they build on its stored checkpoint (fencedPartitions).
+   * Two members of a group can commit one partition at once during a rebalance; the advisory lock
+   * (two-key space, apart from the schema lock's) makes the second wait for the first and then
+   * see its checkpoint, which a row lock could not do for a partition without a checkpoint row.
+   */
+  async #fence(tx: SqlRunner, namespace: string, list: readonly PartitionCommit[]): Promise<void> {
+    const partition = list[0].partition;
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), $2)', [`lambdakappa/commit/${this.#schema}.${namespace}`, partition]);
+    const { rows } = await tx.query(`SELECT checkpoint FROM ${this.#s}.checkpoints WHERE namespace = $1 AND partition = $2`, [namespace, partition]);
+    const stored = rows.length === 0 ? null : (rows[0].checkpoint as PartitionCheckpoint).nextOffset;
+    const fenced = fencedPartitions(list, () => stored);
+    if (fenced.length > 0) throw new PartitionFencedError(namespace, fenced);
   }
 
   /** Why a namespace refused a write: it is missing, or an unfinished load. */

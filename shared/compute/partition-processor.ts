@@ -87,6 +87,8 @@ export interface ChangeSet {
   readonly late: LateEvent[];
   readonly dedup: DedupChanges;
   readonly checkpoint: PartitionCheckpoint;
+  /** The checkpoint offset this change set builds on: the one restored or last flushed (null: none). */
+  readonly base: number | null;
   /** Log-append times of the records in this change set (min, max), for freshness. */
   readonly appendedBetween: readonly [number, number] | null;
 }
@@ -108,6 +110,8 @@ export class PartitionProcessor {
   readonly #views: ViewState[];
   readonly #stats: PartitionStats;
   #nextOffset: number;
+  /** The checkpoint offset the store holds for this partition as far as this processor knows: restored or last flushed. */
+  #base: number | null;
   #deadLetters: DeadLetter[] = [];
   #late: LateEvent[] = [];
   #minAppend = Number.POSITIVE_INFINITY;
@@ -125,6 +129,7 @@ export class PartitionProcessor {
     this.#views = pipeline.views.map((v) => new ViewState(v));
     this.#stats = cp ? { ...cp.stats } : emptyStats();
     this.#nextOffset = cp?.nextOffset ?? 0;
+    this.#base = cp ? cp.nextOffset : null;
     if (restore) {
       const byName = new Map(this.#views.map((s) => [s.view.name, s]));
       for (const p of restore.panes) byName.get(p.view)?.restore(p);
@@ -236,8 +241,10 @@ export class PartitionProcessor {
       late: this.#late,
       dedup: { added, forgetBefore },
       checkpoint: this.checkpoint(),
+      base: this.#base,
       appendedBetween: this.#minAppend <= this.#maxAppend ? [this.#minAppend, this.#maxAppend] : null,
     };
+    this.#base = change.checkpoint.nextOffset;
     this.#deadLetters = [];
     this.#late = [];
     this.#minAppend = Number.POSITIVE_INFINITY;

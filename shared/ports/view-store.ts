@@ -30,6 +30,13 @@ export interface PartitionCommit {
   readonly deletes: readonly PaneId[];
   readonly checkpoint: PartitionCheckpoint;
   /**
+   * The stored checkpoint offset this commit builds on (null: the partition has no checkpoint
+   * yet): the store applies the commit only if its checkpoint still has it, and otherwise refuses
+   * it with PartitionFencedError, so two members of a group that both hold a partition during a
+   * rebalance can never both write it. Absent: applied whatever is stored (bulk loads, tools).
+   */
+  readonly base?: number | null;
+  /**
    * The dedup changelog since the partition's previous commit: ids to add, and the cutoff below
    * which stored ids may be dropped. Stored incrementally, so a commit costs what changed, not
    * the size of the dedup window. Absent: no ids to add or forget.
@@ -81,7 +88,24 @@ export interface NamespaceLoad {
 
 /** What a store applies of a processor's flush (side outputs and freshness data stay with the runner). */
 export function partitionCommitOf(c: ChangeSet): PartitionCommit {
-  return { partition: c.partition, inserts: c.inserts, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup };
+  return { partition: c.partition, inserts: c.inserts, upserts: c.upserts, deletes: c.deletes, checkpoint: c.checkpoint, dedup: c.dedup, base: c.base };
+}
+
+/**
+ * The partitions whose commits do not build on what the store holds (the fencing rule every
+ * adapter applies, inside the transaction that writes them): per partition, the first commit's
+ * `base` must be the stored checkpoint's offset (null: none stored) and each later one's the
+ * previous commit's offset. `stored` gives the stored offset of a partition, null when none.
+ */
+export function fencedPartitions(commits: readonly PartitionCommit[], stored: (partition: number) => number | null): number[] {
+  const expected = new Map<number, number | null>();
+  const fenced = new Set<number>();
+  for (const c of commits) {
+    const at = expected.has(c.partition) ? expected.get(c.partition)! : stored(c.partition);
+    if (c.base !== undefined && c.base !== at) fenced.add(c.partition);
+    expected.set(c.partition, c.checkpoint.nextOffset);
+  }
+  return [...fenced].sort((a, b) => a - b);
 }
 
 /** Checks what `NamespaceLoad.finish` accepts (every adapter enforces it the same way): no deletes. */
@@ -100,7 +124,8 @@ export interface ViewStore {
   beginLoad(namespace: string): Promise<NamespaceLoad>;
   /**
    * Applies the commits: per partition, deletes, then upserts, then the dedup ids and the
-   * checkpoint. Each partition's part is atomic (all of it visible or none), so a crash never
+   * checkpoint. A partition whose commit does not build on the stored checkpoint (`base`,
+   * fencedPartitions) is not applied: the call fails with PartitionFencedError naming it. Each partition's part is atomic (all of it visible or none), so a crash never
    * double-counts; a store may apply different partitions in separate transactions, so after a
    * failure some partitions may be committed and others not, and each resumes from its own checkpoint.
    */

@@ -1,8 +1,8 @@
 import type { SeenIds } from '../../shared/compute/dedup.ts';
 import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString } from '../../shared/compute/pane.ts';
-import { LkError, LoadStateError, UnfinishedLoadError } from '../../shared/errors.ts';
-import { assertFinishingCommits, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
+import { LkError, LoadStateError, PartitionFencedError, UnfinishedLoadError } from '../../shared/errors.ts';
+import { assertFinishingCommits, fencedPartitions, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 
 interface Namespace {
   readonly panes: Map<string, StoredPane>;
@@ -72,6 +72,8 @@ export class InMemoryViewStore implements ViewStore {
 
   async #apply(namespace: string, commits: readonly PartitionCommit[]): Promise<void> {
     const ns = this.#get(namespace);
+    const fenced = fencedPartitions(commits, (p) => ns.checkpoints.get(p)?.nextOffset ?? null);
+    if (fenced.length > 0) throw new PartitionFencedError(namespace, fenced);
     // Build on copies and swap at the end, so a throw leaves nothing half-applied.
     const panes = new Map(ns.panes);
     const checkpoints = new Map(ns.checkpoints);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PartitionCheckpoint } from '../../../shared/compute/partition-processor.ts';
 import type { Pane, PaneId } from '../../../shared/compute/pane.ts';
+import { PartitionFencedError } from '../../../shared/errors.ts';
 import type { PartitionCommit, StoredPane, ViewStore } from '../../../shared/ports/view-store.ts';
 import { uniqueName } from './unique-name.ts';
 
@@ -73,6 +74,38 @@ export function describeViewStoreContract(name: string, factory: () => Promise<V
       for (const bad of ['Speed', '1kappa', 'kappa-v1', 'x; drop table y', '', `a${'b'.repeat(41)}`]) {
         await expect(store.ensureNamespace(bad)).rejects.toThrow();
       }
+    });
+
+    it('refuses a commit that does not build on the stored checkpoint (fencing), applying nothing of its partition', async () => {
+      const a = pane('v', 'k', T0, T0 + HOUR, T0, [1]);
+      // Two members restored partition 0 without a checkpoint; the first to commit wins.
+      await store.commit(ns, [{ ...commit(0, 10, [a]), base: null }]);
+      const late = store.commit(ns, [{ ...commit(0, 12, [{ ...a, acc: [7] }]), base: null }]);
+      await expect(late).rejects.toBeInstanceOf(PartitionFencedError);
+      await expect(late).rejects.toMatchObject({ namespace: ns, partitions: [0] });
+      expect((await store.checkpoints(ns)).get(0)?.nextOffset).toBe(10);
+      expect(await store.partitionPanes(ns, 0, 0)).toEqual([stored(a, 0)]);
+      // A commit building on what is stored goes through; so do chained commits in one call.
+      await store.commit(ns, [{ ...commit(0, 11, [{ ...a, acc: [2] }]), base: 10 }, { ...commit(0, 13, [{ ...a, acc: [3] }]), base: 11 }]);
+      expect((await store.checkpoints(ns)).get(0)?.nextOffset).toBe(13);
+      await expect(store.commit(ns, [{ ...commit(0, 14, []), base: 13 }, { ...commit(0, 15, []), base: 13 }])).rejects.toBeInstanceOf(PartitionFencedError);
+      // Without a base (bulk loads, tools) a commit is applied whatever is stored.
+      await store.commit(ns, [commit(0, 20, [])]);
+      expect((await store.checkpoints(ns)).get(0)?.nextOffset).toBe(20);
+    });
+
+    it('of two members committing one partition at once from the same checkpoint, exactly one is applied', async () => {
+      const a = pane('v', 'k', T0, T0 + HOUR, T0, [1]);
+      const results = await Promise.allSettled([
+        store.commit(ns, [{ ...commit(3, 5, [{ ...a, acc: [5] }]), base: null }]),
+        store.commit(ns, [{ ...commit(3, 6, [{ ...a, acc: [6] }]), base: null }]),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(refused.reason).toBeInstanceOf(PartitionFencedError);
+      const won = results.findIndex((r) => r.status === 'fulfilled');
+      expect((await store.checkpoints(ns)).get(3)?.nextOffset).toBe(won === 0 ? 5 : 6);
+      expect((await store.partitionPanes(ns, 3, 0)).map((p) => p.acc)).toEqual([[won === 0 ? 5 : 6]]);
     });
 
     it('commits panes and checkpoints and reads them back exactly', async () => {
