@@ -12,7 +12,7 @@ import type { TopicNames } from '../../shared/config.ts';
 import type { EventLog, LogRecord } from '../../shared/ports/event-log.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
 import type { PartitionCommit, ViewStore } from '../../shared/ports/view-store.ts';
-import { ServiceUnavailableError, StoreUnavailableError } from '../../shared/errors.ts';
+import { PartitionFencedError, ServiceUnavailableError, StoreUnavailableError } from '../../shared/errors.ts';
 import { KAPPA_ALIAS, runKappaReplay } from '../../speed/kappa-replay.ts';
 import { StreamJob, type StreamStart } from '../../speed/stream-job.ts';
 import { generateWorkload } from '../../workload/generator.ts';
@@ -227,6 +227,31 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     const restarted = await runToEnd(log, store, 'speed', 'speed');
     expect(await windowsOf(store, 'speed')).toEqual(reference);
     expect(restarted.totals()).toEqual((await runToEnd(log, new InMemoryViewStore())).totals());
+    await log.close();
+  });
+
+  it('a member whose partitions another member committed meanwhile (a late-seen rebalance) is fenced: nothing of its commit is applied', async () => {
+    const { log, reference } = await loadedLogWithReference();
+    // Before the old member's 3rd commit reaches the store, a new owner restores the partitions
+    // from the store's (older) checkpoints, reads them to the end and commits.
+    let commits = 0;
+    let newOwner: Promise<StreamJob> | undefined;
+    class RebalancingStore extends InMemoryViewStore {
+      override async commit(ns: string, c: readonly PartitionCommit[]): Promise<void> {
+        if (newOwner === undefined && ++commits === 3) {
+          newOwner = runToEnd(log, this, 'speed');
+          await newOwner;
+        }
+        return super.commit(ns, c);
+      }
+    }
+    const store = new RebalancingStore();
+    const oldOwner = new StreamJob({ log, views: store, pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 500, maxUncommittedRecords: 1 });
+    await expect((await oldOwner.start()).done).rejects.toBeInstanceOf(PartitionFencedError);
+    expect(newOwner).toBeDefined();
+    // The views are the new owner's: exactly an uninterrupted run's.
+    expect(await windowsOf(store, 'speed')).toEqual(reference);
+    expect((await newOwner!).totals()).toEqual((await runToEnd(log, new InMemoryViewStore())).totals());
     await log.close();
   });
 
