@@ -8,7 +8,7 @@ import type { Pane } from '../../shared/compute/pane.ts';
 import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
 import { DEFAULT_VIEW_OPTIONS, referenceViews } from '../../shared/compute/reference-views.ts';
 import { NotFoundError } from '../../shared/errors.ts';
-import type { ObjectInfo, ObjectStore } from '../../shared/ports/object-store.ts';
+import { ForwardingObjectStore } from '../support/forwarding-object-store.ts';
 import { HOUR_MS } from '../../shared/time/bucket.ts';
 import { randomWorkload } from '../support/random-events.ts';
 import { appendGenerated, closeHoursBefore, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
@@ -32,45 +32,20 @@ async function archivedEnv(name: string): Promise<BatchTestEnv> {
 }
 
 /** An object store that records every write and lets a test act just before one happens. */
-class WatchedStore implements ObjectStore {
+class WatchedStore extends ForwardingObjectStore {
   readonly writes: string[] = [];
   beforeWrite: ((key: string) => Promise<void>) | undefined;
-  readonly #inner: ObjectStore;
 
-  constructor(inner: ObjectStore) {
-    this.#inner = inner;
-  }
-
-  async putFile(key: string, localFile: string): Promise<void> {
+  override async putFile(key: string, localFile: string): Promise<void> {
     await this.beforeWrite?.(key);
     this.writes.push(key);
-    await this.#inner.putFile(key, localFile);
+    await this.inner.putFile(key, localFile);
   }
 
-  async putText(key: string, text: string): Promise<void> {
+  override async putText(key: string, text: string): Promise<void> {
     await this.beforeWrite?.(key);
     this.writes.push(key);
-    await this.#inner.putText(key, text);
-  }
-
-  getText(key: string): Promise<string | undefined> {
-    return this.#inner.getText(key);
-  }
-
-  localPath(key: string): Promise<string> {
-    return this.#inner.localPath(key);
-  }
-
-  list(prefix: string): Promise<ObjectInfo[]> {
-    return this.#inner.list(prefix);
-  }
-
-  delete(keys: readonly string[]): Promise<void> {
-    return this.#inner.delete(keys);
-  }
-
-  close(): Promise<void> {
-    return this.#inner.close();
+    await this.inner.putText(key, text);
   }
 }
 
