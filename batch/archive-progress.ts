@@ -1,6 +1,7 @@
 import { checkpointWatermark } from '../shared/compute/partition-processor.ts';
 import { LkError } from '../shared/errors.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
+import { combinedWatermark } from '../shared/time/combined-watermark.ts';
 import { NO_APPEND_TIME, Watermark, type LatenessPolicy } from '../shared/time/watermark.ts';
 
 /**
@@ -21,6 +22,8 @@ export interface ArchivedPartition {
   /** As in PartitionCheckpoint: max event time and watermark progress, null before the first valid event. */
   readonly maxEventTime: number | null;
   readonly watermarkProgress: number | null;
+  /** Latest append time of an archived valid record (idleness); null before one or when unknown. */
+  readonly lastAppendTime: number | null;
 }
 
 export type ArchiveProgressMap = ReadonlyMap<number, ArchivedPartition>;
@@ -47,11 +50,12 @@ export class PartitionWatermark {
   }
 
   snapshot(): ArchivedPartition {
-    const { maxEventTime, progress } = this.#wm;
+    const { maxEventTime, progress, lastAppendTime } = this.#wm;
     return {
       nextOffset: this.nextOffset,
       maxEventTime: Number.isFinite(maxEventTime) ? maxEventTime : null,
       watermarkProgress: Number.isFinite(progress) ? progress : null,
+      lastAppendTime: Number.isFinite(lastAppendTime) ? lastAppendTime : null,
     };
   }
 }
@@ -72,7 +76,7 @@ export async function readArchiveProgress(objects: ObjectStore): Promise<Map<num
   const out = new Map<number, ArchivedPartition>();
   for (const [p, a] of Object.entries(state.partitions)) {
     if (!/^\d+$/.test(p) || !Number.isSafeInteger(a?.nextOffset)) throw damaged(`partition ${p}`);
-    out.set(Number(p), { nextOffset: a.nextOffset, maxEventTime: a.maxEventTime ?? null, watermarkProgress: a.watermarkProgress ?? null });
+    out.set(Number(p), { nextOffset: a.nextOffset, maxEventTime: a.maxEventTime ?? null, watermarkProgress: a.watermarkProgress ?? null, lastAppendTime: a.lastAppendTime ?? null });
   }
   return out;
 }
@@ -88,14 +92,11 @@ export async function writeArchiveProgress(objects: ObjectStore, progress: Archi
  * archived records (min over partitions, as serving takes the stream's) is at or past its end
  * plus the straggler delay, so buckets ending at or before the returned time are complete.
  * Partitions without a valid event archived do not hold buckets back (a partition nobody writes
- * to would stop the batch layer for ever); -Infinity when no partition has one.
+ * to would stop the batch layer for ever), nor do idle ones (combined-watermark.ts: no valid
+ * record appended for the policy's idleTimeoutMs before the newest); -Infinity when no partition has one.
  */
 export function completeBefore(progress: ArchiveProgressMap, policy: LatenessPolicy, stragglerDelayMs: number): number {
-  let watermark = Number.POSITIVE_INFINITY;
-  for (const a of progress.values()) {
-    if (a.watermarkProgress === null) continue;
-    const current = checkpointWatermark(policy, a).current;
-    if (current < watermark) watermark = current;
-  }
+  const watermarks = [...progress.values()].filter((a) => a.watermarkProgress !== null).map((a) => checkpointWatermark(policy, a));
+  const watermark = combinedWatermark(watermarks, policy.idleTimeoutMs);
   return Number.isFinite(watermark) ? watermark - stragglerDelayMs : Number.NEGATIVE_INFINITY;
 }

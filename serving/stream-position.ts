@@ -1,5 +1,6 @@
 import { checkpointWatermark, emptyStats, type PartitionCheckpoint, type PartitionStats } from '../shared/compute/partition-processor.ts';
-import { NO_WATERMARK, type LatenessPolicy } from '../shared/time/watermark.ts';
+import { combinedWatermark } from '../shared/time/combined-watermark.ts';
+import { NO_WATERMARK, type LatenessPolicy, type Watermark } from '../shared/time/watermark.ts';
 
 /** How far a streaming namespace has got, from its checkpoints. Times are epoch ms; -Infinity means "nothing yet". */
 export interface StreamPosition {
@@ -18,29 +19,30 @@ export interface StreamPosition {
 /**
  * Summarises a namespace's checkpoints. The watermark is the minimum over partitions, as Flink
  * takes the minimum over inputs: lateness is judged per partition, so the slowest partition decides
- * what may still change. A partition with a checkpoint but no event yet holds it at -Infinity
+ * what may still change, except that an idle partition (combined-watermark.ts) does not hold it
+ * back. A partition with a checkpoint but no event yet holds it at -Infinity
  * (its first event may have any time), and so does a namespace with no checkpoint. Partitions the
  * job has never committed are invisible here (the view store does not know the topic's size).
  */
 export function streamPosition(checkpoints: Iterable<PartitionCheckpoint>, policy: LatenessPolicy): StreamPosition {
   let partitions = 0;
   let maxEventTime = NO_WATERMARK;
-  let watermark = Number.POSITIVE_INFINITY;
-  let lateBefore = Number.POSITIVE_INFINITY;
   let nextOffsets = 0;
   const totals = emptyStats();
+  const watermarks: Watermark[] = [];
   for (const cp of checkpoints) {
     partitions++;
     const wm = checkpointWatermark(policy, cp);
+    watermarks.push(wm);
     if (wm.maxEventTime > maxEventTime) maxEventTime = wm.maxEventTime;
-    if (wm.current < watermark) watermark = wm.current;
-    if (wm.lateBefore < lateBefore) lateBefore = wm.lateBefore;
     nextOffsets += cp.nextOffset;
     totals.valid += cp.stats.valid;
     totals.deadLetter += cp.stats.deadLetter;
     totals.duplicate += cp.stats.duplicate;
     totals.tooLate += cp.stats.tooLate;
   }
-  if (partitions === 0) watermark = lateBefore = NO_WATERMARK;
+  // Idle partitions (combined-watermark.ts) do not hold the namespace back.
+  const watermark = partitions === 0 ? NO_WATERMARK : combinedWatermark(watermarks, policy.idleTimeoutMs);
+  const lateBefore = watermark - policy.allowedLatenessMs;
   return { partitions, maxEventTime, watermark, lateBefore, nextOffsets, totals };
 }

@@ -52,6 +52,8 @@ export interface PartitionCheckpoint {
    * those resume with progress = maxEventTime, the rule they were written under.
    */
   readonly watermarkProgress?: number | null;
+  /** Latest append time of a valid record (Watermark.lastAppendTime), for idleness; null before one, absent in older checkpoints (unknown). */
+  readonly lastAppendTime?: number | null;
   readonly stats: Readonly<PartitionStats>;
 }
 
@@ -253,12 +255,13 @@ export class PartitionProcessor {
   }
 
   checkpoint(): PartitionCheckpoint {
-    const { maxEventTime, progress } = this.#watermark;
+    const { maxEventTime, progress, lastAppendTime } = this.#watermark;
     return {
       partition: this.partition,
       nextOffset: this.#nextOffset,
       maxEventTime: Number.isFinite(maxEventTime) ? maxEventTime : null,
       watermarkProgress: Number.isFinite(progress) ? progress : null,
+      lastAppendTime: Number.isFinite(lastAppendTime) ? lastAppendTime : null,
       stats: { ...this.#stats },
     };
   }
@@ -276,7 +279,7 @@ export class PartitionProcessor {
 }
 
 /** The watermark a checkpoint resumes with (one written before `watermarkProgress` existed: progress = max event time). */
-export function checkpointWatermark(policy: LatenessPolicy, cp: Pick<PartitionCheckpoint, 'maxEventTime' | 'watermarkProgress'>): Watermark {
+export function checkpointWatermark(policy: LatenessPolicy, cp: Pick<PartitionCheckpoint, 'maxEventTime' | 'watermarkProgress' | 'lastAppendTime'>): Watermark {
   const max = cp.maxEventTime ?? NO_WATERMARK;
-  return new Watermark(policy, max, cp.watermarkProgress === undefined ? max : (cp.watermarkProgress ?? NO_WATERMARK));
+  return new Watermark(policy, max, cp.watermarkProgress === undefined ? max : (cp.watermarkProgress ?? NO_WATERMARK), cp.lastAppendTime ?? NO_WATERMARK);
 }

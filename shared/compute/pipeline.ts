@@ -21,7 +21,7 @@ export interface PipelineConfig {
 }
 
 /** An event more than 5 s ahead of its append time moves the watermark only to append time + 5 s. */
-export const DEFAULT_LATENESS: LatenessPolicy = { maxOutOfOrdernessMs: 5_000, allowedLatenessMs: 60_000, maxAheadOfAppendMs: 5_000 };
+export const DEFAULT_LATENESS: LatenessPolicy = { maxOutOfOrdernessMs: 5_000, allowedLatenessMs: 60_000, maxAheadOfAppendMs: 5_000, idleTimeoutMs: 10 * 60_000 };
 
 export function defaultPipelineConfig(overrides: Partial<PipelineConfig> = {}): PipelineConfig {
   return {
@@ -65,6 +65,7 @@ export function compilePipeline(config: PipelineConfig): Pipeline {
     // A larger tolerance would let one event dated ahead of its append time make the next on-time events too late.
     throw new ConfigError('lateness.maxAheadOfAppendMs must be from 0 to maxOutOfOrderness + allowedLateness ms');
   }
+  if (lateness.idleTimeoutMs !== undefined && !(lateness.idleTimeoutMs > 0)) throw new ConfigError('lateness.idleTimeoutMs must be > 0 ms (leave it out for partitions that are never idle)');
   if (!(Number.isInteger(bucketMs) && bucketMs > 0 && 86_400_000 % bucketMs === 0)) throw new ConfigError(`bucketMs (${bucketMs}) must divide a day`);
   if (dedupRetentionMs < lateness.maxOutOfOrdernessMs + lateness.allowedLatenessMs) {
     throw new ConfigError('dedupRetentionMs must be at least maxOutOfOrderness + allowedLateness, or late duplicates would be counted twice');

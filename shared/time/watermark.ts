@@ -27,6 +27,12 @@ export interface LatenessPolicy {
    * than (maxOutOfOrderness + allowedLateness - this) behind its own append time.
    */
   readonly maxAheadOfAppendMs: number;
+  /**
+   * A partition whose latest valid record was appended more than this before the newest one of any
+   * partition is idle: it stops holding back the combined watermark (combined-watermark.ts), as
+   * Flink's `withIdleness`. Absent: no partition is ever idle.
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 /** No event has been seen yet. */
@@ -38,16 +44,23 @@ export const NO_APPEND_TIME = Number.POSITIVE_INFINITY;
 export class Watermark {
   #maxEventTime: number;
   #progress: number;
+  #lastAppendTime: number;
   readonly policy: LatenessPolicy;
 
   /**
    * `progress` defaults to `maxEventTime`: the rule before the append-time cap, which is what a
    * checkpoint without a stored progress was written under.
    */
-  constructor(policy: LatenessPolicy, maxEventTime: number = NO_WATERMARK, progress: number = maxEventTime) {
+  constructor(policy: LatenessPolicy, maxEventTime: number = NO_WATERMARK, progress: number = maxEventTime, lastAppendTime: number = NO_WATERMARK) {
     this.policy = policy;
     this.#maxEventTime = maxEventTime;
     this.#progress = progress;
+    this.#lastAppendTime = lastAppendTime;
+  }
+
+  /** The latest append time of a valid record read from the log (NO_WATERMARK before one, or when unknown): how recently the partition was alive. */
+  get lastAppendTime(): number {
+    return this.#lastAppendTime;
   }
 
   /** The latest event time seen (outliers included): for reporting, not for lateness. */
@@ -87,5 +100,6 @@ export class Watermark {
     if (eventTime > this.#maxEventTime) this.#maxEventTime = eventTime;
     const capped = Math.min(eventTime, appendTime + this.policy.maxAheadOfAppendMs);
     if (capped > this.#progress) this.#progress = capped;
+    if (Number.isFinite(appendTime) && appendTime > this.#lastAppendTime) this.#lastAppendTime = appendTime;
   }
 }

@@ -23,6 +23,14 @@ describe('streamPosition', () => {
     });
   });
 
+  it('lets a partition silent for longer than the idle timeout (by append times) stop holding finality back', () => {
+    const idle = { ...policy, idleTimeoutMs: 600_000 };
+    const silent: PartitionCheckpoint = { ...cp(0, 400_000), lastAppendTime: 400_000 };
+    const alive = (t: number): PartitionCheckpoint => ({ ...cp(1, t), lastAppendTime: t });
+    expect(streamPosition([silent, alive(1_000_000)], idle)).toMatchObject({ watermark: 395_000, lateBefore: 335_000 });
+    expect(streamPosition([silent, alive(1_000_001)], idle)).toMatchObject({ watermark: 995_001, lateBefore: 935_001 });
+  });
+
   it('takes each watermark from the checkpoint\'s watermark progress, not from its max event time (an outlier)', () => {
     const outlier: PartitionCheckpoint = { ...cp(0, 90_000_000), watermarkProgress: 1_000_000 };
     expect(streamPosition([outlier], policy)).toMatchObject({ maxEventTime: 90_000_000, watermark: 995_000, lateBefore: 935_000 });

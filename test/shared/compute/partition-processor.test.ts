@@ -77,10 +77,11 @@ describe('PartitionProcessor: records', () => {
 
   it('checkpoints the next offset, the max event time (null before any event) and the counts', () => {
     const p = new PartitionProcessor(pipeline, 3);
-    expect(p.checkpoint()).toEqual({ partition: 3, nextOffset: 0, maxEventTime: null, watermarkProgress: null, stats: { valid: 0, deadLetter: 0, duplicate: 0, tooLate: 0 } });
-    p.process(rec(7, json({ event_id: 'a', event_time: T }), T, 3));
+    expect(p.checkpoint()).toEqual({ partition: 3, nextOffset: 0, maxEventTime: null, watermarkProgress: null, lastAppendTime: null, stats: { valid: 0, deadLetter: 0, duplicate: 0, tooLate: 0 } });
+    p.process(rec(7, json({ event_id: 'a', event_time: T }), T + 1_000, 3));
     const change = p.flush();
-    expect(change.checkpoint).toEqual({ partition: 3, nextOffset: 8, maxEventTime: T, watermarkProgress: T, stats: { valid: 1, deadLetter: 0, duplicate: 0, tooLate: 0 } });
+    // The record was appended 1 s after its event time: the checkpoint keeps that append time (idleness).
+    expect(change.checkpoint).toEqual({ partition: 3, nextOffset: 8, maxEventTime: T, watermarkProgress: T, lastAppendTime: T + 1_000, stats: { valid: 1, deadLetter: 0, duplicate: 0, tooLate: 0 } });
     expect(change.dedup.added).toEqual({ ids: ['a'], times: [T] });
   });
 });
