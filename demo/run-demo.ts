@@ -7,7 +7,7 @@ import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import { compilePipeline } from '../shared/compute/pipeline.ts';
 import type { LateLedger } from '../shared/compute/late-ledger.ts';
 import type { PlatformConfig } from '../shared/config.ts';
-import { ConfigError } from '../shared/errors.ts';
+import { ConfigError, NotFoundError } from '../shared/errors.ts';
 import type { LatencySummary } from '../shared/metrics/latency-histogram.ts';
 import { QueryService } from '../serving/query-service.ts';
 import { startHttpServer, type HttpServer } from '../serving/http-server.ts';
@@ -27,7 +27,7 @@ export interface DemoOptions {
   readonly input?: string;
   /** Play the records of this topic (on their own append times) instead of generating. */
   readonly inputTopic?: string;
-  /** Simulated ms per wall ms (default 360). */
+  /** Simulated ms per wall ms (default 480). */
   readonly speedup?: number;
   /** Simulated time between query instants (default 15 min). */
   readonly queryEveryMs?: number;
@@ -167,7 +167,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
     const ctx = { pipeline, log, views, objects, db, topics, workDir: join(config.dataDir, 'work'), reader, url: server.url, setClock: (t: number) => void (simNow = t), group };
     const timelineOptions: TimelineOptions = {
       source,
-      speedup: options.speedup ?? 360,
+      speedup: options.speedup ?? 480,
       queryEveryMs: options.queryEveryMs,
       backfillAfterMs: options.backfillAfterMs,
       stragglerDelayMs: config.batch.stragglerDelayMs,
@@ -305,8 +305,10 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
   }
 }
 
+/** Records in a topic now; 0 when it does not exist (no job had a record to write to it). */
 async function countRecords(log: PlatformLog, topic: string): Promise<number> {
   let n = 0;
+  if (!(await log.partitionCount(topic).then(() => true, (err: unknown) => (err instanceof NotFoundError ? false : Promise.reject(err))))) return 0;
   const sub = await log.consume({ topic, from: { kind: 'earliest' }, stopAtEnd: true, onBatch: async (b) => void (n += b.records.length) });
   await sub.done;
   return n;
