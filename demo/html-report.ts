@@ -38,7 +38,7 @@ export function reportCharts(r: DemoResult): Record<(typeof REPORT_CHARTS)[numbe
   const cum = (keys: ReadonlyArray<'onTime' | 'lateWithin' | 'tooLate' | 'absorbed'>) => ledger.map((b) => keys.reduce((a, k) => a + b[k], 0));
   const cpu = Object.entries(r.cost.cpuSecondsPerMillionEvents);
   return {
-    correctness: { title: 'Windows exact against the final truth, per query instant (scored range: the last hour, windows the stream could have final)', x: 'simulated time', y: '% exact', series: MODE_NAMES.map((m) => ({ label: m, color: COLORS[m] })), data: [at, ...MODE_NAMES.map(pct)] },
+    correctness: { title: 'Windows exact against the final truth, per query instant (scored: windows ending in the last 30 min, at least the allowed lateness before the instant)', x: 'simulated time', y: '% exact', series: MODE_NAMES.map((m) => ({ label: m, color: COLORS[m] })), data: [at, ...MODE_NAMES.map(pct)] },
     freshness: { title: 'Freshness: probe append to first visible through HTTP (wall ms), distribution', x: 'percentile', y: 'ms', series: stream.map((m) => ({ label: m, color: COLORS[m] })), data: [Array.from({ length: 21 }, (_, i) => i * 5), ...stream.map((m) => quantiles(samples(m), 20))] },
     horizon: { title: 'The batch horizon advancing with the simulated clock', x: 'simulated time', y: 'time', series: [{ label: 'clock', color: '#888' }, { label: 'batch horizon', color: COLORS.batch }], data: [points.map((p) => p.x / 1000), points.map((p) => p.x / 1000), points.map((p) => (p.h === null ? null : p.h / 1000))] },
     error: { title: 'Absolute error of revenue in the scored windows (sum over windows, money), per query instant', x: 'simulated time', y: 'abs error', series: MODE_NAMES.map((m) => ({ label: m, color: COLORS[m] })), data: [at, ...MODE_NAMES.map(err)] },
@@ -101,7 +101,7 @@ for (const [id, c] of Object.entries(charts)) {
   const bars = c.bars ? uPlot.paths.bars({ size: [0.6, 60] }) : undefined;
   const opts = {
     width: 1000, height: 260,
-    scales: { x: { time: timeAxes.includes(id) } },
+    scales: { x: { time: timeAxes.includes(id) }, y: { time: id === 'horizon' } },
     axes: [{ label: c.x }, { label: c.y }],
     series: [{ label: c.x }, ...c.series.map((s) => ({ label: s.label, stroke: s.color, fill: c.bars ? s.color : undefined, width: 2, paths: bars, spanGaps: false }))],
   };
