@@ -10,7 +10,7 @@ import { Progress } from '../progress.ts';
 
 /** The options of the timeline, shared by `lk demo` and `lk compare`. */
 export const TIMELINE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  speedup: { type: 'string', valueName: 'F', description: 'simulated time runs F times faster than the wall clock (0 = as fast as the work allows)', default: '360' },
+  speedup: { type: 'string', valueName: 'F', description: 'simulated time runs F times faster than the wall clock (0 = as fast as the work allows)', default: '480' },
   'query-every-minutes': { type: 'string', valueName: 'N', description: 'simulated minutes between the instants every mode is queried and scored', default: '15' },
   'backfill-at-minutes': { type: 'string', valueName: 'N', description: 'simulated minutes after the first record when the Kappa backfill starts (default: half way; -1: none)' },
   port: { type: 'string', valueName: 'N', description: 'HTTP port for the views (0 = any free port)', default: '0' },
@@ -29,7 +29,7 @@ export async function runTimelineCommand(options: ParsedOptions, env: CommandEnv
   // A fresh run names its topic, schema and prefix on real services after its own id (unless set).
   const config = configFrom({ ...options, port: undefined }, ALL_PORTS, options['keep-data'] ? undefined : newRunId(new Date()));
   const progress = new Progress();
-  const speedup = numberOption(options, 'speedup', 0, 1e9, 360);
+  const speedup = numberOption(options, 'speedup', 0, 1e9, 480);
   const backfillAt = options['backfill-at-minutes'] === undefined ? undefined : intOption(options, 'backfill-at-minutes', -1, 60 * 24 * 365, 0);
   const result: DemoResult = await runDemo(config, {
     ...input,
@@ -96,8 +96,8 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: 'generate a messy workload, play it on a simulated clock through Lambda and Kappa, compare both with the ground truth over time, serve the views',
   details: `
-The workload plays on a simulated clock (event time is the clock; --speedup 360 plays three
-simulated hours in about 30 s). On that clock the speed layer and the live Kappa job consume all
+The workload plays on a simulated clock (event time is the clock; --speedup 480 plays three
+simulated hours in about 23 s). On that clock the speed layer and the live Kappa job consume all
 along; the batch layer archives and publishes complete hours on its schedule (hourly once the
 hour just ended can be complete, daily at 00:30); a Kappa backfill replays the log into a new
 version half way and cuts over once caught up. Every --query-every-minutes every mode (lambda,
