@@ -24,7 +24,8 @@ export interface ViewComparison {
   readonly absError: Readonly<Record<string, number>>;
 }
 
-interface Side {
+/** One window with its measures by name, from any source. */
+export interface ComparedWindow {
   readonly key: string;
   readonly start: number;
   readonly end: number;
@@ -39,13 +40,18 @@ interface Side {
  * the view's aggregate first, as serving would.
  */
 export function compareView(view: CompiledView, mode: Iterable<MergedWindow>, truth: readonly TruthWindow[]): ViewComparison {
+  return compareWindows(view, combineSameStart(view, mode), truth);
+}
+
+/** compareView over windows that already have named measures and one window per key and start (as the HTTP API serves them). */
+export function compareWindows(view: CompiledView, mode: Iterable<ComparedWindow>, truth: readonly TruthWindow[]): ViewComparison {
   const measures = view.def.measures;
   const empty = Object.fromEntries(measures.map((m) => [m.name, identityOf(m.op)]));
   const additive = measures.filter((m) => m.op === 'count' || m.op === 'sum').map((m) => m.name);
   const absError: Record<string, number> = Object.fromEntries(additive.map((n) => [n, 0]));
   const counts = { windows: 0, exact: 0, missing: 0, extra: 0 };
 
-  const judge = (m: Side | undefined, t: Side | undefined) => {
+  const judge = (m: ComparedWindow | undefined, t: ComparedWindow | undefined) => {
     counts.windows++;
     if (!m) counts.missing++;
     if (!t) counts.extra++;
@@ -57,7 +63,7 @@ export function compareView(view: CompiledView, mode: Iterable<MergedWindow>, tr
     if (equal) counts.exact++;
   };
 
-  const modeByKey = groupByKey(combineSameStart(view, mode));
+  const modeByKey = groupByKey(mode);
   const truthByKey = groupByKey(truth);
   const session = view.def.window.kind === 'session';
   for (const key of new Set([...modeByKey.keys(), ...truthByKey.keys()])) {
@@ -89,7 +95,7 @@ export function compareView(view: CompiledView, mode: Iterable<MergedWindow>, tr
   return { ...counts, absError };
 }
 
-function combineSameStart(view: CompiledView, mode: Iterable<MergedWindow>): Side[] {
+function combineSameStart(view: CompiledView, mode: Iterable<MergedWindow>): ComparedWindow[] {
   const agg = view.aggregate;
   const byId = new Map<string, { key: string; start: number; end: number; acc: number[] }>();
   for (const w of mode) {
@@ -103,8 +109,8 @@ function combineSameStart(view: CompiledView, mode: Iterable<MergedWindow>): Sid
   return [...byId.values()].map((w) => ({ key: w.key, start: w.start, end: w.end, values: agg.named(w.acc) }));
 }
 
-function groupByKey(windows: Iterable<Side>): Map<string, Side[]> {
-  const out = new Map<string, Side[]>();
+function groupByKey(windows: Iterable<ComparedWindow>): Map<string, ComparedWindow[]> {
+  const out = new Map<string, ComparedWindow[]>();
   for (const w of windows) {
     let list = out.get(w.key);
     if (!list) out.set(w.key, (list = []));

@@ -1,35 +1,38 @@
 import { join } from 'node:path';
-import { archive } from '../batch/archiver.ts';
-import { runBatch } from '../batch/batch-job.ts';
 import { BatchViewReader } from '../batch/batch-view-reader.ts';
-import { buildComparisonReport, type ComparisonReport, type ModeName, type ModeResult } from '../compare/comparison-report.ts';
-import { groundTruthFromLog } from '../compare/ground-truth.ts';
+import { buildComparisonReport, MODE_NAMES, type ComparisonReport, type ModeName, type ModeResult } from '../compare/comparison-report.ts';
 import { openAdapters } from '../infra/adapters.ts';
 import { DuckDb } from '../infra/duckdb/duckdb-database.ts';
 import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import { compilePipeline } from '../shared/compute/pipeline.ts';
+import type { LateLedger } from '../shared/compute/late-ledger.ts';
 import type { PlatformConfig } from '../shared/config.ts';
-import { BadRequestError } from '../shared/errors.ts';
-import { LatencyHistogram, type LatencySummary } from '../shared/metrics/latency-histogram.ts';
-import type { AppendRecord, EventLog } from '../shared/ports/event-log.ts';
+import { ConfigError, NotFoundError } from '../shared/errors.ts';
+import type { LatencySummary } from '../shared/metrics/latency-histogram.ts';
 import { QueryService } from '../serving/query-service.ts';
 import { startHttpServer, type HttpServer } from '../serving/http-server.ts';
-import { KAPPA_ALIAS, runKappaReplay, type ReplayResult } from '../speed/kappa-replay.ts';
-import { StreamJob } from '../speed/stream-job.ts';
-import { streamWorkload } from '../workload/generator.ts';
-import { recordKey } from '../workload/record-key.ts';
-import { readLines } from '../workload/read-lines.ts';
 import type { WorkloadOptions } from '../workload/workload-options.ts';
-import { waitUntilCaughtUp } from './caught-up.ts';
 import { prepareDemoDataDir } from './demo-data-dir.ts';
 import { refuseDataOfEarlierRuns, runDataBanner, runDataNames, runDataNotice } from './demo-run-data.ts';
+import { measureStorage, type StorageCost } from './storage-cost.ts';
+import { compareBackfills, probeFreshness, runTimeline, type BackfillComparison, type TimelineBackfill, type TimelineBatchRun, type TimelineInstant, type TimelineOptions } from './timeline.ts';
+import { fileSource, generatedSource, topicSource, type TimelineSource } from './timeline-source.ts';
+
+/** Where the records come from: generated (default), a JSON lines file, or a topic's recorded records. */
+export type DemoInput = { readonly kind: 'generated' } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'topic'; readonly topic: string };
 
 export interface DemoOptions {
   readonly workload: Partial<WorkloadOptions>;
-  /** Bring your own JSON lines instead of generating. */
+  /** Bring your own JSON lines (a path, or - for stdin) instead of generating. */
   readonly input?: string;
-  /** Records appended per second while the streaming jobs run live (freshness is measured under this load). */
-  readonly ratePerSecond: number;
+  /** Play the records of this topic (on their own append times) instead of generating. */
+  readonly inputTopic?: string;
+  /** Simulated ms per wall ms (default 480). */
+  readonly speedup?: number;
+  /** Simulated time between query instants (default 15 min). */
+  readonly queryEveryMs?: number;
+  /** When the Kappa backfill starts, after the first record (default half way; null: none). */
+  readonly backfillAfterMs?: number | null;
   /** Leave the data dir as it is instead of starting from an empty one. */
   readonly keepData: boolean;
   readonly port: number;
@@ -42,60 +45,99 @@ export interface StepCost {
   readonly cpuMs: number;
 }
 
+/** The timeline as reported: the clock, each batch run, each query instant, each probe. */
+export interface TimelineReport {
+  readonly simStart: string;
+  readonly simEnd: string;
+  readonly speedup: number;
+  readonly hourlyRunMinute: number;
+  readonly wallMs: number;
+  readonly batchRuns: ReadonlyArray<Omit<TimelineBatchRun, 'at' | 'horizon' | 'buckets'> & { readonly at: string; readonly horizon: string | null; readonly buckets: readonly string[] }>;
+  readonly instants: readonly TimelineInstant[];
+  readonly probes: number;
+  /** Per mode, each probe's wall ms from append to first visible through HTTP. */
+  readonly probeSamples: Readonly<Record<string, readonly number[]>>;
+  readonly kappaBackfill: TimelineBackfill | null;
+}
+
+/** The late-event ledger, reconciled with the truth and the stream. */
+export interface LedgerReport extends LateLedger {
+  readonly reconciled: boolean;
+  readonly checks: ReadonlyArray<{ readonly what: string; readonly expected: number; readonly actual: number }>;
+}
+
+/** CPU per layer and what each mode stores. */
+export interface CostReport {
+  readonly events: number;
+  readonly cpuSecondsPerMillionEvents: Readonly<Record<string, number>>;
+  readonly method: string;
+  readonly storage: StorageCost;
+}
+
 export interface DemoResult {
   readonly report: ComparisonReport;
   readonly freshness: {
     readonly method: string;
-    readonly lambdaSpeed: LatencySummary;
-    readonly kappa: LatencySummary;
-    readonly batch: LatencySummary;
+    readonly lambdaSpeed: LatencySummary | null;
+    readonly kappa: LatencySummary | null;
+    readonly batch: LatencySummary | null;
+    /** Batch: simulated ms from a probe's append to the scheduled run that published it. */
+    readonly batchSchedule: LatencySummary | null;
+    readonly perMode: Partial<Record<ModeName, LatencySummary>>;
   };
-  readonly backfill: ReplayResult & { readonly cpuMs: number };
+  /**
+   * The Kappa backfill (as before: the replay's version, records, wall ms, events/s, CPU ms, from
+   * the quiet replay), the quiet comparison with a Lambda batch recompute, and the backfill that
+   * ran during the timeline and cut over.
+   */
+  readonly backfill: BackfillComparison & {
+    readonly namespace: string;
+    readonly previous: string | undefined;
+    readonly records: number;
+    readonly elapsedMs: number;
+    readonly eventsPerSecond: number;
+    readonly cutOver: boolean;
+    readonly cpuMs: number;
+    readonly timeline: TimelineBackfill | null;
+  };
   readonly steps: Readonly<Record<string, StepCost>>;
   readonly batchHorizon: string | null;
-  /**
-   * The comparison of the windows ending at or before the batch horizon (null before the first
-   * complete hour): where Lambda is the batch layer's, it must equal the truth exactly; above the
-   * horizon Lambda is the speed layer, which misses the too-late events.
-   */
+  /** The comparison of the windows ending at or before the batch horizon (null before the first complete hour). */
   readonly belowHorizon: ComparisonReport | null;
-  /**
-   * Where this run's data stays on the real services (the topic, schema and prefix it used) and
-   * how to reach or remove it; empty on embedded services.
-   */
+  readonly timeline: TimelineReport;
+  readonly ledger: LedgerReport;
+  readonly cost: CostReport;
+  /** Per mode, in the final state: windows served from the batch and the speed layer. */
+  readonly layers: Partial<Record<ModeName, { readonly batch: number; readonly speed: number }>>;
   readonly data: readonly string[];
   readonly url: string;
   readonly server: HttpServer;
   close(): Promise<void>;
 }
 
-async function measure<T>(steps: Record<string, StepCost>, name: string, fn: () => Promise<T>): Promise<T> {
-  const wall = performance.now();
-  const cpu = process.cpuUsage();
-  try {
-    return await fn();
-  } finally {
-    const used = process.cpuUsage(cpu);
-    steps[name] = { wallMs: Math.round(performance.now() - wall), cpuMs: Math.round((used.user + used.system) / 1000) };
-  }
+const MINUTE = 60_000;
+
+/** The simulated start of a generated demo: 22:30 UTC two days ago, so three hours cross a midnight (the daily run) and stay in the past. */
+export function defaultSimStart(wallNow: number): number {
+  const day = Math.floor(wallNow / 86_400_000) * 86_400_000;
+  return day - 2 * 86_400_000 + 22.5 * 3_600_000;
 }
 
 /**
- * The demo: one workload through every architecture, then the comparison.
- *
- * 1. Two streaming jobs run live while the records are appended at a steady rate: the Lambda
- *    speed layer (namespace `speed`) and the Kappa job (namespace `kappa_v1`, the alias `kappa`).
- *    Freshness = commit of the view-store transaction that made a record's windows visible minus
- *    the record's append time, per record.
- * 2. Lambda's batch layer archives the log into the master dataset and recomputes every bucket;
- *    batch freshness = publish time minus append time (with an hourly schedule, add up to an hour).
- * 3. A Kappa backfill replays the whole log into `kappa_v2` and cuts over: its time and CPU are the
- *    backfill cost.
- * 4. Every mode is read through the serving layer and compared with the ground truth.
+ * The demo and `lk compare`: one workload played on a simulated clock through Lambda (batch on
+ * its schedule + speed) and Kappa (live job + a backfill that cuts over), every mode read through
+ * the HTTP API at regular instants and scored against the final truth (timeline.ts), then the
+ * final comparison, the late-event ledger, a quiet backfill comparison and the storage cost.
  */
 export async function runDemo(config: PlatformConfig, options: DemoOptions): Promise<DemoResult> {
   const say = options.progress;
-  // Each embedded port keeps its data in the data dir: a fresh run starts from an empty one.
+  if (options.inputTopic !== undefined && config.log.kind === 'embedded') {
+    // The embedded log lives in the data dir the run starts by clearing.
+    throw new ConfigError('--topic plays a topic of the real log (--services real); on embedded services give the records as a file with --input');
+  }
+  if (options.inputTopic !== undefined && options.inputTopic === config.topics.events) {
+    throw new ConfigError(`--topic ${options.inputTopic} is the topic this run appends to; set LK_TOPIC to another name or leave it unset (a run names its own)`);
+  }
   const embedded = config.log.kind === 'embedded' || config.objectStore.kind === 'local' || config.viewStore.kind === 'duckdb';
   if (!options.keepData && embedded) await prepareDemoDataDir(config.dataDir);
   const pipeline = compilePipeline(config.pipeline);
@@ -106,89 +148,57 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
   const { log, views, objects } = adapters;
   let server: HttpServer | undefined;
   try {
-    // The real services are shared with earlier runs: this run's names must hold nothing yet.
     const names = runDataNames(config);
     if (names.length > 0) {
       if (!options.keepData) await refuseDataOfEarlierRuns(config, names, adapters);
       say(runDataBanner(config, names), true);
     }
     await log.ensureTopic(topics.events, config.partitions);
-    const deps = { log, views, pipeline, topics };
-    // A run's consumer groups are its own too: `lk-speed` may be the group of a running `lk speed`
-    // (docker compose), which the demo's member would join and rebalance.
     const group = (name: string) => (config.scope.runId === null ? `lk-${name}` : `${config.scope.runId}-${name}`);
-    const speed = new StreamJob(deps, { namespace: 'speed', groupId: group('speed'), from: { kind: 'earliest' } });
-    // Both jobs see the same records; only one writes the dead-letter and late topics.
-    const kappa = new StreamJob(deps, { namespace: 'kappa_v1', groupId: group('kappa_v1'), from: { kind: 'earliest' }, sideOutputs: false });
-    await views.ensureNamespace('kappa_v1');
-    await views.setAlias(KAPPA_ALIAS, 'kappa_v1');
-    const running = [await speed.start(), await kappa.start()];
-
-    // 1. Live ingest at a steady rate.
-    const generated = await measure(steps, 'ingest+stream', async () => {
-      const source = options.input ? linesAsRecords(readLines(options.input)) : generatedRecords(options.workload, config);
-      const n = await appendPaced(log, topics.events, source, options.ratePerSecond, (sent) =>
-        say(`ingest: ${sent.toLocaleString('en-US')} records appended; speed at ${speed.records.toLocaleString('en-US')}, kappa at ${kappa.records.toLocaleString('en-US')}`),
-      );
-      await waitUntilCaughtUp(log, topics.events, [speed, kappa]);
-      return n;
-    });
-    for (const r of running) await r.stop();
-    say(`stream: ${generated.toLocaleString('en-US')} records ${options.input ? 'read and ' : ''}appended and processed live by the speed layer and the Kappa job`, true);
-
-    // 2. Lambda batch layer.
-    const archived = await measure(steps, 'archive', () =>
-      archive({ log, objects, db, pipeline, topic: topics.events, workDir: join(config.dataDir, 'work') }, { untilEnd: true }),
-    );
-    say(`archive: ${archived.valid.toLocaleString('en-US')} valid events into ${archived.files} master files (${archived.invalid} invalid skipped)`, true);
-    const batch = await measure(steps, 'batch', () =>
-      runBatch({ objects, db, pipeline, workDir: join(config.dataDir, 'work'), onProgress: (p) => say(`batch: hour ${p.bucketsDone}/${p.bucketsTotal}`) }, { buckets: 'all', stragglerDelayMs: config.batch.stragglerDelayMs }),
-    );
-    const publishedAt = Date.now();
-    say(`batch: ${batch.buckets.length} complete hours recomputed from ${batch.rows.toLocaleString('en-US')} master rows in ${(batch.elapsedMs / 1000).toFixed(2)} s and published${batch.incomplete.length > 0 ? `; ${batch.incomplete.length} hour${batch.incomplete.length === 1 ? '' : 's'} still open (the speed layer serves ${batch.incomplete.length === 1 ? 'it' : 'them'})` : ''}`, true);
-    const batchFreshness = await appendToPublish(log, topics.events, publishedAt);
-
-    // 3. Kappa backfill + cut-over.
-    const cpu = process.cpuUsage();
-    const backfill = await measure(steps, 'kappa-backfill', () =>
-      runKappaReplay(deps, { onProgress: (p) => say(`kappa backfill: ${p.records.toLocaleString('en-US')} records into the new version`) }),
-    );
-    const used = process.cpuUsage(cpu);
-    say(`kappa backfill: ${backfill.records.toLocaleString('en-US')} records into ${backfill.namespace} in ${(backfill.elapsedMs / 1000).toFixed(2)} s (${backfill.eventsPerSecond.toLocaleString('en-US')} events/s); serving cut over from ${backfill.previous}`, true);
-
-    // 4. Serve, read every mode, compare with the truth.
+    let simNow = Date.now();
     const reader = new BatchViewReader({ objects, db, pipeline });
-    const service = new QueryService({ pipeline, viewStore: views, batch: reader });
+    const service = new QueryService({ pipeline, viewStore: views, batch: reader, clock: () => simNow });
     server = await startHttpServer(service, { host: config.serving.host, port: options.port });
-    const truth = await measure(steps, 'ground-truth', () => groundTruthFromLog(pipeline, log, topics.events));
-    if (truth.counts.events === 0) {
-      // Nothing to compare: every mode would answer "nothing published", which blames the wrong step.
-      throw new BadRequestError(
-        options.input ? '--input' : '--events',
-        `${options.input ? 'the input' : 'the workload'} had no valid record (${truth.counts.records.toLocaleString('en-US')} read, ${truth.counts.invalid.toLocaleString('en-US')} invalid; see the README's event model); nothing to compare`,
-      );
-    }
-    const range = rangeOf(Object.values(truth.views).flat());
-    const modes: Partial<Record<ModeName, ModeResult>> = {};
-    const freshnessOf: Record<ModeName, LatencySummary | null> = {
-      lambda: speed.freshness.summary(),
-      speed: speed.freshness.summary(),
-      kappa: kappa.freshness.summary(),
-      batch: batchFreshness.summary(),
+    const source: TimelineSource = options.inputTopic
+      ? topicSource(log, options.inputTopic)
+      : options.input
+        ? fileSource(options.input, config.pipeline)
+        : generatedSource({ startTime: defaultSimStart(Date.now()), spanMs: 3 * 3_600_000, ...options.workload }, config.pipeline);
+    const ctx = { pipeline, log, views, objects, db, topics, workDir: join(config.dataDir, 'work'), reader, url: server.url, setClock: (t: number) => void (simNow = t), group };
+    const timelineOptions: TimelineOptions = {
+      source,
+      speedup: options.speedup ?? 480,
+      queryEveryMs: options.queryEveryMs,
+      backfillAfterMs: options.backfillAfterMs,
+      stragglerDelayMs: config.batch.stragglerDelayMs,
+      say,
     };
-    // Batch alone has nothing to show before the first complete hour (the log is still in it).
-    const published = (await reader.horizon()) !== null;
-    for (const mode of published ? (['lambda', 'kappa', 'batch', 'speed'] as const) : (['lambda', 'kappa', 'speed'] as const)) {
+    const t = await runTimeline(ctx, timelineOptions);
+    steps.timeline = { wallMs: t.wallMs, cpuMs: t.cpuMs };
+    steps['batch-cycles'] = { wallMs: t.batchRuns.reduce((s, r) => s + r.wallMs, 0), cpuMs: t.batchRuns.reduce((s, r) => s + r.cpuMs, 0) };
+    const { truth } = t;
+    say(`timeline: ${t.appended.toLocaleString('en-US')} records played from ${iso(t.simStart)} to ${iso(t.simEnd)} in ${(t.wallMs / 1000).toFixed(1)} s; ${t.batchRuns.length} batch runs, ${t.instants.length} query instants`, true);
+
+    // The final state of every mode, compared with the truth (read whole, without the HTTP window limit).
+    const range = rangeOf(Object.values(truth.views).flat());
+    const freshness = probeFreshness(t.probes);
+    const modes: Partial<Record<ModeName, ModeResult>> = {};
+    const layers: Partial<Record<ModeName, { batch: number; speed: number }>> = {};
+    const horizon = await reader.horizon();
+    for (const mode of horizon !== null ? MODE_NAMES : MODE_NAMES.filter((m) => m !== 'batch')) {
       const windows: Record<string, readonly MergedWindow[]> = {};
+      const l = { batch: 0, speed: 0 };
       for (const v of pipeline.views) {
         const answer = await service.mergedWindows({ view: v.name, from: range.from, to: range.to, mode });
         windows[v.name] = answer.windows;
+        if (mode !== 'kappa') for (const w of answer.windows) for (const tag of w.tags) l[tag]++;
       }
-      modes[mode] = { windows, freshness: freshnessOf[mode] };
+      modes[mode] = { windows, freshness: freshness.wall[mode] ?? null };
+      layers[mode] = mode === 'kappa' ? { batch: 0, speed: 0 } : l;
     }
-    const totals = speed.totals();
-    const report = buildComparisonReport({ pipeline, truth, modes, tooLate: totals.tooLate, generated, source: options.input ? 'read' : 'generated' });
-    const horizon = await reader.horizon();
+    const tooLate = t.speed.totals().tooLate;
+    const sourceKind = source.kind;
+    const report = buildComparisonReport({ pipeline, truth, modes, tooLate, generated: t.appended, source: sourceKind });
     const below = <W extends { readonly end: number }>(byView: Readonly<Record<string, readonly W[]>>) =>
       Object.fromEntries(Object.entries(byView).map(([v, ws]) => [v, ws.filter((w) => horizon !== null && w.end <= horizon)]));
     const belowHorizon =
@@ -198,24 +208,86 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
             pipeline,
             truth: { ...truth, views: below(truth.views) },
             modes: Object.fromEntries(Object.entries(modes).map(([m, r]) => [m, { ...r, windows: below(r.windows) }])),
-            tooLate: totals.tooLate,
-            generated,
-            source: options.input ? 'read' : 'generated',
+            tooLate,
+            generated: t.appended,
+            source: sourceKind,
           });
+
+    // The ledger, reconciled: every distinct valid event in one state; the stream's and the late topic's too-late counts.
+    const lateTopic = await countRecords(adapters.log, topics.late);
+    const l = t.ledger;
+    const checks = [
+      { what: 'events in the ledger = distinct valid events of the truth', expected: truth.counts.events, actual: l.totals.onTime + l.totals.lateWithin + l.totals.tooLate + l.totals.absorbed },
+      { what: 'too late + absorbed = the speed layer\'s too-late count', expected: tooLate, actual: l.totals.tooLate + l.totals.absorbed },
+      { what: 'too late + absorbed = records in the late topic', expected: lateTopic, actual: l.totals.tooLate + l.totals.absorbed },
+    ];
+    const ledger: LedgerReport = { ...l, reconciled: checks.every((c) => c.expected === c.actual), checks };
+
+    // Backfill on a quiet process: Kappa replay against Lambda batch recompute of the same history.
+    say('backfill: a Kappa replay and a Lambda batch recompute of the whole history, one after the other');
+    const backfills = await compareBackfills(ctx, t.simEnd, truth.counts.events);
+    steps['kappa-backfill'] = { wallMs: backfills.kappa.wallMs, cpuMs: backfills.kappa.cpuMs };
+    steps['batch-recompute'] = { wallMs: backfills.lambdaBatch.wallMs, cpuMs: backfills.lambdaBatch.cpuMs };
+    say(`backfill: Kappa replay ${(backfills.kappa.wallMs / 1000).toFixed(2)} s (${(backfills.kappa.cpuMs / 1000).toFixed(2)} CPU-s); Lambda recompute ${(backfills.lambdaBatch.wallMs / 1000).toFixed(2)} s (${(backfills.lambdaBatch.cpuMs / 1000).toFixed(2)} CPU-s)`, true);
+
+    const masterRows = t.batchRuns.reduce((s, r) => s + r.archived, 0);
+    const storage = await measureStorage(config, pipeline, { objects, views, batch: reader }, { logRecords: t.appended, masterRows, namespaces: ['speed', t.kappaNamespace] });
+    const perM = (cpuMs: number) => Math.round((cpuMs / 1000 / Math.max(1, truth.counts.events)) * 1e6 * 100) / 100;
+    const batchCyclesCpu = t.batchRuns.reduce((s, r) => s + r.cpuMs, 0);
+    const cost: CostReport = {
+      events: truth.counts.events,
+      cpuSecondsPerMillionEvents: {
+        'stream job (Kappa replay, quiet)': perM(backfills.kappa.cpuMs),
+        'batch recompute (quiet)': perM(backfills.lambdaBatch.cpuMs),
+        'batch cycles on the timeline (archive + compute; stream jobs alongside)': perM(batchCyclesCpu),
+        'whole timeline (ingest, speed, Kappa, batch, queries)': perM(t.cpuMs),
+      },
+      method: 'process.cpuUsage() around each step; the quiet figures ran alone, the timeline ones share the process with the live stream jobs and the queries',
+      storage,
+    };
+
+    const timeline: TimelineReport = {
+      simStart: new Date(t.simStart).toISOString(),
+      simEnd: new Date(t.simEnd).toISOString(),
+      speedup: t.speedup,
+      hourlyRunMinute: t.hourlyOffsetMs / MINUTE,
+      wallMs: t.wallMs,
+      batchRuns: t.batchRuns.map((r) => ({ ...r, at: new Date(r.at).toISOString(), horizon: r.horizon === null ? null : new Date(r.horizon).toISOString(), buckets: r.buckets.map((b) => new Date(b).toISOString()) })),
+      instants: t.instants,
+      probes: t.probes.length,
+      probeSamples: Object.fromEntries(MODE_NAMES.map((m) => [m, t.probes.flatMap((p) => (p.visibleAfterWallMs[m] === undefined ? [] : [p.visibleAfterWallMs[m]!]))])),
+      kappaBackfill: t.backfill,
+    };
     return {
       report,
       freshness: {
         method:
-          'per record: time its windows became visible to queries minus its append time to the log. Stream modes: the view-store commit after processing it, under a steady ingest of ' +
-          `${options.ratePerSecond} records/s. Batch: the publish of the batch run that included it (this demo runs the batch once after ingest; on an hourly schedule add up to an hour).`,
-        lambdaSpeed: speed.freshness.summary(),
-        kappa: kappa.freshness.summary(),
-        batch: batchFreshness.summary(),
+          'probe events (a page view of product probe-<n>, one every 5 simulated minutes), wall ms from their append to the first HTTP answer that shows them, polled every 25 ms per stream mode; ' +
+          'batch: looked at after each scheduled run, and batchSchedule is the simulated time from the append to that run (the hourly schedule\'s staleness)',
+        lambdaSpeed: freshness.wall.lambda ?? null,
+        kappa: freshness.wall.kappa ?? null,
+        batch: freshness.wall.batch ?? null,
+        batchSchedule: freshness.batchSchedule,
+        perMode: freshness.wall,
       },
-      backfill: { ...backfill, cpuMs: Math.round((used.user + used.system) / 1000) },
+      backfill: {
+        namespace: t.kappaNamespace,
+        previous: t.backfill ? 'kappa_v1' : undefined,
+        records: backfills.kappa.records,
+        elapsedMs: backfills.kappa.wallMs,
+        eventsPerSecond: backfills.kappa.wallMs > 0 ? Math.round((backfills.kappa.records * 1000) / backfills.kappa.wallMs) : backfills.kappa.records,
+        cutOver: t.backfill !== null,
+        cpuMs: backfills.kappa.cpuMs,
+        ...backfills,
+        timeline: t.backfill,
+      },
       steps,
       batchHorizon: horizon === null ? null : new Date(horizon).toISOString(),
       belowHorizon,
+      timeline,
+      ledger,
+      cost,
+      layers,
       data: runDataNotice(config, names),
       url: server.url,
       server,
@@ -233,55 +305,15 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
   }
 }
 
-function* generatedRecords(workload: Partial<WorkloadOptions>, config: PlatformConfig): Generator<Omit<AppendRecord, 'timestamp'>> {
-  // Event times end now, so the demo looks like live traffic; append times are the real ones.
-  const spanMs = workload.spanMs ?? 2 * 3_600_000;
-  const it = streamWorkload({ startTime: Date.now() - spanMs, ...workload, spanMs }, config.pipeline);
-  for (let s = it.next(); !s.done; s = it.next()) yield { key: s.value.key, value: s.value.value };
-}
-
-async function* linesAsRecords(lines: AsyncIterable<string>): AsyncGenerator<Omit<AppendRecord, 'timestamp'>> {
-  for await (const line of lines) if (line.trim() !== '') yield { key: recordKey(line), value: line };
-}
-
-/** Appends records at about `rate` per second (in 20 ms slices), stamped with the real append time. */
-async function appendPaced(
-  log: EventLog,
-  topic: string,
-  source: Iterable<Omit<AppendRecord, 'timestamp'>> | AsyncIterable<Omit<AppendRecord, 'timestamp'>>,
-  rate: number,
-  onProgress: (sent: number) => void,
-): Promise<number> {
-  const sliceMs = 20;
-  const perSlice = Math.max(1, Math.round((rate * sliceMs) / 1000));
-  const started = performance.now();
-  let sent = 0;
-  let slice: AppendRecord[] = [];
-  const flush = async () => {
-    const now = Date.now();
-    await log.append(topic, slice.map((r) => ({ ...r, timestamp: now })));
-    sent += slice.length;
-    slice = [];
-    onProgress(sent);
-    const due = started + (sent / rate) * 1000;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  };
-  for await (const r of source) {
-    slice.push(r);
-    if (slice.length >= perSlice) await flush();
-  }
-  if (slice.length > 0) await flush();
-  return sent;
-}
-
-/** Batch freshness: publish time minus each record's append time. */
-async function appendToPublish(log: EventLog, topic: string, publishedAt: number): Promise<LatencyHistogram> {
-  const h = new LatencyHistogram();
-  const sub = await log.consume({ topic, from: { kind: 'earliest' }, stopAtEnd: true, onBatch: async (b) => b.records.forEach((r) => h.record(publishedAt - r.timestamp)) });
+/** Records in a topic now; 0 when it does not exist (no job had a record to write to it). */
+async function countRecords(log: PlatformLog, topic: string): Promise<number> {
+  let n = 0;
+  if (!(await log.partitionCount(topic).then(() => true, (err: unknown) => (err instanceof NotFoundError ? false : Promise.reject(err))))) return 0;
+  const sub = await log.consume({ topic, from: { kind: 'earliest' }, stopAtEnd: true, onBatch: async (b) => void (n += b.records.length) });
   await sub.done;
-  return h;
+  return n;
 }
+type PlatformLog = Awaited<ReturnType<typeof openAdapters>>['log'];
 
 function rangeOf(windows: ReadonlyArray<{ start: number; end: number }>): { from: number; to: number } {
   let from = Number.POSITIVE_INFINITY;
@@ -291,4 +323,8 @@ function rangeOf(windows: ReadonlyArray<{ start: number; end: number }>): { from
     if (w.end > to) to = w.end;
   }
   return Number.isFinite(from) ? { from, to } : { from: 0, to: 1 };
+}
+
+function iso(t: number): string {
+  return new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 }

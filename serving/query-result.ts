@@ -15,6 +15,8 @@ export interface ServedWindow {
   readonly layers: readonly string[];
   /** The view's presentation of its measures. */
   readonly value: Record<string, number | string | null>;
+  /** Its measures as stored, by name (counts, cents, epoch ms): what a comparison with another source needs. */
+  readonly measures: Readonly<Record<string, number>>;
   /** No event can change it any more (see QueryService.query). */
   readonly final: boolean;
 }

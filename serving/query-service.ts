@@ -129,15 +129,19 @@ export class QueryService {
     if (answer.windows.length > limit) throw windowLimitError(limit, String(answer.windows.length), this.limits.maxWindows);
     const { view, horizon, stream } = answer;
     const lateBefore = stream?.lateBefore ?? Number.NEGATIVE_INFINITY;
-    const windows: ServedWindow[] = answer.windows.map((w) => ({
-      key: w.key,
-      start: iso(w.start)!,
-      end: iso(w.end)!,
-      // Kappa serves one version, not a Lambda layer: name the version the window came from.
-      layers: q.mode === 'kappa' && answer.namespace !== null ? [answer.namespace] : w.tags,
-      value: view.def.present(view.aggregate.named(w.acc), { start: w.start, end: w.end }),
-      final: isWindowFinal(q.mode, w.end, horizon, lateBefore),
-    }));
+    const windows: ServedWindow[] = answer.windows.map((w) => {
+      const measures = view.aggregate.named(w.acc);
+      return {
+        key: w.key,
+        start: iso(w.start)!,
+        end: iso(w.end)!,
+        // Kappa serves one version, not a Lambda layer: name the version the window came from.
+        layers: q.mode === 'kappa' && answer.namespace !== null ? [answer.namespace] : w.tags,
+        value: view.def.present(measures, { start: w.start, end: w.end }),
+        measures,
+        final: isWindowFinal(q.mode, w.end, horizon, lateBefore),
+      };
+    });
     const now = this.#clock();
     const maxEventTime = stream && Number.isFinite(stream.maxEventTime) ? stream.maxEventTime : null;
     return {

@@ -49,7 +49,7 @@ describe('HTTP API', () => {
     expect(r.body).toMatchObject({ view: 'revenue', mode: 'lambda', key: null, from, to: new Date(H - 4 * MIN).toISOString(), batchHorizon: new Date(H).toISOString() });
     // [10:55, 11:05) holds the purchase before the horizon (batch) and the one after (speed).
     const straddling = r.body.windows.find((w: { start: string }) => w.start === from);
-    expect(straddling).toEqual({ key: '*', start: from, end: new Date(H + 5 * MIN).toISOString(), layers: ['batch', 'speed'], value: { revenue: 12.5, orders: 2 }, final: false });
+    expect(straddling).toEqual({ key: '*', start: from, end: new Date(H + 5 * MIN).toISOString(), layers: ['batch', 'speed'], value: { revenue: 12.5, orders: 2 }, measures: { revenue_cents: 1250, orders: 2 }, final: false });
   });
 
   it('lists views, reports status and health', async () => {

@@ -54,7 +54,7 @@ async function demoRun(ctx: TestContext, bucket: string, seed: number, names: Re
   const said: string[] = [];
   const result = await runDemo(config, {
     workload: { events: 1_500, users: 100, products: 30, spanMs: 30 * 60_000, seed },
-    ratePerSecond: 50_000,
+    speedup: Number.POSITIVE_INFINITY,
     keepData: false,
     port: 0,
     progress: (line, final) => void (final ? said.push(line) : undefined),

@@ -1,0 +1,66 @@
+import type { ServedWindow } from '../serving/query-result.ts';
+import type { ServingMode } from '../serving/serving-mode.ts';
+import { LkError } from '../shared/errors.ts';
+import type { ComparedWindow } from './compare-views.ts';
+
+/** A view's windows in one mode as the HTTP API served them, with the state they were read at. */
+export interface ServedView {
+  readonly windows: readonly ComparedWindow[];
+  /** Windows whose panes came from each Lambda layer (a window straddling the horizon counts in both). */
+  readonly layers: { readonly batch: number; readonly speed: number };
+  readonly batchHorizon: number | null;
+  readonly kappaVersion: string | null;
+  /** HTTP requests it took (ranges are halved while an answer would exceed the window limit). */
+  readonly requests: number;
+}
+
+interface QueryBody {
+  readonly batchHorizon: string | null;
+  readonly kappaVersion: string | null;
+  readonly windows: readonly ServedWindow[];
+}
+
+/** Narrowest range split further; below it a refusal is an error (a single key's minute holding 10,000 windows is not a workload). */
+const MIN_SPLIT_MS = 1_000;
+
+/**
+ * Reads every window of `view` overlapping [from, to) in `mode` through `GET /v1/views/:view`,
+ * as a client would: a range the service refuses for holding too many windows is halved and both
+ * halves read; windows overlapping both halves come once (by key and start). Null when the mode
+ * has nothing to serve yet (404: no batch published, no Kappa version).
+ */
+export async function fetchServedView(baseUrl: string, view: string, mode: ServingMode, from: number, to: number, key?: string): Promise<ServedView | null> {
+  const byId = new Map<string, ComparedWindow>();
+  const layers = { batch: 0, speed: 0 };
+  let requests = 0;
+  let state: { batchHorizon: number | null; kappaVersion: string | null } | undefined;
+  const read = async (a: number, b: number): Promise<boolean> => {
+    const params = new URLSearchParams({ mode, from: String(a), to: String(b) });
+    if (key !== undefined) params.set('key', key);
+    requests++;
+    const res = await fetch(`${baseUrl}/v1/views/${encodeURIComponent(view)}?${params}`);
+    if (res.status === 404) return false;
+    if (res.status === 400 && b - a > MIN_SPLIT_MS) {
+      const body = (await res.json()) as { error?: { parameter?: string } };
+      if (body.error?.parameter === 'limit') {
+        const mid = a + Math.floor((b - a) / 2);
+        return (await read(a, mid)) && (await read(mid, b));
+      }
+      throw new LkError(`GET ${view} ${mode} [${a}, ${b}) was refused: ${JSON.stringify(body)}`);
+    }
+    if (!res.ok) throw new LkError(`GET ${view} ${mode} [${a}, ${b}) answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    const body = (await res.json()) as QueryBody;
+    state ??= { batchHorizon: body.batchHorizon === null ? null : Date.parse(body.batchHorizon), kappaVersion: body.kappaVersion };
+    for (const w of body.windows) {
+      const start = Date.parse(w.start);
+      const id = `${w.key}\u0000${start}`;
+      if (byId.has(id)) continue;
+      byId.set(id, { key: w.key, start, end: Date.parse(w.end), values: w.measures });
+      if (w.layers.includes('batch')) layers.batch++;
+      if (w.layers.includes('speed')) layers.speed++;
+    }
+    return true;
+  };
+  if (!(await read(from, to))) return null;
+  return { windows: [...byId.values()], layers, batchHorizon: state?.batchHorizon ?? null, kappaVersion: state?.kappaVersion ?? null, requests };
+}

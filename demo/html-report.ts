@@ -1,0 +1,113 @@
+import { MODE_NAMES } from '../compare/comparison-report.ts';
+import type { ChartAssets } from '../infra/uplot/chart-assets.ts';
+import type { DemoResult } from './run-demo.ts';
+import { formatTimelineSummary } from './timeline-summary.ts';
+
+/** The charts of the report, by element id: a test checks that each one rendered. */
+export const REPORT_CHARTS = ['correctness', 'freshness', 'horizon', 'error', 'ledger', 'backfill', 'cost'] as const;
+
+const COLORS: Record<string, string> = { lambda: '#1f77b4', kappa: '#d62728', batch: '#2ca02c', speed: '#ff7f0e' };
+
+/** Quantiles 0..100 of some samples (nearest rank), for a distribution chart with one x axis for every mode. */
+function quantiles(samples: readonly number[], steps: number): Array<number | null> {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return Array.from({ length: steps + 1 }, (_, i) => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor((i / steps) * (sorted.length - 1)))]));
+}
+
+/** The chart data: uPlot's column format (first column x), series labels and colours, per chart. */
+export function reportCharts(r: DemoResult): Record<(typeof REPORT_CHARTS)[number], { title: string; x: string; y: string; bars?: boolean; series: Array<{ label: string; color: string }>; data: Array<Array<number | null>> }> {
+  const t = r.timeline;
+  const at = t.instants.map((i) => i.at / 1000);
+  const pct = (mode: string) =>
+    t.instants.map((i) => {
+      const m = i.modes[mode as keyof typeof i.modes];
+      if (!m?.available) return null;
+      const w = Object.values(m.views).reduce((a, c) => a + c.windows, 0);
+      return w === 0 ? 100 : (100 * Object.values(m.views).reduce((a, c) => a + c.exact, 0)) / w;
+    });
+  const err = (mode: string) =>
+    t.instants.map((i) => {
+      const m = i.modes[mode as keyof typeof i.modes];
+      return m?.available ? (m.views.revenue?.absError.revenue_cents ?? 0) / 100 : null;
+    });
+  const probes = (mode: string) => r.freshness.perMode[mode as keyof typeof r.freshness.perMode];
+  const stream = MODE_NAMES.filter((m) => probes(m));
+  const samples = (mode: string) => t.probeSamples[mode] ?? [];
+  const points = [...t.batchRuns.map((b) => ({ x: Date.parse(b.at), h: b.horizon === null ? null : Date.parse(b.horizon) })), ...t.instants.map((i) => ({ x: i.at, h: i.horizon }))].sort((a, b) => a.x - b.x);
+  const ledger = r.ledger.byBucket;
+  const cum = (keys: ReadonlyArray<'onTime' | 'lateWithin' | 'tooLate' | 'absorbed'>) => ledger.map((b) => keys.reduce((a, k) => a + b[k], 0));
+  const cpu = Object.entries(r.cost.cpuSecondsPerMillionEvents);
+  return {
+    correctness: { title: 'Windows exact against the final truth, per query instant (scored: windows ending in the last 30 min, at least the allowed lateness before the instant)', x: 'simulated time', y: '% exact', series: MODE_NAMES.map((m) => ({ label: m, color: COLORS[m] })), data: [at, ...MODE_NAMES.map(pct)] },
+    freshness: { title: 'Freshness: probe append to first visible through HTTP (wall ms), distribution', x: 'percentile', y: 'ms', series: stream.map((m) => ({ label: m, color: COLORS[m] })), data: [Array.from({ length: 21 }, (_, i) => i * 5), ...stream.map((m) => quantiles(samples(m), 20))] },
+    horizon: { title: 'The batch horizon advancing with the simulated clock', x: 'simulated time', y: 'time', series: [{ label: 'clock', color: '#888' }, { label: 'batch horizon', color: COLORS.batch }], data: [points.map((p) => p.x / 1000), points.map((p) => p.x / 1000), points.map((p) => (p.h === null ? null : p.h / 1000))] },
+    error: { title: 'Absolute error of revenue in the scored windows (sum over windows, money), per query instant', x: 'simulated time', y: 'abs error', series: MODE_NAMES.map((m) => ({ label: m, color: COLORS[m] })), data: [at, ...MODE_NAMES.map(err)] },
+    ledger: {
+      title: 'Late-event ledger per hour (stacked): on time, late within the allowed lateness, absorbed by a later batch run, too late',
+      x: 'event hour',
+      y: 'events',
+      bars: true,
+      series: [
+        { label: 'on time (total)', color: '#9ecae1' },
+        { label: '+ late within', color: '#3182bd' },
+        { label: '+ absorbed by batch', color: '#31a354' },
+        { label: '+ too late', color: '#e6550d' },
+      ],
+      data: [ledger.map((b) => b.bucket / 1000), cum(['onTime', 'lateWithin', 'absorbed', 'tooLate']), cum(['lateWithin', 'absorbed', 'tooLate']), cum(['absorbed', 'tooLate']), cum(['tooLate'])],
+    },
+    backfill: {
+      title: 'Backfill of the whole history: 1 = Kappa replay, 2 = Lambda batch recompute (seconds)',
+      x: 'backfill',
+      y: 's',
+      bars: true,
+      series: [{ label: 'wall s', color: '#6baed6' }, { label: 'CPU s', color: '#fd8d3c' }, { label: 'until servable s', color: '#74c476' }],
+      data: [[1, 2], [r.backfill.kappa.wallMs / 1000, r.backfill.lambdaBatch.wallMs / 1000], [r.backfill.kappa.cpuMs / 1000, r.backfill.lambdaBatch.cpuMs / 1000], [r.backfill.kappa.servableAfterMs / 1000, r.backfill.lambdaBatch.servableAfterMs / 1000]],
+    },
+    cost: {
+      title: `CPU-seconds per million events: ${cpu.map(([k], i) => `${i + 1} = ${k}`).join('; ')}`,
+      x: 'layer',
+      y: 'CPU-s / M events',
+      bars: true,
+      series: [{ label: 'CPU-s per M events', color: '#756bb1' }],
+      data: [cpu.map((_, i) => i + 1), cpu.map(([, v]) => v)],
+    },
+  };
+}
+
+/** `</script>` inside inlined text would end the element early. */
+const safe = (text: string) => text.replaceAll('</', '<\\/');
+const escapeHtml = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+/** The report as one self-contained HTML page: the chart library, the data and the summary inlined; nothing is loaded from the network. */
+export function renderHtmlReport(r: DemoResult, assets: ChartAssets): string {
+  const charts = reportCharts(r);
+  const timeAxis = (key: string) => ['correctness', 'horizon', 'error', 'ledger'].includes(key);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>lambdakappa: Lambda and Kappa on a timeline</title>
+<style>${assets.css}
+body{font:14px system-ui,sans-serif;margin:24px;max-width:1100px;color:#222}h1{font-size:20px}h2{font-size:15px;margin:28px 0 6px}pre{background:#f6f6f6;padding:12px;overflow-x:auto;font-size:12px}.chart{margin:8px 0}</style>
+</head><body>
+<h1>Lambda and Kappa on a simulated timeline</h1>
+<p>${escapeHtml(`${r.timeline.simStart} to ${r.timeline.simEnd} simulated (${r.timeline.speedup}x). Every window is scored against the final ground truth.`)}</p>
+${REPORT_CHARTS.map((id) => `<h2>${escapeHtml(charts[id].title)}</h2><div class="chart" id="${id}"></div>`).join('\n')}
+<h2>Summary</h2>
+<pre>${escapeHtml(formatTimelineSummary(r))}</pre>
+<script>${safe(assets.script)}</script>
+<script type="application/json" id="chart-data">${safe(JSON.stringify(charts))}</script>
+<script>
+const charts = JSON.parse(document.getElementById('chart-data').textContent);
+const timeAxes = ${JSON.stringify(REPORT_CHARTS.filter(timeAxis))};
+for (const [id, c] of Object.entries(charts)) {
+  const bars = c.bars ? uPlot.paths.bars({ size: [0.6, 60] }) : undefined;
+  const opts = {
+    width: 1000, height: 260,
+    scales: { x: { time: timeAxes.includes(id) }, y: { time: id === 'horizon' } },
+    axes: [{ label: c.x }, { label: c.y }],
+    series: [{ label: c.x }, ...c.series.map((s) => ({ label: s.label, stroke: s.color, fill: c.bars ? s.color : undefined, width: 2, paths: bars, spanGaps: false }))],
+  };
+  new uPlot(opts, c.data, document.getElementById(id));
+}
+</script>
+</body></html>
+`;
+}
