@@ -1,11 +1,23 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { DEFAULT_LATENESS } from '../shared/compute/pipeline.ts';
+import { DEFAULT_STRAGGLER_DELAY_MS } from '../shared/config.ts';
 import { ConfigError } from '../shared/errors.ts';
+import { hourlyRunOffsetMs } from '../shared/time/timeline-schedule.ts';
 import { runDailyRecompute, runHourlyCycle, type BatchCycleDeps, type BatchCycleResult } from './batch-cycle.ts';
 
 export type BatchCycleKind = 'hourly' | 'daily';
 
-/** At minute 5 of every hour: late enough that the hour just ended has reached the log. */
-export const DEFAULT_HOURLY_CRON = '5 * * * *';
+/**
+ * The hourly cron for a straggler delay: at the first whole minute after which the hour just ended
+ * can be complete (its end + the delay + the watermark's out-of-orderness, hourlyRunOffsetMs), so
+ * a run does not find it seconds short and leave it for the next hour.
+ */
+export function hourlyCronAfter(stragglerDelayMs: number, maxOutOfOrdernessMs: number): string {
+  return `${Math.round(hourlyRunOffsetMs(stragglerDelayMs, maxOutOfOrdernessMs) / 60_000) % 60} * * * *`;
+}
+
+/** With the default straggler delay (5 min) and out-of-orderness (5 s): minute 6 of every hour. */
+export const DEFAULT_HOURLY_CRON = hourlyCronAfter(DEFAULT_STRAGGLER_DELAY_MS, DEFAULT_LATENESS.maxOutOfOrdernessMs);
 /** At 00:30 every day, after the hourly cycle of midnight. */
 export const DEFAULT_DAILY_CRON = '30 0 * * *';
 
@@ -41,7 +53,7 @@ export function assertCronExpression(setting: string, expression: string): void 
 
 /**
  * node-cron wiring of the batch layer (the only file that imports node-cron): at start and then
- * hourly at :05, archive then compute the buckets that became complete or got new master files;
+ * hourly (minute 6 by default: hourlyCronAfter), archive then compute the buckets that became complete or got new master files;
  * daily at 00:30, recompute the previous day. One guard for both, so cycles never overlap: both write the
  * manifest, and a second writer would lose the first one's update.
  */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { runBatch } from '../../batch/batch-job.ts';
-import { assertCronExpression, DEFAULT_DAILY_CRON, DEFAULT_HOURLY_CRON, scheduleBatch } from '../../batch/batch-schedule.ts';
+import { assertCronExpression, DEFAULT_DAILY_CRON, DEFAULT_HOURLY_CRON, hourlyCronAfter, scheduleBatch } from '../../batch/batch-schedule.ts';
 import { openEventLog, openObjectStore } from '../../infra/adapters.ts';
 import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
@@ -23,8 +23,9 @@ LK_STRAGGLER_DELAY_MS, default 300000); the hour the log is still in is left out
 serving never calls them final. Run \`lk archive\` first to bring the log into the master dataset
 (it also records the watermarks).
 
---schedule: a long-lived process. At start, then at minute 5 of every hour (UTC), it archives the
-log and recomputes the hours that are complete and not yet published or whose master files
+--schedule: a long-lived process. At start, then at minute 6 of every hour (UTC; the first minute
+after the straggler delay, when the hour just ended can be complete), it archives the log and
+recomputes the hours that are complete and not yet published or whose master files
 changed since (late events archived after the hour was computed); at 00:30 UTC it recomputes the
 previous day. Runs never overlap. A cycle only does what is stale, so restarting the process is
 always safe and catches up at once.
@@ -34,7 +35,12 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
     from: { type: 'string', valueName: 'TIME', description: 'first hour to recompute (ISO-8601 with zone or epoch ms)' },
     to: { type: 'string', valueName: 'TIME', description: 'end of the range (exclusive)' },
     schedule: { type: 'boolean', description: 'run hourly and daily cycles until Ctrl-C' },
-    'hourly-cron': { type: 'string', valueName: 'CRON', description: 'with --schedule: when the hourly cycle runs (cron, UTC)', default: DEFAULT_HOURLY_CRON },
+    'hourly-cron': {
+      type: 'string',
+      valueName: 'CRON',
+      description: 'with --schedule: when the hourly cycle runs (cron, UTC; default: the first minute after the straggler delay, then the hour just ended is complete)',
+      default: DEFAULT_HOURLY_CRON,
+    },
     'daily-cron': { type: 'string', valueName: 'CRON', description: 'with --schedule: when the previous day is recomputed (cron, UTC)', default: DEFAULT_DAILY_CRON },
     'straggler-delay-ms': { type: 'string', valueName: 'MS', description: 'an hour is complete once the archived watermark is this far past its end. Env: LK_STRAGGLER_DELAY_MS', default: '300000' },
     'include-incomplete': { type: 'boolean', description: 'once: also publish incomplete hours, marked incomplete (above the horizon, never final)' },
@@ -51,6 +57,7 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
     if (options.schedule && options['include-incomplete']) throw new BadRequestError('--include-incomplete', 'only applies to a one-off run: a schedule publishes complete hours');
     const { stragglerDelayMs } = config.batch;
     const pipeline = compilePipeline(config.pipeline);
+    const hourly = hourlyCron ?? hourlyCronAfter(stragglerDelayMs, pipeline.config.lateness.maxOutOfOrdernessMs);
     const objects = await openObjectStore(config);
     const db = await DuckDb.open();
     const workDir = join(config.dataDir, 'work', 'batch');
@@ -62,14 +69,14 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
           const handle = scheduleBatch(
             { log, objects, db, pipeline, topic: config.topics.events, workDir, stragglerDelayMs, onBatchProgress: (p) => progress.update(`batch: bucket ${p.bucketsDone}/${p.bucketsTotal}`) },
             {
-              hourly: hourlyCron,
+              hourly,
               daily: dailyCron,
               onResult: (kind, r) => progress.done(`batch ${kind}: archived ${formatCount(r.archived.valid)} events; ${r.batch ? `recomputed ${r.batch.buckets.length} hours, horizon ${r.batch.horizon === null ? 'none' : new Date(r.batch.horizon).toISOString()}` : 'nothing to recompute'}`),
               onSkipped: (kind) => env.err(`batch ${kind}: previous cycle still running; skipped`),
               onError: (kind, err) => env.err(`batch ${kind}: failed: ${(err as Error).message}`),
             },
           );
-          env.err(`batch: catching up now, then hourly at "${hourlyCron ?? DEFAULT_HOURLY_CRON}" and daily at "${dailyCron ?? DEFAULT_DAILY_CRON}" (cron, UTC); Ctrl-C to stop`);
+          env.err(`batch: catching up now, then hourly at "${hourly}" and daily at "${dailyCron ?? DEFAULT_DAILY_CRON}" (cron, UTC); Ctrl-C to stop`);
           await new Promise<void>((resolve) => env.signal.addEventListener('abort', () => resolve(), { once: true }));
           await handle.stop();
           return 0;

@@ -3,7 +3,7 @@ import { runDailyRecompute, runHourlyCycle, staleBuckets, type BatchCycleDeps } 
 import { ConfigError } from '../../shared/errors.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { readManifest } from '../../batch/batch-manifest.ts';
-import { scheduleBatch } from '../../batch/batch-schedule.ts';
+import { DEFAULT_HOURLY_CRON, hourlyCronAfter, scheduleBatch } from '../../batch/batch-schedule.ts';
 import { masterFilesByBucket } from '../../batch/master-buckets.ts';
 import { HOUR_MS } from '../../shared/time/bucket.ts';
 import { randomWorkload } from '../support/random-events.ts';
@@ -116,6 +116,15 @@ describe('staleBuckets', () => {
     const arrived = new Map([...files, [START + 3 * HOUR_MS, files.get(START)!.map((f) => ({ ...f, key: `${f.key}.late` }))]]);
     const coveredQuiet = { ...m, covered: [cover(4)], horizon: START + 4 * HOUR_MS };
     expect(staleBuckets(arrived, coveredQuiet, e.pipeline, now + HOUR_MS)).toEqual({ cover: cover(4), compute: [START + 3 * HOUR_MS] });
+  });
+});
+
+describe('hourlyCronAfter', () => {
+  it('runs the hourly cycle at the first minute at which the hour just ended can be complete', () => {
+    // Default: 5 min straggler delay + 5 s out-of-orderness: at :05 the hour is 5 s short, at :06 it is complete.
+    expect(hourlyCronAfter(5 * 60_000, 5_000)).toBe('6 * * * *');
+    expect(DEFAULT_HOURLY_CRON).toBe('6 * * * *');
+    expect(hourlyCronAfter(10 * 60_000, 0)).toBe('11 * * * *');
   });
 });
 
