@@ -42,6 +42,8 @@ export interface QueryResult {
   readonly from: string;
   readonly to: string;
   readonly batchHorizon: string | null;
+  /** The batch run (manifest runId) that published the batch panes read (null before the first publish). */
+  readonly batchRun: string | null;
   /** The namespace the `kappa` alias points at (null before the first replay). */
   readonly kappaVersion: string | null;
   readonly freshness: Freshness;
@@ -74,6 +76,8 @@ export interface ServiceStatus {
   readonly asOf: string;
   readonly views: readonly string[];
   readonly batchHorizon: string | null;
+  /** The batch run being served (the manifest's runId); null before the first publish. */
+  readonly batchRun: string | null;
   readonly speedNamespace: string;
   readonly kappa: { readonly alias: string; readonly namespace: string | null };
   readonly namespaces: readonly NamespaceStatus[];

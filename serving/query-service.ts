@@ -7,7 +7,7 @@ import type { ViewStore } from '../shared/ports/view-store.ts';
 import { earliestPaneStart } from '../shared/time/bucket.ts';
 import { describeWindow, reachOf } from '../shared/time/window.ts';
 import { KAPPA_ALIAS } from '../speed/kappa-replay.ts';
-import type { BatchPaneSource } from './batch-pane-source.ts';
+import type { BatchPaneSource, BatchSnapshot } from './batch-pane-source.ts';
 import { collectWindows } from './collect-windows.ts';
 import { checkWindowCount, rowBound, type ReadLimits, type RowBound } from './read-bounds.ts';
 import type { Layer, LayerPanes } from './layer-merge.ts';
@@ -60,6 +60,8 @@ export interface WindowQuery {
 export interface MergedAnswer {
   readonly view: CompiledView;
   readonly horizon: number | null;
+  /** The batch run (manifest runId) whose panes were read; null before the first publish. */
+  readonly batchRun: string | null;
   readonly kappaVersion: string | null;
   /** The streaming namespace read (null in batch mode). */
   readonly namespace: string | null;
@@ -147,6 +149,7 @@ export class QueryService {
       from: iso(q.from)!,
       to: iso(q.to)!,
       batchHorizon: iso(horizon),
+      batchRun: answer.batchRun,
       kappaVersion: answer.kappaVersion,
       freshness: {
         asOf: iso(now)!,
@@ -178,10 +181,11 @@ export class QueryService {
     // Refused before anything is read (read-bounds.ts): the range alone holds too many windows.
     checkWindowCount(view, q.key, q.from, q.to, limits.maxWindows);
     for (let attempt = 1; ; attempt++) {
-      const [horizon, kappaVersion] = await Promise.all([this.#batch.horizon(), this.#kappaVersion()]);
-      const answer = await this.#read(q, view, horizon, kappaVersion, { windowLimit, maxPanes: limits.maxPanes });
-      const [horizonAfter, kappaAfter] = await Promise.all([this.#batch.horizon(), this.#kappaVersion()]);
-      if (horizonAfter === horizon && kappaAfter === kappaVersion) return answer;
+      // One snapshot per attempt: every batch read of it comes from one publish.
+      const [batch, kappaVersion] = await Promise.all([this.#batch.snapshot(), this.#kappaVersion()]);
+      const answer = await this.#read(q, view, batch, kappaVersion, { windowLimit, maxPanes: limits.maxPanes });
+      const [batchAfter, kappaAfter] = await Promise.all([this.#batch.snapshot(), this.#kappaVersion()]);
+      if (batchAfter.horizon === batch.horizon && kappaAfter === kappaVersion) return answer;
       if (attempt >= SNAPSHOT_ATTEMPTS) {
         throw new ServiceUnavailableError('serving', `the batch horizon or the Kappa version changed during ${SNAPSHOT_ATTEMPTS} consecutive reads; retry the query`);
       }
@@ -190,7 +194,8 @@ export class QueryService {
 
   /** Views, horizon, namespaces, the Kappa alias and each namespace's checkpoints, summarised. */
   async status(): Promise<ServiceStatus> {
-    const [horizon, kappaVersion, names] = await Promise.all([this.#batch.horizon(), this.#kappaVersion(), this.#viewStore.listNamespaces()]);
+    const [batch, kappaVersion, names] = await Promise.all([this.#batch.snapshot(), this.#kappaVersion(), this.#viewStore.listNamespaces()]);
+    const horizon = batch.horizon;
     const namespaces: NamespaceStatus[] = [];
     for (const namespace of names.sort()) {
       const pos = await this.#position(namespace);
@@ -208,6 +213,7 @@ export class QueryService {
       asOf: iso(this.#clock())!,
       views: this.viewNames(),
       batchHorizon: iso(horizon),
+      batchRun: batch.runId,
       speedNamespace: this.#speedNamespace,
       kappa: { alias: this.#kappaAlias, namespace: kappaVersion },
       namespaces,
@@ -234,8 +240,9 @@ export class QueryService {
     return view;
   }
 
-  async #read(q: WindowQuery, view: CompiledView, horizon: number | null, kappaVersion: string | null, limits: ReadLimits): Promise<MergedAnswer> {
+  async #read(q: WindowQuery, view: CompiledView, batch: BatchSnapshot, kappaVersion: string | null, limits: ReadLimits): Promise<MergedAnswer> {
     const { mode } = q;
+    const { horizon } = batch;
     if (mode === 'batch' && horizon === null) throw new NotFoundError('no batch view is published yet; run the batch job first, or query mode=speed');
     if (mode === 'kappa' && kappaVersion === null) {
       throw new NotFoundError(`no Kappa version is live: the "${this.#kappaAlias}" alias points nowhere yet; run \`lk replay\` to build one`);
@@ -267,13 +274,13 @@ export class QueryService {
       return read(undefined);
     };
     const fetch = async (from: number, to: number): Promise<LayerPanes> => {
-      const [batch, speed] = await Promise.all([
-        useBatch ? bounded(batchBound, (maxRows) => this.#batch.panes({ view: view.name, key: q.key, from, to, maxBucket: horizon, maxRows })) : [],
+      const [batchPanes, speed] = await Promise.all([
+        useBatch ? bounded(batchBound, (maxRows) => batch.panes({ view: view.name, key: q.key, from, to, maxBucket: horizon, maxRows })) : [],
         streaming
           ? bounded(speedBound, (maxRows) => this.#viewStore.queryPanes(namespace, { view: view.name, key: q.key, from, to, minBucket, minStart: earliestPaneStart(from, bucketMs, reach), maxRows }))
           : [],
       ]);
-      return { batch, speed };
+      return { batch: batchPanes, speed };
     };
     const windows = await collectWindows(
       {
@@ -287,7 +294,7 @@ export class QueryService {
       },
       fetch,
     );
-    return { view, horizon, kappaVersion, namespace, stream, windows };
+    return { view, horizon, batchRun: batch.runId, kappaVersion, namespace, stream, windows };
   }
 
   async #kappaVersion(): Promise<string | null> {

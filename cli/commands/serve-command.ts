@@ -1,10 +1,11 @@
+import { BatchViewIndex } from '../../batch/batch-view-index.ts';
 import { BatchViewReader } from '../../batch/batch-view-reader.ts';
 import { openObjectStore, openViewStore } from '../../infra/adapters.ts';
 import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { QueryService } from '../../serving/query-service.ts';
 import { startHttpServer } from '../../serving/http-server.ts';
-import { configFrom, type Command } from '../command.ts';
+import { configFrom, intOption, type Command } from '../command.ts';
 
 /** `lk serve`: the serving layer's HTTP API as a long-lived process. */
 export const serveCommand: Command = {
@@ -20,6 +21,7 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
     port: { type: 'string', valueName: 'N', description: 'port. Env: LK_PORT', default: '8080' },
     host: { type: 'string', valueName: 'HOST', description: 'interface to listen on. Env: LK_HOST', default: '127.0.0.1' },
     'log-requests': { type: 'boolean', description: 'log every request (fastify logger)' },
+    'manifest-poll-ms': { type: 'string', valueName: 'MS', description: 'how often the batch manifest is read for a new publish', default: '1000' },
   },
   async run(options, env) {
     const config = configFrom(options, ['objectStore', 'viewStore']);
@@ -28,7 +30,11 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
     const views = await openViewStore(config);
     const db = await DuckDb.open();
     try {
-      const service = new QueryService({ pipeline, viewStore: views, batch: new BatchViewReader({ objects, db, pipeline }) });
+      // The published batch is loaded once per publish (found by polling the manifest), not read per request.
+      const batch = new BatchViewIndex(new BatchViewReader({ objects, db, pipeline }), { pollMs: intOption(options, 'manifest-poll-ms', 10, 3_600_000, 1000) });
+      await batch.refresh();
+      batch.start();
+      const service = new QueryService({ pipeline, viewStore: views, batch });
       const server = await startHttpServer(service, {
         host: (options.host as string | undefined) ?? config.serving.host,
         port: config.serving.port,
@@ -37,6 +43,7 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
       env.err(`serve: listening on ${server.url} (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => env.signal.addEventListener('abort', () => resolve(), { once: true }));
       await server.close();
+      batch.close();
       return 0;
     } finally {
       await db.close();

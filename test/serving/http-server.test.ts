@@ -126,10 +126,9 @@ describe('HTTP API', () => {
   it('hides internal errors behind a 500 and reports unavailable services as 503', async () => {
     let failure: Error = new TypeError('secret detail at /srv/internal/path');
     const failing: BatchPaneSource = {
-      horizon: async () => {
+      snapshot: async () => {
         throw failure;
       },
-      panes: async () => [],
     };
     const { get, internal } = await serve(failing);
     const r = await get('/v1/views/revenue');

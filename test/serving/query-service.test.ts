@@ -161,6 +161,33 @@ describe('QueryService.query', () => {
   });
 });
 
+describe('QueryService batch snapshots', () => {
+  it('reads every fetch of one query from the snapshot it took, so a publish during the query never mixes two runs', async () => {
+    // One session of u1 from 10:00 to 15:10 (an event every 20 min): a query of 12:00-12:05 fetches
+    // the neighbourhood first, then extends to the session's ends in further fetches.
+    const chain = Array.from({ length: 16 }, (_, i) => ev('page_view', 'u1', 'p1', T0 + i * 20 * MIN));
+    const horizon = T0 + 6 * HOUR;
+    const { service, batch } = await setup({ events: chain, horizon, speed: false });
+    const twice = [...chain, ...chain.map((e) => ({ ...e, event_id: `${e.event_id}-again` }))];
+    let published = false;
+    batch.afterPanes = () => {
+      if (published) return;
+      published = true;
+      // Another run with the same horizon and other panes (every event counted twice).
+      batch.publish(horizon, batchPanesBefore(pipeline, twice, horizon));
+    };
+    const q = { view: 'user_sessions', key: 'u1', from: T0 + 2 * HOUR, to: T0 + 2 * HOUR + 5 * MIN, mode: 'batch' as const };
+    const r = await service.query(q);
+    expect(batch.queries.length).toBeGreaterThan(1);
+    expect(r.batchRun).toBe('run-1');
+    expect(values(r)).toEqual(expected('user_sessions', chain, q.from, q.to, 'u1'));
+    // The next query reads the new run.
+    const next = await service.query(q);
+    expect(next.batchRun).toBe('run-2');
+    expect(values(next)).toEqual(expected('user_sessions', twice, q.from, q.to, 'u1'));
+  });
+});
+
 describe('QueryService finality and freshness', () => {
   // Partition = user number % 2: u0 and u2 on partition 0, u1 on partition 1.
   const H = T0 + 2 * HOUR;
@@ -253,7 +280,7 @@ describe('QueryService: a query it refuses costs no read', () => {
     expect((err as Error).message).toMatch(/129 windows.*narrow from\/to/);
     expect(store.paneQueries).toEqual([]);
     expect(batch.queries).toEqual([]);
-    expect(batch.horizonReads).toBe(0);
+    expect(batch.snapshotReads).toBe(0);
     // One key of a keyed view is one series too.
     await expect(service.query({ view: 'product_activity', key: 'p1', from: T0, to: T0 + 2 * HOUR, mode: 'speed' })).rejects.toThrow(/120 windows/);
     expect(store.paneQueries).toEqual([]);
