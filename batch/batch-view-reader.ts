@@ -2,7 +2,7 @@ import type { DuckDb, SqlValue } from '../infra/duckdb/duckdb-database.ts';
 import type { Pane } from '../shared/compute/pane.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import { NotFoundError, ObjectNotFoundError } from '../shared/errors.ts';
-import { rowLimit } from '../shared/ports/view-store.ts';
+import { rowLimit, type PanePosition } from '../shared/ports/view-store.ts';
 import { reachOf } from '../shared/time/window.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { BatchSnapshot } from '../serving/batch-pane-source.ts';
@@ -18,6 +18,8 @@ export interface BatchPanesQuery {
   readonly to: number;
   /** Only buckets below this (exclusive), e.g. the horizon serving merges at. */
   readonly maxBucket?: number;
+  /** Only panes whose (key, start) comes after this (results are always sorted). */
+  readonly ordered?: { readonly after?: PanePosition };
   /** At most this many panes (the first by key, start, bucket). */
   readonly maxRows?: number;
 }
@@ -130,10 +132,12 @@ export class BatchViewReader {
     const files = await Promise.all(keys.map((k) => this.#objects.localPath(k)));
     const params: SqlValue[] = [q.from, q.to];
     if (q.key !== undefined) params.push(q.key);
+    const after = q.ordered?.after;
+    if (after !== undefined) params.push(after.key, after.key, after.start);
     const rows = await this.#db.all<PaneRow & Record<string, unknown>>(
       `SELECT key, start, "end", bucket, ${accumulatorSql(q.view, signature.measures)} AS acc
        FROM ${parquetSource(files)}
-       WHERE "end" > ? AND start < ?${q.key !== undefined ? ' AND key = ?' : ''}
+       WHERE "end" > ? AND start < ?${q.key !== undefined ? ' AND key = ?' : ''}${after !== undefined ? ' AND (key > ? OR (key = ? AND start > ?))' : ''}
        ORDER BY key, start, bucket${q.maxRows !== undefined ? ` LIMIT ${rowLimit(q.maxRows)}` : ''}`,
       params,
     );

@@ -1,4 +1,5 @@
 import type { Pane } from '../shared/compute/pane.ts';
+import type { PanePosition } from '../shared/ports/view-store.ts';
 
 /** A request for batch panes: one view, optionally one key, windows overlapping [from, to). */
 export interface BatchPaneQuery {
@@ -14,7 +15,9 @@ export interface BatchPaneQuery {
    * and returning fewer is a bug.
    */
   readonly maxBucket?: number;
-  /** Return at most this many panes (any of the matching ones), as PaneQuery.maxRows. */
+  /** Rows sorted by key, start, bucket, only those after `after` when given, as PaneQuery.ordered. */
+  readonly ordered?: { readonly after?: PanePosition };
+  /** Return at most this many panes (any of the matching ones, the first when ordered), as PaneQuery.maxRows. */
   readonly maxRows?: number;
 }
 

@@ -75,20 +75,22 @@ export class PaneIndex {
     return out;
   }
 
-  /** Panes matching the query (view is this index's), sorted by key, start, bucket; the first `maxRows` of them when given. */
+  /** Panes matching the query (view is this index's), always sorted by key, start, bucket; the first `maxRows` of them when given. */
   query(q: BatchPaneQuery): Pane[] {
     const out: Pane[] = [];
     const max = q.maxRows ?? Number.POSITIVE_INFINITY;
     if (max <= 0) return out;
     const maxBucket = q.maxBucket ?? Number.POSITIVE_INFINITY;
     const lowStart = q.from - this.#maxSpan;
-    const scan = (lo: number, hi: number): boolean => {
-      // First row of the key with start > from - maxSpan: rows before it end by `from`.
+    const after = q.ordered?.after;
+    const scan = (lo: number, hi: number, startAfter: number): boolean => {
+      // First row of the key with start > from - maxSpan (rows before it end by `from`) and > startAfter.
+      const low = Math.max(lowStart, startAfter);
       let a = lo;
       let b = hi;
       while (a < b) {
         const mid = (a + b) >>> 1;
-        if (this.#start[mid] <= lowStart) a = mid + 1;
+        if (this.#start[mid] <= low) a = mid + 1;
         else b = mid;
       }
       for (let row = a; row < hi && this.#start[row] < q.to; row++) {
@@ -100,12 +102,23 @@ export class PaneIndex {
     };
     if (q.key !== undefined) {
       const r = this.#ranges.get(q.key);
-      if (r) scan(r.lo, r.hi);
+      if (r) scan(r.lo, r.hi, after === undefined ? Number.NEGATIVE_INFINITY : q.key < after.key ? Number.POSITIVE_INFINITY : q.key === after.key ? after.start : Number.NEGATIVE_INFINITY);
       return out;
     }
-    for (const key of this.#keys) {
+    // Keys are sorted: start at the first one >= the position's key.
+    let k = 0;
+    if (after !== undefined) {
+      let hi = this.#keys.length;
+      while (k < hi) {
+        const mid = (k + hi) >>> 1;
+        if (this.#keys[mid] < after.key) k = mid + 1;
+        else hi = mid;
+      }
+    }
+    for (; k < this.#keys.length; k++) {
+      const key = this.#keys[k];
       const r = this.#ranges.get(key)!;
-      if (!scan(r.lo, r.hi)) break;
+      if (!scan(r.lo, r.hi, after !== undefined && key === after.key ? after.start : Number.NEGATIVE_INFINITY)) break;
     }
     return out;
   }

@@ -3,15 +3,17 @@ import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import type { CompiledView, Pipeline } from '../shared/compute/pipeline.ts';
 import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../shared/errors.ts';
 import { identifierProblem } from '../shared/model/identifier.ts';
-import type { ViewStore } from '../shared/ports/view-store.ts';
+import { isAfterPosition, type PanePosition, type ViewStore } from '../shared/ports/view-store.ts';
 import { earliestPaneStart } from '../shared/time/bucket.ts';
 import { describeWindow, reachOf } from '../shared/time/window.ts';
 import { KAPPA_ALIAS } from '../speed/kappa-replay.ts';
 import type { BatchPaneSource, BatchSnapshot } from './batch-pane-source.ts';
 import { collectWindows } from './collect-windows.ts';
+import { encodeCursor } from './page-cursor.ts';
 import { checkWindowCount, rowBound, type ReadLimits, type RowBound } from './read-bounds.ts';
 import type { Layer, LayerPanes } from './layer-merge.ts';
-import type { NamespaceStatus, QueryResult, ServedWindow, ServiceStatus, ViewInfo } from './query-result.ts';
+import type { Freshness, NamespaceStatus, QueryResult, RankedKey, ServedWindow, ServiceStatus, TopResult, ViewInfo } from './query-result.ts';
+import { topKeys } from '../shared/compute/top-keys.ts';
 import type { ServingMode } from './serving-mode.ts';
 import { streamPosition, type StreamPosition } from './stream-position.ts';
 import { isWindowFinal } from './window-finality.ts';
@@ -52,8 +54,20 @@ export interface WindowQuery {
   readonly from: number;
   readonly to: number;
   readonly mode: ServingMode;
-  /** Most windows to return (default and maximum: limits.maxWindows); more is a BadRequestError. */
+  /** Most windows in one page (default and maximum: limits.maxWindows); the rest come with the `next` cursor. */
   readonly limit?: number;
+  /** Only windows after this (key, start): where the previous page ended (page-cursor.ts). */
+  readonly after?: PanePosition;
+}
+
+/** A top query: the `n` keys with the largest measure `by` over the windows overlapping [from, to). */
+export interface TopQuery {
+  readonly view: string;
+  readonly by: string;
+  readonly n: number;
+  readonly from: number;
+  readonly to: number;
+  readonly mode: ServingMode;
 }
 
 /** The merged windows of a query with raw accumulators, and the state they were read at. */
@@ -67,7 +81,10 @@ export interface MergedAnswer {
   readonly namespace: string | null;
   /** Its progress, read before its panes (so `final` is never claimed too early); null in batch mode. */
   readonly stream: StreamPosition | null;
+  /** The windows, in (key, start) order (those after `after` only). */
   readonly windows: readonly MergedWindow<Layer>[];
+  /** Whether windows after the last of `windows` exist that were not read (a bounded page read stopped early). */
+  readonly more: boolean;
 }
 
 /** Reads of the horizon and the alias before giving up on a consistent snapshot. */
@@ -119,8 +136,10 @@ export class QueryService {
   }
 
   /**
-   * The windows of a view overlapping [from, to) in one mode, presented, each with whether it is
-   * final (window-finality.ts). More windows than `limit` is a BadRequestError, not a cut answer.
+   * One page of the windows of a view overlapping [from, to) in one mode, in (key, start) order,
+   * presented, each with whether it is final (window-finality.ts): at most `limit` windows after
+   * `q.after`, and `next`, the cursor of the following page (null on the last one). A page may hold
+   * fewer than `limit` windows and still have a next one (read-bounds.ts).
    */
   async query(q: WindowQuery): Promise<QueryResult> {
     const limit = q.limit ?? this.limits.maxWindows;
@@ -128,10 +147,15 @@ export class QueryService {
       throw new BadRequestError('limit', `must be a whole number from 1 to ${this.limits.maxWindows}; got ${limit}`);
     }
     const answer = await this.#merged(q, this.limits, limit);
-    if (answer.windows.length > limit) throw windowLimitError(limit, String(answer.windows.length), this.limits.maxWindows);
     const { view, horizon, stream } = answer;
     const lateBefore = stream?.lateBefore ?? Number.NEGATIVE_INFINITY;
-    const windows: ServedWindow[] = answer.windows.map((w) => ({
+    const page = answer.windows.slice(0, limit);
+    const last = page[page.length - 1];
+    const next =
+      last !== undefined && (answer.windows.length > limit || answer.more)
+        ? encodeCursor({ view: view.name, key: q.key ?? null, from: q.from, to: q.to, mode: q.mode, after: { key: last.key, start: last.start } })
+        : null;
+    const windows: ServedWindow[] = page.map((w) => ({
       key: w.key,
       start: iso(w.start)!,
       end: iso(w.end)!,
@@ -140,8 +164,6 @@ export class QueryService {
       value: view.def.present(view.aggregate.named(w.acc), { start: w.start, end: w.end }),
       final: isWindowFinal(q.mode, w.end, horizon, lateBefore),
     }));
-    const now = this.#clock();
-    const maxEventTime = stream && Number.isFinite(stream.maxEventTime) ? stream.maxEventTime : null;
     return {
       view: view.name,
       mode: q.mode,
@@ -151,15 +173,61 @@ export class QueryService {
       batchHorizon: iso(horizon),
       batchRun: answer.batchRun,
       kappaVersion: answer.kappaVersion,
-      freshness: {
-        asOf: iso(now)!,
-        batchHorizon: iso(horizon),
-        watermark: iso(stream?.watermark),
-        finalBefore: iso(stream?.lateBefore),
-        maxEventTime: iso(maxEventTime),
-        lagMs: maxEventTime === null ? null : now - maxEventTime,
-      },
+      freshness: this.#freshness(answer),
       windows,
+      next,
+    };
+  }
+
+  /**
+   * The `n` keys of a keyed view with the largest measure `by` over the windows overlapping
+   * [from, to) in one mode (shared/compute/top-keys.ts), each with its merged measures. Only
+   * views whose windows are disjoint (tumbling, session): a sliding window view would count an
+   * event once per window holding it. Reads every key's panes in the range, bounded by maxPanes.
+   */
+  async top(q: TopQuery): Promise<TopResult> {
+    const view = this.#pipeline.views.find((v) => v.name === q.view);
+    if (view === undefined) throw new NotFoundError(`unknown view "${q.view}"; known views: ${this.viewNames().join(', ')}`);
+    if (view.def.keyField === null) throw new BadRequestError('view', `view ${view.name} is global (one key): query its windows instead`);
+    const spec = view.def.window;
+    if (spec.kind === 'sliding' && spec.slideMs !== spec.sizeMs) {
+      throw new BadRequestError('view', `view ${view.name} has overlapping (sliding) windows, which would count an event in several of them; rank a tumbling or session view`);
+    }
+    const measures = view.def.measures.map((m) => m.name);
+    if (!measures.includes(q.by)) throw new BadRequestError('by', `view ${view.name} has no measure ${JSON.stringify(q.by.slice(0, 40))}; its measures are ${measures.join(', ')}`);
+    const answer = await this.#merged({ view: q.view, from: q.from, to: q.to, mode: q.mode }, this.limits, Number.POSITIVE_INFINITY);
+    const keys: RankedKey[] = topKeys(view, answer.windows, q.by, q.n).map((t) => ({
+      key: t.key,
+      value: view.def.present(view.aggregate.named(t.acc), { start: q.from, end: q.to }),
+      windows: t.windows,
+      layers: q.mode === 'kappa' && answer.namespace !== null ? [answer.namespace] : t.tags,
+    }));
+    return {
+      view: view.name,
+      mode: q.mode,
+      by: q.by,
+      n: q.n,
+      from: iso(q.from)!,
+      to: iso(q.to)!,
+      batchHorizon: iso(answer.horizon),
+      batchRun: answer.batchRun,
+      kappaVersion: answer.kappaVersion,
+      freshness: this.#freshness(answer),
+      keys,
+    };
+  }
+
+  #freshness(answer: MergedAnswer): Freshness {
+    const { horizon, stream } = answer;
+    const now = this.#clock();
+    const maxEventTime = stream && Number.isFinite(stream.maxEventTime) ? stream.maxEventTime : null;
+    return {
+      asOf: iso(now)!,
+      batchHorizon: iso(horizon),
+      watermark: iso(stream?.watermark),
+      finalBefore: iso(stream?.lateBefore),
+      maxEventTime: iso(maxEventTime),
+      lagMs: maxEventTime === null ? null : now - maxEventTime,
     };
   }
 
@@ -260,24 +328,28 @@ export class QueryService {
     const bucketMs = this.#pipeline.config.bucketMs;
     const reach = reachOf(view.def.window);
     const tooManyPanes = () => new BadRequestError('from', `the range holds more than ${limits.maxPanes} partial results; narrow from/to or pass a key`);
-    const tooManyWindows = () => windowLimitError(limits.windowLimit, `more than ${limits.windowLimit}`, this.limits.maxWindows);
+    // Fixed windows are read as pages: rows in (key, start) order from the cursor on, bounded; a
+    // window's panes all share its (key, start), so every window before the last row read is whole.
+    // Session fragments start before their session, so sessions are read whole and paged in memory.
+    const paged = view.def.window.kind !== 'session' && Number.isFinite(limits.windowLimit);
+    const ordered = paged ? { after: q.after } : undefined;
+    let cut: PanePosition | undefined;
     // Batch panes are one per (key, window, bucket); speed panes one per partition besides.
     const batchBound = rowBound(view, limits, bucketMs, 1);
     const speedBound = rowBound(view, limits, bucketMs, stream?.partitions ?? 1);
     const bounded = async (bound: RowBound, read: (maxRows: number | undefined) => Promise<Pane[]>): Promise<Pane[]> => {
       const panes = await read(bound.rows);
       if (bound.rows === undefined || panes.length < bound.rows) return panes;
-      if (bound.exceeds === 'panes') throw tooManyPanes();
-      // Certain only if the pane count per window held; when it did not (panes of a partition
-      // without a checkpoint), read everything rather than refuse a query that fits.
-      if (distinctWindows(panes) > limits.windowLimit) throw tooManyWindows();
-      return read(undefined);
+      if (!paged) throw tooManyPanes();
+      const lastRow = panes[panes.length - 1];
+      if (cut === undefined || !isAfterPosition(lastRow.key, lastRow.start, cut)) cut = { key: lastRow.key, start: lastRow.start };
+      return panes;
     };
     const fetch = async (from: number, to: number): Promise<LayerPanes> => {
       const [batchPanes, speed] = await Promise.all([
-        useBatch ? bounded(batchBound, (maxRows) => batch.panes({ view: view.name, key: q.key, from, to, maxBucket: horizon, maxRows })) : [],
+        useBatch ? bounded(batchBound, (maxRows) => batch.panes({ view: view.name, key: q.key, from, to, maxBucket: horizon, ordered, maxRows })) : [],
         streaming
-          ? bounded(speedBound, (maxRows) => this.#viewStore.queryPanes(namespace, { view: view.name, key: q.key, from, to, minBucket, minStart: earliestPaneStart(from, bucketMs, reach), maxRows }))
+          ? bounded(speedBound, (maxRows) => this.#viewStore.queryPanes(namespace, { view: view.name, key: q.key, from, to, minBucket, minStart: earliestPaneStart(from, bucketMs, reach), ordered, maxRows }))
           : [],
       ]);
       return { batch: batchPanes, speed };
@@ -294,7 +366,12 @@ export class QueryService {
       },
       fetch,
     );
-    return { view, horizon, batchRun: batch.runId, kappaVersion, namespace, stream, windows };
+    // Whole windows only: those before the first row a bounded read did not get past.
+    const whole = windows.filter((w) => isAfterPosition(w.key, w.start, q.after) && (cut === undefined || isAfterPosition(cut.key, cut.start, w)));
+    if (cut !== undefined && whole.length === 0) {
+      throw new BadRequestError('from', `window ${cut.key} at ${iso(cut.start)} alone has more partial results than a page may read; narrow from/to or pass a key`);
+    }
+    return { view, horizon, batchRun: batch.runId, kappaVersion, namespace, stream, windows: whole, more: cut !== undefined };
   }
 
   async #kappaVersion(): Promise<string | null> {
@@ -305,18 +382,6 @@ export class QueryService {
     const checkpoints = await this.#viewStore.checkpoints(namespace);
     return streamPosition(checkpoints.values(), this.#pipeline.config.lateness);
   }
-}
-
-/** The refusal of an answer with more windows than `limit`; `matched` says how many (or "more than N"). */
-function windowLimitError(limit: number, matched: string, maxWindows: number): BadRequestError {
-  return new BadRequestError('limit', `the query matches ${matched} windows, more than the limit of ${limit}; narrow from/to, pass a key, or raise limit (at most ${maxWindows})`);
-}
-
-/** How many (key, start) windows some panes belong to. */
-function distinctWindows(panes: readonly Pane[]): number {
-  const seen = new Set<string>();
-  for (const p of panes) seen.add(`${p.start}\u0000${p.key}`);
-  return seen.size;
 }
 
 /** ISO-8601 UTC, or null for no time (null, undefined, -Infinity). */

@@ -245,6 +245,11 @@ export class DuckDbViewStore implements ViewStore {
       params.push(bound(query.minStart, 'up'));
       where += ` AND start >= $${params.length}`;
     }
+    const after = query.ordered?.after;
+    if (after !== undefined) {
+      params.push(after.key, after.key, bound(after.start, 'down'));
+      where += ` AND (key > $${params.length - 2} OR (key = $${params.length - 1} AND start > $${params.length}))`;
+    }
     let source = panes;
     let prefix = '';
     if (query.key !== undefined) {

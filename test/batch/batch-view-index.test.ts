@@ -43,7 +43,9 @@ function randomQueries(seed: number, n: number) {
     const key = view === 'revenue' || rnd() < 0.3 ? undefined : view === 'product_activity' ? `p${Math.floor(rnd() * 5)}` : `u${Math.floor(rnd() * 7)}`;
     const maxBucket = rnd() < 0.3 ? START + Math.floor(rnd() * 5) * HOUR_MS : undefined;
     const maxRows = rnd() < 0.2 ? 1 + Math.floor(rnd() * 20) : undefined;
-    out.push({ view, from, to, key, maxBucket, maxRows });
+    const afterKey = rnd() < 0.3 ? (view === 'product_activity' ? `p${Math.floor(rnd() * 5)}` : view === 'revenue' ? '*' : `u${Math.floor(rnd() * 7)}`) : undefined;
+    const ordered = afterKey === undefined ? undefined : { after: { key: afterKey, start: from + Math.floor(rnd() * HOUR_MS) } };
+    out.push({ view, from, to, key, maxBucket, maxRows, ordered });
   }
   return out;
 }

@@ -74,7 +74,14 @@ describe('HTTP API', () => {
       ['/v1/views/revenue?mode=hybrid', 'mode'],
       ['/v1/views/revenue?from=2026-01-01T10:00:00Z&to=2026-01-01T09:00:00Z', 'to'],
       ['/v1/views/revenue?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'from'],
-      [`/v1/views/revenue?from=${H - 5 * MIN}&to=${H}&limit=1`, 'limit'],
+      ['/v1/views/revenue?limit=0', 'limit'],
+      ['/v1/views/revenue?cursor=bm90LWEtY3Vyc29y', 'cursor'],
+      ['/v1/views/revenue?cursor=a%20b', 'cursor'],
+      ['/v1/views/product_activity/top', 'by'],
+      ['/v1/views/product_activity/top?by=clicks', 'by'],
+      ['/v1/views/product_activity/top?by=views&n=0', 'n'],
+      ['/v1/views/product_activity/top?by=views&key=p1', 'key'],
+      ['/v1/views/revenue/top?by=orders', 'view'],
       ['/v1/views/revenue?mode=speed&mode=batch', 'mode'],
       ['/v1/views/revenue?form=2026-01-01T10:00:00Z', 'form'],
     ];
@@ -84,6 +91,69 @@ describe('HTTP API', () => {
       expect(r.body.error, path).toMatchObject({ code: 'invalid_parameter', parameter });
       expect(r.body.error.message.length, path).toBeGreaterThan(parameter.length + 10);
     }
+  });
+
+  it('pages past the limit with an opaque cursor that carries the query', async () => {
+    const { get } = await serve();
+    const q = `from=${H - 5 * MIN}&to=${H + 5 * MIN}`;
+    const whole = await get(`/v1/views/revenue?${q}`);
+    expect(whole.body.next).toBeNull();
+    expect(whole.body.windows.length).toBeGreaterThan(6);
+    const seen: Json[] = [];
+    let page = await get(`/v1/views/revenue?${q}&limit=3`);
+    const cursor = page.body.next as string;
+    for (;;) {
+      expect(page.status).toBe(200);
+      expect(page.body.windows.length).toBeLessThanOrEqual(3);
+      seen.push(...page.body.windows);
+      if (page.body.next === null) break;
+      page = await get(`/v1/views/revenue?cursor=${page.body.next}&limit=3`);
+    }
+    expect(seen).toEqual(whole.body.windows);
+    // A cursor continues its own query: a parameter that contradicts it is refused, one that repeats it is not.
+    expect((await get(`/v1/views/revenue?cursor=${cursor}&to=now`)).body.error).toMatchObject({ parameter: 'to' });
+    expect((await get(`/v1/views/revenue?cursor=${cursor}&mode=lambda&from=${H - 5 * MIN}`)).status).toBe(200);
+    expect((await get(`/v1/views/product_activity?cursor=${cursor}`)).body.error).toMatchObject({ parameter: 'cursor' });
+  });
+
+  it('ranks the top keys by a measure in every mode', async () => {
+    const { get } = await serve();
+    const r = await get(`/v1/views/product_activity/top?by=revenue_cents&n=1&from=${H - HOUR}&to=${H + HOUR}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ view: 'product_activity', mode: 'lambda', by: 'revenue_cents', n: 1, batchHorizon: new Date(H).toISOString() });
+    // p1: one purchase of 10.00 (batch); p2: one of 2.50 (speed).
+    expect(r.body.keys).toEqual([{ key: 'p1', value: expect.objectContaining({ purchases: 1, views: 1 }), windows: 2, layers: ['batch', 'speed'] }]);
+    const speed = await get(`/v1/views/product_activity/top?by=revenue_cents&mode=speed&from=${H - HOUR}&to=${H + HOUR}`);
+    expect(speed.body.keys.map((k: Json) => k.key)).toEqual(['p1', 'p2']);
+    const batch = await get(`/v1/views/product_activity/top?by=revenue_cents&mode=batch&from=${H - HOUR}&to=${H + HOUR}`);
+    expect(batch.body.keys.map((k: Json) => k.key)).toEqual(['p1']);
+  });
+
+  it('publishes its parameters as OpenAPI from the schemas that check them, and answers a wrong method with 405', async () => {
+    const { get } = await serve();
+    const doc = await get('/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toBe('3.1.0');
+    const params = (path: string) => Object.fromEntries((doc.body.paths[path].get.parameters as Json[]).map((p) => [p.name, p]));
+    const windows = params('/v1/views/{view}');
+    expect(Object.keys(windows)).toEqual(['view', 'key', 'from', 'to', 'mode', 'limit', 'cursor']);
+    expect(windows.mode.schema.enum).toEqual(['lambda', 'kappa', 'batch', 'speed']);
+    expect(windows.view.schema.enum).toEqual(['product_activity', 'revenue', 'user_sessions']);
+    // What the document's pattern refuses, the API refuses.
+    const limitPattern = new RegExp(windows.limit.schema.pattern as string);
+    for (const value of ['2.5', '-1', 'ten']) {
+      expect(limitPattern.test(value)).toBe(false);
+      expect((await get(`/v1/views/revenue?limit=${value}`)).status).toBe(400);
+    }
+    expect(params('/v1/views/{view}/top').by.required).toBe(true);
+
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      const res = await fetch(`${server!.url}/v1/views/revenue`, { method });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
+      expect(((await res.json()) as Json).error.code).toBe('method_not_allowed');
+    }
+    expect((await fetch(`${server!.url}/v1/nothing`, { method: 'POST' })).status).toBe(404);
   });
 
   it('refuses keys no event can carry (empty, NUL, too long) and a key on a global view with 400', async () => {

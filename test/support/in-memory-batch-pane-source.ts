@@ -1,4 +1,5 @@
 import type { Pane } from '../../shared/compute/pane.ts';
+import { isAfterPosition } from '../../shared/ports/view-store.ts';
 import type { BatchPaneQuery, BatchPaneSource, BatchSnapshot } from '../../serving/batch-pane-source.ts';
 
 /**
@@ -28,8 +29,9 @@ export class InMemoryBatchPaneSource implements BatchPaneSource {
       horizon: published.horizon,
       panes: async (q) => {
         this.queries.push(q);
-        const out = published.panes
-          .filter((p) => p.view === q.view && (q.key === undefined || p.key === q.key) && p.end > q.from && p.start < q.to)
+        const ordered = q.ordered === undefined ? published.panes : [...published.panes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.start - b.start || a.bucket - b.bucket));
+        const out = ordered
+          .filter((p) => p.view === q.view && (q.key === undefined || p.key === q.key) && isAfterPosition(p.key, p.start, q.ordered?.after) && p.end > q.from && p.start < q.to)
           .filter((p) => q.maxBucket === undefined || p.bucket < q.maxBucket)
           .slice(0, q.maxRows)
           .map((p) => ({ ...p, acc: p.acc.slice() }));
