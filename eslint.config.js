@@ -10,6 +10,7 @@ const vendorOwners = {
   '@duckdb/node-api': ['infra/duckdb/duckdb-database.ts'],
   fastify: ['serving/http-server.ts'],
   'node-cron': ['batch/batch-schedule.ts'],
+  'prom-client': ['infra/metrics/prometheus-metrics.ts'],
   testcontainers: ['infra/local/containers.ts'],
 };
 

@@ -53,6 +53,17 @@ export class BatchViewIndex implements BatchPaneSource {
     return this.#loaded!.snapshot;
   }
 
+  /**
+   * Why the index is not serving the latest publish, or undefined when it is: not loaded yet, the
+   * last reload failed, or the manifest has not been read for three poll intervals.
+   */
+  problem(now = Date.now()): string | undefined {
+    if (this.#loaded === undefined) return 'the published batch is not loaded yet';
+    if (this.lastError !== undefined) return `the last reload failed (${this.lastError instanceof Error ? this.lastError.message : String(this.lastError)}); serving the previous publish`;
+    if (this.#timer && (this.lastCheck === undefined || now - this.lastCheck > 3 * this.#pollMs + 1_000)) return `the manifest was last read ${this.lastCheck === undefined ? 'never' : `${Math.round((now - this.lastCheck) / 1000)} s ago`}`;
+    return undefined;
+  }
+
   /** Panes held in memory per view (for metrics and tests). */
   sizes(): Record<string, number> {
     return Object.fromEntries([...(this.#loaded?.indexes ?? new Map<string, PaneIndex>())].map(([v, i]) => [v, i.size]));

@@ -2,6 +2,8 @@ import Fastify, { type FastifyReply } from 'fastify';
 import { httpErrorOf, unknownViewError, type HttpErrorResponse } from './http-error.ts';
 import type { QueryService } from './query-service.ts';
 import { openApiDocument } from './openapi.ts';
+import { SERVING_MODES } from './serving-mode.ts';
+import type { ServingMetrics } from './serving-metrics.ts';
 import { parseTopRequest, parseWindowRequest } from './window-request.ts';
 
 export interface HttpServerOptions {
@@ -12,6 +14,17 @@ export interface HttpServerOptions {
   readonly logger?: boolean;
   /** Receives every error answered with a 5xx (default: printed to stderr), since the response hides it. */
   readonly onInternalError?: (err: unknown) => void;
+  /** Serves GET /metrics and times every request into it (serving-metrics.ts); without it /metrics is a 404. */
+  readonly metrics?: ServingMetrics;
+  /** Whether the process is ready to serve (GET /ready: 200 or 503 with this body); default: always ready. */
+  readonly readiness?: () => Promise<Readiness>;
+}
+
+/** The body of GET /ready. */
+export interface Readiness {
+  readonly ready: boolean;
+  /** One line per check: "ok" or what is wrong. */
+  readonly checks: Readonly<Record<string, string>>;
 }
 
 export interface HttpServer {
@@ -21,7 +34,7 @@ export interface HttpServer {
 }
 
 /** The paths of the routes below, for telling a wrong method (405) from an unknown path (404). */
-const ROUTES: readonly RegExp[] = [/^\/health$/, /^\/openapi\.json$/, /^\/v1\/views$/, /^\/v1\/status$/, /^\/v1\/views\/[^/]+$/, /^\/v1\/views\/[^/]+\/top$/];
+const ROUTES: readonly RegExp[] = [/^\/health$/, /^\/ready$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/v1\/views$/, /^\/v1\/status$/, /^\/v1\/views\/[^/]+$/, /^\/v1\/views\/[^/]+\/top$/];
 
 /**
  * The HTTP API over a QueryService (the only file that imports fastify):
@@ -36,6 +49,8 @@ const ROUTES: readonly RegExp[] = [/^\/health$/, /^\/openapi\.json$/, /^\/v1\/vi
  *                                  the n keys with the largest measure `by`
  *   GET /v1/status                 batch horizon and run, Kappa alias, streaming namespaces' progress
  *   GET /openapi.json              the API, from the schemas that validate it (openapi.ts)
+ *   GET /ready                     readiness: 200 once the published batch is loaded and the stores answer, else 503
+ *   GET /metrics                   Prometheus metrics (when given; serving-metrics.ts)
  *
  * Errors are `{"error":{"code","message","parameter"?}}`: 400 for a bad parameter or a malformed request, 404 for an
  * unknown view (listing the known ones) or route, 405 for another method than GET on a route, 503 when a backing
@@ -56,6 +71,24 @@ export async function startHttpServer(service: QueryService, options: HttpServer
     reply.header('cache-control', 'no-store');
   });
 
+  const metrics = options.metrics;
+  if (metrics) {
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      const query = request.query as Record<string, unknown> | undefined;
+      const mode = !route.startsWith('/v1/views/') ? '' : typeof query?.mode === 'string' ? ((SERVING_MODES as readonly string[]).includes(query.mode) ? query.mode : 'invalid') : query?.cursor !== undefined ? 'cursor' : 'lambda';
+      metrics.requests.observe({ route, mode, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    });
+    app.get('/metrics', async (_request, reply) => {
+      const { contentType, body } = await metrics.registry.exposition();
+      return reply.type(contentType).send(body);
+    });
+  }
+  const readiness = options.readiness ?? (async (): Promise<Readiness> => ({ ready: true, checks: {} }));
+  app.get('/ready', async (_request, reply) => {
+    const r = await readiness();
+    return reply.code(r.ready ? 200 : 503).send(r);
+  });
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/v1/views', async () => ({ views: service.views() }));
   app.get('/v1/status', async () => service.status());
@@ -81,7 +114,7 @@ export async function startHttpServer(service: QueryService, options: HttpServer
     }
     send(reply, {
       status: 404,
-      body: { error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}; try GET /v1/views, /v1/views/:view, /v1/views/:view/top, /v1/status, /openapi.json or /health` } },
+      body: { error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}; try GET /v1/views, /v1/views/:view, /v1/views/:view/top, /v1/status, /openapi.json, /ready, /metrics or /health` } },
     });
   });
   app.setErrorHandler((err, _request, reply) => {

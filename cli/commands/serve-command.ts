@@ -5,6 +5,9 @@ import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { QueryService } from '../../serving/query-service.ts';
 import { startHttpServer } from '../../serving/http-server.ts';
+import { servingMetrics } from '../../serving/serving-metrics.ts';
+import { servingReadiness } from '../../serving/serving-readiness.ts';
+import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 
 /** `lk serve`: the serving layer's HTTP API as a long-lived process. */
@@ -12,9 +15,12 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve the views over HTTP, merging batch and speed (Lambda) or reading the live Kappa version',
   details: `
-GET /v1/views/{view}?key=&from=&to=&mode=lambda|kappa|batch|speed&limit=
-    windows overlapping [from, to) (ISO-8601 with zone, epoch ms, or now; default: the last hour)
-GET /v1/views      GET /v1/status      GET /health
+GET /v1/views/{view}?key=&from=&to=&mode=lambda|kappa|batch|speed&limit=&cursor=
+    one page of the windows overlapping [from, to) (ISO-8601 with zone, epoch ms, or now; default:
+    the last hour) and \`next\`, the cursor of the following page
+GET /v1/views/{view}/top?by=<measure>&n=10&from=&to=&mode=
+    the top keys of a tumbling or session view by one measure
+GET /v1/views   GET /v1/status   GET /openapi.json   GET /health   GET /ready   GET /metrics
 
 Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=lambda'`,
   options: {
@@ -39,6 +45,8 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
         host: (options.host as string | undefined) ?? config.serving.host,
         port: config.serving.port,
         logger: Boolean(options['log-requests']),
+        metrics: servingMetrics(prometheusMetrics(), service, batch),
+        readiness: servingReadiness({ batch, viewStore: views }),
       });
       env.err(`serve: listening on ${server.url} (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => env.signal.addEventListener('abort', () => resolve(), { once: true }));

@@ -119,6 +119,7 @@ describe('BatchViewIndex', () => {
     const empty = await openBatchTestEnv('index-empty');
     try {
       const index = new BatchViewIndex(new BatchViewReader({ ...empty }), { pollMs: 10 });
+      expect(index.problem()).toMatch(/not loaded/);
       expect(await index.snapshot()).toMatchObject({ runId: null, horizon: null });
       expect(await (await index.snapshot()).panes({ view: 'revenue', from: START, to: START + HOUR_MS })).toEqual([]);
       index.start();
@@ -129,6 +130,9 @@ describe('BatchViewIndex', () => {
         const run = await runBatch({ ...empty });
         for (let i = 0; i < 500 && (await index.snapshot()).runId !== run.runId; i++) await new Promise((r) => setTimeout(r, 10));
         expect(await index.snapshot()).toMatchObject({ runId: run.runId, horizon: START + HOUR_MS });
+        expect(index.problem()).toBeUndefined();
+        // A poll that stopped long ago means the latest publish may be unseen.
+        expect(index.problem(Date.now() + 60_000)).toMatch(/last read/);
       } finally {
         index.close();
       }

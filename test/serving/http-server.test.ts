@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
 import { ServiceUnavailableError } from '../../shared/errors.ts';
 import type { BatchPaneSource } from '../../serving/batch-pane-source.ts';
-import { startHttpServer, type HttpServer } from '../../serving/http-server.ts';
+import { startHttpServer, type HttpServer, type HttpServerOptions } from '../../serving/http-server.ts';
+import { servingMetrics } from '../../serving/serving-metrics.ts';
+import { servingReadiness } from '../../serving/serving-readiness.ts';
+import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
 import { QueryService } from '../../serving/query-service.ts';
 import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
@@ -23,19 +26,20 @@ afterEach(async () => {
 });
 
 /** A server on a free port over in-memory layers holding `events`, batch published at H. */
-async function serve(batch?: BatchPaneSource) {
+async function serve(batch?: BatchPaneSource, extra: (service: QueryService, store: InMemoryViewStore) => Partial<HttpServerOptions> = () => ({})) {
   const store = new InMemoryViewStore();
   await commitStream(store, 'speed', pipeline, events);
   const published = new InMemoryBatchPaneSource();
   published.publish(H, batchPanesBefore(pipeline, events, H));
   const internal: unknown[] = [];
   const service = new QueryService({ pipeline, viewStore: store, batch: batch ?? published, clock: () => T0 + 3 * HOUR });
-  server = await startHttpServer(service, { host: '127.0.0.1', port: 0, onInternalError: (err) => internal.push(err) });
+  server = await startHttpServer(service, { host: '127.0.0.1', port: 0, onInternalError: (err) => internal.push(err), ...extra(service, store) });
   const get = async (path: string) => {
     const res = await fetch(`${server!.url}${path}`);
     return { status: res.status, body: (await res.json()) as Json, headers: res.headers };
   };
-  return { get, internal };
+  const text = async (path: string) => (await fetch(`${server!.url}${path}`)).text();
+  return { get, text, internal };
 }
 
 describe('HTTP API', () => {
@@ -154,6 +158,44 @@ describe('HTTP API', () => {
       expect(((await res.json()) as Json).error.code).toBe('method_not_allowed');
     }
     expect((await fetch(`${server!.url}/v1/nothing`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('exposes Prometheus metrics: request latency per route, mode and status, and the state served', async () => {
+    const batchInfo = { sizes: () => ({ revenue: 7 }), lastCheck: Date.now() };
+    const { get, text } = await serve(undefined, (service) => ({ metrics: servingMetrics(prometheusMetrics(), service, batchInfo) }));
+    await get(`/v1/views/revenue?from=${H - 5 * MIN}&to=${H}`);
+    await get(`/v1/views/revenue?mode=speed&from=${H - 5 * MIN}&to=${H}`);
+    await get(`/v1/views/revenue?mode=hybrid`);
+    await get(`/v1/views/product_activity/top?by=views&from=${H - 5 * MIN}&to=${H}`);
+    const body = await text('/metrics');
+    expect(body).toContain('lk_serving_request_duration_seconds_count{route="/v1/views/:view",mode="lambda",status="200"} 1');
+    expect(body).toContain('lk_serving_request_duration_seconds_count{route="/v1/views/:view",mode="speed",status="200"} 1');
+    expect(body).toContain('lk_serving_request_duration_seconds_count{route="/v1/views/:view",mode="invalid",status="400"} 1');
+    expect(body).toContain('lk_serving_request_duration_seconds_count{route="/v1/views/:view/top",mode="lambda",status="200"} 1');
+    expect(body).toContain(`lk_batch_horizon_timestamp_seconds ${H / 1000}`);
+    expect(body).toContain('lk_batch_panes{view="revenue"} 7');
+    expect(body).toMatch(/lk_stream_watermark_lag_seconds\{namespace="speed"\} \d/);
+    expect(body).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('is ready once the batch is loaded and the view store answers, and says which check fails', async () => {
+    const { get } = await serve();
+    expect(await get('/ready')).toMatchObject({ status: 200, body: { ready: true } });
+    await server!.close();
+    let problem: string | undefined = 'the published batch is not loaded yet';
+    const down = await serve(undefined, (_service, store) => {
+      store.listNamespaces = async () => {
+        throw new ServiceUnavailableError('PostgreSQL', 'connection refused');
+      };
+      return { readiness: servingReadiness({ batch: { problem: () => problem }, viewStore: store }) };
+    });
+    const r = await down.get('/ready');
+    expect(r.status).toBe(503);
+    expect(r.body.ready).toBe(false);
+    expect(r.body.checks.batch).toContain('not loaded');
+    expect(r.body.checks.viewStore).toContain('unavailable');
+    problem = undefined;
+    expect((await down.get('/ready')).body.checks.batch).toBe('ok');
   });
 
   it('refuses keys no event can carry (empty, NUL, too long) and a key on a global view with 400', async () => {
