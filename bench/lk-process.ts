@@ -16,10 +16,10 @@ export class LkProcess {
   readonly #waiters = new Set<{ re: RegExp; resolve: (m: RegExpExecArray) => void }>();
   readonly #exited: Promise<number | null>;
 
-  /** Starts `lk <args>` on this Node (which runs TypeScript natively) with `env`. */
-  constructor(args: readonly string[], env: Readonly<Record<string, string | undefined>>) {
+  /** Starts `lk <args>` on this Node (which runs TypeScript natively) with `env`; `cli`: another build's cli/main.ts. */
+  constructor(args: readonly string[], env: Readonly<Record<string, string | undefined>>, cli = CLI) {
     this.#name = `lk ${args.join(' ')}`;
-    this.#child = spawn(process.execPath, [CLI, ...args], { env: { ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = spawn(process.execPath, [cli, ...args], { env: { ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
     for (const stream of [this.#child.stdout!, this.#child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => this.#line(line));
