@@ -3,7 +3,8 @@ import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import type { CompiledView, Pipeline } from '../shared/compute/pipeline.ts';
 import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../shared/errors.ts';
 import { identifierProblem } from '../shared/model/identifier.ts';
-import { isAfterPosition, type PanePosition, type ViewStore } from '../shared/ports/view-store.ts';
+import { isAfterPosition, type PanePosition, type PaneQuery, type ViewStore } from '../shared/ports/view-store.ts';
+import { generationOf, StreamStateCache } from './stream-state-cache.ts';
 import { earliestPaneStart } from '../shared/time/bucket.ts';
 import { describeWindow, reachOf } from '../shared/time/window.ts';
 import { KAPPA_ALIAS } from '../speed/kappa-replay.ts';
@@ -44,6 +45,11 @@ export interface QueryServiceOptions {
   /** The alias naming the live Kappa version. */
   readonly kappaAlias?: string;
   readonly limits?: Partial<QueryLimits>;
+  /**
+   * Reuse the Kappa alias, namespaces and checkpoints for this long, and pane reads while the
+   * checkpoints are unchanged (stream-state-cache.ts); 0 (the default) reads them per request.
+   */
+  readonly streamStateTtlMs?: number;
 }
 
 /** One view query: windows overlapping [from, to) (epoch ms, half-open). */
@@ -102,6 +108,7 @@ export class QueryService {
   readonly #clock: () => number;
   readonly #speedNamespace: string;
   readonly #kappaAlias: string;
+  readonly #state: StreamStateCache | undefined;
   readonly limits: QueryLimits;
 
   constructor(deps: QueryServiceDeps, options: QueryServiceOptions = {}) {
@@ -112,6 +119,13 @@ export class QueryService {
     this.#speedNamespace = options.speedNamespace ?? 'speed';
     this.#kappaAlias = options.kappaAlias ?? KAPPA_ALIAS;
     this.limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
+    const ttl = options.streamStateTtlMs ?? 0;
+    this.#state = ttl > 0 ? new StreamStateCache(deps.viewStore, { ttlMs: ttl }) : undefined;
+  }
+
+  /** Pane reads of the streaming side answered from the stream-state cache, and sent to the store (zeros without it). */
+  streamCacheStats(): { hits: number; misses: number } {
+    return { hits: this.#state?.hits ?? 0, misses: this.#state?.misses ?? 0 };
   }
 
   /** The service's clock (epoch ms): what `now` means in requests. */
@@ -317,12 +331,14 @@ export class QueryService {
     }
     const namespace = mode === 'kappa' ? kappaVersion : mode === 'batch' ? null : this.#speedNamespace;
     // A speed layer that never started has no namespace; the adapters need not accept queries on it.
-    const streaming = namespace !== null && (mode === 'kappa' || (await this.#viewStore.listNamespaces()).includes(namespace));
+    const streaming = namespace !== null && (mode === 'kappa' || (await (this.#state ?? this.#viewStore).listNamespaces()).includes(namespace));
     if (!streaming && mode === 'speed') throw new NotFoundError(`the speed layer has not written anything yet (no "${namespace}" namespace); start \`lk speed\``);
     if (!streaming && mode === 'lambda' && horizon === null) {
       throw new NotFoundError('nothing to serve yet: no batch view is published and the speed layer has not started');
     }
-    const stream = streaming ? await this.#position(namespace) : null;
+    const read = streaming ? await this.#stream(namespace, batch.runId) : null;
+    const stream = read?.position ?? null;
+    const queryPanes = (query: PaneQuery) => (this.#state && read ? this.#state.queryPanes(namespace!, query, read.generation) : this.#viewStore.queryPanes(namespace!, query));
     const useBatch = (mode === 'lambda' || mode === 'batch') && horizon !== null;
     const minBucket = mode === 'lambda' && horizon !== null ? horizon : undefined;
     const bucketMs = this.#pipeline.config.bucketMs;
@@ -349,7 +365,7 @@ export class QueryService {
       const [batchPanes, speed] = await Promise.all([
         useBatch ? bounded(batchBound, (maxRows) => batch.panes({ view: view.name, key: q.key, from, to, maxBucket: horizon, ordered, maxRows })) : [],
         streaming
-          ? bounded(speedBound, (maxRows) => this.#viewStore.queryPanes(namespace, { view: view.name, key: q.key, from, to, minBucket, minStart: earliestPaneStart(from, bucketMs, reach), ordered, maxRows }))
+          ? bounded(speedBound, (maxRows) => queryPanes({ view: view.name, key: q.key, from, to, minBucket, minStart: earliestPaneStart(from, bucketMs, reach), ordered, maxRows }))
           : [],
       ]);
       return { batch: batchPanes, speed };
@@ -375,12 +391,17 @@ export class QueryService {
   }
 
   async #kappaVersion(): Promise<string | null> {
-    return (await this.#viewStore.getAlias(this.#kappaAlias)) ?? null;
+    return (await (this.#state ?? this.#viewStore).getAlias(this.#kappaAlias)) ?? null;
   }
 
   async #position(namespace: string): Promise<StreamPosition> {
-    const checkpoints = await this.#viewStore.checkpoints(namespace);
-    return streamPosition(checkpoints.values(), this.#pipeline.config.lateness);
+    return (await this.#stream(namespace, null)).position;
+  }
+
+  /** A namespace's position, and the generation its panes are cached under (stream-state-cache.ts). */
+  async #stream(namespace: string, batchRun: string | null): Promise<{ position: StreamPosition; generation: string }> {
+    const checkpoints = await (this.#state ?? this.#viewStore).checkpoints(namespace);
+    return { position: streamPosition(checkpoints.values(), this.#pipeline.config.lateness), generation: generationOf(checkpoints, batchRun) };
   }
 }
 

@@ -45,6 +45,11 @@ export function servingMetrics(registry: MetricsRegistry, service: QueryService,
   perNamespace('lk_stream_records_read', 'records the namespace has read (sum of next offsets)', (n) => n.recordsRead);
   perNamespace('lk_stream_dead_letter_records', 'records sent to the dead-letter topic', (n) => n.totals.deadLetter);
   perNamespace('lk_stream_too_late_records', 'events too late for their windows (sent to the late topic)', (n) => n.totals.tooLate);
+  registry.gauge('lk_serving_stream_reads', 'streaming-side pane reads by where they were answered (cache: no commit since the same read)', ['from'], (g) => {
+    const s = service.streamCacheStats();
+    g.set({ from: 'cache' }, s.hits);
+    g.set({ from: 'store' }, s.misses);
+  });
   if (batch) {
     registry.gauge('lk_batch_panes', 'published batch panes held in memory by view', ['view'], (g) => {
       g.reset();

@@ -27,6 +27,7 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
     port: { type: 'string', valueName: 'N', description: 'port. Env: LK_PORT', default: '8080' },
     host: { type: 'string', valueName: 'HOST', description: 'interface to listen on. Env: LK_HOST', default: '127.0.0.1' },
     'log-requests': { type: 'boolean', description: 'log every request (fastify logger)' },
+    'stream-state-ms': { type: 'string', valueName: 'MS', description: 'reuse the view store\'s checkpoints and alias this long, and pane reads while no commit changed them (0: read per request)', default: '50' },
     'manifest-poll-ms': { type: 'string', valueName: 'MS', description: 'how often the batch manifest is read for a new publish', default: '1000' },
   },
   async run(options, env) {
@@ -40,7 +41,7 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
       const batch = new BatchViewIndex(new BatchViewReader({ objects, db, pipeline }), { pollMs: intOption(options, 'manifest-poll-ms', 10, 3_600_000, 1000) });
       await batch.refresh();
       batch.start();
-      const service = new QueryService({ pipeline, viewStore: views, batch });
+      const service = new QueryService({ pipeline, viewStore: views, batch }, { streamStateTtlMs: intOption(options, 'stream-state-ms', 0, 60_000, 50) });
       const server = await startHttpServer(service, {
         host: (options.host as string | undefined) ?? config.serving.host,
         port: config.serving.port,
