@@ -5,6 +5,7 @@ import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../shar
 import { identifierProblem } from '../shared/model/identifier.ts';
 import { isAfterPosition, type PanePosition, type PaneQuery, type ViewStore } from '../shared/ports/view-store.ts';
 import { generationOf, StreamStateCache } from './stream-state-cache.ts';
+import { AnswerCache } from './answer-cache.ts';
 import { earliestPaneStart } from '../shared/time/bucket.ts';
 import { describeWindow, reachOf } from '../shared/time/window.ts';
 import { KAPPA_ALIAS } from '../speed/kappa-replay.ts';
@@ -109,6 +110,9 @@ export class QueryService {
   readonly #speedNamespace: string;
   readonly #kappaAlias: string;
   readonly #state: StreamStateCache | undefined;
+  /** Pages and top answers by query and state (only with the stream-state cache). */
+  readonly #answers = new AnswerCache<MergedAnswer>({ maxEntries: 512, maxSize: 2_000, sizeOf: (a) => a.windows.length });
+  readonly #tops = new AnswerCache<{ answer: MergedAnswer; keys: RankedKey[] }>({ maxEntries: 256, maxSize: 1_000, sizeOf: (t) => t.keys.length });
   readonly limits: QueryLimits;
 
   constructor(deps: QueryServiceDeps, options: QueryServiceOptions = {}) {
@@ -126,6 +130,26 @@ export class QueryService {
   /** Pane reads of the streaming side answered from the stream-state cache, and sent to the store (zeros without it). */
   streamCacheStats(): { hits: number; misses: number } {
     return { hits: this.#state?.hits ?? 0, misses: this.#state?.misses ?? 0 };
+  }
+
+  /** Answers served from the answer caches (same query, same state), and computed. */
+  answerCacheStats(): { hits: number; misses: number } {
+    return { hits: this.#answers.hits + this.#tops.hits, misses: this.#answers.misses + this.#tops.misses };
+  }
+
+  /**
+   * What an answer of this mode is computed from, as a cache key: the batch run and horizon, the
+   * Kappa version, and the generation of the streaming namespace read (stream-state-cache.ts).
+   * Undefined without the stream-state cache (answers are then computed per request).
+   */
+  async #stateKey(mode: ServingMode): Promise<string | undefined> {
+    const state = this.#state;
+    if (!state) return undefined;
+    const [batch, kappa] = await Promise.all([this.#batch.snapshot(), this.#kappaVersion()]);
+    const namespace = mode === 'kappa' ? kappa : mode === 'batch' ? null : this.#speedNamespace;
+    const streaming = namespace !== null && (mode === 'kappa' || (await state.listNamespaces()).includes(namespace));
+    const generation = streaming ? generationOf(await state.checkpoints(namespace), null) : null;
+    return JSON.stringify([batch.runId, batch.horizon, kappa, namespace, generation]);
   }
 
   /** The service's clock (epoch ms): what `now` means in requests. */
@@ -160,7 +184,9 @@ export class QueryService {
     if (!(Number.isInteger(limit) && limit >= 1 && limit <= this.limits.maxWindows)) {
       throw new BadRequestError('limit', `must be a whole number from 1 to ${this.limits.maxWindows}; got ${limit}`);
     }
-    const answer = await this.#merged(q, this.limits, limit);
+    const stateKey = await this.#stateKey(q.mode);
+    const compute = () => this.#merged(q, this.limits, limit);
+    const answer = stateKey === undefined ? await compute() : await this.#answers.get(`w${JSON.stringify([q.view, q.key, q.from, q.to, q.mode, limit, q.after])}${stateKey}`, compute);
     const { view, horizon, stream } = answer;
     const lateBefore = stream?.lateBefore ?? Number.NEGATIVE_INFINITY;
     const page = answer.windows.slice(0, limit);
@@ -200,8 +226,9 @@ export class QueryService {
    * event once per window holding it. Reads every key's panes in the range, bounded by maxPanes.
    */
   async top(q: TopQuery): Promise<TopResult> {
-    const view = this.#pipeline.views.find((v) => v.name === q.view);
-    if (view === undefined) throw new NotFoundError(`unknown view "${q.view}"; known views: ${this.viewNames().join(', ')}`);
+    const found = this.#pipeline.views.find((v) => v.name === q.view);
+    if (found === undefined) throw new NotFoundError(`unknown view "${q.view}"; known views: ${this.viewNames().join(', ')}`);
+    const view = found;
     if (view.def.keyField === null) throw new BadRequestError('view', `view ${view.name} is global (one key): query its windows instead`);
     const spec = view.def.window;
     if (spec.kind === 'sliding' && spec.slideMs !== spec.sizeMs) {
@@ -209,13 +236,19 @@ export class QueryService {
     }
     const measures = view.def.measures.map((m) => m.name);
     if (!measures.includes(q.by)) throw new BadRequestError('by', `view ${view.name} has no measure ${JSON.stringify(q.by.slice(0, 40))}; its measures are ${measures.join(', ')}`);
-    const answer = await this.#merged({ view: q.view, from: q.from, to: q.to, mode: q.mode }, this.limits, Number.POSITIVE_INFINITY);
-    const keys: RankedKey[] = topKeys(view, answer.windows, q.by, q.n).map((t) => ({
-      key: t.key,
-      value: view.def.present(view.aggregate.named(t.acc), { start: q.from, end: q.to }),
-      windows: t.windows,
-      layers: q.mode === 'kappa' && answer.namespace !== null ? [answer.namespace] : t.tags,
-    }));
+    const compute = async (): Promise<{ answer: MergedAnswer; keys: RankedKey[] }> => {
+      const merged = await this.#merged({ view: q.view, from: q.from, to: q.to, mode: q.mode }, this.limits, Number.POSITIVE_INFINITY);
+      const ranked = topKeys(view, merged.windows, q.by, q.n).map((t) => ({
+        key: t.key,
+        value: view.def.present(view.aggregate.named(t.acc), { start: q.from, end: q.to }),
+        windows: t.windows,
+        layers: q.mode === 'kappa' && merged.namespace !== null ? [merged.namespace] : t.tags,
+      }));
+      // Kept without the windows: the ranking is the answer.
+      return { answer: { ...merged, windows: [] }, keys: ranked };
+    };
+    const stateKey = await this.#stateKey(q.mode);
+    const { answer, keys } = stateKey === undefined ? await compute() : await this.#tops.get(`t${JSON.stringify([q.view, q.by, q.n, q.from, q.to, q.mode])}${stateKey}`, compute);
     return {
       view: view.name,
       mode: q.mode,

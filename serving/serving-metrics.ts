@@ -50,6 +50,11 @@ export function servingMetrics(registry: MetricsRegistry, service: QueryService,
     g.set({ from: 'cache' }, s.hits);
     g.set({ from: 'store' }, s.misses);
   });
+  registry.gauge('lk_serving_answers', 'answers by whether they were computed or reused (same query over the same batch run and stream generation)', ['from'], (g) => {
+    const s = service.answerCacheStats();
+    g.set({ from: 'cache' }, s.hits);
+    g.set({ from: 'computed' }, s.misses);
+  });
   if (batch) {
     registry.gauge('lk_batch_panes', 'published batch panes held in memory by view', ['view'], (g) => {
       g.reset();

@@ -37,6 +37,23 @@ describe('StreamStateCache', () => {
     expect({ hits: cache.hits, misses: cache.misses }).toEqual({ hits: 1, misses: 3 });
   });
 
+  it('computes one top answer for concurrent and repeated requests over the same state', async () => {
+    const store = new InMemoryViewStore();
+    await commitStream(store, 'speed', pipeline, [ev('page_view', 'u1', 'p1', T0 + MIN), ev('page_view', 'u2', 'p2', T0 + MIN), ev('purchase', 'u2', 'p2', T0 + 2 * MIN)]);
+    const service = new QueryService({ pipeline, viewStore: store, batch: new InMemoryBatchPaneSource(), clock: () => T0 + HOUR }, { streamStateTtlMs: 60_000 });
+    const q = { view: 'product_activity', by: 'views', n: 10, from: T0, to: T0 + HOUR, mode: 'speed' as const };
+    const answers = await Promise.all(Array.from({ length: 20 }, () => service.top(q)));
+    expect(answers[0].keys.map((k) => [k.key, k.value.views])).toEqual([['p1', 1], ['p2', 1]]);
+    expect(answers.every((a) => JSON.stringify(a.keys) === JSON.stringify(answers[0].keys))).toBe(true);
+    expect(store.paneQueries).toHaveLength(1);
+    expect(service.answerCacheStats()).toEqual({ hits: 19, misses: 1 });
+    // Another ranking is another answer, over the same pane read (no commit since).
+    const purchases = await service.top({ ...q, by: 'purchases' });
+    expect(purchases.keys.map((k) => k.key)).toEqual(['p2', 'p1']);
+    expect(service.answerCacheStats()).toEqual({ hits: 19, misses: 2 });
+    expect(store.paneQueries).toHaveLength(1);
+  });
+
   it('serves repeated queries from one read, and a commit’s events once the ttl has passed', async () => {
     const store = new InMemoryViewStore();
     const first = [ev('page_view', 'u1', 'p1', T0 + MIN)];
@@ -56,6 +73,8 @@ describe('StreamStateCache', () => {
     await new Promise((r) => setTimeout(r, 30));
     const c = await service.query(q);
     expect(c.windows.map((w) => w.value.views)).toEqual([2]);
-    expect(service.streamCacheStats()).toEqual({ hits: 1, misses: 2 });
+    // The repeated query was answered whole from the answer cache; the new generation was read again.
+    expect(service.answerCacheStats()).toEqual({ hits: 1, misses: 2 });
+    expect(service.streamCacheStats()).toEqual({ hits: 0, misses: 2 });
   });
 });
