@@ -67,6 +67,13 @@ export interface WindowQuery {
   readonly after?: PanePosition;
 }
 
+/** A page as kept by the answer cache: the state it was read at, its presented windows and the next cursor. */
+interface ServedPage {
+  readonly answer: MergedAnswer;
+  readonly windows: readonly ServedWindow[];
+  readonly next: string | null;
+}
+
 /** A top query: the `n` keys with the largest measure `by` over the windows overlapping [from, to). */
 export interface TopQuery {
   readonly view: string;
@@ -111,7 +118,7 @@ export class QueryService {
   readonly #kappaAlias: string;
   readonly #state: StreamStateCache | undefined;
   /** Pages and top answers by query and state (only with the stream-state cache). */
-  readonly #answers = new AnswerCache<MergedAnswer>({ maxEntries: 512, maxSize: 2_000, sizeOf: (a) => a.windows.length });
+  readonly #answers = new AnswerCache<ServedPage>({ maxEntries: 512, maxSize: 2_000, sizeOf: (p) => p.windows.length });
   readonly #tops = new AnswerCache<{ answer: MergedAnswer; keys: RankedKey[] }>({ maxEntries: 256, maxSize: 1_000, sizeOf: (t) => t.keys.length });
   readonly limits: QueryLimits;
 
@@ -184,26 +191,31 @@ export class QueryService {
     if (!(Number.isInteger(limit) && limit >= 1 && limit <= this.limits.maxWindows)) {
       throw new BadRequestError('limit', `must be a whole number from 1 to ${this.limits.maxWindows}; got ${limit}`);
     }
+    const compute = async (): Promise<ServedPage> => {
+      const answer = await this.#merged(q, this.limits, limit);
+      const { view, horizon, stream } = answer;
+      const lateBefore = stream?.lateBefore ?? Number.NEGATIVE_INFINITY;
+      const page = answer.windows.slice(0, limit);
+      const last = page[page.length - 1];
+      const next =
+        last !== undefined && (answer.windows.length > limit || answer.more)
+          ? encodeCursor({ view: view.name, key: q.key ?? null, from: q.from, to: q.to, mode: q.mode, after: { key: last.key, start: last.start } })
+          : null;
+      const windows: ServedWindow[] = page.map((w) => ({
+        key: w.key,
+        start: iso(w.start)!,
+        end: iso(w.end)!,
+        // Kappa serves one version, not a Lambda layer: name the version the window came from.
+        layers: q.mode === 'kappa' && answer.namespace !== null ? [answer.namespace] : w.tags,
+        value: view.def.present(view.aggregate.named(w.acc), { start: w.start, end: w.end }),
+        final: isWindowFinal(q.mode, w.end, horizon, lateBefore),
+      }));
+      // Kept presented (finality depends only on the state the key names), without the raw windows.
+      return { answer: { ...answer, windows: [] }, windows, next };
+    };
     const stateKey = await this.#stateKey(q.mode);
-    const compute = () => this.#merged(q, this.limits, limit);
-    const answer = stateKey === undefined ? await compute() : await this.#answers.get(`w${JSON.stringify([q.view, q.key, q.from, q.to, q.mode, limit, q.after])}${stateKey}`, compute);
-    const { view, horizon, stream } = answer;
-    const lateBefore = stream?.lateBefore ?? Number.NEGATIVE_INFINITY;
-    const page = answer.windows.slice(0, limit);
-    const last = page[page.length - 1];
-    const next =
-      last !== undefined && (answer.windows.length > limit || answer.more)
-        ? encodeCursor({ view: view.name, key: q.key ?? null, from: q.from, to: q.to, mode: q.mode, after: { key: last.key, start: last.start } })
-        : null;
-    const windows: ServedWindow[] = page.map((w) => ({
-      key: w.key,
-      start: iso(w.start)!,
-      end: iso(w.end)!,
-      // Kappa serves one version, not a Lambda layer: name the version the window came from.
-      layers: q.mode === 'kappa' && answer.namespace !== null ? [answer.namespace] : w.tags,
-      value: view.def.present(view.aggregate.named(w.acc), { start: w.start, end: w.end }),
-      final: isWindowFinal(q.mode, w.end, horizon, lateBefore),
-    }));
+    const { answer, windows, next } = stateKey === undefined ? await compute() : await this.#answers.get(`w${JSON.stringify([q.view, q.key, q.from, q.to, q.mode, limit, q.after])}${stateKey}`, compute);
+    const { view, horizon } = answer;
     return {
       view: view.name,
       mode: q.mode,
