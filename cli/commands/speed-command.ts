@@ -1,3 +1,6 @@
+import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
+import { startMetricsServer } from '../../infra/metrics/metrics-http-server.ts';
+import { speedMetrics } from '../../speed/speed-metrics.ts';
 import { openLogAndViews } from '../../infra/adapters.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { BadRequestError } from '../../shared/errors.ts';
@@ -31,6 +34,7 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
     'no-side-outputs': { type: 'boolean', description: 'do not write the dead-letter and late topics (another job over the same log writes them)' },
     group: { type: 'string', valueName: 'ID', description: 'consumer group id', default: 'lk-<namespace>' },
     'store-retry-ms': { type: 'string', valueName: 'MS', description: 'how long to retry a view-store commit while the store is unavailable before failing (consuming pauses meanwhile; 0 = fail at once)', default: '60000' },
+    'metrics-port': { type: 'string', valueName: 'N', description: 'serve Prometheus /metrics and /ready (caught up: no partition lags) on this port (0: a free one; default: none)' },
     'commit-interval-ms': { type: 'string', valueName: 'MS', description: 'longest wait before processed records are committed (visible); batches arriving meanwhile share a commit', default: '100' },
   },
   async run(options, env) {
@@ -42,9 +46,17 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
     // Checked before any service is touched: a bad value creates no topic or namespace.
     const commitIntervalMs = intOption(options, 'commit-interval-ms', 1, 600_000, 100);
     const storeRetryMs = intOption(options, 'store-retry-ms', 0, 86_400_000, 60_000);
+    const metricsPort = options['metrics-port'] === undefined ? undefined : intOption(options, 'metrics-port', 0, 65_535);
     const pipeline = compilePipeline(config.pipeline);
     const adapters = await openLogAndViews(config);
+    const registry = metricsPort === undefined ? undefined : prometheusMetrics();
+    const metrics = registry && speedMetrics(registry, pipeline.config.lateness);
+    let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
     try {
+      if (registry) {
+        metricsServer = await startMetricsServer(registry, { host: config.serving.host, port: metricsPort!, ready: () => metrics!.caughtUp() });
+        env.err(`speed: metrics on ${metricsServer.url}/metrics`);
+      }
       if (namespace !== 'speed' && !options.create) await requireNamespace(adapters.views, namespace);
       await ensureEventsTopic(adapters.log, config, (line) => env.err(`speed: ${line}`));
       const progress = new Progress();
@@ -58,8 +70,10 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
           commitIntervalMs,
           storeRetryMs,
           onStoreRetry: (err, waitMs) => env.err(`speed: view store unavailable (${err.message}); retrying the commit in ${waitMs} ms`),
-          onCommit: (p) =>
-            progress.update(`speed: ${formatCount(p.records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}, valid ${formatCount(p.totals.valid)}, dead-letter ${p.totals.deadLetter}, late ${p.totals.tooLate}, dup ${p.totals.duplicate}`),
+          onCommit: (p) => {
+            metrics?.onCommit(p);
+            progress.update(`speed: ${formatCount(p.records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}, valid ${formatCount(p.totals.valid)}, dead-letter ${p.totals.deadLetter}, late ${p.totals.tooLate}, dup ${p.totals.duplicate}`);
+          },
         },
       );
       const sub = await job.start();
@@ -70,6 +84,7 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
       progress.done(`speed: stopped after ${formatCount(job.records)} records; freshness p50 ${formatDuration(f.p50Ms)}, p99 ${formatDuration(f.p99Ms)}`);
       return 0;
     } finally {
+      await metricsServer?.close();
       await adapters.close();
     }
   },
