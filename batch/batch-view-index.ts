@@ -58,8 +58,11 @@ export class BatchViewIndex implements BatchPaneSource {
    * last reload failed, or the manifest has not been read for three poll intervals.
    */
   problem(now = Date.now()): string | undefined {
+    if (this.lastError !== undefined) {
+      const why = this.lastError instanceof Error ? this.lastError.message : String(this.lastError);
+      return this.#loaded === undefined ? `the published batch could not be loaded (${why})` : `the last reload failed (${why}); serving the previous publish`;
+    }
     if (this.#loaded === undefined) return 'the published batch is not loaded yet';
-    if (this.lastError !== undefined) return `the last reload failed (${this.lastError instanceof Error ? this.lastError.message : String(this.lastError)}); serving the previous publish`;
     if (this.#timer && (this.lastCheck === undefined || now - this.lastCheck > 3 * this.#pollMs + 1_000)) return `the manifest was last read ${this.lastCheck === undefined ? 'never' : `${Math.round((now - this.lastCheck) / 1000)} s ago`}`;
     return undefined;
   }
