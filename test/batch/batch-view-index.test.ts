@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archive } from '../../batch/archiver.ts';
 import { runBatch } from '../../batch/batch-job.ts';
-import { readManifest } from '../../batch/batch-manifest.ts';
+import { MANIFEST_KEY, readManifest } from '../../batch/batch-manifest.ts';
 import { BatchViewIndex } from '../../batch/batch-view-index.ts';
 import { BatchViewReader } from '../../batch/batch-view-reader.ts';
 import { NotFoundError } from '../../shared/errors.ts';
@@ -113,6 +113,21 @@ describe('BatchViewIndex', () => {
     expect(await after.panes(q)).not.toEqual(oldPanes);
     // The snapshot a query took before the publish still answers from the old run alone.
     expect(await before.panes(q)).toEqual(oldPanes);
+  });
+
+  it('refuses queries while the manifest is damaged and says so for readiness, then loads it once republished', async () => {
+    const broken = await openBatchTestEnv('index-broken');
+    try {
+      await broken.objects.putText(MANIFEST_KEY, '{not json');
+      const index = new BatchViewIndex(new BatchViewReader({ ...broken }));
+      await expect(index.snapshot()).rejects.toThrow(/damaged/);
+      expect(index.problem()).toMatch(/could not be loaded.*damaged/);
+      await broken.objects.delete([MANIFEST_KEY]);
+      expect(await index.snapshot()).toMatchObject({ runId: null, horizon: null });
+      expect(index.problem()).toBeUndefined();
+    } finally {
+      await broken.close();
+    }
   });
 
   it('polls the manifest on its own once started, and serves nothing before the first publish', async () => {
