@@ -11,6 +11,7 @@ const vendorOwners = {
   fastify: ['serving/http-server.ts'],
   'node-cron': ['batch/batch-schedule.ts'],
   uplot: ['infra/uplot/chart-assets.ts'],
+  'prom-client': ['infra/metrics/prometheus-metrics.ts'],
   testcontainers: ['infra/local/containers.ts'],
 };
 

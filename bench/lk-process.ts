@@ -17,10 +17,13 @@ export class LkProcess {
   readonly #waiters = new Set<{ re: RegExp; resolve: (m: RegExpExecArray) => void }>();
   readonly #exited: Promise<number | null>;
 
-  /** Starts `lk <args>` on this Node (which runs TypeScript natively) with `env`; `stdin: 'pipe'` lets the caller feed it (see `stdin`). */
-  constructor(args: readonly string[], env: Readonly<Record<string, string | undefined>>, options: { readonly stdin?: 'ignore' | 'pipe' } = {}) {
+  /**
+   * Starts `lk <args>` on this Node (which runs TypeScript natively) with `env`; `stdin: 'pipe'`
+   * lets the caller feed it (see `stdin`); `cli`: another build's cli/main.ts.
+   */
+  constructor(args: readonly string[], env: Readonly<Record<string, string | undefined>>, options: { readonly stdin?: 'ignore' | 'pipe'; readonly cli?: string } = {}) {
     this.#name = `lk ${args.join(' ')}`;
-    this.#child = spawn(process.execPath, [CLI, ...args], { env: { ...env } as NodeJS.ProcessEnv, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
+    this.#child = spawn(process.execPath, [options.cli ?? CLI, ...args], { env: { ...env } as NodeJS.ProcessEnv, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
     this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
     // Writing to a process that exited fails with EPIPE; its exit code and output tell why.
     this.#child.stdin?.on('error', () => undefined);

@@ -11,6 +11,7 @@ import type { Figure, Target } from './figure.ts';
 import { benchFreshness, DEFAULT_FRESHNESS, type FreshnessOptions } from './freshness.bench.ts';
 import { benchIngest, DEFAULT_INGEST_EVENTS } from './ingest.bench.ts';
 import { openRealServices } from './real-services.ts';
+import { benchServing, DEFAULT_SERVING_BENCH } from './serving.bench.ts';
 import { benchStream } from './stream.bench.ts';
 import { benchTransform } from './transform.bench.ts';
 
@@ -21,6 +22,12 @@ const HELP = `npm run bench [-- options]: figures, not pass/fail, each next to i
                                  ingest: lk ingest of a generated ~300 MB file, its peak memory
                                  (into the embedded log; with --services real, into Kafka)
   --only freshness               real services: the freshness measurement alone
+  --only serving                 lk serve under autocannon on loopback: a merged 1-hour product_activity
+                                 query for one product (Lambda) and a top-10 query, each at --rate
+                                 req/s for --seconds, next to a fastify route answering from memory
+                                 (embedded store; with --services real, PostgreSQL)
+  --rate N, --seconds S          serving: requests/s asked and for how long (default ${DEFAULT_SERVING_BENCH.rate}, ${DEFAULT_SERVING_BENCH.seconds})
+  --serve-cli PATH               serving: run another build's cli/main.ts as lk serve (before/after)
   --services embedded|real       the stream benchmarks on the embedded log + DuckDB (default), or on
                                  Kafka + PostgreSQL (also LK_SERVICES=real): producer, consume
                                  ceiling, speed layer, Kappa replay, and freshness through the HTTP API
@@ -52,6 +59,9 @@ const { values } = parseArgs({
     'fresh-warmup': { type: 'string' },
     'probe-ms': { type: 'string' },
     'poll-ms': { type: 'string' },
+    rate: { type: 'string' },
+    seconds: { type: 'string' },
+    'serve-cli': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -78,8 +88,8 @@ if (services !== 'embedded' && services !== 'real') {
   console.error(`bench: --services must be embedded or real, got ${services}`);
   process.exit(2);
 }
-if (values.only !== undefined && !['transform', 'stream', 'batch', 'ingest', 'freshness'].includes(values.only)) {
-  console.error(`bench: --only must be transform, stream, batch, ingest or freshness, got ${values.only}`);
+if (values.only !== undefined && !['transform', 'stream', 'batch', 'ingest', 'freshness', 'serving'].includes(values.only)) {
+  console.error(`bench: --only must be transform, stream, batch, ingest, freshness or serving, got ${values.only}`);
   process.exit(2);
 }
 if (values.only === 'freshness' && services !== 'real') {
@@ -94,7 +104,8 @@ const fresh: FreshnessOptions = {
   probeMs: intOption('probe-ms', DEFAULT_FRESHNESS.probeMs, 1),
   pollMs: intOption('poll-ms', DEFAULT_FRESHNESS.pollMs, 0),
 };
-const run = (name: string) => (values.only === undefined ? services === 'embedded' || name === 'stream' : values.only === name || (values.only === 'freshness' && name === 'stream'));
+// The serving benchmark runs only when asked for (it takes minutes of load at a fixed rate).
+const run = (name: string) => (values.only === undefined ? name !== 'serving' && (services === 'embedded' || name === 'stream') : values.only === name || (values.only === 'freshness' && name === 'stream'));
 // Names this run's topics, consumer groups and PostgreSQL schema, so runs never share state.
 const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -132,6 +143,17 @@ try {
         await real.stop();
       }
     } else figures.push(...(await benchIngest(events ?? DEFAULT_INGEST_EVENTS, log)));
+  }
+  if (run('serving')) {
+    const serving = { events: events ?? DEFAULT_SERVING_BENCH.events, rate: intOption('rate', DEFAULT_SERVING_BENCH.rate, 1), seconds: intOption('seconds', DEFAULT_SERVING_BENCH.seconds, 1), serveCli: values['serve-cli'], log };
+    if (services === 'real') {
+      const real = await openRealServices(runId, log);
+      try {
+        figures.push(...real.figures, ...(await benchServing({ ...serving, env: real.env })));
+      } finally {
+        await real.stop();
+      }
+    } else figures.push(...(await benchServing(serving)));
   }
 } catch (err) {
   // Typed errors say what to do; anything else keeps its stack.

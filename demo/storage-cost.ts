@@ -44,9 +44,10 @@ export async function measureStorage(
     for (const v of pipeline.views) n += (await deps.views.queryPanes(ns, { view: v.name, ...all })).length;
     rows[ns] = n;
   }
-  const horizon = await deps.batch.horizon();
+  // One snapshot: every view's rows from the same publish.
+  const snapshot = await deps.batch.snapshot();
   let batchRows = 0;
-  if (horizon !== null) for (const v of pipeline.views) batchRows += (await deps.batch.panes({ view: v.name, ...all, maxBucket: horizon })).length;
+  if (snapshot.horizon !== null) for (const v of pipeline.views) batchRows += (await snapshot.panes({ view: v.name, ...all, maxBucket: snapshot.horizon })).length;
   const [master, batchViews] = await Promise.all([prefixBytes(deps.objects, 'master/'), prefixBytes(deps.objects, 'views/')]);
   return {
     log: { records: counts.logRecords, bytes: config.log.kind === 'embedded' ? await dirBytes(config.log.dir) : null },

@@ -1,4 +1,5 @@
 import type { Pane } from '../shared/compute/pane.ts';
+import type { PanePosition } from '../shared/ports/view-store.ts';
 
 /** A request for batch panes: one view, optionally one key, windows overlapping [from, to). */
 export interface BatchPaneQuery {
@@ -9,23 +10,36 @@ export interface BatchPaneQuery {
   readonly from: number;
   readonly to: number;
   /**
-   * Only panes of buckets below this (exclusive, like the horizon). Serving passes the horizon it
-   * read, so a batch published meanwhile cannot add buckets the speed side also serves; serving
-   * filters by the horizon again, so returning more is harmless and returning fewer is a bug.
+   * Only panes of buckets below this (exclusive, like the horizon). Serving passes the horizon of
+   * the snapshot it reads; serving filters by the horizon again, so returning more is harmless
+   * and returning fewer is a bug.
    */
   readonly maxBucket?: number;
-  /** Return at most this many panes (any of the matching ones), as PaneQuery.maxRows. */
+  /** Rows sorted by key, start, bucket, only those after `after` when given, as PaneQuery.ordered. */
+  readonly ordered?: { readonly after?: PanePosition };
+  /** Return at most this many panes (any of the matching ones, the first when ordered), as PaneQuery.maxRows. */
   readonly maxRows?: number;
 }
 
 /**
- * What the serving layer needs from the batch layer (implemented by batch/batch-view-reader.ts
- * over the published manifest). The horizon is the start of the first bucket the published
- * batch does NOT cover; null before the first publish.
+ * One published batch, as a reader sees it: the horizon and the panes of one manifest, so every
+ * read of one query comes from the same publish (never half of one, never two).
+ */
+export interface BatchSnapshot {
+  /** The run that published it (the manifest's runId); null before the first publish. */
+  readonly runId: string | null;
+  /** The published batch horizon (epoch ms, a bucket start, exclusive), or null when nothing is published. */
+  readonly horizon: number | null;
+  /** Panes of this publish's views matching the query. Each (key, start, bucket) appears once. */
+  panes(q: BatchPaneQuery): Promise<Pane[]>;
+}
+
+/**
+ * What the serving layer needs from the batch layer: the current published batch. Implemented
+ * by batch/batch-view-index.ts (an in-memory index per publish, what `lk serve` uses) and
+ * batch/batch-view-reader.ts (Parquet read per query, for one-off readers).
  */
 export interface BatchPaneSource {
-  /** The published batch horizon (epoch ms, a bucket start, exclusive), or null when nothing is published. */
-  horizon(): Promise<number | null>;
-  /** Panes of the published batch views matching the query. Each (key, start, bucket) appears once. */
-  panes(q: BatchPaneQuery): Promise<Pane[]>;
+  /** The published batch now. Cheap to call per request: implementations keep it, not re-read it. */
+  snapshot(): Promise<BatchSnapshot>;
 }

@@ -1,7 +1,10 @@
 import Fastify, { type FastifyReply } from 'fastify';
 import { httpErrorOf, unknownViewError, type HttpErrorResponse } from './http-error.ts';
 import type { QueryService } from './query-service.ts';
-import { parseWindowRequest } from './window-request.ts';
+import { openApiDocument } from './openapi.ts';
+import { SERVING_MODES } from './serving-mode.ts';
+import type { ServingMetrics } from './serving-metrics.ts';
+import { parseTopRequest, parseWindowRequest } from './window-request.ts';
 
 export interface HttpServerOptions {
   readonly host: string;
@@ -11,6 +14,17 @@ export interface HttpServerOptions {
   readonly logger?: boolean;
   /** Receives every error answered with a 5xx (default: printed to stderr), since the response hides it. */
   readonly onInternalError?: (err: unknown) => void;
+  /** Serves GET /metrics and times every request into it (serving-metrics.ts); without it /metrics is a 404. */
+  readonly metrics?: ServingMetrics;
+  /** Whether the process is ready to serve (GET /ready: 200 or 503 with this body); default: always ready. */
+  readonly readiness?: () => Promise<Readiness>;
+}
+
+/** The body of GET /ready. */
+export interface Readiness {
+  readonly ready: boolean;
+  /** One line per check: "ok" or what is wrong. */
+  readonly checks: Readonly<Record<string, string>>;
 }
 
 export interface HttpServer {
@@ -19,18 +33,28 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+/** The paths of the routes below, for telling a wrong method (405) from an unknown path (404). */
+const ROUTES: readonly RegExp[] = [/^\/health$/, /^\/ready$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/v1\/views$/, /^\/v1\/status$/, /^\/v1\/views\/[^/]+$/, /^\/v1\/views\/[^/]+\/top$/];
+
 /**
  * The HTTP API over a QueryService (the only file that imports fastify):
  *
  *   GET /health                    liveness: {"status":"ok"}
  *   GET /v1/views                  the views, their windows and measures
- *   GET /v1/views/:view?key=&from=&to=&mode=&limit=
- *                                  windows overlapping [from, to); defaults in window-request.ts
- *                                  (mode=lambda, to=now, from=to-1h, limit=10000)
- *   GET /v1/status                 batch horizon, Kappa alias, streaming namespaces' progress
+ *   GET /v1/views/:view?key=&from=&to=&mode=&limit=&cursor=
+ *                                  one page of the windows overlapping [from, to) and `next`;
+ *                                  defaults in window-request.ts (mode=lambda, to=now,
+ *                                  from=to-1h, limit=10000)
+ *   GET /v1/views/:view/top?by=&n=&from=&to=&mode=
+ *                                  the n keys with the largest measure `by`
+ *   GET /v1/status                 batch horizon and run, Kappa alias, streaming namespaces' progress
+ *   GET /openapi.json              the API, from the schemas that validate it (openapi.ts)
+ *   GET /ready                     readiness: 200 once the published batch is loaded and the stores answer, else 503
+ *   GET /metrics                   Prometheus metrics (when given; serving-metrics.ts)
  *
  * Errors are `{"error":{"code","message","parameter"?}}`: 400 for a bad parameter or a malformed request, 404 for an
- * unknown view (listing the known ones) or route, 503 when a backing service is down, 500 otherwise.
+ * unknown view (listing the known ones) or route, 405 for another method than GET on a route, 503 when a backing
+ * service is down, 500 otherwise.
  */
 export async function startHttpServer(service: QueryService, options: HttpServerOptions): Promise<HttpServer> {
   const onInternalError = options.onInternalError ?? ((err: unknown) => console.error('serving: internal error:', err));
@@ -47,20 +71,50 @@ export async function startHttpServer(service: QueryService, options: HttpServer
     reply.header('cache-control', 'no-store');
   });
 
+  const metrics = options.metrics;
+  if (metrics) {
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      const query = request.query as Record<string, unknown> | undefined;
+      const mode = !route.startsWith('/v1/views/') ? '' : typeof query?.mode === 'string' ? ((SERVING_MODES as readonly string[]).includes(query.mode) ? query.mode : 'invalid') : query?.cursor !== undefined ? 'cursor' : 'lambda';
+      metrics.requests.observe({ route, mode, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    });
+    app.get('/metrics', async (_request, reply) => {
+      const { contentType, body } = await metrics.registry.exposition();
+      return reply.type(contentType).send(body);
+    });
+  }
+  const readiness = options.readiness ?? (async (): Promise<Readiness> => ({ ready: true, checks: {} }));
+  app.get('/ready', async (_request, reply) => {
+    const r = await readiness();
+    return reply.code(r.ready ? 200 : 503).send(r);
+  });
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/v1/views', async () => ({ views: service.views() }));
   app.get('/v1/status', async () => service.status());
+  app.get('/openapi.json', async () => openApiDocument(service.viewNames()));
   app.get<{ Params: { view: string }; Querystring: Record<string, unknown> }>('/v1/views/:view', async (request, reply) => {
     const { view } = request.params;
     const known = service.viewNames();
     if (!known.includes(view)) return send(reply, unknownViewError(view, known));
     return service.query(parseWindowRequest(view, request.query, service.now()));
   });
+  app.get<{ Params: { view: string }; Querystring: Record<string, unknown> }>('/v1/views/:view/top', async (request, reply) => {
+    const { view } = request.params;
+    const known = service.viewNames();
+    if (!known.includes(view)) return send(reply, unknownViewError(view, known));
+    return service.top(parseTopRequest(view, request.query, service.now()));
+  });
 
   app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    if (request.method !== 'GET' && request.method !== 'HEAD' && ROUTES.some((r) => r.test(path))) {
+      reply.header('allow', 'GET, HEAD');
+      return send(reply, { status: 405, body: { error: { code: 'method_not_allowed', message: `${request.method.slice(0, 20)} is not allowed on ${path.slice(0, 200)}; use GET` } } });
+    }
     send(reply, {
       status: 404,
-      body: { error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}; try GET /v1/views, /v1/views/:view, /v1/status or /health` } },
+      body: { error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}; try GET /v1/views, /v1/views/:view, /v1/views/:view/top, /v1/status, /openapi.json, /ready, /metrics or /health` } },
     });
   });
   app.setErrorHandler((err, _request, reply) => {

@@ -44,10 +44,41 @@ export interface QueryResult {
   readonly from: string;
   readonly to: string;
   readonly batchHorizon: string | null;
+  /** The batch run (manifest runId) that published the batch panes read (null before the first publish). */
+  readonly batchRun: string | null;
   /** The namespace the `kappa` alias points at (null before the first replay). */
   readonly kappaVersion: string | null;
   readonly freshness: Freshness;
+  /** One page of the windows, in (key, start) order. */
   readonly windows: readonly ServedWindow[];
+  /** The cursor of the next page (pass it as `cursor`), or null on the last page. */
+  readonly next: string | null;
+}
+
+/** One key of a top answer. */
+export interface RankedKey {
+  readonly key: string;
+  /** The view's presentation of the key's measures over all its windows in the range. */
+  readonly value: Record<string, number | string | null>;
+  /** How many windows were merged into it. */
+  readonly windows: number;
+  /** The layers (or the Kappa version) that served them. */
+  readonly layers: readonly string[];
+}
+
+/** The answer of a top query: keys by descending measure. */
+export interface TopResult {
+  readonly view: string;
+  readonly mode: ServingMode;
+  readonly by: string;
+  readonly n: number;
+  readonly from: string;
+  readonly to: string;
+  readonly batchHorizon: string | null;
+  readonly batchRun: string | null;
+  readonly kappaVersion: string | null;
+  readonly freshness: Freshness;
+  readonly keys: readonly RankedKey[];
 }
 
 /** A view as listed by the API. */
@@ -76,6 +107,8 @@ export interface ServiceStatus {
   readonly asOf: string;
   readonly views: readonly string[];
   readonly batchHorizon: string | null;
+  /** The batch run being served (the manifest's runId); null before the first publish. */
+  readonly batchRun: string | null;
   readonly speedNamespace: string;
   readonly kappa: { readonly alias: string; readonly namespace: string | null };
   readonly namespaces: readonly NamespaceStatus[];

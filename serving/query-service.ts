@@ -3,15 +3,19 @@ import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import type { CompiledView, Pipeline } from '../shared/compute/pipeline.ts';
 import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../shared/errors.ts';
 import { identifierProblem } from '../shared/model/identifier.ts';
-import type { ViewStore } from '../shared/ports/view-store.ts';
+import { isAfterPosition, type PanePosition, type PaneQuery, type ViewStore } from '../shared/ports/view-store.ts';
+import { generationOf, StreamStateCache } from './stream-state-cache.ts';
+import { AnswerCache } from './answer-cache.ts';
 import { earliestPaneStart } from '../shared/time/bucket.ts';
 import { describeWindow, reachOf } from '../shared/time/window.ts';
 import { KAPPA_ALIAS } from '../speed/kappa-replay.ts';
-import type { BatchPaneSource } from './batch-pane-source.ts';
+import type { BatchPaneSource, BatchSnapshot } from './batch-pane-source.ts';
 import { collectWindows } from './collect-windows.ts';
+import { encodeCursor } from './page-cursor.ts';
 import { checkWindowCount, rowBound, type ReadLimits, type RowBound } from './read-bounds.ts';
 import type { Layer, LayerPanes } from './layer-merge.ts';
-import type { NamespaceStatus, QueryResult, ServedWindow, ServiceStatus, ViewInfo } from './query-result.ts';
+import type { Freshness, NamespaceStatus, QueryResult, RankedKey, ServedWindow, ServiceStatus, TopResult, ViewInfo } from './query-result.ts';
+import { topKeys } from '../shared/compute/top-keys.ts';
 import type { ServingMode } from './serving-mode.ts';
 import { streamPosition, type StreamPosition } from './stream-position.ts';
 import { isWindowFinal } from './window-finality.ts';
@@ -42,6 +46,11 @@ export interface QueryServiceOptions {
   /** The alias naming the live Kappa version. */
   readonly kappaAlias?: string;
   readonly limits?: Partial<QueryLimits>;
+  /**
+   * Reuse the Kappa alias, namespaces and checkpoints for this long, and pane reads while the
+   * checkpoints are unchanged (stream-state-cache.ts); 0 (the default) reads them per request.
+   */
+  readonly streamStateTtlMs?: number;
 }
 
 /** One view query: windows overlapping [from, to) (epoch ms, half-open). */
@@ -52,20 +61,44 @@ export interface WindowQuery {
   readonly from: number;
   readonly to: number;
   readonly mode: ServingMode;
-  /** Most windows to return (default and maximum: limits.maxWindows); more is a BadRequestError. */
+  /** Most windows in one page (default and maximum: limits.maxWindows); the rest come with the `next` cursor. */
   readonly limit?: number;
+  /** Only windows after this (key, start): where the previous page ended (page-cursor.ts). */
+  readonly after?: PanePosition;
+}
+
+/** A page as kept by the answer cache: the state it was read at, its presented windows and the next cursor. */
+interface ServedPage {
+  readonly answer: MergedAnswer;
+  readonly windows: readonly ServedWindow[];
+  readonly next: string | null;
+}
+
+/** A top query: the `n` keys with the largest measure `by` over the windows overlapping [from, to). */
+export interface TopQuery {
+  readonly view: string;
+  readonly by: string;
+  readonly n: number;
+  readonly from: number;
+  readonly to: number;
+  readonly mode: ServingMode;
 }
 
 /** The merged windows of a query with raw accumulators, and the state they were read at. */
 export interface MergedAnswer {
   readonly view: CompiledView;
   readonly horizon: number | null;
+  /** The batch run (manifest runId) whose panes were read; null before the first publish. */
+  readonly batchRun: string | null;
   readonly kappaVersion: string | null;
   /** The streaming namespace read (null in batch mode). */
   readonly namespace: string | null;
   /** Its progress, read before its panes (so `final` is never claimed too early); null in batch mode. */
   readonly stream: StreamPosition | null;
+  /** The windows, in (key, start) order (those after `after` only). */
   readonly windows: readonly MergedWindow<Layer>[];
+  /** Whether windows after the last of `windows` exist that were not read (a bounded page read stopped early). */
+  readonly more: boolean;
 }
 
 /** Reads of the horizon and the alias before giving up on a consistent snapshot. */
@@ -83,6 +116,10 @@ export class QueryService {
   readonly #clock: () => number;
   readonly #speedNamespace: string;
   readonly #kappaAlias: string;
+  readonly #state: StreamStateCache | undefined;
+  /** Pages and top answers by query and state (only with the stream-state cache). */
+  readonly #answers = new AnswerCache<ServedPage>({ maxEntries: 512, maxSize: 2_000, sizeOf: (p) => p.windows.length });
+  readonly #tops = new AnswerCache<{ answer: MergedAnswer; keys: RankedKey[] }>({ maxEntries: 256, maxSize: 1_000, sizeOf: (t) => t.keys.length });
   readonly limits: QueryLimits;
 
   constructor(deps: QueryServiceDeps, options: QueryServiceOptions = {}) {
@@ -93,6 +130,33 @@ export class QueryService {
     this.#speedNamespace = options.speedNamespace ?? 'speed';
     this.#kappaAlias = options.kappaAlias ?? KAPPA_ALIAS;
     this.limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
+    const ttl = options.streamStateTtlMs ?? 0;
+    this.#state = ttl > 0 ? new StreamStateCache(deps.viewStore, { ttlMs: ttl }) : undefined;
+  }
+
+  /** Pane reads of the streaming side answered from the stream-state cache, and sent to the store (zeros without it). */
+  streamCacheStats(): { hits: number; misses: number } {
+    return { hits: this.#state?.hits ?? 0, misses: this.#state?.misses ?? 0 };
+  }
+
+  /** Answers served from the answer caches (same query, same state), and computed. */
+  answerCacheStats(): { hits: number; misses: number } {
+    return { hits: this.#answers.hits + this.#tops.hits, misses: this.#answers.misses + this.#tops.misses };
+  }
+
+  /**
+   * What an answer of this mode is computed from, as a cache key: the batch run and horizon, the
+   * Kappa version, and the generation of the streaming namespace read (stream-state-cache.ts).
+   * Undefined without the stream-state cache (answers are then computed per request).
+   */
+  async #stateKey(mode: ServingMode): Promise<string | undefined> {
+    const state = this.#state;
+    if (!state) return undefined;
+    const [batch, kappa] = await Promise.all([this.#batch.snapshot(), this.#kappaVersion()]);
+    const namespace = mode === 'kappa' ? kappa : mode === 'batch' ? null : this.#speedNamespace;
+    const streaming = namespace !== null && (mode === 'kappa' || (await state.listNamespaces()).includes(namespace));
+    const generation = streaming ? generationOf(await state.checkpoints(namespace), null) : null;
+    return JSON.stringify([batch.runId, batch.horizon, kappa, namespace, generation]);
   }
 
   /** The service's clock (epoch ms): what `now` means in requests. */
@@ -117,21 +181,29 @@ export class QueryService {
   }
 
   /**
-   * The windows of a view overlapping [from, to) in one mode, presented, each with whether it is
-   * final (window-finality.ts). More windows than `limit` is a BadRequestError, not a cut answer.
+   * One page of the windows of a view overlapping [from, to) in one mode, in (key, start) order,
+   * presented, each with whether it is final (window-finality.ts): at most `limit` windows after
+   * `q.after`, and `next`, the cursor of the following page (null on the last one). A page may hold
+   * fewer than `limit` windows and still have a next one (read-bounds.ts).
    */
   async query(q: WindowQuery): Promise<QueryResult> {
     const limit = q.limit ?? this.limits.maxWindows;
     if (!(Number.isInteger(limit) && limit >= 1 && limit <= this.limits.maxWindows)) {
       throw new BadRequestError('limit', `must be a whole number from 1 to ${this.limits.maxWindows}; got ${limit}`);
     }
-    const answer = await this.#merged(q, this.limits, limit);
-    if (answer.windows.length > limit) throw windowLimitError(limit, String(answer.windows.length), this.limits.maxWindows);
-    const { view, horizon, stream } = answer;
-    const lateBefore = stream?.lateBefore ?? Number.NEGATIVE_INFINITY;
-    const windows: ServedWindow[] = answer.windows.map((w) => {
-      const measures = view.aggregate.named(w.acc);
-      return {
+    const compute = async (): Promise<ServedPage> => {
+      const answer = await this.#merged(q, this.limits, limit);
+      const { view, horizon, stream } = answer;
+      const lateBefore = stream?.lateBefore ?? Number.NEGATIVE_INFINITY;
+      const page = answer.windows.slice(0, limit);
+      const last = page[page.length - 1];
+      const next =
+        last !== undefined && (answer.windows.length > limit || answer.more)
+          ? encodeCursor({ view: view.name, key: q.key ?? null, from: q.from, to: q.to, mode: q.mode, after: { key: last.key, start: last.start } })
+          : null;
+      const windows: ServedWindow[] = page.map((w) => {
+        const measures = view.aggregate.named(w.acc);
+        return {
         key: w.key,
         start: iso(w.start)!,
         end: iso(w.end)!,
@@ -141,9 +213,13 @@ export class QueryService {
         measures,
         final: isWindowFinal(q.mode, w.end, horizon, lateBefore),
       };
-    });
-    const now = this.#clock();
-    const maxEventTime = stream && Number.isFinite(stream.maxEventTime) ? stream.maxEventTime : null;
+      });
+      // Kept presented (finality depends only on the state the key names), without the raw windows.
+      return { answer: { ...answer, windows: [] }, windows, next };
+    };
+    const stateKey = await this.#stateKey(q.mode);
+    const { answer, windows, next } = stateKey === undefined ? await compute() : await this.#answers.get(`w${JSON.stringify([q.view, q.key, q.from, q.to, q.mode, limit, q.after])}${stateKey}`, compute);
+    const { view, horizon } = answer;
     return {
       view: view.name,
       mode: q.mode,
@@ -151,16 +227,70 @@ export class QueryService {
       from: iso(q.from)!,
       to: iso(q.to)!,
       batchHorizon: iso(horizon),
+      batchRun: answer.batchRun,
       kappaVersion: answer.kappaVersion,
-      freshness: {
-        asOf: iso(now)!,
-        batchHorizon: iso(horizon),
-        watermark: iso(stream?.watermark),
-        finalBefore: iso(stream?.lateBefore),
-        maxEventTime: iso(maxEventTime),
-        lagMs: maxEventTime === null ? null : now - maxEventTime,
-      },
+      freshness: this.#freshness(answer),
       windows,
+      next,
+    };
+  }
+
+  /**
+   * The `n` keys of a keyed view with the largest measure `by` over the windows overlapping
+   * [from, to) in one mode (shared/compute/top-keys.ts), each with its merged measures. Only
+   * views whose windows are disjoint (tumbling, session): a sliding window view would count an
+   * event once per window holding it. Reads every key's panes in the range, bounded by maxPanes.
+   */
+  async top(q: TopQuery): Promise<TopResult> {
+    const found = this.#pipeline.views.find((v) => v.name === q.view);
+    if (found === undefined) throw new NotFoundError(`unknown view "${q.view}"; known views: ${this.viewNames().join(', ')}`);
+    const view = found;
+    if (view.def.keyField === null) throw new BadRequestError('view', `view ${view.name} is global (one key): query its windows instead`);
+    const spec = view.def.window;
+    if (spec.kind === 'sliding' && spec.slideMs !== spec.sizeMs) {
+      throw new BadRequestError('view', `view ${view.name} has overlapping (sliding) windows, which would count an event in several of them; rank a tumbling or session view`);
+    }
+    const measures = view.def.measures.map((m) => m.name);
+    if (!measures.includes(q.by)) throw new BadRequestError('by', `view ${view.name} has no measure ${JSON.stringify(q.by.slice(0, 40))}; its measures are ${measures.join(', ')}`);
+    const compute = async (): Promise<{ answer: MergedAnswer; keys: RankedKey[] }> => {
+      const merged = await this.#merged({ view: q.view, from: q.from, to: q.to, mode: q.mode }, this.limits, Number.POSITIVE_INFINITY);
+      const ranked = topKeys(view, merged.windows, q.by, q.n).map((t) => ({
+        key: t.key,
+        value: view.def.present(view.aggregate.named(t.acc), { start: q.from, end: q.to }),
+        windows: t.windows,
+        layers: q.mode === 'kappa' && merged.namespace !== null ? [merged.namespace] : t.tags,
+      }));
+      // Kept without the windows: the ranking is the answer.
+      return { answer: { ...merged, windows: [] }, keys: ranked };
+    };
+    const stateKey = await this.#stateKey(q.mode);
+    const { answer, keys } = stateKey === undefined ? await compute() : await this.#tops.get(`t${JSON.stringify([q.view, q.by, q.n, q.from, q.to, q.mode])}${stateKey}`, compute);
+    return {
+      view: view.name,
+      mode: q.mode,
+      by: q.by,
+      n: q.n,
+      from: iso(q.from)!,
+      to: iso(q.to)!,
+      batchHorizon: iso(answer.horizon),
+      batchRun: answer.batchRun,
+      kappaVersion: answer.kappaVersion,
+      freshness: this.#freshness(answer),
+      keys,
+    };
+  }
+
+  #freshness(answer: MergedAnswer): Freshness {
+    const { horizon, stream } = answer;
+    const now = this.#clock();
+    const maxEventTime = stream && Number.isFinite(stream.maxEventTime) ? stream.maxEventTime : null;
+    return {
+      asOf: iso(now)!,
+      batchHorizon: iso(horizon),
+      watermark: iso(stream?.watermark),
+      finalBefore: iso(stream?.lateBefore),
+      maxEventTime: iso(maxEventTime),
+      lagMs: maxEventTime === null ? null : now - maxEventTime,
     };
   }
 
@@ -182,10 +312,11 @@ export class QueryService {
     // Refused before anything is read (read-bounds.ts): the range alone holds too many windows.
     checkWindowCount(view, q.key, q.from, q.to, limits.maxWindows);
     for (let attempt = 1; ; attempt++) {
-      const [horizon, kappaVersion] = await Promise.all([this.#batch.horizon(), this.#kappaVersion()]);
-      const answer = await this.#read(q, view, horizon, kappaVersion, { windowLimit, maxPanes: limits.maxPanes });
-      const [horizonAfter, kappaAfter] = await Promise.all([this.#batch.horizon(), this.#kappaVersion()]);
-      if (horizonAfter === horizon && kappaAfter === kappaVersion) return answer;
+      // One snapshot per attempt: every batch read of it comes from one publish.
+      const [batch, kappaVersion] = await Promise.all([this.#batch.snapshot(), this.#kappaVersion()]);
+      const answer = await this.#read(q, view, batch, kappaVersion, { windowLimit, maxPanes: limits.maxPanes });
+      const [batchAfter, kappaAfter] = await Promise.all([this.#batch.snapshot(), this.#kappaVersion()]);
+      if (batchAfter.horizon === batch.horizon && kappaAfter === kappaVersion) return answer;
       if (attempt >= SNAPSHOT_ATTEMPTS) {
         throw new ServiceUnavailableError('serving', `the batch horizon or the Kappa version changed during ${SNAPSHOT_ATTEMPTS} consecutive reads; retry the query`);
       }
@@ -194,7 +325,8 @@ export class QueryService {
 
   /** Views, horizon, namespaces, the Kappa alias and each namespace's checkpoints, summarised. */
   async status(): Promise<ServiceStatus> {
-    const [horizon, kappaVersion, names] = await Promise.all([this.#batch.horizon(), this.#kappaVersion(), this.#viewStore.listNamespaces()]);
+    const [batch, kappaVersion, names] = await Promise.all([this.#batch.snapshot(), this.#kappaVersion(), this.#viewStore.listNamespaces()]);
+    const horizon = batch.horizon;
     const namespaces: NamespaceStatus[] = [];
     for (const namespace of names.sort()) {
       const pos = await this.#position(namespace);
@@ -212,6 +344,7 @@ export class QueryService {
       asOf: iso(this.#clock())!,
       views: this.viewNames(),
       batchHorizon: iso(horizon),
+      batchRun: batch.runId,
       speedNamespace: this.#speedNamespace,
       kappa: { alias: this.#kappaAlias, namespace: kappaVersion },
       namespaces,
@@ -238,46 +371,53 @@ export class QueryService {
     return view;
   }
 
-  async #read(q: WindowQuery, view: CompiledView, horizon: number | null, kappaVersion: string | null, limits: ReadLimits): Promise<MergedAnswer> {
+  async #read(q: WindowQuery, view: CompiledView, batch: BatchSnapshot, kappaVersion: string | null, limits: ReadLimits): Promise<MergedAnswer> {
     const { mode } = q;
+    const { horizon } = batch;
     if (mode === 'batch' && horizon === null) throw new NotFoundError('no batch view is published yet; run the batch job first, or query mode=speed');
     if (mode === 'kappa' && kappaVersion === null) {
       throw new NotFoundError(`no Kappa version is live: the "${this.#kappaAlias}" alias points nowhere yet; run \`lk replay\` to build one`);
     }
     const namespace = mode === 'kappa' ? kappaVersion : mode === 'batch' ? null : this.#speedNamespace;
     // A speed layer that never started has no namespace; the adapters need not accept queries on it.
-    const streaming = namespace !== null && (mode === 'kappa' || (await this.#viewStore.listNamespaces()).includes(namespace));
+    const streaming = namespace !== null && (mode === 'kappa' || (await (this.#state ?? this.#viewStore).listNamespaces()).includes(namespace));
     if (!streaming && mode === 'speed') throw new NotFoundError(`the speed layer has not written anything yet (no "${namespace}" namespace); start \`lk speed\``);
     if (!streaming && mode === 'lambda' && horizon === null) {
       throw new NotFoundError('nothing to serve yet: no batch view is published and the speed layer has not started');
     }
-    const stream = streaming ? await this.#position(namespace) : null;
+    const read = streaming ? await this.#stream(namespace, batch.runId) : null;
+    const stream = read?.position ?? null;
+    const queryPanes = (query: PaneQuery) => (this.#state && read ? this.#state.queryPanes(namespace!, query, read.generation) : this.#viewStore.queryPanes(namespace!, query));
     const useBatch = (mode === 'lambda' || mode === 'batch') && horizon !== null;
     const minBucket = mode === 'lambda' && horizon !== null ? horizon : undefined;
     const bucketMs = this.#pipeline.config.bucketMs;
     const reach = reachOf(view.def.window);
     const tooManyPanes = () => new BadRequestError('from', `the range holds more than ${limits.maxPanes} partial results; narrow from/to or pass a key`);
-    const tooManyWindows = () => windowLimitError(limits.windowLimit, `more than ${limits.windowLimit}`, this.limits.maxWindows);
+    // Fixed windows are read as pages: rows in (key, start) order from the cursor on, bounded; a
+    // window's panes all share its (key, start), so every window before the last row read is whole.
+    // Session fragments start before their session, so sessions are read whole and paged in memory.
+    const paged = view.def.window.kind !== 'session' && Number.isFinite(limits.windowLimit);
+    const ordered = paged ? { after: q.after } : undefined;
+    let cut: PanePosition | undefined;
     // Batch panes are one per (key, window, bucket); speed panes one per partition besides.
     const batchBound = rowBound(view, limits, bucketMs, 1);
     const speedBound = rowBound(view, limits, bucketMs, stream?.partitions ?? 1);
     const bounded = async (bound: RowBound, read: (maxRows: number | undefined) => Promise<Pane[]>): Promise<Pane[]> => {
       const panes = await read(bound.rows);
       if (bound.rows === undefined || panes.length < bound.rows) return panes;
-      if (bound.exceeds === 'panes') throw tooManyPanes();
-      // Certain only if the pane count per window held; when it did not (panes of a partition
-      // without a checkpoint), read everything rather than refuse a query that fits.
-      if (distinctWindows(panes) > limits.windowLimit) throw tooManyWindows();
-      return read(undefined);
+      if (!paged) throw tooManyPanes();
+      const lastRow = panes[panes.length - 1];
+      if (cut === undefined || !isAfterPosition(lastRow.key, lastRow.start, cut)) cut = { key: lastRow.key, start: lastRow.start };
+      return panes;
     };
     const fetch = async (from: number, to: number): Promise<LayerPanes> => {
-      const [batch, speed] = await Promise.all([
-        useBatch ? bounded(batchBound, (maxRows) => this.#batch.panes({ view: view.name, key: q.key, from, to, maxBucket: horizon, maxRows })) : [],
+      const [batchPanes, speed] = await Promise.all([
+        useBatch ? bounded(batchBound, (maxRows) => batch.panes({ view: view.name, key: q.key, from, to, maxBucket: horizon, ordered, maxRows })) : [],
         streaming
-          ? bounded(speedBound, (maxRows) => this.#viewStore.queryPanes(namespace, { view: view.name, key: q.key, from, to, minBucket, minStart: earliestPaneStart(from, bucketMs, reach), maxRows }))
+          ? bounded(speedBound, (maxRows) => queryPanes({ view: view.name, key: q.key, from, to, minBucket, minStart: earliestPaneStart(from, bucketMs, reach), ordered, maxRows }))
           : [],
       ]);
-      return { batch, speed };
+      return { batch: batchPanes, speed };
     };
     const windows = await collectWindows(
       {
@@ -291,29 +431,27 @@ export class QueryService {
       },
       fetch,
     );
-    return { view, horizon, kappaVersion, namespace, stream, windows };
+    // Whole windows only: those before the first row a bounded read did not get past.
+    const whole = windows.filter((w) => isAfterPosition(w.key, w.start, q.after) && (cut === undefined || isAfterPosition(cut.key, cut.start, w)));
+    if (cut !== undefined && whole.length === 0) {
+      throw new BadRequestError('from', `window ${cut.key} at ${iso(cut.start)} alone has more partial results than a page may read; narrow from/to or pass a key`);
+    }
+    return { view, horizon, batchRun: batch.runId, kappaVersion, namespace, stream, windows: whole, more: cut !== undefined };
   }
 
   async #kappaVersion(): Promise<string | null> {
-    return (await this.#viewStore.getAlias(this.#kappaAlias)) ?? null;
+    return (await (this.#state ?? this.#viewStore).getAlias(this.#kappaAlias)) ?? null;
   }
 
   async #position(namespace: string): Promise<StreamPosition> {
-    const checkpoints = await this.#viewStore.checkpoints(namespace);
-    return streamPosition(checkpoints.values(), this.#pipeline.config.lateness);
+    return (await this.#stream(namespace, null)).position;
   }
-}
 
-/** The refusal of an answer with more windows than `limit`; `matched` says how many (or "more than N"). */
-function windowLimitError(limit: number, matched: string, maxWindows: number): BadRequestError {
-  return new BadRequestError('limit', `the query matches ${matched} windows, more than the limit of ${limit}; narrow from/to, pass a key, or raise limit (at most ${maxWindows})`);
-}
-
-/** How many (key, start) windows some panes belong to. */
-function distinctWindows(panes: readonly Pane[]): number {
-  const seen = new Set<string>();
-  for (const p of panes) seen.add(`${p.start}\u0000${p.key}`);
-  return seen.size;
+  /** A namespace's position, and the generation its panes are cached under (stream-state-cache.ts). */
+  async #stream(namespace: string, batchRun: string | null): Promise<{ position: StreamPosition; generation: string }> {
+    const checkpoints = await (this.#state ?? this.#viewStore).checkpoints(namespace);
+    return { position: streamPosition(checkpoints.values(), this.#pipeline.config.lateness), generation: generationOf(checkpoints, batchRun) };
+  }
 }
 
 /** ISO-8601 UTC, or null for no time (null, undefined, -Infinity). */

@@ -1,5 +1,5 @@
 import type { EmitStrategy } from '../shared/compute/emit-strategy.ts';
-import { checkpointWatermark, emptyStats, PartitionProcessor, type ChangeSet, type PartitionStats } from '../shared/compute/partition-processor.ts';
+import { checkpointWatermark, emptyStats, PartitionProcessor, type ChangeSet, type PartitionCheckpoint, type PartitionStats } from '../shared/compute/partition-processor.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { TopicNames } from '../shared/config.ts';
 import { LkError, ServiceUnavailableError, StoreUnavailableError } from '../shared/errors.ts';
@@ -86,6 +86,10 @@ export interface StreamProgress {
   readonly highWatermark: number;
   readonly records: number;
   readonly totals: PartitionStats;
+  /** The partition's checkpoint as committed (its watermark, counts). */
+  readonly checkpoint: PartitionCheckpoint;
+  /** How long the write holding this commit took (side outputs and the view-store transaction). */
+  readonly commitMs: number;
 }
 
 /**
@@ -367,6 +371,7 @@ export class StreamJob {
     const changes = pending.map((p) => p.change);
     await this.#writeSideOutputs(changes);
     const load = this.#load;
+    const started = performance.now();
     if (load) {
       // Final panes only: nothing of a load is visible (no freshness) or resumable before its end.
       await Promise.all(changes.map((c) => load.append(c.partition, c.upserts)));
@@ -377,9 +382,10 @@ export class StreamJob {
       for (const t of appendTimes) this.freshness.record(now - t);
     }
     this.#records += appendTimes.length;
+    const commitMs = performance.now() - started;
     for (const { change: c, highWatermark } of pending) {
       if (!load) this.#visible.set(c.partition, c.checkpoint.nextOffset);
-      this.#options.onCommit?.({ partition: c.partition, nextOffset: c.checkpoint.nextOffset, highWatermark, records: this.#records, totals: this.totals() });
+      this.#options.onCommit?.({ partition: c.partition, nextOffset: c.checkpoint.nextOffset, highWatermark, records: this.#records, totals: this.totals(), checkpoint: c.checkpoint, commitMs });
     }
   }
 

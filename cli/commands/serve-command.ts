@@ -1,25 +1,34 @@
+import { BatchViewIndex } from '../../batch/batch-view-index.ts';
 import { BatchViewReader } from '../../batch/batch-view-reader.ts';
 import { openObjectStore, openViewStore } from '../../infra/adapters.ts';
 import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { QueryService } from '../../serving/query-service.ts';
 import { startHttpServer } from '../../serving/http-server.ts';
-import { configFrom, type Command } from '../command.ts';
+import { servingMetrics } from '../../serving/serving-metrics.ts';
+import { servingReadiness } from '../../serving/serving-readiness.ts';
+import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
+import { configFrom, intOption, type Command } from '../command.ts';
 
 /** `lk serve`: the serving layer's HTTP API as a long-lived process. */
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve the views over HTTP, merging batch and speed (Lambda) or reading the live Kappa version',
   details: `
-GET /v1/views/{view}?key=&from=&to=&mode=lambda|kappa|batch|speed&limit=
-    windows overlapping [from, to) (ISO-8601 with zone, epoch ms, or now; default: the last hour)
-GET /v1/views      GET /v1/status      GET /health
+GET /v1/views/{view}?key=&from=&to=&mode=lambda|kappa|batch|speed&limit=&cursor=
+    one page of the windows overlapping [from, to) (ISO-8601 with zone, epoch ms, or now; default:
+    the last hour) and \`next\`, the cursor of the following page
+GET /v1/views/{view}/top?by=<measure>&n=10&from=&to=&mode=
+    the top keys of a tumbling or session view by one measure
+GET /v1/views   GET /v1/status   GET /openapi.json   GET /health   GET /ready   GET /metrics
 
 Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=lambda'`,
   options: {
     port: { type: 'string', valueName: 'N', description: 'port. Env: LK_PORT', default: '8080' },
     host: { type: 'string', valueName: 'HOST', description: 'interface to listen on. Env: LK_HOST', default: '127.0.0.1' },
     'log-requests': { type: 'boolean', description: 'log every request (fastify logger)' },
+    'stream-state-ms': { type: 'string', valueName: 'MS', description: 'reuse the view store\'s checkpoints and alias this long, and pane reads while no commit changed them (0: read per request)', default: '50' },
+    'manifest-poll-ms': { type: 'string', valueName: 'MS', description: 'how often the batch manifest is read for a new publish', default: '1000' },
   },
   async run(options, env) {
     const config = configFrom(options, ['objectStore', 'viewStore']);
@@ -28,15 +37,24 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
     const views = await openViewStore(config);
     const db = await DuckDb.open();
     try {
-      const service = new QueryService({ pipeline, viewStore: views, batch: new BatchViewReader({ objects, db, pipeline }) });
+      // The published batch is loaded once per publish (found by polling the manifest), not read per request.
+      const batch = new BatchViewIndex(new BatchViewReader({ objects, db, pipeline }), { pollMs: intOption(options, 'manifest-poll-ms', 10, 3_600_000, 1000) });
+      // A damaged or unreadable manifest does not stop the process: requests get its error (each
+      // tries to load again, so a republished manifest is picked up), and /ready says why.
+      await batch.refresh().catch((err: unknown) => env.err(`serve: the published batch could not be loaded: ${err instanceof Error ? err.message : String(err)}`));
+      batch.start();
+      const service = new QueryService({ pipeline, viewStore: views, batch }, { streamStateTtlMs: intOption(options, 'stream-state-ms', 0, 60_000, 50) });
       const server = await startHttpServer(service, {
         host: (options.host as string | undefined) ?? config.serving.host,
         port: config.serving.port,
         logger: Boolean(options['log-requests']),
+        metrics: servingMetrics(prometheusMetrics(), service, batch),
+        readiness: servingReadiness({ batch, viewStore: views }),
       });
       env.err(`serve: listening on ${server.url} (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => env.signal.addEventListener('abort', () => resolve(), { once: true }));
       await server.close();
+      batch.close();
       return 0;
     } finally {
       await db.close();

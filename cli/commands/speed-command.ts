@@ -1,3 +1,6 @@
+import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
+import { startMetricsServer } from '../../infra/metrics/metrics-http-server.ts';
+import { speedMetrics } from '../../speed/speed-metrics.ts';
 import { openLogAndViews } from '../../infra/adapters.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { BadRequestError, PartitionFencedError } from '../../shared/errors.ts';
@@ -32,6 +35,7 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
     group: { type: 'string', valueName: 'ID', description: 'consumer group id', default: 'lk-<namespace>' },
     'store-retry-ms': { type: 'string', valueName: 'MS', description: 'how long to retry a view-store commit while the store is unavailable before failing (consuming pauses meanwhile; 0 = fail at once)', default: '60000' },
     'log-retry-ms': { type: 'string', valueName: 'MS', description: 'how long to retry appending dead-letter and late records while the log (broker) is unavailable before failing (0 = fail at once)', default: '60000' },
+    'metrics-port': { type: 'string', valueName: 'N', description: 'serve Prometheus /metrics and /ready (caught up: no partition lags) on this port (0: a free one; default: none)' },
     'commit-interval-ms': { type: 'string', valueName: 'MS', description: 'longest wait before processed records are committed (visible); batches arriving meanwhile share a commit', default: '100' },
   },
   async run(options, env) {
@@ -44,9 +48,17 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
     const commitIntervalMs = intOption(options, 'commit-interval-ms', 1, 600_000, 100);
     const storeRetryMs = intOption(options, 'store-retry-ms', 0, 86_400_000, 60_000);
     const logRetryMs = intOption(options, 'log-retry-ms', 0, 86_400_000, 60_000);
+    const metricsPort = options['metrics-port'] === undefined ? undefined : intOption(options, 'metrics-port', 0, 65_535);
     const pipeline = compilePipeline(config.pipeline);
     const adapters = await openLogAndViews(config);
+    const registry = metricsPort === undefined ? undefined : prometheusMetrics();
+    const metrics = registry && speedMetrics(registry, pipeline.config.lateness);
+    let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
     try {
+      if (registry) {
+        metricsServer = await startMetricsServer(registry, { host: config.serving.host, port: metricsPort!, ready: () => metrics!.caughtUp() });
+        env.err(`speed: metrics on ${metricsServer.url}/metrics`);
+      }
       if (namespace !== 'speed' && !options.create) await requireNamespace(adapters.views, namespace);
       await ensureEventsTopic(adapters.log, config, (line) => env.err(`speed: ${line}`));
       const progress = new Progress();
@@ -63,8 +75,10 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
             onStoreRetry: (err, waitMs) => env.err(`speed: view store unavailable (${err.message}); retrying the commit in ${waitMs} ms`),
             logRetryMs,
             onLogRetry: (err, waitMs) => env.err(`speed: log unavailable (${err.message}); retrying the side outputs in ${waitMs} ms`),
-            onCommit: (p) =>
-              progress.update(`speed: ${formatCount(records + p.records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}, valid ${formatCount(p.totals.valid)}, dead-letter ${p.totals.deadLetter}, late ${p.totals.tooLate}, dup ${p.totals.duplicate}`),
+            onCommit: (p) => {
+              metrics?.onCommit(p);
+              progress.update(`speed: ${formatCount(records + p.records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}, valid ${formatCount(p.totals.valid)}, dead-letter ${p.totals.deadLetter}, late ${p.totals.tooLate}, dup ${p.totals.duplicate}`);
+            },
           },
         );
       let records = 0;
@@ -93,6 +107,7 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
       }
       return 0;
     } finally {
+      await metricsServer?.close();
       await adapters.close();
     }
   },

@@ -108,10 +108,19 @@ export class PaneTable {
     return `SELECT ${COLUMNS} FROM ${this.name} WHERE partition = $1 AND bucket >= $2`;
   }
 
-  /** $1 view, $2 from, $3 to, $4 min bucket, $5 min start, $6 key when `byKey`, then the row limit when `limited`. */
-  querySql(byKey: boolean, limited = false): string {
+  /**
+   * $1 view, $2 from, $3 to, $4 min bucket, $5 min start, then the key when `byKey`, the key and
+   * start to read after when `after`, and the row limit when `limited`. `ordered` returns rows in
+   * primary-key order, which the index gives without a sort.
+   */
+  querySql(byKey: boolean, limited = false, ordered = false, after = false): string {
+    let n = 5;
+    const key = byKey ? ` AND key = $${++n}` : '';
+    const from = after ? ` AND (key, start) > ($${++n}, $${++n})` : '';
+    const order = ordered ? ' ORDER BY key, start, bucket, partition' : '';
+    const limit = limited ? ` LIMIT $${++n}` : '';
     return `SELECT ${COLUMNS} FROM ${this.name}
-      WHERE view = $1 AND "end" > $2 AND start < $3 AND bucket >= $4 AND start >= $5${byKey ? ' AND key = $6' : ''}${limited ? ` LIMIT $${byKey ? 7 : 6}` : ''}`;
+      WHERE view = $1 AND "end" > $2 AND start < $3 AND bucket >= $4 AND start >= $5${key}${from}${order}${limit}`;
   }
 
   /** $1 bucket. */

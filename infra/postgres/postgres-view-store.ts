@@ -215,9 +215,12 @@ export class PostgresViewStore implements ViewStore {
     assertViewStoreName('namespace', namespace);
     const params: unknown[] = [q.view, q.from, q.to, q.minBucket ?? Number.MIN_SAFE_INTEGER, clampBigint(q.minStart ?? Number.NEGATIVE_INFINITY)];
     if (q.key !== undefined) params.push(q.key);
-    // No ORDER BY: with a LIMIT PostgreSQL stops reading once it has the rows.
+    const after = q.ordered?.after;
+    if (after !== undefined) params.push(after.key, clampBigint(after.start));
+    // No ORDER BY unless a page is read (then the primary key's order): with a LIMIT PostgreSQL stops reading once it has the rows.
     if (q.maxRows !== undefined) params.push(rowLimit(q.maxRows));
-    const { rows } = await this.#query(this.#table(namespace).querySql(q.key !== undefined, q.maxRows !== undefined), params, namespace);
+    const sql = this.#table(namespace).querySql(q.key !== undefined, q.maxRows !== undefined, q.ordered !== undefined, after !== undefined);
+    const { rows } = await this.#query(sql, params, namespace);
     return rows.map(storedPaneOf);
   }
 

@@ -44,6 +44,17 @@ export interface PartitionCommit {
   readonly dedup?: DedupChanges;
 }
 
+/** A point in (key, start) order: where a page of windows ended. */
+export interface PanePosition {
+  readonly key: string;
+  readonly start: number;
+}
+
+/** Whether (key, start) comes after a position (always, without one). */
+export function isAfterPosition(key: string, start: number, after: PanePosition | undefined): boolean {
+  return after === undefined || key > after.key || (key === after.key && start > after.start);
+}
+
 export interface PaneQuery {
   readonly view: string;
   /** Exact key; all keys when absent. */
@@ -60,8 +71,15 @@ export interface PaneQuery {
    */
   readonly minStart?: number;
   /**
-   * Return at most this many rows (any of the matching ones): serving asks for one more than it
-   * can use, so a read it would refuse stops early instead of reading every matching row.
+   * Rows sorted by key, start (then bucket, partition), so `maxRows` keeps the first ones, and
+   * with `after` only rows whose (key, start) comes after it: a page of serving's cursor reads
+   * from where the previous page ended, along the primary key.
+   */
+  readonly ordered?: { readonly after?: PanePosition };
+  /**
+   * Return at most this many rows (any of the matching ones, or the first ones when `ordered`):
+   * serving asks for one more than it can use, so a read it would refuse stops early instead of
+   * reading every matching row.
    */
   readonly maxRows?: number;
 }

@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
 import { ServiceUnavailableError } from '../../shared/errors.ts';
 import type { BatchPaneSource } from '../../serving/batch-pane-source.ts';
-import { startHttpServer, type HttpServer } from '../../serving/http-server.ts';
+import { startHttpServer, type HttpServer, type HttpServerOptions } from '../../serving/http-server.ts';
+import { servingMetrics } from '../../serving/serving-metrics.ts';
+import { servingReadiness } from '../../serving/serving-readiness.ts';
+import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
 import { QueryService } from '../../serving/query-service.ts';
 import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
@@ -23,19 +26,20 @@ afterEach(async () => {
 });
 
 /** A server on a free port over in-memory layers holding `events`, batch published at H. */
-async function serve(batch?: BatchPaneSource) {
+async function serve(batch?: BatchPaneSource, extra: (service: QueryService, store: InMemoryViewStore) => Partial<HttpServerOptions> = () => ({})) {
   const store = new InMemoryViewStore();
   await commitStream(store, 'speed', pipeline, events);
   const published = new InMemoryBatchPaneSource();
   published.publish(H, batchPanesBefore(pipeline, events, H));
   const internal: unknown[] = [];
   const service = new QueryService({ pipeline, viewStore: store, batch: batch ?? published, clock: () => T0 + 3 * HOUR });
-  server = await startHttpServer(service, { host: '127.0.0.1', port: 0, onInternalError: (err) => internal.push(err) });
+  server = await startHttpServer(service, { host: '127.0.0.1', port: 0, onInternalError: (err) => internal.push(err), ...extra(service, store) });
   const get = async (path: string) => {
     const res = await fetch(`${server!.url}${path}`);
     return { status: res.status, body: (await res.json()) as Json, headers: res.headers };
   };
-  return { get, internal };
+  const text = async (path: string) => (await fetch(`${server!.url}${path}`)).text();
+  return { get, text, internal };
 }
 
 describe('HTTP API', () => {
@@ -74,7 +78,14 @@ describe('HTTP API', () => {
       ['/v1/views/revenue?mode=hybrid', 'mode'],
       ['/v1/views/revenue?from=2026-01-01T10:00:00Z&to=2026-01-01T09:00:00Z', 'to'],
       ['/v1/views/revenue?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'from'],
-      [`/v1/views/revenue?from=${H - 5 * MIN}&to=${H}&limit=1`, 'limit'],
+      ['/v1/views/revenue?limit=0', 'limit'],
+      ['/v1/views/revenue?cursor=bm90LWEtY3Vyc29y', 'cursor'],
+      ['/v1/views/revenue?cursor=a%20b', 'cursor'],
+      ['/v1/views/product_activity/top', 'by'],
+      ['/v1/views/product_activity/top?by=clicks', 'by'],
+      ['/v1/views/product_activity/top?by=views&n=0', 'n'],
+      ['/v1/views/product_activity/top?by=views&key=p1', 'key'],
+      ['/v1/views/revenue/top?by=orders', 'view'],
       ['/v1/views/revenue?mode=speed&mode=batch', 'mode'],
       ['/v1/views/revenue?form=2026-01-01T10:00:00Z', 'form'],
     ];
@@ -84,6 +95,107 @@ describe('HTTP API', () => {
       expect(r.body.error, path).toMatchObject({ code: 'invalid_parameter', parameter });
       expect(r.body.error.message.length, path).toBeGreaterThan(parameter.length + 10);
     }
+  });
+
+  it('pages past the limit with an opaque cursor that carries the query', async () => {
+    const { get } = await serve();
+    const q = `from=${H - 5 * MIN}&to=${H + 5 * MIN}`;
+    const whole = await get(`/v1/views/revenue?${q}`);
+    expect(whole.body.next).toBeNull();
+    expect(whole.body.windows.length).toBeGreaterThan(6);
+    const seen: Json[] = [];
+    let page = await get(`/v1/views/revenue?${q}&limit=3`);
+    const cursor = page.body.next as string;
+    for (;;) {
+      expect(page.status).toBe(200);
+      expect(page.body.windows.length).toBeLessThanOrEqual(3);
+      seen.push(...page.body.windows);
+      if (page.body.next === null) break;
+      page = await get(`/v1/views/revenue?cursor=${page.body.next}&limit=3`);
+    }
+    expect(seen).toEqual(whole.body.windows);
+    // A cursor continues its own query: a parameter that contradicts it is refused, one that repeats it is not.
+    expect((await get(`/v1/views/revenue?cursor=${cursor}&to=now`)).body.error).toMatchObject({ parameter: 'to' });
+    expect((await get(`/v1/views/revenue?cursor=${cursor}&mode=lambda&from=${H - 5 * MIN}`)).status).toBe(200);
+    expect((await get(`/v1/views/product_activity?cursor=${cursor}`)).body.error).toMatchObject({ parameter: 'cursor' });
+  });
+
+  it('ranks the top keys by a measure in every mode', async () => {
+    const { get } = await serve();
+    const r = await get(`/v1/views/product_activity/top?by=revenue_cents&n=1&from=${H - HOUR}&to=${H + HOUR}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ view: 'product_activity', mode: 'lambda', by: 'revenue_cents', n: 1, batchHorizon: new Date(H).toISOString() });
+    // p1: one purchase of 10.00 (batch); p2: one of 2.50 (speed).
+    expect(r.body.keys).toEqual([{ key: 'p1', value: expect.objectContaining({ purchases: 1, views: 1 }), windows: 2, layers: ['batch', 'speed'] }]);
+    const speed = await get(`/v1/views/product_activity/top?by=revenue_cents&mode=speed&from=${H - HOUR}&to=${H + HOUR}`);
+    expect(speed.body.keys.map((k: Json) => k.key)).toEqual(['p1', 'p2']);
+    const batch = await get(`/v1/views/product_activity/top?by=revenue_cents&mode=batch&from=${H - HOUR}&to=${H + HOUR}`);
+    expect(batch.body.keys.map((k: Json) => k.key)).toEqual(['p1']);
+  });
+
+  it('publishes its parameters as OpenAPI from the schemas that check them, and answers a wrong method with 405', async () => {
+    const { get } = await serve();
+    const doc = await get('/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toBe('3.1.0');
+    const params = (path: string) => Object.fromEntries((doc.body.paths[path].get.parameters as Json[]).map((p) => [p.name, p]));
+    const windows = params('/v1/views/{view}');
+    expect(Object.keys(windows)).toEqual(['view', 'key', 'from', 'to', 'mode', 'limit', 'cursor']);
+    expect(windows.mode.schema.enum).toEqual(['lambda', 'kappa', 'batch', 'speed']);
+    expect(windows.view.schema.enum).toEqual(['product_activity', 'revenue', 'user_sessions']);
+    // What the document's pattern refuses, the API refuses.
+    const limitPattern = new RegExp(windows.limit.schema.pattern as string);
+    for (const value of ['2.5', '-1', 'ten']) {
+      expect(limitPattern.test(value)).toBe(false);
+      expect((await get(`/v1/views/revenue?limit=${value}`)).status).toBe(400);
+    }
+    expect(params('/v1/views/{view}/top').by.required).toBe(true);
+
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      const res = await fetch(`${server!.url}/v1/views/revenue`, { method });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
+      expect(((await res.json()) as Json).error.code).toBe('method_not_allowed');
+    }
+    expect((await fetch(`${server!.url}/v1/nothing`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('exposes Prometheus metrics: request latency per route, mode and status, and the state served', async () => {
+    const batchInfo = { sizes: () => ({ revenue: 7 }), lastCheck: Date.now() };
+    const { get, text } = await serve(undefined, (service) => ({ metrics: servingMetrics(prometheusMetrics(), service, batchInfo) }));
+    await get(`/v1/views/revenue?from=${H - 5 * MIN}&to=${H}`);
+    await get(`/v1/views/revenue?mode=speed&from=${H - 5 * MIN}&to=${H}`);
+    await get(`/v1/views/revenue?mode=hybrid`);
+    await get(`/v1/views/product_activity/top?by=views&from=${H - 5 * MIN}&to=${H}`);
+    const body = await text('/metrics');
+    expect(body).toContain('lk_serving_request_duration_seconds_count{route="/v1/views/:view",mode="lambda",status="200"} 1');
+    expect(body).toContain('lk_serving_request_duration_seconds_count{route="/v1/views/:view",mode="speed",status="200"} 1');
+    expect(body).toContain('lk_serving_request_duration_seconds_count{route="/v1/views/:view",mode="invalid",status="400"} 1');
+    expect(body).toContain('lk_serving_request_duration_seconds_count{route="/v1/views/:view/top",mode="lambda",status="200"} 1');
+    expect(body).toContain(`lk_batch_horizon_timestamp_seconds ${H / 1000}`);
+    expect(body).toContain('lk_batch_panes{view="revenue"} 7');
+    expect(body).toMatch(/lk_stream_watermark_lag_seconds\{namespace="speed"\} \d/);
+    expect(body).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('is ready once the batch is loaded and the view store answers, and says which check fails', async () => {
+    const { get } = await serve();
+    expect(await get('/ready')).toMatchObject({ status: 200, body: { ready: true } });
+    await server!.close();
+    let problem: string | undefined = 'the published batch is not loaded yet';
+    const down = await serve(undefined, (_service, store) => {
+      store.listNamespaces = async () => {
+        throw new ServiceUnavailableError('PostgreSQL', 'connection refused');
+      };
+      return { readiness: servingReadiness({ batch: { problem: () => problem }, viewStore: store }) };
+    });
+    const r = await down.get('/ready');
+    expect(r.status).toBe(503);
+    expect(r.body.ready).toBe(false);
+    expect(r.body.checks.batch).toContain('not loaded');
+    expect(r.body.checks.viewStore).toContain('unavailable');
+    problem = undefined;
+    expect((await down.get('/ready')).body.checks.batch).toBe('ok');
   });
 
   it('refuses keys no event can carry (empty, NUL, too long) and a key on a global view with 400', async () => {
@@ -126,10 +238,9 @@ describe('HTTP API', () => {
   it('hides internal errors behind a 500 and reports unavailable services as 503', async () => {
     let failure: Error = new TypeError('secret detail at /srv/internal/path');
     const failing: BatchPaneSource = {
-      horizon: async () => {
+      snapshot: async () => {
         throw failure;
       },
-      panes: async () => [],
     };
     const { get, internal } = await serve(failing);
     const r = await get('/v1/views/revenue');

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
 import type { Event } from '../../shared/model/event.ts';
 import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../../shared/errors.ts';
-import { QueryService, type QueryServiceOptions } from '../../serving/query-service.ts';
+import { QueryService, type QueryServiceOptions, type WindowQuery } from '../../serving/query-service.ts';
+import { parseWindowRequest } from '../../serving/window-request.ts';
 import type { ServingMode } from '../../serving/serving-mode.ts';
 import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
@@ -36,6 +37,18 @@ function expected(viewName: string, events: readonly Event[], from: number, to: 
   return expectedWindows(pipeline, viewName, events)
     .filter((w) => w.end > from && w.start < to && (key === undefined || w.key === key))
     .map((w) => ({ key: w.key, start: iso(w.start), end: iso(w.end), value: view.def.present(view.aggregate.named(w.acc), w) }));
+}
+
+/** Every page of a query, following `next` (decoded as the HTTP layer does). */
+async function allPages(service: QueryService, q: WindowQuery) {
+  const pages = [];
+  let cursor: string | null = null;
+  do {
+    const page = await service.query(cursor === null ? q : { ...parseWindowRequest(q.view, { cursor }, NOW), limit: q.limit });
+    pages.push(page);
+    cursor = page.next;
+  } while (cursor !== null && pages.length < 1_000);
+  return pages;
 }
 
 const values = (r: { windows: ReadonlyArray<{ key: string; start: string; end: string; value: unknown }> }) =>
@@ -161,6 +174,33 @@ describe('QueryService.query', () => {
   });
 });
 
+describe('QueryService batch snapshots', () => {
+  it('reads every fetch of one query from the snapshot it took, so a publish during the query never mixes two runs', async () => {
+    // One session of u1 from 10:00 to 15:10 (an event every 20 min): a query of 12:00-12:05 fetches
+    // the neighbourhood first, then extends to the session's ends in further fetches.
+    const chain = Array.from({ length: 16 }, (_, i) => ev('page_view', 'u1', 'p1', T0 + i * 20 * MIN));
+    const horizon = T0 + 6 * HOUR;
+    const { service, batch } = await setup({ events: chain, horizon, speed: false });
+    const twice = [...chain, ...chain.map((e) => ({ ...e, event_id: `${e.event_id}-again` }))];
+    let published = false;
+    batch.afterPanes = () => {
+      if (published) return;
+      published = true;
+      // Another run with the same horizon and other panes (every event counted twice).
+      batch.publish(horizon, batchPanesBefore(pipeline, twice, horizon));
+    };
+    const q = { view: 'user_sessions', key: 'u1', from: T0 + 2 * HOUR, to: T0 + 2 * HOUR + 5 * MIN, mode: 'batch' as const };
+    const r = await service.query(q);
+    expect(batch.queries.length).toBeGreaterThan(1);
+    expect(r.batchRun).toBe('run-1');
+    expect(values(r)).toEqual(expected('user_sessions', chain, q.from, q.to, 'u1'));
+    // The next query reads the new run.
+    const next = await service.query(q);
+    expect(next.batchRun).toBe('run-2');
+    expect(values(next)).toEqual(expected('user_sessions', twice, q.from, q.to, 'u1'));
+  });
+});
+
 describe('QueryService finality and freshness', () => {
   // Partition = user number % 2: u0 and u2 on partition 0, u1 on partition 1.
   const H = T0 + 2 * HOUR;
@@ -253,7 +293,7 @@ describe('QueryService: a query it refuses costs no read', () => {
     expect((err as Error).message).toMatch(/129 windows.*narrow from\/to/);
     expect(store.paneQueries).toEqual([]);
     expect(batch.queries).toEqual([]);
-    expect(batch.horizonReads).toBe(0);
+    expect(batch.snapshotReads).toBe(0);
     // One key of a keyed view is one series too.
     await expect(service.query({ view: 'product_activity', key: 'p1', from: T0, to: T0 + 2 * HOUR, mode: 'speed' })).rejects.toThrow(/120 windows/);
     expect(store.paneQueries).toEqual([]);
@@ -262,14 +302,41 @@ describe('QueryService: a query it refuses costs no read', () => {
     expect(values(ok)).toEqual(expected('revenue', events, T0, T0 + 90 * MIN));
   });
 
-  it('bounds the reads of a query over all keys, so one over the limit stops early', async () => {
+  it('bounds the reads of a query over all keys: a page, then the next from the cursor, until the whole answer', async () => {
     const { service, store, batch } = await setup({ events, horizon: T0 + 2 * HOUR, options: { limits: { maxWindows: 20 } } });
-    const err = await service.query({ view: 'product_activity', from: T0, to: T0 + 4 * HOUR, mode: 'lambda' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(BadRequestError);
-    expect((err as BadRequestError).parameter).toBe('limit');
+    const q = { view: 'product_activity', from: T0, to: T0 + 4 * HOUR, mode: 'lambda' as const };
+    const first = await service.query(q);
+    expect(first.windows.length).toBeGreaterThan(0);
+    expect(first.windows.length).toBeLessThanOrEqual(20);
+    expect(first.next).not.toBeNull();
     // 1-minute windows lie in one bucket: at most one pane per window and partition (2 in the speed layer).
     expect(batch.queries.map((q) => q.maxRows)).toEqual([21]);
     expect(store.paneQueries.map((q) => q.maxRows)).toEqual([41]);
+    const pages = await allPages(service, q);
+    expect(pages.length).toBeGreaterThan(2);
+    expect(pages.flatMap(values)).toEqual(expected('product_activity', events, q.from, q.to));
+    expect(pages.at(-1)!.next).toBeNull();
+    // Every page's read stayed bounded.
+    expect(batch.queries.every((b) => b.maxRows === 21)).toBe(true);
+    expect(store.paneQueries.every((s) => s.maxRows === 41)).toBe(true);
+  });
+
+  it('pages every view and mode to the exact answer, with or without a key', async () => {
+    const { service, store } = await setup({ events, horizon: T0 + 2 * HOUR });
+    await commitStream(store, 'kappa_v1', pipeline, events);
+    await store.setAlias('kappa', 'kappa_v1');
+    for (const view of pipeline.views) {
+      for (const mode of ['lambda', 'kappa', 'speed'] as const) {
+        for (const key of view.def.keyField === null ? [undefined] : [undefined, view.name === 'user_sessions' ? 'u2' : 'p1']) {
+          const q = { view: view.name, key, from: T0 + 30 * MIN, to: T0 + 3 * HOUR, mode, limit: 7 };
+          const pages = await allPages(service, q);
+          const all = expected(view.name, events, q.from, q.to, key);
+          expect(pages.flatMap(values), `${view.name} ${mode} ${key}`).toEqual(all);
+          expect(pages.every((p) => p.windows.length <= 7)).toBe(true);
+          expect(pages.length).toBeGreaterThanOrEqual(Math.ceil(all.length / 7));
+        }
+      }
+    }
   });
 
   it('answers exactly when panes come from more partitions than have checkpoints (the bound does not hold)', async () => {
@@ -285,9 +352,10 @@ describe('QueryService: a query it refuses costs no read', () => {
     const from = T0;
     const to = T0 + 30 * MIN;
     const want = expected('product_activity', events, from, to);
-    const r = await service.query({ view: 'product_activity', from, to, mode: 'speed', limit: want.length });
-    expect(values(r)).toEqual(want);
-    // The bounded read came back full with fewer windows than the limit, so it read again, unbounded.
-    expect(store.paneQueries.map((q) => q.maxRows)).toEqual([want.length + 1, undefined]);
+    const pages = await allPages(service, { view: 'product_activity', from, to, mode: 'speed', limit: want.length });
+    // The bounded read came back full with fewer windows than the limit: a short page, and the rest on the next ones.
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages.flatMap(values)).toEqual(want);
+    expect(store.paneQueries.every((q) => q.maxRows === want.length + 1)).toBe(true);
   });
 });

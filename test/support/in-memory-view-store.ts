@@ -2,7 +2,7 @@ import type { SeenIds } from '../../shared/compute/dedup.ts';
 import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString } from '../../shared/compute/pane.ts';
 import { LkError, LoadStateError, PartitionFencedError, UnfinishedLoadError } from '../../shared/errors.ts';
-import { assertFinishingCommits, fencedPartitions, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
+import { assertFinishingCommits, fencedPartitions, isAfterPosition, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 
 interface Namespace {
   readonly panes: Map<string, StoredPane>;
@@ -117,7 +117,12 @@ export class InMemoryViewStore implements ViewStore {
   async queryPanes(namespace: string, q: PaneQuery): Promise<StoredPane[]> {
     this.paneQueries.push(q);
     const out: StoredPane[] = [];
-    for (const p of this.#get(namespace).panes.values()) {
+    let panes = [...this.#get(namespace).panes.values()];
+    if (q.ordered !== undefined) {
+      const after = q.ordered.after;
+      panes = panes.filter((p) => isAfterPosition(p.key, p.start, after)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.start - b.start || a.bucket - b.bucket || a.partition - b.partition));
+    }
+    for (const p of panes) {
       if (q.maxRows !== undefined && out.length >= q.maxRows) break;
       if (p.view !== q.view || (q.key !== undefined && p.key !== q.key)) continue;
       if (!(p.end > q.from && p.start < q.to)) continue;

@@ -233,6 +233,29 @@ export function describeViewStoreContract(name: string, factory: () => Promise<V
       expect(await store.queryPanes(ns, { view: 's', from: T0, to: T0 + HOUR, maxRows: 0 })).toEqual([]);
     });
 
+    it('ordered reads come in (key, start, bucket, partition) order, from after a position, and maxRows keeps the first', async () => {
+      const m = 60_000;
+      // Two partitions and two buckets per window for some, committed out of order.
+      const panes: Pane[] = [];
+      for (const key of ['c', 'a', 'b']) for (let i = 3; i >= 0; i--) panes.push(pane('s', key, T0 + i * m, T0 + (i + 1) * m, T0 + (i % 2) * HOUR, [i]));
+      await store.commit(ns, [commit(0, 1, panes), commit(1, 1, panes.filter((p) => p.key === 'b'))]);
+      const sortKey = (p: StoredPane) => [p.key, p.start, p.bucket, p.partition] as const;
+      const cmp = (x: StoredPane, y: StoredPane) => {
+        const [a, b] = [sortKey(x), sortKey(y)];
+        for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+        return 0;
+      };
+      const all = (await store.queryPanes(ns, { view: 's', from: T0, to: T0 + HOUR })).sort(cmp);
+      expect(all).toHaveLength(16);
+      expect(await store.queryPanes(ns, { view: 's', from: T0, to: T0 + HOUR, ordered: {} })).toEqual(all);
+      expect(await store.queryPanes(ns, { view: 's', from: T0, to: T0 + HOUR, ordered: {}, maxRows: 5 })).toEqual(all.slice(0, 5));
+      const after = { key: 'b', start: T0 + m };
+      const rest = all.filter((p) => p.key > 'b' || (p.key === 'b' && p.start > T0 + m));
+      expect(await store.queryPanes(ns, { view: 's', from: T0, to: T0 + HOUR, ordered: { after } })).toEqual(rest);
+      expect(await store.queryPanes(ns, { view: 's', from: T0, to: T0 + HOUR, ordered: { after }, maxRows: 3 })).toEqual(rest.slice(0, 3));
+      expect(await store.queryPanes(ns, { view: 's', key: 'b', from: T0, to: T0 + HOUR, ordered: { after } })).toEqual(rest.filter((p) => p.key === 'b'));
+    });
+
     it('queries windows overlapping [from, to) (end > from, start < to), by view, key and minBucket', async () => {
       const m = 60_000;
       const w0 = pane('clicks_10m', 'a', T0, T0 + 10 * m, T0, [1]);
