@@ -14,6 +14,7 @@ import { startHttpServer, type HttpServer } from '../serving/http-server.ts';
 import type { WorkloadOptions } from '../workload/workload-options.ts';
 import { prepareDemoDataDir } from './demo-data-dir.ts';
 import { refuseDataOfEarlierRuns, runDataBanner, runDataNames, runDataNotice } from './demo-run-data.ts';
+import type { ReplayResult } from '../speed/kappa-replay.ts';
 import { measureStorage, type StorageCost } from './storage-cost.ts';
 import { compareBackfills, probeFreshness, runTimeline, type BackfillComparison, type TimelineBackfill, type TimelineBatchRun, type TimelineInstant, type TimelineOptions } from './timeline.ts';
 import { fileSource, generatedSource, topicSource, type TimelineSource } from './timeline-source.ts';
@@ -90,13 +91,7 @@ export interface DemoResult {
    * the quiet replay), the quiet comparison with a Lambda batch recompute, and the backfill that
    * ran during the timeline and cut over.
    */
-  readonly backfill: BackfillComparison & {
-    readonly namespace: string;
-    readonly previous: string | undefined;
-    readonly records: number;
-    readonly elapsedMs: number;
-    readonly eventsPerSecond: number;
-    readonly cutOver: boolean;
+  readonly backfill: BackfillComparison & ReplayResult & {
     readonly cpuMs: number;
     readonly timeline: TimelineBackfill | null;
   };

@@ -37,10 +37,10 @@ export interface Freshness {
   readonly lagMs: number | null;
 }
 
-export interface QueryResult {
+/** What every answer says about where its data came from. */
+export interface Provenance {
   readonly view: string;
   readonly mode: ServingMode;
-  readonly key: string | null;
   readonly from: string;
   readonly to: string;
   readonly batchHorizon: string | null;
@@ -49,6 +49,10 @@ export interface QueryResult {
   /** The namespace the `kappa` alias points at (null before the first replay). */
   readonly kappaVersion: string | null;
   readonly freshness: Freshness;
+}
+
+export interface QueryResult extends Provenance {
+  readonly key: string | null;
   /** One page of the windows, in (key, start) order. */
   readonly windows: readonly ServedWindow[];
   /** The cursor of the next page (pass it as `cursor`), or null on the last page. */
@@ -67,17 +71,9 @@ export interface RankedKey {
 }
 
 /** The answer of a top query: keys by descending measure. */
-export interface TopResult {
-  readonly view: string;
-  readonly mode: ServingMode;
+export interface TopResult extends Provenance {
   readonly by: string;
   readonly n: number;
-  readonly from: string;
-  readonly to: string;
-  readonly batchHorizon: string | null;
-  readonly batchRun: string | null;
-  readonly kappaVersion: string | null;
-  readonly freshness: Freshness;
   readonly keys: readonly RankedKey[];
 }
 
