@@ -81,7 +81,12 @@ describe('the demo on a simulated timeline (embedded services)', () => {
     await writeHtmlReport(file, result);
     expect((await stat(file)).size).toBeGreaterThan(0);
     // Debian's chromium (.ci/run installs it); no browser is downloaded.
-    const executablePath = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
+    let executablePath: string;
+    try {
+      executablePath = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
+    } catch {
+      throw new Error('this test opens the report in headless Chromium, and none is on PATH: install Debian\'s chromium package (apt-get install chromium), as .ci/run does');
+    }
     const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
     try {
       const page = await browser.newPage();
