@@ -15,7 +15,7 @@ function quantiles(samples: readonly number[], steps: number): Array<number | nu
 }
 
 /** The chart data: uPlot's column format (first column x), series labels and colours, per chart. */
-export function reportCharts(r: DemoResult): Record<(typeof REPORT_CHARTS)[number], { title: string; x: string; y: string; bars?: boolean; series: Array<{ label: string; color: string }>; data: Array<Array<number | null>> }> {
+export function reportCharts(r: DemoResult): Record<(typeof REPORT_CHARTS)[number], { title: string; x: string; y: string; bars?: boolean; categories?: string[]; series: Array<{ label: string; color: string }>; data: Array<Array<number | null>> }> {
   const t = r.timeline;
   const at = t.instants.map((i) => i.at / 1000);
   const pct = (mode: string) =>
@@ -56,18 +56,20 @@ export function reportCharts(r: DemoResult): Record<(typeof REPORT_CHARTS)[numbe
       data: [ledger.map((b) => b.bucket / 1000), cum(['onTime', 'lateWithin', 'absorbed', 'tooLate']), cum(['lateWithin', 'absorbed', 'tooLate']), cum(['absorbed', 'tooLate']), cum(['tooLate'])],
     },
     backfill: {
-      title: 'Backfill of the whole history: 1 = Kappa replay, 2 = Lambda batch recompute (seconds)',
+      title: 'Backfill of the whole history: Kappa replay against a Lambda batch recompute (seconds)',
       x: 'backfill',
       y: 's',
       bars: true,
+      categories: ['Kappa replay', 'Lambda batch recompute'],
       series: [{ label: 'wall s', color: '#6baed6' }, { label: 'CPU s', color: '#fd8d3c' }, { label: 'until servable s', color: '#74c476' }],
       data: [[1, 2], [r.backfill.kappa.wallMs / 1000, r.backfill.lambdaBatch.wallMs / 1000], [r.backfill.kappa.cpuMs / 1000, r.backfill.lambdaBatch.cpuMs / 1000], [r.backfill.kappa.servableAfterMs / 1000, r.backfill.lambdaBatch.servableAfterMs / 1000]],
     },
     cost: {
-      title: `CPU-seconds per million events: ${cpu.map(([k], i) => `${i + 1} = ${k}`).join('; ')}`,
+      title: 'CPU-seconds per million events, per layer',
       x: 'layer',
       y: 'CPU-s / M events',
       bars: true,
+      categories: cpu.map(([k]) => k),
       series: [{ label: 'CPU-s per M events', color: '#756bb1' }],
       data: [cpu.map((_, i) => i + 1), cpu.map(([, v]) => v)],
     },
@@ -99,10 +101,16 @@ const charts = JSON.parse(document.getElementById('chart-data').textContent);
 const timeAxes = ${JSON.stringify(REPORT_CHARTS.filter(timeAxis))};
 for (const [id, c] of Object.entries(charts)) {
   const bars = c.bars ? uPlot.paths.bars({ size: [0.6, 60] }) : undefined;
+  // Bars of named categories sit at 1..n, labelled by name; times read in UTC, as the summary does.
+  const cats = c.categories;
+  // Long names are slanted so that neighbours do not overlap.
+  const slant = cats && cats.some((name) => name.length > 20);
+  const xAxis = cats ? { label: c.x, splits: () => cats.map((_, i) => i + 1), values: (_u, splits) => splits.map((v) => cats[v - 1] ?? ''), ...(slant ? { rotate: -12, size: 110 } : {}) } : { label: c.x };
   const opts = {
     width: 1000, height: 260,
-    scales: { x: { time: timeAxes.includes(id) }, y: { time: id === 'horizon' } },
-    axes: [{ label: c.x }, { label: c.y }],
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+    scales: { x: cats ? { time: false, range: () => [0.5, cats.length + 0.5] } : { time: timeAxes.includes(id) }, y: { time: id === 'horizon' } },
+    axes: [xAxis, { label: c.y }],
     series: [{ label: c.x }, ...c.series.map((s) => ({ label: s.label, stroke: s.color, fill: c.bars ? s.color : undefined, width: 2, paths: bars, spanGaps: false }))],
   };
   new uPlot(opts, c.data, document.getElementById(id));
