@@ -43,6 +43,6 @@ export function streamPosition(checkpoints: Iterable<PartitionCheckpoint>, polic
   }
   // Idle partitions (combined-watermark.ts) do not hold the namespace back.
   const watermark = partitions === 0 ? NO_WATERMARK : combinedWatermark(watermarks, policy.idleTimeoutMs);
-  const lateBefore = watermark - policy.allowedLatenessMs;
+  const lateBefore = partitions === 0 ? NO_WATERMARK : combinedWatermark(watermarks, policy.idleTimeoutMs, (wm) => wm.lateBefore);
   return { partitions, maxEventTime, watermark, lateBefore, nextOffsets, totals };
 }

@@ -14,14 +14,19 @@ import type { Watermark } from './watermark.ts';
  * as final, or an hour published by the batch, can still change; the hourly cycle recomputes such
  * an hour when its master files change.
  */
-export function combinedWatermark(partitions: readonly Watermark[], idleTimeoutMs: number | undefined = partitions[0]?.policy.idleTimeoutMs): number {
+export function combinedWatermark(
+  partitions: readonly Watermark[],
+  idleTimeoutMs: number | undefined = partitions[0]?.policy.idleTimeoutMs,
+  /** What is combined of each partition: its watermark, or e.g. its lateness bound (Watermark.lateBefore). */
+  of: (wm: Watermark) => number = (wm) => wm.current,
+): number {
   let newest = Number.NEGATIVE_INFINITY;
   for (const wm of partitions) if (wm.lastAppendTime > newest) newest = wm.lastAppendTime;
   const idleBefore = idleTimeoutMs === undefined || !Number.isFinite(newest) ? Number.NEGATIVE_INFINITY : newest - idleTimeoutMs;
   let min = Number.POSITIVE_INFINITY;
   for (const wm of partitions) {
     const idle = Number.isFinite(wm.lastAppendTime) && wm.lastAppendTime < idleBefore;
-    if (!idle && wm.current < min) min = wm.current;
+    if (!idle && of(wm) < min) min = of(wm);
   }
   return min;
 }
