@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ARCHIVER_GROUP } from '../../../batch/archiver.ts';
 import { parseManifest } from '../../../batch/batch-manifest.ts';
 import { BatchViewReader } from '../../../batch/batch-view-reader.ts';
@@ -11,10 +11,9 @@ import { QueryService } from '../../../serving/query-service.ts';
 import { mergePanes } from '../../../shared/compute/pane-merge.ts';
 import { validateRecord } from '../../../shared/model/validation.ts';
 import { Random } from '../../../workload/random.ts';
-import type { LocalKafka } from '../../../infra/local/kafka-local.ts';
 import { postgresOrSkip } from '../../support/services.ts';
 import { waitFor } from '../../support/wait-for.ts';
-import { startFaultKafka, type Offer } from './support/fault-services.ts';
+import { sleep, useFaultKafka } from './support/fault-services.ts';
 import { openFaultRun, type FaultRun } from './support/fault-run.ts';
 import { ManifestRecorder } from './support/manifest-recorder.ts';
 import { readTopic } from './support/side-outputs-check.ts';
@@ -32,15 +31,8 @@ const PARTITIONS = 3;
 /** The views polled: one of fixed windows, the sessions. */
 const POLLED_VIEWS = ['product_activity', 'user_sessions'];
 
-let kafka: Offer<LocalKafka>;
-beforeAll(async () => {
-  kafka = await startFaultKafka();
-});
-afterAll(async () => {
-  if (kafka?.ok) await kafka.service.stop();
-});
+const faultKafka = useFaultKafka();
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Runs `lk <args>` `kills` times, SIGKILLing each at a seeded moment, then once more to completion;
@@ -75,6 +67,7 @@ function plainWindows(windows: ReadonlyArray<{ key: string; start: number; end: 
 describe('fault injection: lk archive and lk batch SIGKILLed and restarted', () => {
   it('the master dataset holds each valid record once, and serving never shows a half-published batch', async (ctx) => {
     // A private broker for the short sessions: a run killed during its offset commit leaves a group member behind until its session expires.
+    const kafka = faultKafka();
     if (!kafka.ok) return ctx.skip(kafka.reason);
     const pg = postgresOrSkip(ctx);
     const run = await openFaultRun({ brokers: kafka.service.brokers, databaseUrl: pg.url, partitions: PARTITIONS, name: 'batch' });

@@ -1,14 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalKafka } from '../../../infra/local/kafka-local.ts';
+import { describe, expect, it } from 'vitest';
 import { openEventLog } from '../../../infra/adapters.ts';
 import { postgresOrSkip } from '../../support/services.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { waitForCheckpoints } from './support/caught-up.ts';
 import { expectEqualsUninterrupted } from './support/equals-uninterrupted.ts';
 import { readTopic } from './support/side-outputs-check.ts';
-import { startFaultKafka, type Offer } from './support/fault-services.ts';
+import { sleep, useFaultKafka } from './support/fault-services.ts';
 import { openFaultRun } from './support/fault-run.ts';
 import { chunks, workloadLines } from './support/workload-lines.ts';
 
@@ -23,18 +22,12 @@ const PARTITIONS = 3;
 /** How long the broker stays down after lk speed found it gone. */
 const OUTAGE_MS = 3_000;
 
-let kafka: Offer<LocalKafka>;
-beforeAll(async () => {
-  kafka = await startFaultKafka();
-});
-afterAll(async () => {
-  if (kafka?.ok) await kafka.service.stop();
-});
+const faultKafka = useFaultKafka();
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('fault injection: the broker killed (kill -9) and restarted mid-run', () => {
   it('the broker is killed (kill -9) and restarted while lk speed works: lk speed waits it out, and its views equal an uninterrupted run', async (ctx) => {
+    const kafka = faultKafka();
     if (!kafka.ok) return ctx.skip(kafka.reason);
     const broker = kafka.service;
     const pg = postgresOrSkip(ctx);
@@ -85,6 +78,7 @@ describe('fault injection: the broker killed (kill -9) and restarted mid-run', (
   });
 
   it('the broker is killed (kill -9) and restarted while lk ingest appends: lk ingest retries and appends every line, lk speed waits, and the views equal an uninterrupted run', async (ctx) => {
+    const kafka = faultKafka();
     if (!kafka.ok) return ctx.skip(kafka.reason);
     const broker = kafka.service;
     const pg = postgresOrSkip(ctx);

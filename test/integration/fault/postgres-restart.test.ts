@@ -4,7 +4,7 @@ import { kafkaOrSkip } from '../../support/services.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { waitForCheckpoints } from './support/caught-up.ts';
 import { expectEqualsUninterrupted } from './support/equals-uninterrupted.ts';
-import { startFaultPostgres } from './support/fault-services.ts';
+import { startFaultPostgres, sleep } from './support/fault-services.ts';
 import { openFaultRun } from './support/fault-run.ts';
 import { chunks, workloadLines } from './support/workload-lines.ts';
 
@@ -19,7 +19,6 @@ const PARTITIONS = 3;
 /** How long each service stays down. */
 const OUTAGE_MS = 3_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('fault injection: PostgreSQL crashed (immediate stop) and restarted mid-run', () => {
   it('PostgreSQL stops as in a crash (pg_ctl stop -m immediate) and starts again while lk speed commits: it retries, and its views equal an uninterrupted run', async (ctx) => {

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LkProcess } from '../../../bench/lk-process.ts';
-import type { LocalKafka } from '../../../infra/local/kafka-local.ts';
 import { Random } from '../../../workload/random.ts';
 import { postgresOrSkip } from '../../support/services.ts';
 import { waitForCheckpoints } from './support/caught-up.ts';
-import { startFaultKafka, type Offer } from './support/fault-services.ts';
+import { sleep, useFaultKafka } from './support/fault-services.ts';
 import { openFaultRun, type FaultRun } from './support/fault-run.ts';
 import { expectEqualsUninterrupted } from './support/equals-uninterrupted.ts';
 import { chunks, workloadLines } from './support/workload-lines.ts';
@@ -24,13 +23,7 @@ const KILLS = 21;
 const INGEST_CYCLES = 16;
 const PARTITIONS = 3;
 
-let kafka: Offer<LocalKafka>;
-beforeAll(async () => {
-  kafka = await startFaultKafka();
-});
-afterAll(async () => {
-  if (kafka?.ok) await kafka.service.stop();
-});
+const faultKafka = useFaultKafka();
 
 /** How one `lk speed` process of the schedule dies. */
 type KillMoment =
@@ -62,10 +55,10 @@ function killSchedule(rng: Random): KillMoment[] {
   ];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('fault injection: lk speed SIGKILLed and restarted', () => {
   it(`killed ${KILLS} times at seeded moments (before its first commit, while lk ingest runs), its views equal an uninterrupted run's and every bad record is dead-lettered once per offset`, async (ctx) => {
+    const kafka = faultKafka();
     if (!kafka.ok) return ctx.skip(kafka.reason);
     const pg = postgresOrSkip(ctx);
     const run: FaultRun = await openFaultRun({ brokers: kafka.service.brokers, databaseUrl: pg.url, partitions: PARTITIONS, name: 'speed' });
@@ -110,6 +103,7 @@ describe('fault injection: lk speed SIGKILLed and restarted', () => {
 
 describe('fault injection: lk speed members of one consumer group joining and leaving', () => {
   it('two and then three members join and leave (SIGTERM and SIGKILL) while lk ingest runs: the views equal an uninterrupted run', async (ctx) => {
+    const kafka = faultKafka();
     if (!kafka.ok) return ctx.skip(kafka.reason);
     const pg = postgresOrSkip(ctx);
     // Six partitions, so three members each own some.

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,27 @@ export async function startFaultKafka(log: (m: string) => void = () => undefined
     return unavailable('a private Kafka broker', err);
   }
 }
+
+/**
+ * A private broker for one test file: started before its tests, stopped after them. Read it with
+ * `kafka()` inside a test (before, it has not started).
+ */
+export function useFaultKafka(): () => Offer<LocalKafka> {
+  let kafka: Offer<LocalKafka> | undefined;
+  beforeAll(async () => {
+    kafka = await startFaultKafka();
+  });
+  afterAll(async () => {
+    if (kafka?.ok) await kafka.service.stop();
+  });
+  return () => {
+    if (kafka === undefined) throw new Error('useFaultKafka(): the broker is read before its beforeAll ran');
+    return kafka;
+  };
+}
+
+/** Waits `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A private PostgreSQL cluster on a free port (never the shared server on 5432). */
 export async function startFaultPostgres(log: (m: string) => void = () => undefined): Promise<Offer<TemporaryPostgres>> {
