@@ -12,6 +12,7 @@ import { benchFreshness, DEFAULT_FRESHNESS, type FreshnessOptions } from './fres
 import { benchIngest, DEFAULT_INGEST_EVENTS } from './ingest.bench.ts';
 import { openRealServices } from './real-services.ts';
 import { benchServing, DEFAULT_SERVING_BENCH } from './serving.bench.ts';
+import { benchSpeedRetention, DEFAULT_RETENTION_BENCH } from './speed-retention.bench.ts';
 import { benchStream } from './stream.bench.ts';
 import { benchTransform } from './transform.bench.ts';
 
@@ -21,6 +22,8 @@ const HELP = `npm run bench [-- options]: figures, not pass/fail, each next to i
                                  run one benchmark (default: all four; with real services: stream);
                                  ingest: lk ingest of a generated ~300 MB file, its peak memory
                                  (into the embedded log; with --services real, into Kafka)
+  --only retention               the speed store over a multi-day run with the hourly batch (--days,
+                                 default ${DEFAULT_RETENTION_BENCH.days}): its panes per day, with retirement and without
   --only freshness               real services: the freshness measurement alone
   --only serving                 lk serve under autocannon on loopback: a merged 1-hour product_activity
                                  query for one product (Lambda) and a top-10 query, each at --rate
@@ -62,6 +65,7 @@ const { values } = parseArgs({
     rate: { type: 'string' },
     seconds: { type: 'string' },
     'serve-cli': { type: 'string' },
+    days: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -88,8 +92,8 @@ if (services !== 'embedded' && services !== 'real') {
   console.error(`bench: --services must be embedded or real, got ${services}`);
   process.exit(2);
 }
-if (values.only !== undefined && !['transform', 'stream', 'batch', 'ingest', 'freshness', 'serving'].includes(values.only)) {
-  console.error(`bench: --only must be transform, stream, batch, ingest, freshness or serving, got ${values.only}`);
+if (values.only !== undefined && !['transform', 'stream', 'batch', 'ingest', 'freshness', 'serving', 'retention'].includes(values.only)) {
+  console.error(`bench: --only must be transform, stream, batch, ingest, freshness, serving or retention, got ${values.only}`);
   process.exit(2);
 }
 if (values.only === 'freshness' && services !== 'real') {
@@ -104,8 +108,8 @@ const fresh: FreshnessOptions = {
   probeMs: intOption('probe-ms', DEFAULT_FRESHNESS.probeMs, 1),
   pollMs: intOption('poll-ms', DEFAULT_FRESHNESS.pollMs, 0),
 };
-// The serving benchmark runs only when asked for (it takes minutes of load at a fixed rate).
-const run = (name: string) => (values.only === undefined ? name !== 'serving' && (services === 'embedded' || name === 'stream') : values.only === name || (values.only === 'freshness' && name === 'stream'));
+// The serving and retention benchmarks run only when asked for (they take minutes).
+const run = (name: string) => (values.only === undefined ? name !== 'serving' && name !== 'retention' && (services === 'embedded' || name === 'stream') : values.only === name || (values.only === 'freshness' && name === 'stream'));
 // Names this run's topics, consumer groups and PostgreSQL schema, so runs never share state.
 const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -154,6 +158,9 @@ try {
         await real.stop();
       }
     } else figures.push(...(await benchServing(serving)));
+  }
+  if (run('retention')) {
+    figures.push(...(await benchSpeedRetention({ ...DEFAULT_RETENTION_BENCH, days: intOption('days', DEFAULT_RETENTION_BENCH.days, 1) }, log)));
   }
 } catch (err) {
   // Typed errors say what to do; anything else keeps its stack.

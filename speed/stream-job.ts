@@ -1,5 +1,5 @@
 import type { EmitStrategy } from '../shared/compute/emit-strategy.ts';
-import { checkpointWatermark, emptyStats, PartitionProcessor, type ChangeSet, type PartitionCheckpoint, type PartitionStats } from '../shared/compute/partition-processor.ts';
+import { emptyStats, PartitionProcessor, type ChangeSet, type PartitionCheckpoint, type PartitionStats } from '../shared/compute/partition-processor.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { TopicNames } from '../shared/config.ts';
 import { LkError, ServiceUnavailableError, StoreUnavailableError } from '../shared/errors.ts';
@@ -7,8 +7,6 @@ import { retryWithin, type RetryPolicy } from '../shared/retry-within.ts';
 import { LatencyHistogram } from '../shared/metrics/latency-histogram.ts';
 import type { EventLog, PartitionOffsets, RecordBatch, StartPosition, Subscription } from '../shared/ports/event-log.ts';
 import { partitionCommitOf, type NamespaceLoad, type PartitionCommit, type ViewStore } from '../shared/ports/view-store.ts';
-import { bucketOf } from '../shared/time/bucket.ts';
-import { reachOf } from '../shared/time/window.ts';
 import { writeSideOutputs } from './side-outputs.ts';
 
 export interface StreamJobDeps {
@@ -234,12 +232,8 @@ export class StreamJob {
         seek.set(p, at);
         continue;
       }
-      const wm = checkpointWatermark(pipeline.config.lateness, cp);
       // Only panes that can still change are needed in memory; older ones are final in the store.
-      // minBucket is the lowest bucket any view could still have open (needsRestore then decides per view).
-      const minBucket = Number.isFinite(wm.lateBefore)
-        ? bucketOf(wm.lateBefore - pipeline.config.bucketMs - maxReach(pipeline), pipeline.config.bucketMs)
-        : Number.MIN_SAFE_INTEGER;
+      const minBucket = PartitionProcessor.restoreFloor(pipeline, cp);
       const stored = await views.partitionPanes(this.#options.namespace, p, minBucket);
       const panes = stored.filter((pane) => PartitionProcessor.needsRestore(pipeline, cp, pane));
       const seen = await views.seenIds(this.#options.namespace, p, PartitionProcessor.dedupCutoff(pipeline, cp));
@@ -497,9 +491,4 @@ async function retryCommits(views: ViewStore, namespace: string, commits: readon
   return commits
     .filter((c) => (stored.get(c.partition)?.nextOffset ?? -1) < c.checkpoint.nextOffset)
     .map((c) => ({ ...c, inserts: [], upserts: [...(c.inserts ?? []), ...c.upserts] }));
-}
-
-/** The furthest a pane of any view reaches past its bucket. */
-function maxReach(pipeline: Pipeline): number {
-  return Math.max(...pipeline.views.map((v) => reachOf(v.def.window)));
 }

@@ -1,7 +1,9 @@
 import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
 import { startMetricsServer } from '../../infra/metrics/metrics-http-server.ts';
 import { speedMetrics } from '../../speed/speed-metrics.ts';
-import { openLogAndViews } from '../../infra/adapters.ts';
+import { openLogAndViews, openObjectStore } from '../../infra/adapters.ts';
+import { readManifest } from '../../batch/batch-manifest.ts';
+import { assertRetiringNamespace, DEFAULT_SPEED_RETENTION_MS, RETIRING_NAMESPACE, scheduleRetirement } from '../../speed/speed-retention.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { BadRequestError, PartitionFencedError } from '../../shared/errors.ts';
 import type { ViewStore } from '../../shared/ports/view-store.ts';
@@ -26,7 +28,12 @@ share the partitions. Stops cleanly on Ctrl-C.
 A namespace other than "speed" must exist (lk replay builds kappa_vN; this continues it live);
 --create builds a new one from the start of the log instead. Side outputs have one owner: they are
 on by default for the "speed" namespace (the Lambda speed layer) and off for a Kappa version; give
---side-outputs to the live Kappa job when it runs alone, without a speed layer.`,
+--side-outputs to the live Kappa job when it runs alone, without a speed layer.
+
+The speed layer retires its panes once the batch layer covers them: every minute it reads the
+batch manifest, and drops panes of buckets more than --retention-ms below the batch horizon (never
+one a restart could still need), so its store holds the recent hours, not the whole history.
+\`mode=speed\` queries answer for that retention only. A Kappa version keeps its whole history.`,
   options: {
     namespace: { type: 'string', valueName: 'NAME', description: 'view-store namespace to write', default: 'speed' },
     create: { type: 'boolean', description: 'create the namespace if it does not exist (built from the start of the log)' },
@@ -36,11 +43,19 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
     'store-retry-ms': { type: 'string', valueName: 'MS', description: 'how long to retry a view-store commit while the store is unavailable before failing (consuming pauses meanwhile; 0 = fail at once)', default: '60000' },
     'log-retry-ms': { type: 'string', valueName: 'MS', description: 'how long to retry appending dead-letter and late records while the log (broker) is unavailable before failing (0 = fail at once)', default: '60000' },
     'metrics-port': { type: 'string', valueName: 'N', description: 'serve Prometheus /metrics and /ready (caught up: no partition lags) on this port (0: a free one; default: none)' },
+    'retention-ms': { type: 'string', valueName: 'MS', description: 'keep panes the batch layer covers this long below its horizon, then drop them (speed namespace only)', default: String(DEFAULT_SPEED_RETENTION_MS) },
+    'no-retire': { type: 'boolean', description: 'keep every pane of the speed namespace (do not read the batch manifest)' },
     'commit-interval-ms': { type: 'string', valueName: 'MS', description: 'longest wait before processed records are committed (visible); batches arriving meanwhile share a commit', default: '100' },
   },
   async run(options, env) {
-    const config = configFrom(options, ['log', 'viewStore']);
     const namespace = (options.namespace as string | undefined) ?? 'speed';
+    if (options['retention-ms'] !== undefined) {
+      if (options['no-retire']) throw new BadRequestError('--retention-ms', 'contradicts --no-retire: give one of them');
+      assertRetiringNamespace(namespace);
+    }
+    // Retirement reads the batch manifest, so the object store is configured (and checked) only when it runs.
+    const retire = namespace === RETIRING_NAMESPACE && !options['no-retire'];
+    const config = configFrom(options, retire ? ['log', 'viewStore', 'objectStore'] : ['log', 'viewStore']);
     if (options['side-outputs'] && options['no-side-outputs']) throw new BadRequestError('--side-outputs', 'contradicts --no-side-outputs: give one of them');
     // The speed layer owns the side outputs; a Kappa version continuing live would write the same records again.
     const sideOutputs = options['side-outputs'] ? true : options['no-side-outputs'] ? false : namespace === 'speed';
@@ -48,12 +63,15 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
     const commitIntervalMs = intOption(options, 'commit-interval-ms', 1, 600_000, 100);
     const storeRetryMs = intOption(options, 'store-retry-ms', 0, 86_400_000, 60_000);
     const logRetryMs = intOption(options, 'log-retry-ms', 0, 86_400_000, 60_000);
+    const retentionMs = intOption(options, 'retention-ms', 0, 365 * 86_400_000, DEFAULT_SPEED_RETENTION_MS);
     const metricsPort = options['metrics-port'] === undefined ? undefined : intOption(options, 'metrics-port', 0, 65_535);
     const pipeline = compilePipeline(config.pipeline);
     const adapters = await openLogAndViews(config);
     const registry = metricsPort === undefined ? undefined : prometheusMetrics();
     const metrics = registry && speedMetrics(registry, pipeline.config.lateness);
     let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+    let retirement: { stop(): Promise<void> } | undefined;
+    let objects: Awaited<ReturnType<typeof openObjectStore>> | undefined;
     try {
       if (registry) {
         metricsServer = await startMetricsServer(registry, { host: config.serving.host, port: metricsPort!, ready: () => metrics!.caughtUp() });
@@ -62,6 +80,18 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
       if (namespace !== 'speed' && !options.create) await requireNamespace(adapters.views, namespace);
       await ensureEventsTopic(adapters.log, config, (line) => env.err(`speed: ${line}`));
       const progress = new Progress();
+      if (retire) {
+        objects = await openObjectStore(config);
+        const manifests = objects;
+        retirement = scheduleRetirement(adapters.views, pipeline, {
+          horizon: async () => (await readManifest(manifests))?.horizon ?? null,
+          retentionMs,
+          onRetired: (r) => {
+            if (r.dropped > 0) env.err(`speed: retired ${formatCount(r.dropped)} panes of buckets before ${new Date(r.cutoff!).toISOString()} (the batch layer covers them)`);
+          },
+          onError: (err) => env.err(`speed: could not retire covered panes (${err.message}); trying again in a minute`),
+        });
+      }
       const newJob = () =>
         new StreamJob(
           { log: adapters.log, views: adapters.views, pipeline, topics: config.topics },
@@ -107,6 +137,8 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
       }
       return 0;
     } finally {
+      await retirement?.stop();
+      await objects?.close();
       await metricsServer?.close();
       await adapters.close();
     }

@@ -271,6 +271,18 @@ export class PartitionProcessor {
     return dedupCutoff(checkpointWatermark(pipeline.config.lateness, cp).current, pipeline.config.dedupRetentionMs);
   }
 
+  /**
+   * The lowest bucket any view of this partition could still have open when resuming from `cp`:
+   * a restart reads the stored panes from here on (needsRestore then decides per view), so panes
+   * of older buckets are final in the store, and only those may be retired (speed-retention.ts).
+   */
+  static restoreFloor(pipeline: Pipeline, cp: PartitionCheckpoint): number {
+    const wm = checkpointWatermark(pipeline.config.lateness, cp);
+    if (!Number.isFinite(wm.lateBefore)) return Number.MIN_SAFE_INTEGER;
+    const maxReach = Math.max(...pipeline.views.map((v) => reachOf(v.def.window)));
+    return bucketOf(wm.lateBefore - pipeline.config.bucketMs - maxReach, pipeline.config.bucketMs);
+  }
+
   /** Which stored panes of this partition must be restored to resume from `cp` (the others are final). */
   static needsRestore(pipeline: Pipeline, cp: PartitionCheckpoint, pane: Pane): boolean {
     const wm = checkpointWatermark(pipeline.config.lateness, cp);

@@ -125,4 +125,62 @@ describe('lk speed', () => {
     expect(await p.exited).toBe(0);
     expect(p.stderr()).toMatch(/speed: warning: topic "events" already exists with 2 partitions, not the 6 LK_PARTITIONS asks for/);
   });
+
+  it('retires the panes the published batch covers, and only with a retention on the speed namespace', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lk-speed-cli-'));
+    dirs.push(dataDir);
+    const pipeline = compilePipeline(defaultPipelineConfig());
+    const workload = generateWorkload({ seed: 3, events: 4_000, users: 60, products: 20, spanMs: 6 * 3_600_000 }, pipeline.config);
+    const log = await EmbeddedLog.open(join(dataDir, 'log'));
+    await log.ensureTopic('events', 1);
+    await log.append('events', workload.records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp })));
+    await log.close();
+    const bad = lkSpeed(dataDir, ['--namespace', 'kappa_v1', '--create', '--retention-ms', '0']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toContain('only copy of its history');
+
+    /** Runs lk speed until its stderr shows `until`, then stops it; its stderr. */
+    const runSpeed = async (args: readonly string[], until: string) => {
+      const p = lkSpeed(dataDir, args);
+      await waitFor(async () => p.stderr().includes(until), { timeoutMs: 60_000 });
+      p.child.kill('SIGINT');
+      expect(await p.exited).toBe(0);
+      return p.stderr();
+    };
+    const panes = async () => {
+      const views = await DuckDbViewStore.open(join(dataDir, 'views.duckdb'));
+      try {
+        const all = await Promise.all(pipeline.views.map((v) => views.queryPanes('speed', { view: v.name, from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER })));
+        return all.flat();
+      } finally {
+        await views.close();
+      }
+    };
+    // Stopped once the group has read everything: a clean stop commits what it read to the view store.
+    const first = lkSpeed(dataDir, []);
+    const readLog = await EmbeddedLog.open(join(dataDir, 'log'));
+    await waitFor(async () => (await readLog.committedOffsets('events', 'lk-speed')).get(0) === workload.records.length, { timeoutMs: 60_000 });
+    await readLog.close();
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    expect(first.stderr()).toContain(`stopped after ${workload.records.length.toLocaleString('en-US')} records`);
+    expect(first.stderr()).not.toContain('retired');
+    const before = await panes();
+    // Publish a batch of the complete hours.
+    for (const command of [['archive'], ['batch']]) {
+      const p = spawn(process.execPath, ['cli/main.ts', ...command], { env: { ...process.env, LK_DATA_DIR: dataDir }, stdio: 'ignore' });
+      expect(await new Promise((resolve) => p.on('exit', resolve))).toBe(0);
+    }
+    const kept = await runSpeed(['--no-retire'], 'Ctrl-C to stop');
+    expect(kept).not.toContain('retired');
+    expect((await panes()).length).toBe(before.length);
+    const stderr = await runSpeed(['--retention-ms', '0'], 'retired');
+    const m = /retired ([\d,]+) panes of buckets before (\S+) /.exec(stderr);
+    expect(m, stderr).not.toBeNull();
+    const cutoff = Date.parse(m![2]);
+    const after = await panes();
+    expect(after.length).toBe(before.length - Number(m![1].replaceAll(',', '')));
+    expect(after.every((p) => p.bucket >= cutoff)).toBe(true);
+    expect(before.some((p) => p.bucket < cutoff)).toBe(true);
+  });
 });
