@@ -31,6 +31,8 @@ export interface BatchScheduleOptions {
    * next hour.
    */
   readonly catchUp?: boolean;
+  /** A cycle starts (after the overlap guard let it). */
+  readonly onStart?: (kind: BatchCycleKind) => void;
   readonly onResult?: (kind: BatchCycleKind, result: BatchCycleResult) => void;
   /** A tick found the previous cycle still running and did nothing. */
   readonly onSkipped?: (kind: BatchCycleKind) => void;
@@ -70,6 +72,7 @@ export function scheduleBatch(deps: BatchCycleDeps, options: BatchScheduleOption
       options.onSkipped?.(kind);
       return 'skipped';
     }
+    options.onStart?.(kind);
     const run = cycles[kind](deps);
     running = run;
     try {

@@ -1,11 +1,15 @@
 import { join } from 'node:path';
 import { runBatch } from '../../batch/batch-job.ts';
 import { assertCronExpression, DEFAULT_DAILY_CRON, DEFAULT_HOURLY_CRON, hourlyCronAfter, scheduleBatch } from '../../batch/batch-schedule.ts';
+import { batchMetrics } from '../../batch/batch-metrics.ts';
+import { readManifest } from '../../batch/batch-manifest.ts';
 import { openEventLog, openObjectStore } from '../../infra/adapters.ts';
+import { startMetricsServer } from '../../infra/metrics/metrics-http-server.ts';
+import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
 import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { BadRequestError } from '../../shared/errors.ts';
-import { configFrom, timeOption, type Command } from '../command.ts';
+import { configFrom, intOption, timeOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 
 /** `lk batch`: recompute batch views from the master dataset, once or on a schedule. */
@@ -43,6 +47,7 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
     },
     'daily-cron': { type: 'string', valueName: 'CRON', description: 'with --schedule: when the previous day is recomputed (cron, UTC)', default: DEFAULT_DAILY_CRON },
     'straggler-delay-ms': { type: 'string', valueName: 'MS', description: 'an hour is complete once the archived watermark is this far past its end. Env: LK_STRAGGLER_DELAY_MS', default: '300000' },
+    'metrics-port': { type: 'string', valueName: 'N', description: 'with --schedule: serve Prometheus /metrics (cycles, durations, horizon and its lag) and /ready (the catch-up cycle finished) on this port (0: a free one; default: none)' },
     'include-incomplete': { type: 'boolean', description: 'once: also publish incomplete hours, marked incomplete (above the horizon, never final)' },
   },
   async run(options, env) {
@@ -54,6 +59,8 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
     }
     if (hourlyCron !== undefined) assertCronExpression('--hourly-cron', hourlyCron);
     if (dailyCron !== undefined) assertCronExpression('--daily-cron', dailyCron);
+    if (!options.schedule && options['metrics-port'] !== undefined) throw new BadRequestError('--metrics-port', 'only applies with --schedule: a one-off run ends before a scrape');
+    const metricsPort = options['metrics-port'] === undefined ? undefined : intOption(options, 'metrics-port', 0, 65_535);
     if (options.schedule && options['include-incomplete']) throw new BadRequestError('--include-incomplete', 'only applies to a one-off run: a schedule publishes complete hours');
     const { stragglerDelayMs } = config.batch;
     const pipeline = compilePipeline(config.pipeline);
@@ -65,15 +72,33 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
     try {
       if (options.schedule) {
         const log = await openEventLog(config);
+        const registry = metricsPort === undefined ? undefined : prometheusMetrics();
+        const metrics = registry && batchMetrics(registry);
+        let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
         try {
+          if (registry) {
+            metrics!.setHorizon((await readManifest(objects))?.horizon ?? null);
+            metricsServer = await startMetricsServer(registry, { host: config.serving.host, port: metricsPort!, ready: () => metrics!.caughtUp() });
+            env.err(`batch: metrics on ${metricsServer.url}/metrics`);
+          }
           const handle = scheduleBatch(
             { log, objects, db, pipeline, topic: config.topics.events, workDir, stragglerDelayMs, onBatchProgress: (p) => progress.update(`batch: bucket ${p.bucketsDone}/${p.bucketsTotal}`) },
             {
               hourly,
               daily: dailyCron,
-              onResult: (kind, r) => progress.done(`batch ${kind}: archived ${formatCount(r.archived.valid)} events; ${r.batch ? `recomputed ${r.batch.buckets.length} hours, horizon ${r.batch.horizon === null ? 'none' : new Date(r.batch.horizon).toISOString()}` : 'nothing to recompute'}`),
-              onSkipped: (kind) => env.err(`batch ${kind}: previous cycle still running; skipped`),
-              onError: (kind, err) => env.err(`batch ${kind}: failed: ${(err as Error).message}`),
+              onStart: (kind) => metrics?.onStart(kind),
+              onResult: (kind, r) => {
+                metrics?.onResult(kind, r);
+                progress.done(`batch ${kind}: archived ${formatCount(r.archived.valid)} events; ${r.batch ? `recomputed ${r.batch.buckets.length} hours, horizon ${r.batch.horizon === null ? 'none' : new Date(r.batch.horizon).toISOString()}` : 'nothing to recompute'}`);
+              },
+              onSkipped: (kind) => {
+                metrics?.onSkipped(kind);
+                env.err(`batch ${kind}: previous cycle still running; skipped`);
+              },
+              onError: (kind, err) => {
+                metrics?.onError(kind);
+                env.err(`batch ${kind}: failed: ${(err as Error).message}`);
+              },
             },
           );
           env.err(`batch: catching up now, then hourly at "${hourly}" and daily at "${dailyCron ?? DEFAULT_DAILY_CRON}" (cron, UTC); Ctrl-C to stop`);
@@ -81,6 +106,7 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
           await handle.stop();
           return 0;
         } finally {
+          await metricsServer?.close();
           await log.close();
         }
       }
