@@ -1,7 +1,9 @@
 import { openLogAndViews } from '../../infra/adapters.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
+import { BadRequestError } from '../../shared/errors.ts';
 import { runKappaReplay } from '../../speed/kappa-replay.ts';
-import { configFrom, intOption, timeOption, type Command } from '../command.ts';
+import { configFrom, intOption, type Command } from '../command.ts';
+import { startOption } from '../start-position.ts';
 import { formatCount, Progress } from '../progress.ts';
 
 /** `lk replay`: the Kappa backfill into a new version of the views, then the cut-over. */
@@ -19,14 +21,18 @@ bucket, and the store indexes everything at the end. So a replay that stops part
 resumed: a failed replay drops its version, and one left by a crash is dropped at the next
 replay's cut-over; just run lk replay again.`,
   options: {
-    from: { type: 'string', valueName: 'TIME', description: 'start at this time (ISO-8601 with zone or epoch ms) instead of the earliest offset' },
+    from: { type: 'string', valueName: 'POS', description: 'where the version starts: earliest or a time (ISO-8601 with zone, epoch ms; via the log\'s offsets-for-times)', default: 'earliest' },
     'no-cutover': { type: 'boolean', description: 'build the version but leave the alias where it is' },
     'side-outputs': { type: 'boolean', description: 'write dead-letter and late records again (the live job already wrote them)' },
     'keep-older': { type: 'string', valueName: 'N', description: 'older versions to keep besides the new and the previous one', default: '0' },
   },
   async run(options, env) {
     const config = configFrom(options, ['log', 'viewStore']);
-    const from = timeOption(options, 'from');
+    const from = startOption(options, { kind: 'earliest' }, false);
+    if (from.kind === 'latest') {
+      // A replay reads up to the end offsets it finds at start: from there it would be empty.
+      throw new BadRequestError('--from', 'latest would build an empty version (a replay stops at the end it finds when it starts); to start a version from now on, run lk speed --namespace kappa_vN --create --from latest');
+    }
     const keepOlder = intOption(options, 'keep-older', 0, 100, 0);
     const pipeline = compilePipeline(config.pipeline);
     const adapters = await openLogAndViews(config);
@@ -35,7 +41,7 @@ replay's cut-over; just run lk replay again.`,
       const result = await runKappaReplay(
         { log: adapters.log, views: adapters.views, pipeline, topics: config.topics },
         {
-          from: from === undefined ? { kind: 'earliest' } : { kind: 'timestamp', timestamp: from },
+          from: from.kind === 'checkpoint' ? { kind: 'earliest' } : from,
           cutOver: !options['no-cutover'],
           keepOlder,
           sideOutputs: Boolean(options['side-outputs']),

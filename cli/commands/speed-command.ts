@@ -13,6 +13,7 @@ import { formatDuration } from '../../shared/metrics/format-duration.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 import { ensureEventsTopic } from '../events-topic.ts';
+import { assertNoCheckpoints, START_VALUES, startOption } from '../start-position.ts';
 
 /** `lk speed`: the Lambda speed layer (or the live Kappa job) as a long-lived process. */
 export const speedCommand: Command = {
@@ -36,6 +37,7 @@ one a restart could still need), so its store holds the recent hours, not the wh
 \`mode=speed\` queries answer for that retention only. A Kappa version keeps its whole history.`,
   options: {
     namespace: { type: 'string', valueName: 'NAME', description: 'view-store namespace to write', default: 'speed' },
+    from: { type: 'string', valueName: 'POS', description: `where to start: ${START_VALUES} (the stored checkpoints, else the earliest offset); a position other than checkpoint only for a namespace without checkpoints`, default: 'checkpoint' },
     create: { type: 'boolean', description: 'create the namespace if it does not exist (built from the start of the log)' },
     'side-outputs': { type: 'boolean', description: 'write the dead-letter and late topics (the default for the speed namespace only)' },
     'no-side-outputs': { type: 'boolean', description: 'do not write the dead-letter and late topics (another job over the same log writes them)' },
@@ -63,6 +65,7 @@ one a restart could still need), so its store holds the recent hours, not the wh
     const commitIntervalMs = intOption(options, 'commit-interval-ms', 1, 600_000, 100);
     const storeRetryMs = intOption(options, 'store-retry-ms', 0, 86_400_000, 60_000);
     const logRetryMs = intOption(options, 'log-retry-ms', 0, 86_400_000, 60_000);
+    const start = startOption(options, { kind: 'checkpoint' }, true);
     const retentionMs = intOption(options, 'retention-ms', 0, 365 * 86_400_000, DEFAULT_SPEED_RETENTION_MS);
     const metricsPort = options['metrics-port'] === undefined ? undefined : intOption(options, 'metrics-port', 0, 65_535);
     const pipeline = compilePipeline(config.pipeline);
@@ -78,6 +81,7 @@ one a restart could still need), so its store holds the recent hours, not the wh
         env.err(`speed: metrics on ${metricsServer.url}/metrics`);
       }
       if (namespace !== 'speed' && !options.create) await requireNamespace(adapters.views, namespace);
+      await assertNoCheckpoints(adapters.views, namespace, start);
       await ensureEventsTopic(adapters.log, config, (line) => env.err(`speed: ${line}`));
       const progress = new Progress();
       if (retire) {
@@ -98,7 +102,7 @@ one a restart could still need), so its store holds the recent hours, not the wh
           {
             namespace,
             groupId: (options.group as string | undefined) ?? `lk-${namespace}`,
-            from: { kind: 'earliest' },
+            from: start.kind === 'checkpoint' ? { kind: 'earliest' } : start,
             sideOutputs,
             commitIntervalMs,
             storeRetryMs,

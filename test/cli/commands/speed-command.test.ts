@@ -183,4 +183,26 @@ describe('lk speed', () => {
     expect(after.every((p) => p.bucket >= cutoff)).toBe(true);
     expect(before.some((p) => p.bucket < cutoff)).toBe(true);
   });
+
+  it('--from latest starts a new namespace at the end of the log; a namespace with checkpoints refuses a start position', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lk-speed-cli-'));
+    dirs.push(dataDir);
+    const logDir = join(dataDir, 'log');
+    const log = await EmbeddedLog.open(logDir);
+    await log.ensureTopic('events', 1);
+    await log.append('events', [{ key: 'a', value: 'old bad record' }, { key: 'b', value: 'another old one' }]);
+    const p = lkSpeed(dataDir, ['--namespace', 'kappa_v1', '--create', '--side-outputs', '--from', 'latest']);
+    await waitFor(async () => p.stderr().includes('Ctrl-C to stop'), { timeoutMs: 30_000 });
+    await log.append('events', [{ key: 'c', value: 'new bad record' }]);
+    await log.close();
+    await waitFor(async () => (await readTopic(logDir, 'events.dead-letter')).length > 0, { timeoutMs: 30_000 });
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(0);
+    expect((await readTopic(logDir, 'events.dead-letter')).map((d) => d.headers['lk-source-offset'])).toEqual(['2']);
+    expect(p.stderr()).toContain('stopped after 1 records');
+
+    const again = lkSpeed(dataDir, ['--namespace', 'kappa_v1', '--from', 'earliest']);
+    expect(await again.exited).toBe(2);
+    expect(again.stderr()).toContain('namespace "kappa_v1" already has checkpoints (partition@offset: 0@3)');
+  });
 });
