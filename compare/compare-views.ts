@@ -43,8 +43,12 @@ export function compareView(view: CompiledView, mode: Iterable<MergedWindow>, tr
   return compareWindows(view, combineSameStart(view, mode), truth);
 }
 
-/** compareView over windows that already have named measures and one window per key and start (as the HTTP API serves them). */
-export function compareWindows(view: CompiledView, mode: Iterable<ComparedWindow>, truth: readonly TruthWindow[]): ViewComparison {
+/**
+ * compareView over windows that already have named measures and one window per key and start (as
+ * the HTTP API serves them). `onDiffer` sees each pair that is not exact (either side undefined
+ * when missing or extra), for a diff a person reads.
+ */
+export function compareWindows(view: CompiledView, mode: Iterable<ComparedWindow>, truth: readonly TruthWindow[], onDiffer?: (mode: ComparedWindow | undefined, truth: ComparedWindow | undefined) => void): ViewComparison {
   const measures = view.def.measures;
   const empty = Object.fromEntries(measures.map((m) => [m.name, identityOf(m.op)]));
   const additive = measures.filter((m) => m.op === 'count' || m.op === 'sum').map((m) => m.name);
@@ -61,6 +65,7 @@ export function compareWindows(view: CompiledView, mode: Iterable<ComparedWindow
     for (const x of measures) if (mv[x.name] !== tv[x.name]) equal = false;
     for (const n of additive) absError[n] += Math.abs(mv[n] - tv[n]);
     if (equal) counts.exact++;
+    else onDiffer?.(m, t);
   };
 
   const modeByKey = groupByKey(mode);
@@ -95,7 +100,8 @@ export function compareWindows(view: CompiledView, mode: Iterable<ComparedWindow
   return { ...counts, absError };
 }
 
-function combineSameStart(view: CompiledView, mode: Iterable<MergedWindow>): ComparedWindow[] {
+/** Merged windows with one per key and start (combined by the view's aggregate) and measures by name. */
+export function combineSameStart(view: CompiledView, mode: Iterable<MergedWindow>): ComparedWindow[] {
   const agg = view.aggregate;
   const byId = new Map<string, { key: string; start: number; end: number; acc: number[] }>();
   for (const w of mode) {

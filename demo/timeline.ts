@@ -16,7 +16,12 @@ import type { AppendRecord, EventLog } from '../shared/ports/event-log.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { ViewStore } from '../shared/ports/view-store.ts';
 import { batchRunsBetween, hourlyRunOffsetMs, instantsBetween, wallOffsetOf, type ScheduledBatchRun } from '../shared/time/timeline-schedule.ts';
-import { KAPPA_ALIAS, runKappaReplay } from '../speed/kappa-replay.ts';
+import { runKappaReplay } from '../speed/kappa-replay.ts';
+import { describeVerdict } from '../speed/cutover-gate.ts';
+import { cutOverTo } from '../speed/kappa-cutover.ts';
+import { readLateEvents } from '../speed/late-events.ts';
+import { LateFootprint } from '../shared/compute/late-footprint.ts';
+import { KAPPA_ALIAS } from '../speed/kappa-version.ts';
 import { StreamJob, type StreamJobDeps } from '../speed/stream-job.ts';
 import { waitUntilCaughtUp, type HasPositions } from './caught-up.ts';
 import { withProbes, type TimedRecord, type TimelineSource } from './timeline-source.ts';
@@ -281,7 +286,14 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
       const next = new StreamJob(deps, { namespace: replay.namespace, groupId: ctx.group(replay.namespace), from: { kind: 'earliest' }, sideOutputs: false });
       const nextSub = await next.start();
       await waitUntilCaughtUp(log, topics.events, [next]);
-      await views.setAlias(KAPPA_ALIAS, replay.namespace);
+      // The same gate lk replay applies: the new version against the one serving and against batch.
+      const late = new LateFootprint(pipeline, await readLateEvents(log, topics, pipeline));
+      const gate = await cutOverTo({ views, pipeline, batch: await ctx.reader.snapshot(), late }, replay.namespace);
+      if (!gate.cutOver) {
+        await nextSub.stop();
+        o.say(`kappa backfill: ${replay.namespace} refused by the cut-over gate; ${kappaNamespace} keeps serving\n${describeVerdict(replay.namespace, gate.verdict!)}`, true);
+        return;
+      }
       const old = { sub: kappaSub, namespace: kappaNamespace };
       kappa = next;
       kappaSub = nextSub;

@@ -1,4 +1,5 @@
-import Fastify, { type FastifyReply } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { httpErrorOf, unknownViewError, type HttpErrorResponse } from './http-error.ts';
 import type { QueryService } from './query-service.ts';
 import { openApiDocument } from './openapi.ts';
@@ -18,6 +19,15 @@ export interface HttpServerOptions {
   readonly metrics?: ServingMetrics;
   /** Whether the process is ready to serve (GET /ready: 200 or 503 with this body); default: always ready. */
   readonly readiness?: () => Promise<Readiness>;
+  /** The admin endpoints, for requests bearing the token; without it they do not exist (404). */
+  readonly admin?: { readonly token: string; readonly actions: AdminActions };
+}
+
+/** What POST /v1/admin/... does (wired by lk serve to the Kappa cut-over and rollback). */
+export interface AdminActions {
+  /** Serves a Kappa version if the correctness gate passes (or whatever it says with force); `cutOver` says whether it moved. */
+  cutover(version: string, force: boolean): Promise<{ readonly cutOver: boolean } & Record<string, unknown>>;
+  rollback(): Promise<Record<string, unknown>>;
 }
 
 /** The body of GET /ready. */
@@ -34,6 +44,7 @@ export interface HttpServer {
 }
 
 /** The paths of the routes below, for telling a wrong method (405) from an unknown path (404). */
+const ADMIN_ROUTES: readonly RegExp[] = [/^\/v1\/admin\/cutover$/, /^\/v1\/admin\/rollback$/];
 const ROUTES: readonly RegExp[] = [/^\/health$/, /^\/ready$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/v1\/views$/, /^\/v1\/status$/, /^\/v1\/views\/[^/]+$/, /^\/v1\/views\/[^/]+\/top$/];
 
 /**
@@ -51,6 +62,11 @@ const ROUTES: readonly RegExp[] = [/^\/health$/, /^\/ready$/, /^\/metrics$/, /^\
  *   GET /openapi.json              the API, from the schemas that validate it (openapi.ts)
  *   GET /ready                     readiness: 200 once the published batch is loaded and the stores answer, else 503
  *   GET /metrics                   Prometheus metrics (when given; serving-metrics.ts)
+ *   POST /v1/admin/cutover?version=kappa_vN&force=false
+ *                                  the gated Kappa cut-over: 200 when served, 409 with the verdict when refused
+ *   POST /v1/admin/rollback        the previous Kappa version again
+ *                                  (both only with an admin token: 401 without a matching
+ *                                  `Authorization: Bearer <token>`, absent otherwise)
  *
  * Errors are `{"error":{"code","message","parameter"?}}`: 400 for a bad parameter or a malformed request, 404 for an
  * unknown view (listing the known ones) or route, 405 for another method than GET on a route, 503 when a backing
@@ -106,8 +122,38 @@ export async function startHttpServer(service: QueryService, options: HttpServer
     return service.top(parseTopRequest(view, request.query, service.now()));
   });
 
+  const admin = options.admin;
+  if (admin) {
+    const expected = Buffer.from(admin.token);
+    const authorized = (request: FastifyRequest) => {
+      const given = Buffer.from(/^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '');
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    };
+    const refuse = (reply: FastifyReply) => {
+      reply.header('www-authenticate', 'Bearer');
+      return send(reply, { status: 401, body: { error: { code: 'unauthorized', message: 'admin endpoints need the header Authorization: Bearer <LK_ADMIN_TOKEN>' } } });
+    };
+    app.post<{ Querystring: Record<string, unknown> }>('/v1/admin/cutover', async (request, reply) => {
+      if (!authorized(request)) return refuse(reply);
+      const version = request.query.version;
+      if (typeof version !== 'string' || version === '') return send(reply, { status: 400, body: { error: { code: 'bad_request', message: 'version is required, e.g. ?version=kappa_v3', parameter: 'version' } } });
+      const force = request.query.force;
+      if (force !== undefined && force !== 'true' && force !== 'false') return send(reply, { status: 400, body: { error: { code: 'bad_request', message: 'force must be true or false', parameter: 'force' } } });
+      const r = await admin.actions.cutover(version, force === 'true');
+      return reply.code(r.cutOver ? 200 : 409).send(r);
+    });
+    app.post('/v1/admin/rollback', async (request, reply) => {
+      if (!authorized(request)) return refuse(reply);
+      return admin.actions.rollback();
+    });
+  }
+
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
+    if (admin && request.method !== 'POST' && ADMIN_ROUTES.some((r) => r.test(path))) {
+      reply.header('allow', 'POST');
+      return send(reply, { status: 405, body: { error: { code: 'method_not_allowed', message: `${request.method.slice(0, 20)} is not allowed on ${path}; use POST` } } });
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD' && ROUTES.some((r) => r.test(path))) {
       reply.header('allow', 'GET, HEAD');
       return send(reply, { status: 405, body: { error: { code: 'method_not_allowed', message: `${request.method.slice(0, 20)} is not allowed on ${path.slice(0, 200)}; use GET` } } });

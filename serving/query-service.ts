@@ -8,7 +8,7 @@ import { generationOf, StreamStateCache } from './stream-state-cache.ts';
 import { AnswerCache } from './answer-cache.ts';
 import { earliestPaneStart } from '../shared/time/bucket.ts';
 import { describeWindow, reachOf } from '../shared/time/window.ts';
-import { KAPPA_ALIAS } from '../speed/kappa-replay.ts';
+import { KAPPA_ALIAS } from '../speed/kappa-version.ts';
 import type { BatchPaneSource, BatchSnapshot } from './batch-pane-source.ts';
 import { collectWindows } from './collect-windows.ts';
 import { encodeCursor } from './page-cursor.ts';

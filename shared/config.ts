@@ -74,7 +74,12 @@ export interface PlatformConfig {
   readonly topics: TopicNames;
   /** Partitions of the raw-events topic when the platform creates it. */
   readonly partitions: number;
-  readonly serving: { readonly host: string; readonly port: number };
+  readonly serving: {
+    readonly host: string;
+    readonly port: number;
+    /** Turns on the admin endpoints (POST /v1/admin/...) for requests bearing it (LK_ADMIN_TOKEN); absent: there are none. */
+    readonly adminToken?: string;
+  };
   readonly batch: BatchConfig;
   readonly pipeline: PipelineConfig;
 }
@@ -87,6 +92,14 @@ export interface BatchConfig {
    * watermark are still in it (LK_STRAGGLER_DELAY_MS, `lk batch --straggler-delay-ms`).
    */
   readonly stragglerDelayMs: number;
+}
+
+/** LK_ADMIN_TOKEN, checked: a short token is guessable, and the endpoints it opens change what serving serves. */
+function adminToken(env: Env): { adminToken?: string } {
+  const token = env.LK_ADMIN_TOKEN;
+  if (token === undefined || token === '') return {};
+  if (token.length < 16 || /\s/.test(token)) throw new ConfigError('LK_ADMIN_TOKEN must be at least 16 characters without spaces (e.g. openssl rand -hex 16); unset it to turn the admin endpoints off');
+  return { adminToken: token };
 }
 
 /** Five minutes: the minute the hourly cycle has always run at, for events that trail the watermark. */
@@ -173,7 +186,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     scope: { runId: runId ?? null, userSet },
     topics: { events: eventsTopic, deadLetter: `${eventsTopic}.dead-letter`, late: `${eventsTopic}.late` },
     partitions: int(env, 'LK_PARTITIONS', 4, 1, 256),
-    serving: { host: env.LK_HOST ?? '127.0.0.1', port: overrides.port ?? int(env, 'LK_PORT', 8080, 0, 65535) },
+    serving: { host: env.LK_HOST ?? '127.0.0.1', port: overrides.port ?? int(env, 'LK_PORT', 8080, 0, 65535), ...adminToken(env) },
     batch: { stragglerDelayMs: stragglerDelay(env, overrides.stragglerDelayMs) },
     pipeline: defaultPipelineConfig(),
   } as Omit<PlatformConfig, PortName> as PlatformConfig;

@@ -1,9 +1,10 @@
+import type { BatchSnapshot } from '../serving/batch-pane-source.ts';
 import type { ViewStore } from '../shared/ports/view-store.ts';
+import type { LateFootprint } from '../shared/compute/late-footprint.ts';
+import type { CutoverThresholds, CutoverVerdict } from './cutover-gate.ts';
+import { cutOverTo } from './kappa-cutover.ts';
+import { KAPPA_ALIAS, kappaVersionNumber, nextKappaVersion } from './kappa-version.ts';
 import { StreamJob, type StreamJobDeps, type StreamProgress, type StreamStart } from './stream-job.ts';
-
-/** The alias serving reads in Kappa mode. */
-export const KAPPA_ALIAS = 'kappa';
-const VERSION = /^kappa_v(\d+)$/;
 
 export interface ReplayResult {
   readonly namespace: string;
@@ -12,28 +13,31 @@ export interface ReplayResult {
   readonly elapsedMs: number;
   readonly eventsPerSecond: number;
   readonly cutOver: boolean;
+  /** The correctness gate's verdict on the new version (absent without a cut-over). cutOver is false when it refused. */
+  readonly verdict?: CutoverVerdict;
 }
 
 export interface ReplayOptions {
   /** Where the backfill starts: the whole log by default, or a timestamp. */
   readonly from?: StreamStart;
-  /** Point the `kappa` alias at the new version when the replay reached the end (default true). */
+  /**
+   * Point the `kappa` alias at the new version when the replay reached the end (default true),
+   * if the correctness gate passes (cutover-gate.ts): the new version against the one serving
+   * and against `batch` when given. A refused version stays, not served.
+   */
   readonly cutOver?: boolean;
+  /** The published batch to compare the new version with before the cut-over. */
+  readonly batch?: BatchSnapshot;
+  /** The windows the stream's too-late events touch: where the new version may differ from batch. */
+  readonly late?: LateFootprint;
+  readonly thresholds?: CutoverThresholds;
+  /** Cut over whatever the gate says (the verdict is still returned). */
+  readonly force?: boolean;
   /** Older versions to keep besides the new one and the one it replaces (default 0). */
   readonly keepOlder?: number;
   /** Write dead-letter and late records again (default false: the live job already wrote the same ones). */
   readonly sideOutputs?: boolean;
   readonly onProgress?: (p: StreamProgress) => void;
-}
-
-/** The next free Kappa version name (kappa_v1, kappa_v2, ...). */
-export async function nextKappaVersion(views: ViewStore): Promise<string> {
-  let max = 0;
-  for (const ns of await views.listNamespaces()) {
-    const m = VERSION.exec(ns);
-    if (m) max = Math.max(max, Number(m[1]));
-  }
-  return `kappa_v${max + 1}`;
 }
 
 /**
@@ -68,10 +72,12 @@ export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions
     throw err;
   }
   const elapsedMs = Date.now() - started;
-  const cutOver = options.cutOver ?? true;
-  if (cutOver) {
-    await deps.views.setAlias(KAPPA_ALIAS, namespace);
-    await dropOldVersions(deps.views, namespace, previous, options.keepOlder ?? 0);
+  let cutOver = false;
+  let verdict: CutoverVerdict | undefined;
+  if (options.cutOver ?? true) {
+    const r = await cutOverTo({ views: deps.views, pipeline: deps.pipeline, batch: options.batch, late: options.late }, namespace, { force: options.force, thresholds: options.thresholds });
+    ({ cutOver, verdict } = r);
+    if (cutOver) await dropOldVersions(deps.views, namespace, previous, options.keepOlder ?? 0);
   }
   return {
     namespace,
@@ -80,6 +86,7 @@ export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions
     elapsedMs,
     eventsPerSecond: elapsedMs > 0 ? Math.round((job.records * 1000) / elapsedMs) : job.records,
     cutOver,
+    verdict,
   };
 }
 
@@ -89,9 +96,9 @@ export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions
  * are left alone: another replay may be loading one.
  */
 async function dropOldVersions(views: ViewStore, current: string, previous: string | undefined, keepOlder: number): Promise<void> {
-  const number = (ns: string) => Number(VERSION.exec(ns)![1]);
+  const number = (ns: string) => kappaVersionNumber(ns) ?? 0;
   const unfinished = new Set(await views.unfinishedLoads());
-  const older = (await views.listNamespaces()).filter((ns) => VERSION.test(ns) && number(ns) < number(current) && ns !== previous).sort((a, b) => number(b) - number(a));
+  const older = (await views.listNamespaces()).filter((ns) => kappaVersionNumber(ns) !== undefined && number(ns) < number(current) && ns !== previous).sort((a, b) => number(b) - number(a));
   const kept = older.filter((ns) => !unfinished.has(ns)).slice(0, keepOlder);
   for (const ns of older) if (!kept.includes(ns)) await views.dropNamespace(ns);
 }

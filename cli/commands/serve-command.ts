@@ -1,6 +1,8 @@
 import { BatchViewIndex } from '../../batch/batch-view-index.ts';
 import { BatchViewReader } from '../../batch/batch-view-reader.ts';
-import { openObjectStore, openViewStore } from '../../infra/adapters.ts';
+import { openEventLog, openObjectStore, openViewStore } from '../../infra/adapters.ts';
+import { LateFootprint } from '../../shared/compute/late-footprint.ts';
+import { readLateEvents } from '../../speed/late-events.ts';
 import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { QueryService } from '../../serving/query-service.ts';
@@ -9,6 +11,7 @@ import { servingMetrics } from '../../serving/serving-metrics.ts';
 import { servingReadiness } from '../../serving/serving-readiness.ts';
 import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
+import { cutOverTo, rollback } from '../../speed/kappa-cutover.ts';
 
 /** `lk serve`: the serving layer's HTTP API as a long-lived process. */
 export const serveCommand: Command = {
@@ -21,6 +24,9 @@ GET /v1/views/{view}?key=&from=&to=&mode=lambda|kappa|batch|speed&limit=&cursor=
 GET /v1/views/{view}/top?by=<measure>&n=10&from=&to=&mode=
     the top keys of a tumbling or session view by one measure
 GET /v1/views   GET /v1/status   GET /openapi.json   GET /health   GET /ready   GET /metrics
+POST /v1/admin/cutover?version=kappa_vN&force=   POST /v1/admin/rollback
+    only when LK_ADMIN_TOKEN is set (16+ characters), for requests with
+    Authorization: Bearer <token> (401 otherwise); the cut-over is gated as lk replay's is
 
 Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=lambda'`,
   options: {
@@ -31,11 +37,15 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
     'manifest-poll-ms': { type: 'string', valueName: 'MS', description: 'how often the batch manifest is read for a new publish', default: '1000' },
   },
   async run(options, env) {
-    const config = configFrom(options, ['objectStore', 'viewStore']);
+    const served = configFrom(options, ['objectStore', 'viewStore']);
+    // The admin cut-over's gate reads the late topic, so the log is configured only with admin on.
+    const admin = served.serving.adminToken !== undefined;
+    const config = admin ? configFrom(options, ['log', 'objectStore', 'viewStore']) : served;
     const pipeline = compilePipeline(config.pipeline);
     const objects = await openObjectStore(config);
     const views = await openViewStore(config);
     const db = await DuckDb.open();
+    const log = admin ? await openEventLog(config) : undefined;
     try {
       // The published batch is loaded once per publish (found by polling the manifest), not read per request.
       const batch = new BatchViewIndex(new BatchViewReader({ objects, db, pipeline }), { pollMs: intOption(options, 'manifest-poll-ms', 10, 3_600_000, 1000) });
@@ -50,13 +60,30 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
         logger: Boolean(options['log-requests']),
         metrics: servingMetrics(prometheusMetrics(), service, batch),
         readiness: servingReadiness({ batch, viewStore: views }),
+        admin: config.serving.adminToken === undefined ? undefined : {
+          token: config.serving.adminToken,
+          actions: {
+            cutover: async (version, force) => {
+              const late = new LateFootprint(pipeline, await readLateEvents(log!, config.topics, pipeline));
+              const r = await cutOverTo({ views, pipeline, batch: await batch.snapshot(), late }, version, { force });
+              env.err(`serve: admin cut-over to ${version}: ${r.cutOver ? `served (was ${r.previous ?? 'none'})` : 'refused by the gate'}`);
+              return { ...r };
+            },
+            rollback: async () => {
+              const r = await rollback(views);
+              env.err(`serve: admin rollback: ${r.to} serves (was ${r.from})`);
+              return { ...r };
+            },
+          },
+        },
       });
-      env.err(`serve: listening on ${server.url} (Ctrl-C to stop)`);
+      env.err(`serve: listening on ${server.url}${config.serving.adminToken === undefined ? '' : ', admin endpoints on'} (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => env.signal.addEventListener('abort', () => resolve(), { once: true }));
       await server.close();
       batch.close();
       return 0;
     } finally {
+      await log?.close();
       await db.close();
       await views.close();
       await objects.close();

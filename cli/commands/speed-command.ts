@@ -7,7 +7,7 @@ import { assertRetiringNamespace, DEFAULT_SPEED_RETENTION_MS, RETIRING_NAMESPACE
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { BadRequestError, PartitionFencedError } from '../../shared/errors.ts';
 import type { ViewStore } from '../../shared/ports/view-store.ts';
-import { KAPPA_ALIAS } from '../../speed/kappa-replay.ts';
+import { KAPPA_ALIAS } from '../../speed/kappa-version.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
 import { formatDuration } from '../../shared/metrics/format-duration.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
