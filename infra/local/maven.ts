@@ -1,5 +1,12 @@
 import { spawn } from 'node:child_process';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, LkError } from '../../shared/errors.ts';
+
+/** Where jars fetched from Maven Central are cached between runs: $LK_CACHE_DIR, else ~/.cache/lambdakappa. */
+export function jarCacheDir(): string {
+  return process.env.LK_CACHE_DIR ?? join(homedir(), '.cache', 'lambdakappa');
+}
 
 /** What a Maven run fetches, for its error messages. */
 export interface MavenPurpose {

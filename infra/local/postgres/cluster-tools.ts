@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { chown, mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError, LkError } from '../../../shared/errors.ts';
+
+/** The server tools of a PostgreSQL cluster this project makes (initdb, pg_ctl), run as the cluster's owner. */
+export interface ClusterTools {
+  /** The directory of the server binaries used. */
+  readonly bin: string;
+  /** The user the cluster runs as when this process is root (initdb refuses root), else undefined. */
+  readonly asUser: string | undefined;
+  /** Runs `tool` (initdb, pg_ctl, ...) from `bin` as the owner; resolves its stdout, rejects with its output. */
+  run(tool: string, args: readonly string[]): Promise<string>;
+}
+
+/** Debian/Ubuntu keep each major version's server binaries here; elsewhere (Homebrew, Fedora) they are on PATH. */
+const DEBIAN_PG_ROOT = '/usr/lib/postgresql';
+const OWNER_WHEN_ROOT = 'postgres';
+
+/**
+ * The tools for a cluster under `workDir` (created if needed). initdb refuses to run as root, so
+ * as root the cluster is made and run as the `postgres` user (runuser), which must exist (the
+ * PostgreSQL packages create it) and gets `workDir`. `noInitdb` is the way around a missing
+ * PostgreSQL, for the error message (e.g. "set DATABASE_URL").
+ */
+export async function clusterTools(workDir: string, noInitdb = 'Install PostgreSQL or set DATABASE_URL'): Promise<ClusterTools> {
+  const bin = await findServerBin(noInitdb);
+  const asUser = process.getuid?.() === 0 ? OWNER_WHEN_ROOT : undefined;
+  await mkdir(workDir, { recursive: true });
+  if (asUser) {
+    const ids = await runCommand('id', ['-u', asUser]).catch(() => {
+      throw new ConfigError('running as root, and initdb refuses root: a `postgres` user is needed to run a private cluster. Create one, run as another user, or set DATABASE_URL');
+    });
+    const uid = Number(ids.trim());
+    const gid = Number((await runCommand('id', ['-g', asUser])).trim());
+    await chown(workDir, uid, gid);
+    await runCommand('runuser', ['-u', asUser, '--', 'test', '-w', workDir]).catch(() => {
+      throw new ConfigError(`user ${asUser} cannot write ${workDir} (a parent directory is closed to it); use a directory under /tmp`);
+    });
+  }
+  return {
+    bin,
+    asUser,
+    run: (tool, args) => (asUser ? runCommand('runuser', ['-u', asUser, '--', join(bin, tool), ...args]) : runCommand(join(bin, tool), args)),
+  };
+}
+
+/** The newest PostgreSQL server binaries: /usr/lib/postgresql/<major>/bin, else whatever `pg_config --bindir` says. */
+async function findServerBin(noInitdb: string): Promise<string> {
+  const majors = await readdir(DEBIAN_PG_ROOT).catch(() => [] as string[]);
+  const newest = majors.filter((m) => /^\d+$/.test(m)).sort((a, b) => Number(b) - Number(a));
+  for (const major of newest) {
+    const bin = join(DEBIAN_PG_ROOT, major, 'bin');
+    if ((await readdir(bin).catch(() => [] as string[])).includes('initdb')) return bin;
+  }
+  try {
+    return (await runCommand('pg_config', ['--bindir'])).trim();
+  } catch {
+    throw new ConfigError(`no initdb was found (looked in ${DEBIAN_PG_ROOT}/*/bin and pg_config --bindir). ${noInitdb}`);
+  }
+}
+
+/** Runs a command; resolves its stdout, rejects with its output when it fails. */
+function runCommand(cmd: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4_000)));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new LkError(`${cmd} ${args.join(' ')} exited with ${code}: ${err.trim() || out.trim()}`))));
+  });
+}
