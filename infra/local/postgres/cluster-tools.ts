@@ -34,8 +34,11 @@ export async function clusterTools(workDir: string, noInitdb = 'Install PostgreS
     const uid = Number(ids.trim());
     const gid = Number((await runCommand('id', ['-g', asUser])).trim());
     await chown(workDir, uid, gid);
-    await runCommand('runuser', ['-u', asUser, '--', 'test', '-w', workDir]).catch(() => {
-      throw new ConfigError(`user ${asUser} cannot write ${workDir} (a parent directory is closed to it); use a directory under /tmp`);
+    await runCommand('runuser', ['-u', asUser, '--', 'test', '-w', workDir]).catch(async () => {
+      const closed = await firstClosedParent(asUser, workDir);
+      throw new ConfigError(
+        `user ${asUser} cannot write ${workDir}: ${closed ? `${closed} is closed to it (chmod o+x ${closed})` : 'a parent directory is closed to it'}, or use a directory under /tmp that others may enter`,
+      );
     });
   }
   return {
@@ -43,6 +46,16 @@ export async function clusterTools(workDir: string, noInitdb = 'Install PostgreS
     asUser,
     run: (tool, args) => (asUser ? runCommand('runuser', ['-u', asUser, '--', join(bin, tool), ...args]) : runCommand(join(bin, tool), args)),
   };
+}
+
+/** The first directory on the way to `dir` that `user` may not enter, if any. */
+async function firstClosedParent(user: string, dir: string): Promise<string | undefined> {
+  const parts = dir.split('/').filter(Boolean);
+  for (let i = 1; i < parts.length; i++) {
+    const path = `/${parts.slice(0, i).join('/')}`;
+    if (!(await runCommand('runuser', ['-u', user, '--', 'test', '-x', path]).then(() => true, () => false))) return path;
+  }
+  return undefined;
 }
 
 /** The newest PostgreSQL server binaries: /usr/lib/postgresql/<major>/bin, else whatever `pg_config --bindir` says. */
