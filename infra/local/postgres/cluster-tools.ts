@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chown, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, LkError } from '../../../shared/errors.ts';
@@ -29,16 +30,13 @@ export async function clusterTools(workDir: string, noInitdb = 'Install PostgreS
   await mkdir(workDir, { recursive: true });
   if (asUser) {
     const ids = await runCommand('id', ['-u', asUser]).catch(() => {
-      throw new ConfigError('running as root, and initdb refuses root: a `postgres` user is needed to run a private cluster. Create one, run as another user, or set DATABASE_URL');
+      throw noOwner();
     });
     const uid = Number(ids.trim());
     const gid = Number((await runCommand('id', ['-g', asUser])).trim());
     await chown(workDir, uid, gid);
     await runCommand('runuser', ['-u', asUser, '--', 'test', '-w', workDir]).catch(async () => {
-      const closed = await firstClosedParent(asUser, workDir);
-      throw new ConfigError(
-        `user ${asUser} cannot write ${workDir}: ${closed ? `${closed} is closed to it (chmod o+x ${closed})` : 'a parent directory is closed to it'}, or use a directory under /tmp that others may enter`,
-      );
+      throw closedTo(asUser, workDir, await firstClosedParent(asUser, workDir));
     });
   }
   return {
@@ -48,11 +46,36 @@ export async function clusterTools(workDir: string, noInitdb = 'Install PostgreS
   };
 }
 
-/** The first directory on the way to `dir` that `user` may not enter, if any. */
+/**
+ * Throws the ConfigError clusterTools would (no initdb; as root, no `postgres` user or a directory
+ * on the way to `workDir` closed to it) without creating anything: to refuse before starting.
+ */
+export async function checkClusterTools(workDir: string, noInitdb: string): Promise<void> {
+  await findServerBin(noInitdb);
+  if (process.getuid?.() !== 0) return;
+  await runCommand('id', ['-u', OWNER_WHEN_ROOT]).catch(() => {
+    throw noOwner();
+  });
+  const closed = await firstClosedParent(OWNER_WHEN_ROOT, workDir);
+  if (closed) throw closedTo(OWNER_WHEN_ROOT, workDir, closed);
+}
+
+function noOwner(): ConfigError {
+  return new ConfigError(`running as root, and initdb refuses root: a \`${OWNER_WHEN_ROOT}\` user is needed to run a private cluster. Create one, run as another user, or set DATABASE_URL`);
+}
+
+function closedTo(user: string, workDir: string, closed: string | undefined): ConfigError {
+  return new ConfigError(
+    `user ${user} cannot write ${workDir}: ${closed ? `${closed} is closed to it (chmod o+x ${closed})` : 'a parent directory is closed to it'}, or use a directory under /tmp that others may enter`,
+  );
+}
+
+/** The first existing parent of `dir` that `user` may not enter, if any (`dir` itself is chowned to it). */
 async function firstClosedParent(user: string, dir: string): Promise<string | undefined> {
   const parts = dir.split('/').filter(Boolean);
   for (let i = 1; i < parts.length; i++) {
     const path = `/${parts.slice(0, i).join('/')}`;
+    if (!existsSync(path)) return undefined;
     if (!(await runCommand('runuser', ['-u', user, '--', 'test', '-x', path]).then(() => true, () => false))) return path;
   }
   return undefined;

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { ConfigError, LkError } from '../../../shared/errors.ts';
 import { brokerArgs, formatLogDirectory } from '../kafka/broker-jvm.ts';
 import { brokerProperties } from '../kafka/broker-properties.ts';
-import { resolveKafkaJars } from '../kafka/kafka-jars.ts';
+import { kafkaJarsCached, resolveKafkaJars } from '../kafka/kafka-jars.ts';
 import { fileTail, portAnswers } from '../local-process.ts';
-import { jarCacheDir } from '../maven.ts';
+import { jarCacheDir, requireMaven } from '../maven.ts';
 import { livePid, spawnDetached, stopDetached } from './detached-process.ts';
 import { requireJava } from './java-check.ts';
 import type { ManagedService, ServiceState } from './managed-service.ts';
@@ -16,7 +16,8 @@ import { waitUntilAnswering } from './wait-until.ts';
 const READY_TIMEOUT_MS = 120_000;
 /** A broker's controlled shutdown takes a few seconds; past this it is killed. */
 const STOP_GRACE_MS = 30_000;
-const HINT = 'set KAFKA_BROKERS to a running broker';
+/** The way around a missing java or mvn. */
+const HINT = 'run the stack with docker compose instead (docker-compose.yml)';
 
 /**
  * Apache Kafka 3.9 (KRaft, broker and controller in one JVM) from its Maven Central jars, kept in
@@ -48,6 +49,7 @@ export function kafkaService(layout: ServicesLayout): ManagedService {
         throw new ConfigError(`kafka: the controller port 127.0.0.1:${controllerPort} is held by another process: stop it, or choose another with --kafka-controller-port`);
       }
       await requireJava('the local Kafka broker', HINT);
+      if (!(await kafkaJarsCached(jarCacheDir()))) await requireMaven({ what: "Kafka's jars", hint: HINT });
     },
     async start(log) {
       const java = await requireJava('the local Kafka broker', HINT);

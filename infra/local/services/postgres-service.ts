@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, LkError } from '../../../shared/errors.ts';
 import { PostgresViewStore } from '../../postgres/postgres-view-store.ts';
 import { fileTail, portAnswers } from '../local-process.ts';
-import { clusterTools } from '../postgres/cluster-tools.ts';
+import { checkClusterTools, clusterTools } from '../postgres/cluster-tools.ts';
 import { livePid } from './detached-process.ts';
 import type { DownOutcome, ManagedService, ServiceState } from './managed-service.ts';
 import type { ServicesLayout } from './services-layout.ts';
@@ -47,7 +47,7 @@ export function postgresService(layout: ServicesLayout): ManagedService {
       if (state.kind === 'port taken') {
         throw new ConfigError(`postgres: 127.0.0.1:${port} is held by ${state.holder}: set DATABASE_URL to a login it accepts, or choose another port with --postgres-port for a private cluster`);
       }
-      if (state.kind === 'stopped') await clusterTools(dir, NO_INITDB);
+      if (state.kind === 'stopped') await checkClusterTools(dir, NO_INITDB);
     },
     async start(log) {
       const tools = await clusterTools(dir, NO_INITDB);

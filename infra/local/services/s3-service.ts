@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, LkError } from '../../../shared/errors.ts';
 import { fileTail, portAnswers } from '../local-process.ts';
-import { jarCacheDir } from '../maven.ts';
-import { resolveS3ProxyJar } from '../s3/s3proxy-jar.ts';
+import { jarCacheDir, requireMaven } from '../maven.ts';
+import { resolveS3ProxyJar, s3ProxyJarCached } from '../s3/s3proxy-jar.ts';
 import { s3ProxyCommand, s3ProxyHealthy, s3ProxyProperties } from '../s3/s3proxy-launch.ts';
 import { livePid, spawnDetached, stopDetached } from './detached-process.ts';
 import { requireJava } from './java-check.ts';
@@ -13,7 +13,8 @@ import { waitUntilAnswering } from './wait-until.ts';
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
-const HINT = 'point S3_ENDPOINT at an S3 server';
+/** The way around a missing java or mvn. */
+const HINT = 'run the stack with docker compose instead (docker-compose.yml)';
 
 /** S3Proxy (the server docker-compose.yml runs) from its Maven Central jar, keeping its objects in `<dir>/s3/data`. */
 export function s3Service(layout: ServicesLayout): ManagedService {
@@ -37,7 +38,9 @@ export function s3Service(layout: ServicesLayout): ManagedService {
     status,
     async preflight(state) {
       if (state.kind === 'port taken') throw new ConfigError(`s3: 127.0.0.1:${port} is held by ${state.holder}: stop it, or choose another port with --s3-port`);
-      if (state.kind === 'stopped') await requireJava('S3Proxy', HINT);
+      if (state.kind !== 'stopped') return;
+      await requireJava('S3Proxy', HINT);
+      if (!(await s3ProxyJarCached(jarCacheDir()))) await requireMaven({ what: 'S3Proxy', hint: HINT });
     },
     async start(log) {
       await requireJava('S3Proxy', HINT);
