@@ -6,9 +6,9 @@ import { LkError } from '../../../shared/errors.ts';
 /**
  * A server process that outlives the command that started it: its own session (no terminal, no
  * signals from the parent's), output to a log file, its pid in a pid file. Later commands find it
- * by the pid file; the pid is trusted only while that process's command line still names
- * `marker` (a path of the service's own), so a pid the OS gave to another process meanwhile is
- * never signalled.
+ * by the pid file (livePid); the pid is trusted only while that process's command line still
+ * names a path of the service's own, so a pid the OS gave to another process meanwhile is never
+ * signalled.
  */
 export interface DetachedSpec {
   readonly command: string;
@@ -16,8 +16,6 @@ export interface DetachedSpec {
   readonly env?: NodeJS.ProcessEnv;
   readonly logFile: string;
   readonly pidFile: string;
-  /** A string the process's command line contains (e.g. its properties file). */
-  readonly marker: string;
 }
 
 /** What spawning came to: the pid, or the spawn error (e.g. ENOENT for a missing java). */
@@ -36,6 +34,8 @@ export async function spawnDetached(spec: DetachedSpec): Promise<Detached> {
       child.once('spawn', () => resolve(child.pid!));
       child.once('error', reject);
     });
+    // Later errors (a failed kill) are seen through the pid file; they must not end this process.
+    child.on('error', () => undefined);
     const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`exited with ${code ?? signal}`)));
     // The command may end while the server runs on.
     child.unref();

@@ -59,7 +59,7 @@ export function kafkaService(layout: ServicesLayout): ManagedService {
       // Formatted once: formatting again would refuse the directory (another cluster id) or lose the topics.
       const formatted = await access(join(logDir, 'meta.properties')).then(() => true, () => false);
       if (!formatted) await formatLogDirectory(java, jars, properties);
-      const child = await spawnDetached({ command: java, args: brokerArgs(jars, properties, dir), logFile, pidFile, marker: properties });
+      const child = await spawnDetached({ command: java, args: brokerArgs(jars, properties, dir), logFile, pidFile });
       // The broker opens its client listener last, once it has caught up with the metadata log.
       const started = await waitUntilAnswering(() => portAnswers('127.0.0.1', port), child.exited, READY_TIMEOUT_MS);
       if (started !== 'ready') {

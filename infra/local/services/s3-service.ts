@@ -48,7 +48,7 @@ export function s3Service(layout: ServicesLayout): ManagedService {
       await mkdir(dataDir, { recursive: true });
       await writeFile(properties, s3ProxyProperties({ endpoint, dataDir }));
       const { command, args, env } = s3ProxyCommand(jar, properties);
-      const child = await spawnDetached({ command, args, env, logFile, pidFile, marker: properties });
+      const child = await spawnDetached({ command, args, env, logFile, pidFile });
       const started = await waitUntilAnswering(() => s3ProxyHealthy(endpoint), child.exited, READY_TIMEOUT_MS);
       if (started !== 'ready') {
         await stopDetached(child.pid, pidFile, 5_000).catch(() => undefined);
