@@ -21,6 +21,13 @@ export interface Command {
   /** Extra paragraphs for --help: what it does, examples. */
   readonly details?: string;
   readonly options: Readonly<Record<string, OptionSpec>>;
+  /** False for a command the common options (--services, --data-dir) mean nothing to; default true. */
+  readonly commonOptions?: boolean;
+  /**
+   * The commands under this one (`lk services up`), each named in full ('services up'). The word
+   * after this command's name picks one; without one, this command's own run says which exist.
+   */
+  readonly subcommands?: readonly Command[];
   run(options: ParsedOptions, env: CommandEnv): Promise<number>;
 }
 
@@ -38,9 +45,21 @@ export const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
+/** The options a command accepts: its own, then the common ones (only `help` when it takes no common options). */
+function optionsOf(cmd: Command): Readonly<Record<string, OptionSpec>> {
+  return cmd.commonOptions === false ? { ...cmd.options, help: COMMON_OPTIONS.help! } : { ...cmd.options, ...COMMON_OPTIONS };
+}
+
+/** The subcommand argv names (`services up ...` -> the `services up` command and the rest), else `cmd` itself. */
+export function resolveCommand(cmd: Command, argv: readonly string[]): { readonly cmd: Command; readonly argv: readonly string[] } {
+  const [word, ...rest] = argv;
+  const sub = word === undefined ? undefined : cmd.subcommands?.find((c) => c.name === `${cmd.name} ${word}`);
+  return sub ? resolveCommand(sub, rest) : { cmd, argv };
+}
+
 /** Parses argv for a command; unknown options are a BadRequestError naming them. */
 export function parseCommandArgs(cmd: Command, argv: readonly string[]): ParsedOptions {
-  const all = { ...COMMON_OPTIONS, ...cmd.options };
+  const all = optionsOf(cmd);
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
   for (const [name, spec] of Object.entries(all)) options[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
   try {
@@ -110,8 +129,11 @@ export function timeOption(options: ParsedOptions, name: string): number | undef
 export function helpOf(cmd: Command): string {
   const lines = [`lk ${cmd.name} - ${cmd.summary}`, ''];
   if (cmd.details) lines.push(cmd.details.trim(), '');
+  if (cmd.subcommands) {
+    lines.push('Commands:', ...cmd.subcommands.map((c) => `  lk ${c.name.padEnd(18)} ${c.summary}`), '', `Run \`lk ${cmd.name} <command> --help\` for its options.`, '');
+  }
   lines.push('Options:');
-  const all = { ...cmd.options, ...COMMON_OPTIONS };
+  const all = optionsOf(cmd);
   for (const [name, spec] of Object.entries(all)) {
     const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ` <${spec.valueName ?? 'value'}>` : ''}`;
     lines.push(`  ${flag.padEnd(34)} ${spec.description}${spec.default !== undefined ? ` (default: ${spec.default})` : ''}`);

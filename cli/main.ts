@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { LkError, BadRequestError, ConfigError } from '../shared/errors.ts';
-import { helpOf, parseCommandArgs, type Command } from './command.ts';
+import { helpOf, parseCommandArgs, resolveCommand, type Command } from './command.ts';
 import { commands } from './commands/index.ts';
 
 /** `lk`: one binary, one subcommand per job. */
@@ -22,20 +22,21 @@ async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     const topic = name === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
-    console.log(topic ? helpOf(topic) : mainHelp(commands));
+    console.log(topic ? helpOf(resolveCommand(topic, rest.slice(1)).cmd) : mainHelp(commands));
     return 0;
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
+  const top = commands.find((c) => c.name === name);
+  if (!top) {
     console.error(`lk: unknown command "${name}". Commands: ${commands.map((c) => c.name).join(', ')}. Run \`lk --help\`.`);
     return 2;
   }
+  const { cmd, argv: args } = resolveCommand(top, rest);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const options = parseCommandArgs(cmd, rest);
+    const options = parseCommandArgs(cmd, args);
     if (options.help) {
       console.log(helpOf(cmd));
       return 0;

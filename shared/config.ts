@@ -111,8 +111,16 @@ export const MAX_STRAGGLER_DELAY_MS = 86_400_000;
 export type PortName = 'log' | 'objectStore' | 'viewStore';
 export const ALL_PORTS: readonly PortName[] = ['log', 'objectStore', 'viewStore'];
 
-/** The view store's PostgreSQL when DATABASE_URL is unset: the one docker-compose.yml runs. */
+// What `LK_SERVICES=real` reaches when the environment names nothing else: the services
+// docker-compose.yml runs, and `lk services up` starts, on these addresses and credentials.
+/** The view store's PostgreSQL when DATABASE_URL is unset. */
 export const DEFAULT_DATABASE_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+/** The Kafka bootstrap address when KAFKA_BROKERS is unset. */
+export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
+/** The S3 server when S3_ENDPOINT is unset, and its keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY). */
+export const DEFAULT_S3_ENDPOINT = 'http://127.0.0.1:9000';
+export const DEFAULT_S3_ACCESS_KEY_ID = 'lambdakappa';
+export const DEFAULT_S3_SECRET_ACCESS_KEY = 'lambdakappa-secret';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -203,7 +211,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
 function logConfig(env: Env, real: boolean, dataDir: string): LogConfig {
   const logKind = choice(env, 'LK_LOG', ['embedded', 'kafka'] as const, real ? 'kafka' : 'embedded');
   if (logKind === 'kafka') {
-    const raw = env.KAFKA_BROKERS ?? (real ? '127.0.0.1:9092' : '');
+    const raw = env.KAFKA_BROKERS ?? (real ? DEFAULT_KAFKA_BROKERS : '');
     const brokers = raw.split(',').map((s) => s.trim()).filter(Boolean);
     if (brokers.length === 0) throw new ConfigError('KAFKA_BROKERS is empty; set it (host:port,...) or run with the embedded log (LK_LOG=embedded)');
     for (const b of brokers) if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError(`KAFKA_BROKERS entry "${b}" must be host:port`);
@@ -220,7 +228,7 @@ function objectStoreConfig(env: Env, real: boolean, dataDir: string, runPrefix: 
   if (osKind === 's3') {
     const bucket = env.S3_BUCKET ?? (real ? 'lambdakappa' : '');
     if (!bucket) throw new ConfigError('S3_BUCKET is empty; set it or use the local object store (LK_OBJECT_STORE=local)');
-    const endpoint = env.S3_ENDPOINT ?? (real ? 'http://127.0.0.1:9000' : undefined);
+    const endpoint = env.S3_ENDPOINT ?? (real ? DEFAULT_S3_ENDPOINT : undefined);
     if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) throw new ConfigError(`S3_ENDPOINT=${endpoint} must be an http(s) URL`);
     return {
       kind: 's3',
@@ -229,8 +237,8 @@ function objectStoreConfig(env: Env, real: boolean, dataDir: string, runPrefix: 
       region: env.S3_REGION ?? env.AWS_REGION ?? 'us-east-1',
       endpoint,
       forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', endpoint !== undefined),
-      accessKeyId: env.AWS_ACCESS_KEY_ID ?? (real ? 'lambdakappa' : undefined),
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? (real ? 'lambdakappa-secret' : undefined),
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? (real ? DEFAULT_S3_ACCESS_KEY_ID : undefined),
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? (real ? DEFAULT_S3_SECRET_ACCESS_KEY : undefined),
       cacheDir: join(dataDir, 's3-cache'),
     };
   }

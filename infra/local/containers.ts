@@ -4,6 +4,7 @@
  * postgres-local.ts run the same servers as local processes.
  */
 import { GenericContainer, getContainerRuntimeClient, RandomPortGenerator, Wait, type StartedTestContainer } from 'testcontainers';
+import { DEFAULT_S3_ACCESS_KEY_ID, DEFAULT_S3_SECRET_ACCESS_KEY } from '../../shared/config.ts';
 import { ServiceUnavailableError } from '../../shared/errors.ts';
 
 /** Apache Kafka's own image; 3.9 is the last line kafkajs works with (4.0 dropped old protocol versions). */
@@ -12,9 +13,9 @@ export const POSTGRES_IMAGE = 'postgres:16-alpine';
 /** The S3Proxy release the local-process path fetches too (infra/local/s3/pom.xml). */
 export const S3PROXY_IMAGE = 'andrewgaul/s3proxy:4.1.0';
 
-/** The credentials the platform's `LK_SERVICES=real` defaults use (shared/config.ts). */
-const S3_ACCESS_KEY_ID = 'lambdakappa';
-const S3_SECRET_ACCESS_KEY = 'lambdakappa-secret';
+/** The credentials the platform's `LK_SERVICES=real` defaults use. */
+const S3_ACCESS_KEY_ID = DEFAULT_S3_ACCESS_KEY_ID;
+const S3_SECRET_ACCESS_KEY = DEFAULT_S3_SECRET_ACCESS_KEY;
 const S3_REGION = 'us-east-1';
 const POSTGRES_PASSWORD = 'postgres';
 const POSTGRES_DB = 'test';

@@ -1,15 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ConfigError, LkError } from '../../shared/errors.ts';
+import { LkError } from '../../shared/errors.ts';
+import { javaCommand, javaMissing } from './java.ts';
+import { brokerArgs, formatLogDirectory } from './kafka/broker-jvm.ts';
 import { brokerProperties } from './kafka/broker-properties.ts';
 import { resolveKafkaJars } from './kafka/kafka-jars.ts';
-import { fileTail, freePorts, stopProcess } from './local-process.ts';
+import { jarCacheDir } from './maven.ts';
+import { fileTail, freePorts, portAnswers, stopProcess } from './local-process.ts';
 
 /** A running local Kafka broker and how to reach it. */
 export interface LocalKafka {
@@ -33,17 +32,10 @@ export interface LocalKafkaOptions {
   readonly brokerSettings?: Readonly<Record<string, string>>;
 }
 
-const LOG4J = fileURLToPath(new URL('./kafka/log4j.properties', import.meta.url));
 /** A cold JVM on a busy 2-core machine (other services starting alongside) needs tens of seconds at worst. */
 const READY_TIMEOUT_MS = 120_000;
 /** Free-port probing can race another process for the port; a few tries settle it. */
 const START_ATTEMPTS = 3;
-/**
- * A test broker is fine with a small heap (the scripts default to 1 GiB). The serial collector
- * suits a 2-core machine: no GC threads competing with the tests.
- */
-const BROKER_JVM = ['-Xms64m', '-Xmx512m', '-XX:+UseSerialGC', '-Djava.awt.headless=true'];
-const TOOL_JVM = ['-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
 
 /**
  * Starts a single-node Apache Kafka 3.9 broker (KRaft, no ZooKeeper) from its Maven Central jars
@@ -54,9 +46,8 @@ const TOOL_JVM = ['-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
  */
 export async function startLocalKafka(options: LocalKafkaOptions): Promise<LocalKafka> {
   const log = options.log ?? (() => undefined);
-  const cacheDir = options.cacheDir ?? process.env.LK_CACHE_DIR ?? join(homedir(), '.cache', 'lambdakappa');
+  const cacheDir = options.cacheDir ?? jarCacheDir();
   const jars = await resolveKafkaJars(cacheDir, log);
-  const classpath = join(jars, '*');
   const java = javaCommand();
   await mkdir(options.workDir, { recursive: true });
   const logDir = join(options.workDir, 'data');
@@ -68,13 +59,13 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     await writeFile(properties, brokerProperties({ port, controllerPort, logDir, extra: options.brokerSettings }));
     // A fresh cluster every start: formatting refuses a directory another cluster id formatted.
     await rm(logDir, { recursive: true, force: true });
-    await runTool(java, [...TOOL_JVM, '-cp', classpath, `-Dlog4j.configuration=file:${LOG4J}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties]);
+    await formatLogDirectory(java, jars, properties);
 
-    const child = spawnBroker(java, classpath, properties, options.workDir, outFile);
+    const child = spawnBroker(java, jars, properties, options.workDir, outFile);
     const started = await waitUntilListening(child, port);
     if (started === 'ready') {
       log(`kafka: broker listening on 127.0.0.1:${port} (data in ${logDir})`);
-      return runningBroker(child, port, options.workDir, () => spawnBroker(java, classpath, properties, options.workDir, outFile, 'a'), log);
+      return runningBroker(child, port, options.workDir, () => spawnBroker(java, jars, properties, options.workDir, outFile, 'a'), log);
     }
     await stopProcess(child);
     const tail = await fileTail(outFile, 40, '(no output)');
@@ -124,47 +115,10 @@ function runningBroker(first: ChildProcess, port: number, workDir: string, respa
   };
 }
 
-/** `java` of JAVA_HOME when set (what Kafka's scripts use), else from PATH. */
-function javaCommand(): string {
-  const home = process.env.JAVA_HOME;
-  return home ? join(home, 'bin', 'java') : 'java';
-}
-
-/** A Kafka cluster id: a random UUID as Kafka writes it (16 bytes, base64url, no padding). */
-function clusterId(): string {
-  for (;;) {
-    const id = randomBytes(16).toString('base64url');
-    // Kafka's own Uuid.randomUuid avoids a leading '-', which command lines take for an option.
-    if (!id.startsWith('-')) return id;
-  }
-}
-
-/** Runs a short-lived JVM tool to completion; throws with its output if it fails. */
-function runTool(java: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(java, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? javaMissing(java) : err));
-    child.on('close', (code) => {
-      if (code === 0) resolve();
-      else reject(new LkError(`formatting the local Kafka log directory failed (exit ${code}):\n${output.trim()}`));
-    });
-  });
-}
-
-function spawnBroker(java: string, classpath: string, properties: string, workDir: string, outFile: string, mode: 'w' | 'a' = 'w'): ChildProcess {
+function spawnBroker(java: string, jars: string, properties: string, workDir: string, outFile: string, mode: 'w' | 'a' = 'w'): ChildProcess {
   const fd = openSync(outFile, mode);
   try {
-    const child = spawn(
-      java,
-      [...BROKER_JVM, '-cp', classpath, `-Dlog4j.configuration=file:${LOG4J}`, `-Dkafka.logs.dir=${join(workDir, 'logs')}`, 'kafka.Kafka', properties],
-      { stdio: ['ignore', fd, fd] },
-    );
+    const child = spawn(java, brokerArgs(jars, properties, workDir), { stdio: ['ignore', fd, fd] });
     // If this process exits without stop(), do not leave the JVM behind.
     const killOnExit = () => child.kill('SIGKILL');
     process.once('exit', killOnExit);
@@ -184,29 +138,11 @@ async function waitUntilListening(child: ChildProcess, port: number): Promise<st
   child.once('error', (err) => (spawnError = err));
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (spawnError?.code === 'ENOENT') throw javaMissing('java');
+    if (spawnError?.code === 'ENOENT') throw javaMissing('java', 'the local Kafka broker', 'set KAFKA_BROKERS to a running broker');
     if (spawnError) return `java failed to start: ${spawnError.message}`;
     if (child.exitCode !== null || child.signalCode !== null) return `java exited with ${child.exitCode ?? child.signalCode}`;
-    if (await accepts(port)) return 'ready';
+    if (await portAnswers('127.0.0.1', port)) return 'ready';
     await new Promise((r) => setTimeout(r, 100));
   }
   return `nothing listening on 127.0.0.1:${port} within ${READY_TIMEOUT_MS / 1000} s`;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.setTimeout(1_000);
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => done(false));
-  });
-}
-
-function javaMissing(java: string): ConfigError {
-  return new ConfigError(`\`${java}\` was not found: the local Kafka broker needs Java 17+. Install it (or set JAVA_HOME), or set KAFKA_BROKERS to a running broker`);
 }

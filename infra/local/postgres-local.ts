@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import { chown, mkdir, readdir, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, LkError } from '../../shared/errors.ts';
+import { LkError } from '../../shared/errors.ts';
 import { PostgresViewStore } from '../postgres/postgres-view-store.ts';
-import { fileTail, freePort } from './local-process.ts';
+import { fileTail, freePort, portAnswers } from './local-process.ts';
+import { clusterTools } from './postgres/cluster-tools.ts';
 
 /** A PostgreSQL to use, and how to let go of it. */
 export interface LocalPostgres {
@@ -30,20 +29,17 @@ export interface TemporaryPostgres extends LocalPostgres {
 }
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-/** Debian/Ubuntu keep each major version's server binaries here; elsewhere (Homebrew, Fedora) they are on PATH. */
-const DEBIAN_PG_ROOT = '/usr/lib/postgresql';
 
 /**
  * A PostgreSQL for tests and demos without Docker: the one already answering on 127.0.0.1:5432 when
  * there is one (tests isolate themselves with their own schemas), else a temporary cluster made with
- * initdb/pg_ctl on a free port. initdb refuses to run as root, so as root the cluster is made and
- * run as the `postgres` user (runuser), which must exist (the PostgreSQL packages create it).
+ * initdb/pg_ctl on a free port (as the `postgres` user when root: see postgres/cluster-tools.ts).
  */
 export async function ensureLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
   const log = options.log ?? (() => undefined);
   const existing = options.existingUrl ?? DEFAULT_URL;
   const { hostname, port } = new URL(existing);
-  if (await tcpOpen(hostname, Number(port || 5432))) {
+  if (await portAnswers(hostname, Number(port || 5432))) {
     if (await PostgresViewStore.ping(existing)) {
       log(`postgres: using the PostgreSQL at ${hostname}:${port || 5432}`);
       return { url: existing, stop: async () => undefined };
@@ -67,25 +63,12 @@ export async function startTemporaryPostgres(options: { readonly workDir: string
  * commits a client was told succeeded can vanish in a crash.
  */
 async function startTemporaryCluster(workDir: string, log: (m: string) => void, options: { readonly crashSafe?: boolean } = {}): Promise<TemporaryPostgres> {
-  const bin = await findServerBin();
-  const asUser = process.getuid?.() === 0 ? 'postgres' : undefined;
+  const tools = await clusterTools(workDir, 'No PostgreSQL answers on 127.0.0.1:5432 either: install PostgreSQL or set DATABASE_URL');
+  const pg = tools.run;
   const data = join(workDir, 'data');
   const logFile = join(workDir, 'postgres.log');
-  await mkdir(workDir, { recursive: true });
-  if (asUser) {
-    const ids = await run('id', ['-u', asUser]).catch(() => {
-      throw new ConfigError('running as root, and initdb refuses root: a `postgres` user is needed to run a temporary cluster. Create one, run as another user, or set DATABASE_URL');
-    });
-    const uid = Number(ids.trim());
-    const gid = Number((await run('id', ['-g', asUser])).trim());
-    await chown(workDir, uid, gid);
-    await run('runuser', ['-u', asUser, '--', 'test', '-w', workDir]).catch(() => {
-      throw new ConfigError(`user ${asUser} cannot write ${workDir} (a parent directory is closed to it); use a workDir under /tmp`);
-    });
-  }
-  const pg = (tool: string, args: string[]) => (asUser ? run('runuser', ['-u', asUser, '--', join(bin, tool), ...args]) : run(join(bin, tool), args));
 
-  log(`postgres: creating a temporary cluster in ${data} with ${bin}${asUser ? ` as user ${asUser}` : ''}`);
+  log(`postgres: creating a temporary cluster in ${data} with ${tools.bin}${tools.asUser ? ` as user ${tools.asUser}` : ''}`);
   await pg('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
   // A throwaway cluster: durability settings off make it start and run faster. No Unix socket, so
@@ -122,46 +105,4 @@ async function startTemporaryCluster(workDir: string, log: (m: string) => void, 
       await start();
     },
   };
-}
-
-/** The newest PostgreSQL server binaries: /usr/lib/postgresql/<major>/bin, else whatever `pg_config --bindir` says. */
-async function findServerBin(): Promise<string> {
-  const majors = await readdir(DEBIAN_PG_ROOT).catch(() => [] as string[]);
-  const newest = majors.filter((m) => /^\d+$/.test(m)).sort((a, b) => Number(b) - Number(a));
-  for (const major of newest) {
-    const bin = join(DEBIAN_PG_ROOT, major, 'bin');
-    if ((await readdir(bin).catch(() => [] as string[])).includes('initdb')) return bin;
-  }
-  try {
-    return (await run('pg_config', ['--bindir'])).trim();
-  } catch {
-    throw new ConfigError('no PostgreSQL answers on 127.0.0.1:5432 and no initdb was found (looked in /usr/lib/postgresql/*/bin and pg_config). Install PostgreSQL or set DATABASE_URL');
-  }
-}
-
-/** Runs a command; resolves its stdout, rejects with its output when it fails. */
-function run(cmd: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4_000)));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new LkError(`${cmd} ${args.join(' ')} exited with ${code}: ${err.trim() || out.trim()}`))));
-  });
-}
-
-/** True when something accepts TCP connections at host:port (within 1 s). */
-function tcpOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }

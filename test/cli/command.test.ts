@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { helpOf, intOption, parseCommandArgs, timeOption } from '../../cli/command.ts';
+import { helpOf, intOption, parseCommandArgs, resolveCommand, timeOption, type Command } from '../../cli/command.ts';
 import { commands } from '../../cli/commands/index.ts';
 import { BadRequestError } from '../../shared/errors.ts';
 
@@ -9,12 +9,23 @@ const run = promisify(execFile);
 const demo = commands.find((c) => c.name === 'demo')!;
 
 describe('lk command line', () => {
-  it('every command documents every option in --help', () => {
-    for (const c of commands) {
+  it('every command and subcommand documents every option in --help, and the common ones where it takes them', () => {
+    const all = (list: readonly Command[]): Command[] => list.flatMap((c) => [c, ...all(c.subcommands ?? [])]);
+    for (const c of all(commands)) {
       const help = helpOf(c);
       for (const name of Object.keys(c.options)) expect(help).toContain(`--${name}`);
-      expect(help).toContain('--services');
+      if (c.commonOptions !== false) expect(help).toContain('--services');
+      for (const sub of c.subcommands ?? []) expect(help).toContain(`lk ${sub.name}`);
     }
+  });
+
+  it('picks a subcommand by the word after its parent, and refuses the common options where they mean nothing', () => {
+    const services = commands.find((c) => c.name === 'services')!;
+    const { cmd, argv } = resolveCommand(services, ['up', '--dir', 'x']);
+    expect(cmd.name).toBe('services up');
+    expect(argv).toEqual(['--dir', 'x']);
+    expect(resolveCommand(services, ['--help']).cmd).toBe(services);
+    expect(() => parseCommandArgs(cmd, ['--services', 'real'])).toThrow(/lk services up --help/);
   });
 
   it('refuses unknown options with the command to run for help', () => {
@@ -37,6 +48,8 @@ describe('lk command line', () => {
     await expect(run(node, ['cli/main.ts', 'demo', '--events', 'lots'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--events: must be a whole number') });
     await expect(run(node, ['cli/main.ts', 'batch', '--schedule', '--hourly-cron', '61 * * * *'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('"61 * * * *" is not a cron expression') });
     await expect(run(node, ['cli/main.ts', 'batch', '--daily-cron', '0 1 * * *'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('only applies with --schedule') });
+    await expect(run(node, ['cli/main.ts', 'services'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('up, down or status') });
+    await expect(run(node, ['cli/main.ts', 'services', 'up', '--kafka-port', '70000'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--kafka-port: must be a whole number from 1 to 65535') });
     const { stdout } = await run(node, ['cli/main.ts', '--help']);
     for (const c of commands) expect(stdout).toContain(c.name);
   });

@@ -17,8 +17,7 @@ const COMPLETE = '.complete';
  * into place, so concurrent first runs never see half a classpath.
  */
 export async function resolveKafkaJars(cacheDir: string, log: (m: string) => void = () => undefined): Promise<string> {
-  const pom = await readFile(POM);
-  const dir = join(cacheDir, 'kafka', createHash('sha256').update(pom).digest('hex').slice(0, 16));
+  const dir = await cachedDir(cacheDir);
   if (await isComplete(dir)) return dir;
 
   const tmp = `${dir}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
@@ -41,6 +40,15 @@ export async function resolveKafkaJars(cacheDir: string, log: (m: string) => voi
     await rm(tmp, { recursive: true, force: true });
   }
   return dir;
+}
+
+/** True when resolveKafkaJars would run no Maven (the jars of the current pom are cached). */
+export async function kafkaJarsCached(cacheDir: string): Promise<boolean> {
+  return isComplete(await cachedDir(cacheDir));
+}
+
+async function cachedDir(cacheDir: string): Promise<string> {
+  return join(cacheDir, 'kafka', createHash('sha256').update(await readFile(POM)).digest('hex').slice(0, 16));
 }
 
 async function isComplete(dir: string): Promise<boolean> {

@@ -14,8 +14,7 @@ const POM = fileURLToPath(new URL('./pom.xml', import.meta.url));
  * directory renamed into place, so concurrent first runs never see half a jar.
  */
 export async function resolveS3ProxyJar(cacheDir: string, log: (m: string) => void = () => undefined): Promise<string> {
-  const pom = await readFile(POM);
-  const dir = join(cacheDir, 's3proxy', createHash('sha256').update(pom).digest('hex').slice(0, 16));
+  const dir = await cachedDir(cacheDir);
   const cached = await jarIn(dir);
   if (cached) return cached;
 
@@ -38,6 +37,15 @@ export async function resolveS3ProxyJar(cacheDir: string, log: (m: string) => vo
   const jar = await jarIn(dir);
   if (!jar) throw new LkError(`Maven ran but left no jar in ${dir}; check ${POM}`);
   return jar;
+}
+
+/** True when resolveS3ProxyJar would run no Maven (the jar of the current pom is cached). */
+export async function s3ProxyJarCached(cacheDir: string): Promise<boolean> {
+  return (await jarIn(await cachedDir(cacheDir))) !== undefined;
+}
+
+async function cachedDir(cacheDir: string): Promise<string> {
+  return join(cacheDir, 's3proxy', createHash('sha256').update(await readFile(POM)).digest('hex').slice(0, 16));
 }
 
 async function jarIn(dir: string): Promise<string | undefined> {
