@@ -50,5 +50,5 @@ export function firstLastMeasure(which: FirstOrLast): FixedWidthKind<number, num
 }
 
 function emptySql(none: number): string {
-  return `['${none > 0 ? 'Infinity' : '-Infinity'}', 0]::DOUBLE[]`;
+  return `['${none > 0 ? 'Infinity' : '-Infinity'}'::DOUBLE, 0]`;
 }
