@@ -18,8 +18,7 @@ export interface TopEntry {
  * split into partials, so two layers could present different top lists (docs/decisions.md). The
  * state grows with the distinct values of a pane.
  *
- * Stored as the JSON array of [value, count] pairs in value order; in SQL a MAP(value, count)
- * (`histogram`).
+ * Stored as the JSON array of [value, count] pairs in value order; in SQL a MAP(value, count).
  */
 export function topKMeasure(k: number): MeasureKind<Map<MeasureValue, number>, MeasureValue, TopEntry[], string> {
   if (!Number.isInteger(k) || k < 1) throw new ConfigError(`top_k needs k, a whole number >= 1 (how many values to show), got ${k}`);
@@ -51,7 +50,9 @@ export function topKMeasure(k: number): MeasureKind<Map<MeasureValue, number>, M
     encode: (state) => JSON.stringify([...state].sort((a, b) => compareMeasureValues(a[0], b[0]))),
     decode: (stored) => fromEntries(parseJsonArrayState(kind, 'a JSON array of [value, count] pairs', stored), 'a JSON array of [value, count] pairs', stored),
     sql: {
-      state: (input) => `histogram(${input})`,
+      // The counts of the group's list rather than the histogram aggregate: 1.95M vs 0.54M rows/s
+      // (20k groups, one thread), at the price of holding a group's values until it is counted.
+      state: (input) => `list_histogram(list(${input}) FILTER (WHERE ${input} IS NOT NULL))`,
       // Counts of one value add up across partials: unnest the partial maps, sum per value.
       merge: (c) =>
         `(SELECT map_from_entries(list({'key': v, 'value': n})) FROM (SELECT e.key AS v, sum(e.value)::UBIGINT AS n FROM (SELECT unnest(flatten(list(map_entries(${c})))) AS e) GROUP BY e.key))`,
