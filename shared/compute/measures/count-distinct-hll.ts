@@ -1,5 +1,6 @@
 import { ConfigError, MeasureStateError } from '../../errors.ts';
 import { hllPacked, hllPackedSql } from './hll-hash.ts';
+import { HllRegisters } from './hll-registers.ts';
 import type { MeasureKind } from './measure-kind.ts';
 import type { MeasureValue } from './measure-value.ts';
 
@@ -20,11 +21,12 @@ export const DEFAULT_HLL_PRECISION = 12;
  * (p = 12: 1.6%; within 3 standard errors, 4.9%, in 99.7% of cases); below about 2.5 m distinct
  * values linear counting is more accurate than that.
  *
- * The state is the registers (a Uint8Array of 2^p). Stored, and returned by the SQL twins, as the
- * sorted list of packed registers that are not 0 (`register * 64 + rank`): as many numbers as
- * registers in use, at most 2^p, which fits the view stores' numeric arrays.
+ * The state is the registers (`HllRegisters`: sparse while few are in use, then 2^p bytes). Stored,
+ * and returned by the SQL twins, as the sorted list of packed registers that are not 0
+ * (`register * 64 + rank`): as many numbers as registers in use, at most 2^p, which fits the view
+ * stores' numeric arrays.
  */
-export function hllCountDistinctMeasure(precision = DEFAULT_HLL_PRECISION): MeasureKind<Uint8Array, MeasureValue, number, number[]> {
+export function hllCountDistinctMeasure(precision = DEFAULT_HLL_PRECISION): MeasureKind<HllRegisters, MeasureValue, number, number[]> {
   if (!Number.isInteger(precision) || precision < 4 || precision > 16) {
     throw new ConfigError(`count_distinct_hll precision must be a whole number from 4 to 16 (2^p registers; 12 gives 1.6% standard error), got ${precision}`);
   }
@@ -33,15 +35,16 @@ export function hllCountDistinctMeasure(precision = DEFAULT_HLL_PRECISION): Meas
   const kind = `count_distinct_hll(p=${precision})`;
   const alpha = m === 16 ? 0.673 : m === 32 ? 0.697 : m === 64 ? 0.709 : 0.7213 / (1 + 1.079 / m);
 
-  const decode = (stored: unknown): Uint8Array => {
+  const decode = (stored: unknown): HllRegisters => {
     if (!Array.isArray(stored)) throw new MeasureStateError(kind, 'a list of packed registers', stored);
-    const registers = new Uint8Array(m);
+    const registers = new HllRegisters(m);
     for (const x of stored) {
       const packed = typeof x === 'bigint' ? Number(x) : x;
-      const register = Math.floor(packed / 64);
       const rank = packed % 64;
-      if (!Number.isInteger(packed) || register >= m || rank < 1 || rank > maxRank) throw new MeasureStateError(kind, `packed registers (register * 64 + rank, register < ${m}, rank 1..${maxRank})`, stored);
-      if (registers[register] < rank) registers[register] = rank;
+      if (!Number.isInteger(packed) || packed < 0 || packed >= m * 64 || rank < 1 || rank > maxRank) {
+        throw new MeasureStateError(kind, `packed registers (register * 64 + rank, register < ${m}, rank 1..${maxRank})`, stored);
+      }
+      registers.raise(packed);
     }
     return registers;
   };
@@ -51,37 +54,35 @@ export function hllCountDistinctMeasure(precision = DEFAULT_HLL_PRECISION): Meas
 
   return {
     kind,
-    empty: () => new Uint8Array(m),
+    empty: () => new HllRegisters(m),
     add(state, value) {
-      const packed = hllPacked(value, precision);
-      const register = packed >>> 6;
-      const rank = packed & 63;
-      if (state[register] < rank) state[register] = rank;
+      state.raise(hllPacked(value, precision));
     },
     mergeInto(into, from) {
-      if (from.length !== m) throw new MeasureStateError(kind, `${m} registers`, `${from.length} registers`);
-      for (let i = 0; i < m; i++) if (into[i] < from[i]) into[i] = from[i];
+      if (from.m !== m) throw new MeasureStateError(kind, `${m} registers`, `${from.m} registers`);
+      into.raiseAll(from);
     },
     present(state) {
+      // Registers at 0 add 2^0 = 1 each.
+      let zeros = m;
       let sum = 0;
-      let zeros = 0;
-      for (let i = 0; i < m; i++) {
-        sum += 2 ** -state[i];
-        if (state[i] === 0) zeros++;
-      }
-      const raw = (alpha * m * m) / sum;
+      state.forEach((_, rank) => {
+        zeros--;
+        sum += 2 ** -rank;
+      });
+      const raw = (alpha * m * m) / (sum + zeros);
       return Math.round(raw <= 2.5 * m && zeros > 0 ? m * Math.log(m / zeros) : raw);
     },
     encode(state) {
       const out: number[] = [];
-      for (let i = 0; i < m; i++) if (state[i] !== 0) out.push(i * 64 + state[i]);
+      state.forEach((register, rank) => out.push(register * 64 + rank));
       return out;
     },
     decode,
     sql: {
       state: (input) => perRegisterMaxSql(`list(DISTINCT ${hllPackedSql(input, precision)}) FILTER (WHERE ${input} IS NOT NULL)`),
       merge: (c) => perRegisterMaxSql(`flatten(list(${c}))`),
-      fromSql: (v) => (v === null ? new Uint8Array(m) : decode(v)),
+      fromSql: (v) => (v === null ? new HllRegisters(m) : decode(v)),
     },
   };
 }
