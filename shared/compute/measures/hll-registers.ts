@@ -17,7 +17,7 @@ export class HllRegisters {
 
   constructor(m: number) {
     this.m = m;
-    this.sparse = new Uint32Array(4);
+    this.sparse = new Uint32Array(8);
   }
 
   /** Raises a register to `rank` (from a packed value `register * 64 + rank`) if it is lower. */
@@ -47,12 +47,15 @@ export class HllRegisters {
       this.raise(packed);
       return;
     }
+    let into = s;
     if (this.size === s.length) {
-      this.sparse = new Uint32Array(Math.min(s.length * 2, this.m >>> 3));
-      this.sparse.set(s);
+      into = new Uint32Array(Math.min(s.length * 2, this.m >>> 3));
+      for (let i = 0; i < lo; i++) into[i] = s[i];
+      this.sparse = into;
     }
-    this.sparse.copyWithin(lo + 1, lo, this.size);
-    this.sparse[lo] = packed;
+    // A plain loop: copyWithin's call costs more than shifting the few entries of a small sketch.
+    for (let i = this.size; i > lo; i--) into[i] = s[i - 1];
+    into[lo] = packed;
     this.size++;
   }
 
