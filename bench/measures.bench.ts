@@ -25,7 +25,7 @@ interface Input {
  * Each measure kind's cost per event (issue 12): the JS fold (`add` into the state of the event's
  * key, the speed layer's hot path) in CPU ns per event, best of ROUNDS, next to today's `sum` done
  * the same way; and the SQL twin building the states in DuckDB (one GROUP BY over the events, one
- * thread), in rows per CPU-s next to a plain `sum`. Inputs are generated before timing.
+ * thread), in rows per CPU-s next to a plain `sum`, and the SQL merge of 8 partial states per group. Inputs are generated before timing.
  */
 export async function benchMeasures(events = 1_000_000): Promise<Figure[]> {
   const rng = new Random(5);
@@ -66,6 +66,18 @@ export async function benchMeasures(events = 1_000_000): Promise<Figure[]> {
     for (const [name, kind, field] of kinds) {
       figures.push({ name: `measures: ${name}, SQL state`, value: await sqlRowsPerS(db, events, kind.sql.state(field === 'num' ? 'n' : 's', 't')), unit: 'rows/CPU-s', note: sqlNote });
     }
+    // Merging partials, as the batch job merges a sliding window's panes: 8 partial states per group.
+    for (const [name, kind, field] of kinds) {
+      await db.run(`CREATE OR REPLACE TEMP TABLE partials AS SELECT g, t % 8 AS part, ${kind.sql.state(field === 'num' ? 'n' : 's', 't')} AS s FROM events GROUP BY g, part`);
+      const [{ n }] = await db.all('SELECT count(*)::DOUBLE AS n FROM partials');
+      figures.push({
+        name: `measures: ${name}, SQL merge of partials`,
+        value: await sqlRowsPerS(db, n as number, kind.sql.merge('s'), 'partials'),
+        unit: 'partials/CPU-s',
+        note: `${(n as number).toLocaleString('en-US')} partial states, 8 per group, 1 DuckDB thread, best of ${ROUNDS}`,
+      });
+    }
+    await db.run('DROP TABLE partials');
   } finally {
     await db.close();
   }
@@ -102,13 +114,13 @@ function fold(kind: MeasureKind<unknown, MeasureValue, unknown, unknown>, input:
   loop(kind, states, input.group, field === 'num' ? input.num : input.str, input.time);
 }
 
-async function sqlRowsPerS(db: DuckDb, rows: number, aggregate: string): Promise<number> {
+async function sqlRowsPerS(db: DuckDb, rows: number, aggregate: string, from = 'events'): Promise<number> {
   let best = Number.POSITIVE_INFINITY;
   for (let r = 0; r < ROUNDS; r++) {
     // CPU time of the process: DuckDB runs in it, on one thread; steadier than wall time on a shared host.
     const cpu = process.cpuUsage();
     // Materialized, so DuckDB cannot skip computing the states.
-    await db.run(`CREATE OR REPLACE TEMP TABLE measure_states AS SELECT g, ${aggregate} AS s FROM events GROUP BY g`);
+    await db.run(`CREATE OR REPLACE TEMP TABLE measure_states AS SELECT g, ${aggregate} AS s FROM ${from} GROUP BY g`);
     const used = process.cpuUsage(cpu);
     best = Math.min(best, (used.user + used.system) / 1e6);
   }
