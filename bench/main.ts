@@ -22,7 +22,7 @@ const HELP = `npm run bench [-- options]: figures, not pass/fail, each next to i
                                  run one benchmark (default: all five; with real services: stream);
                                  ingest: lk ingest of a generated ~300 MB file, its peak memory
                                  (into the embedded log; with --services real, into Kafka);
-                                 measures: each measure kind's JS fold (ns/event) and SQL twin (rows/s)
+                                 measures: each measure kind's JS fold (ns/event), SQL state and merge (per CPU-s)
   --only freshness               real services: the freshness measurement alone
   --only serving                 lk serve under autocannon on loopback: a merged 1-hour product_activity
                                  query for one product (Lambda) and a top-10 query, each at --rate
