@@ -10,6 +10,7 @@ import { figureTable } from './figure-table.ts';
 import type { Figure, Target } from './figure.ts';
 import { benchFreshness, DEFAULT_FRESHNESS, type FreshnessOptions } from './freshness.bench.ts';
 import { benchIngest, DEFAULT_INGEST_EVENTS } from './ingest.bench.ts';
+import { benchMeasures } from './measures.bench.ts';
 import { openRealServices } from './real-services.ts';
 import { benchServing, DEFAULT_SERVING_BENCH } from './serving.bench.ts';
 import { benchSpeedRetention, DEFAULT_RETENTION_BENCH } from './speed-retention.bench.ts';
@@ -18,10 +19,11 @@ import { benchTransform } from './transform.bench.ts';
 
 const HELP = `npm run bench [-- options]: figures, not pass/fail, each next to its target (docs/decisions.md).
 
-  --only transform|stream|batch|ingest
-                                 run one benchmark (default: all four; with real services: stream);
+  --only transform|stream|batch|ingest|measures
+                                 run one benchmark (default: all five; with real services: stream);
                                  ingest: lk ingest of a generated ~300 MB file, its peak memory
-                                 (into the embedded log; with --services real, into Kafka)
+                                 (into the embedded log; with --services real, into Kafka);
+                                 measures: each measure kind's JS fold (ns/event), SQL state and merge (per CPU-s)
   --only retention               the speed store over a multi-day run with the hourly batch (--days,
                                  default ${DEFAULT_RETENTION_BENCH.days}): its panes per day, with retirement and without
   --only freshness               real services: the freshness measurement alone
@@ -34,7 +36,7 @@ const HELP = `npm run bench [-- options]: figures, not pass/fail, each next to i
   --services embedded|real       the stream benchmarks on the embedded log + DuckDB (default), or on
                                  Kafka + PostgreSQL (also LK_SERVICES=real): producer, consume
                                  ceiling, speed layer, Kappa replay, and freshness through the HTTP API
-  --events N                     records (default 1M transform/stream, 10M batch, 1.5M ingest)
+  --events N                     records (default 1M transform/stream/measures, 10M batch, 1.5M ingest)
   --fresh-seconds S              real: how long probes are sent (default ${DEFAULT_FRESHNESS.seconds}; 0 skips freshness)
   --fresh-rate N                 real: background load while probing, events/s (default ${DEFAULT_FRESHNESS.rate})
   --fresh-warmup S               real: background load alone before probing (default ${DEFAULT_FRESHNESS.warmupSeconds})
@@ -92,8 +94,8 @@ if (services !== 'embedded' && services !== 'real') {
   console.error(`bench: --services must be embedded or real, got ${services}`);
   process.exit(2);
 }
-if (values.only !== undefined && !['transform', 'stream', 'batch', 'ingest', 'freshness', 'serving', 'retention'].includes(values.only)) {
-  console.error(`bench: --only must be transform, stream, batch, ingest, freshness, serving or retention, got ${values.only}`);
+if (values.only !== undefined && !['transform', 'stream', 'batch', 'ingest', 'measures', 'freshness', 'serving', 'retention'].includes(values.only)) {
+  console.error(`bench: --only must be transform, stream, batch, ingest, measures, freshness, serving or retention, got ${values.only}`);
   process.exit(2);
 }
 if (values.only === 'freshness' && services !== 'real') {
@@ -148,6 +150,7 @@ try {
       }
     } else figures.push(...(await benchIngest(events ?? DEFAULT_INGEST_EVENTS, log)));
   }
+  if (run('measures')) figures.push(...(await benchMeasures(events ?? 1_000_000)));
   if (run('serving')) {
     const serving = { events: events ?? DEFAULT_SERVING_BENCH.events, rate: intOption('rate', DEFAULT_SERVING_BENCH.rate, 1), seconds: intOption('seconds', DEFAULT_SERVING_BENCH.seconds, 1), serveCli: values['serve-cli'], log };
     if (services === 'real') {

@@ -115,3 +115,18 @@ export class IngestIncompleteError extends LkError {
     this.resumeLine = resumeLine;
   }
 }
+
+/**
+ * A stored or SQL-built measure state that is not the encoding of its measure kind (a corrupt
+ * file, a column of another measure, a sketch of another precision): the view must be rebuilt
+ * from the master dataset (lk batch) or replayed (lk replay).
+ */
+export class MeasureStateError extends LkError {
+  readonly kind: string;
+
+  constructor(kind: string, expected: string, got: unknown) {
+    const shown = typeof got === 'string' ? got.slice(0, 80) : (JSON.stringify(got, (_, v) => (typeof v === 'bigint' ? String(v) : v)) ?? String(got)).slice(0, 80);
+    super(`a ${kind} measure state must be ${expected}, got ${shown}: rebuild the view from the master dataset (lk batch) or replay it (lk replay)`);
+    this.kind = kind;
+  }
+}
