@@ -19,6 +19,8 @@ export interface HttpServerOptions {
   readonly metrics?: ServingMetrics;
   /** Whether the process is ready to serve (GET /ready: 200 or 503 with this body); default: always ready. */
   readonly readiness?: () => Promise<Readiness>;
+  /** The live dashboard's page (dashboard-page.ts), served at GET /; without it / is a 404. */
+  readonly dashboard?: string;
   /** The admin endpoints, for requests bearing the token; without it they do not exist (404). */
   readonly admin?: { readonly token: string; readonly actions: AdminActions };
 }
@@ -45,11 +47,12 @@ export interface HttpServer {
 
 /** The paths of the routes below, for telling a wrong method (405) from an unknown path (404). */
 const ADMIN_ROUTES: readonly RegExp[] = [/^\/v1\/admin\/cutover$/, /^\/v1\/admin\/rollback$/];
-const ROUTES: readonly RegExp[] = [/^\/health$/, /^\/ready$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/v1\/views$/, /^\/v1\/status$/, /^\/v1\/views\/[^/]+$/, /^\/v1\/views\/[^/]+\/top$/];
+const ROUTES: readonly RegExp[] = [/^\/$/, /^\/health$/, /^\/ready$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/v1\/views$/, /^\/v1\/status$/, /^\/v1\/views\/[^/]+$/, /^\/v1\/views\/[^/]+\/top$/];
 
 /**
  * The HTTP API over a QueryService (the only file that imports fastify):
  *
+ *   GET /                          the live dashboard (when given; dashboard-page.ts)
  *   GET /health                    liveness: {"status":"ok"}
  *   GET /v1/views                  the views, their windows and measures
  *   GET /v1/views/:view?key=&from=&to=&mode=&limit=&cursor=
@@ -105,6 +108,8 @@ export async function startHttpServer(service: QueryService, options: HttpServer
     const r = await readiness();
     return reply.code(r.ready ? 200 : 503).send(r);
   });
+  const dashboard = options.dashboard;
+  if (dashboard !== undefined) app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(dashboard));
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/v1/views', async () => ({ views: service.views() }));
   app.get('/v1/status', async () => service.status());

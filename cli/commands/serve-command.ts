@@ -6,6 +6,8 @@ import { readLateEvents } from '../../speed/late-events.ts';
 import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { QueryService } from '../../serving/query-service.ts';
+import { dashboardPage } from '../../serving/dashboard-page.ts';
+import { readChartAssets } from '../../infra/uplot/chart-assets.ts';
 import { startHttpServer } from '../../serving/http-server.ts';
 import { servingMetrics } from '../../serving/serving-metrics.ts';
 import { servingReadiness } from '../../serving/serving-readiness.ts';
@@ -23,6 +25,8 @@ GET /v1/views/{view}?key=&from=&to=&mode=lambda|kappa|batch|speed&limit=&cursor=
     the last hour) and \`next\`, the cursor of the following page
 GET /v1/views/{view}/top?by=<measure>&n=10&from=&to=&mode=
     the top keys of a tumbling or session view by one measure
+GET /    the live dashboard: every view in Lambda and Kappa for the last hour, the horizon,
+    watermarks, side-output counts and freshness, polling this API every second
 GET /v1/views   GET /v1/status   GET /openapi.json   GET /health   GET /ready   GET /metrics
 POST /v1/admin/cutover?version=kappa_vN&force=   POST /v1/admin/rollback
     only when LK_ADMIN_TOKEN is set (16+ characters), for requests with
@@ -60,6 +64,7 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
         logger: Boolean(options['log-requests']),
         metrics: servingMetrics(prometheusMetrics(), service, batch),
         readiness: servingReadiness({ batch, viewStore: views }),
+        dashboard: dashboardPage(await readChartAssets()),
         admin: config.serving.adminToken === undefined ? undefined : {
           token: config.serving.adminToken,
           actions: {
@@ -77,7 +82,7 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
           },
         },
       });
-      env.err(`serve: listening on ${server.url}${config.serving.adminToken === undefined ? '' : ', admin endpoints on'} (Ctrl-C to stop)`);
+      env.err(`serve: listening on ${server.url} with the dashboard at /${config.serving.adminToken === undefined ? '' : ' and the admin endpoints on'} (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => env.signal.addEventListener('abort', () => resolve(), { once: true }));
       await server.close();
       batch.close();

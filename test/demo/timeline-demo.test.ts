@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { systemChromium } from '../support/system-chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_CHARTS } from '../../demo/html-report.ts';
 import { runDemo, type DemoResult } from '../../demo/run-demo.ts';
@@ -80,13 +80,7 @@ describe('the demo on a simulated timeline (embedded services)', () => {
     const file = join(dir, 'report.html');
     await writeHtmlReport(file, result);
     expect((await stat(file)).size).toBeGreaterThan(0);
-    // Debian's chromium (.ci/run installs it); no browser is downloaded.
-    let executablePath: string;
-    try {
-      executablePath = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-    } catch {
-      throw new Error('this test opens the report in headless Chromium, and none is on PATH: install Debian\'s chromium package (apt-get install chromium), as .ci/run does');
-    }
+    const executablePath = systemChromium();
     const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
     try {
       const page = await browser.newPage();
