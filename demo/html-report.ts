@@ -109,11 +109,27 @@ for (const [id, c] of Object.entries(charts)) {
   const opts = {
     width: 1000, height: 260,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-    scales: { x: cats ? { time: false, range: () => [0.5, cats.length + 0.5] } : { time: timeAxes.includes(id) }, y: { time: id === 'horizon' } },
+    scales: { x: cats ? { time: false, range: () => [0.5, cats.length + 0.5] } : { time: timeAxes.includes(id) }, y: c.bars ? { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } : { time: id === 'horizon' } },
     axes: [xAxis, { label: c.y }],
     series: [{ label: c.x }, ...c.series.map((s) => ({ label: s.label, stroke: s.color, fill: c.bars ? s.color : undefined, width: 2, paths: bars, spanGaps: false }))],
   };
-  new uPlot(opts, c.data, document.getElementById(id));
+  // Several series over named categories are grouped side by side, not drawn over each other:
+  // each series gets its own x next to its category's (null for the others), and a bar is sized
+  // by the step between neighbouring x values.
+  const grouped = cats && c.series.length > 1;
+  const n = c.series.length;
+  const step = 0.8 / n;
+  const data = !grouped ? c.data : (() => {
+    const xs = [];
+    const ys = c.series.map(() => []);
+    cats.forEach((_, ci) => c.series.forEach((_s, si) => {
+      xs.push(ci + 1 + (si - (n - 1) / 2) * step);
+      ys.forEach((col, k) => col.push(k === si ? c.data[si + 1][ci] : null));
+    }));
+    return [xs, ...ys];
+  })();
+  if (grouped) opts.series = [opts.series[0], ...opts.series.slice(1).map((s) => ({ ...s, paths: uPlot.paths.bars({ size: [0.9, 80] }) }))];
+  new uPlot(opts, data, document.getElementById(id));
 }
 </script>
 </body></html>
