@@ -3,7 +3,7 @@ import { startMetricsServer } from '../../infra/metrics/metrics-http-server.ts';
 import { speedMetrics } from '../../speed/speed-metrics.ts';
 import { openLogAndViews } from '../../infra/adapters.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
-import { BadRequestError, PartitionFencedError } from '../../shared/errors.ts';
+import { BadRequestError, FencedError } from '../../shared/errors.ts';
 import type { ViewStore } from '../../shared/ports/view-store.ts';
 import { KAPPA_ALIAS } from '../../speed/kappa-replay.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
@@ -84,9 +84,9 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
       let records = 0;
       let current: StreamJob | undefined;
       env.signal.addEventListener('abort', () => void current?.stop(), { once: true });
-      // A fenced commit means another member took a partition over while this one still had work
-      // on it (a rebalance it learnt of late): that work is void, so the job starts again from the
-      // stored checkpoints, rejoining the group, as a Kafka Streams thread does after TaskMigrated.
+      // A fenced commit or side-output append means another member took a partition over while this
+      // one still had work on it (a rebalance it learnt of late): that work is void, so the job starts
+      // again from the stored checkpoints, rejoining the group, as a Kafka Streams thread does after TaskMigrated.
       for (;;) {
         const job = newJob();
         current = job;
@@ -100,7 +100,7 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
           progress.done(`speed: stopped after ${formatCount(records)} records; freshness p50 ${formatDuration(f.p50Ms)}, p99 ${formatDuration(f.p99Ms)}`);
           break;
         } catch (err) {
-          if (!(err instanceof PartitionFencedError) || env.signal.aborted) throw err;
+          if (!(err instanceof FencedError) || env.signal.aborted) throw err;
           records += job.records;
           env.err(`speed: ${err.message}; restarting from the stored checkpoints`);
         }

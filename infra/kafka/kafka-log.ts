@@ -15,9 +15,11 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel as KafkaJsLogLevel, Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
 import { BadRequestError, ConfigError, LkError, NotFoundError } from '../../shared/errors.ts';
 import { encodeByteText } from '../../shared/model/byte-text.ts';
+import type { DerivedOutput, DerivedWriter } from '../../shared/ports/derived-writer.ts';
 import type { AppendRecord, ConsumeOptions, EventLog, PartitionOffsets, StartPosition, Subscription } from '../../shared/ports/event-log.ts';
 import { appendChunks } from './append-chunks.ts';
 import { fromKafkaError } from './from-kafka-error.ts';
+import { KafkaDerivedWriter, type DerivedTransaction, type TransactionalProducer } from './kafka-derived-writer.ts';
 import { KafkaSubscription } from './kafka-subscription.ts';
 import { silenceKafkajsNegativeTimeouts } from './negative-timeout-warning.ts';
 import { quietLogCreator } from './quiet-log-creator.ts';
@@ -85,6 +87,7 @@ export class KafkaLog implements EventLog {
   #producer: Promise<Producer> | undefined;
   readonly #knownTopics = new Set<string>();
   readonly #subscriptions = new Set<KafkaSubscription>();
+  readonly #writers = new Set<KafkaDerivedWriter>();
   #closed = false;
 
   private constructor(kafka: Kafka, admin: Admin, options: KafkaLogOptions) {
@@ -225,11 +228,38 @@ export class KafkaLog implements EventLog {
     });
   }
 
+  async openDerivedWriter(output: DerivedOutput): Promise<DerivedWriter> {
+    const { sourceTopic, sourcePartition, topics } = output;
+    const what = `write ${topics.join(' and ')} for partition ${sourcePartition} of "${sourceTopic}"`;
+    for (const t of topics) await this.#call(what, t, () => this.#requireTopic(t));
+    // Both derived from the output, so every writer of it, in any process, shares them.
+    const id = `lk-derived:${topics.join(',')}`;
+    const transactionalId = `${id}:${sourceTopic}:${sourcePartition}`;
+    const writer = await KafkaDerivedWriter.open(output, {
+      producer: () => this.#transactionalProducer(transactionalId, id, { topic: sourceTopic, partition: sourcePartition }),
+      committedNext: async () => {
+        const rows = await this.#admin.fetchOffsets({ groupId: id, topics: [sourceTopic] });
+        const offset = Number(rows.find((r) => r.topic === sourceTopic)?.partitions.find((x) => x.partition === sourcePartition)?.offset ?? -1);
+        return offset >= 0 ? offset : undefined;
+      },
+      mapError: (err) => fromKafkaError(err, { brokers: this.#brokers, action: what }),
+    });
+    this.#writers.add(writer);
+    return {
+      append: (records) => writer.append(records),
+      close: async () => {
+        this.#writers.delete(writer);
+        await writer.close();
+      },
+    };
+  }
+
   /** Stops every consumer and disconnects. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
+    await Promise.all([...this.#writers].map((w) => w.close()));
     const producer = await this.#producer?.catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
     await this.#admin.disconnect().catch(() => undefined);
@@ -270,6 +300,10 @@ export class KafkaLog implements EventLog {
     consumer.on(consumer.events.GROUP_JOIN, (e) => sub.join(e.payload.memberAssignment[topic] ?? []));
     consumer.on(consumer.events.CRASH, (e) => {
       if (!e.payload.restart) sub.fail(fromKafkaError(e.payload.error, { brokers: this.#brokers, action: `consume "${topic}"`, topic }));
+    });
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      const b = e.payload;
+      if (b.batchSize === 0 && b.firstOffset !== null) sub.passFiltered(b.partition, Number(b.firstOffset), Number(b.lastOffset));
     });
     try {
       await consumer.connect();
@@ -429,6 +463,38 @@ export class KafkaLog implements EventLog {
       });
     }
     return this.#producer;
+  }
+
+  /**
+   * A transactional producer (one per derived writer): `fence` registers the id, fencing earlier
+   * producers with it; `send` puts records and the writer group's offset in one transaction. Retries
+   * as the plain producer, so an unreachable broker fails the append (the writer then starts over).
+   */
+  #transactionalProducer(transactionalId: string, groupId: string, source: { readonly topic: string; readonly partition: number }): TransactionalProducer {
+    const producer = this.#kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 5 } });
+    let connected: Promise<void> | undefined;
+    return {
+      fence: async () => {
+        await (connected ??= producer.connect());
+        // kafkajs registers the id (InitProducerId) at its first transaction: an empty one, ended at once.
+        const txn = await producer.transaction();
+        await txn.abort();
+      },
+      send: async ({ records, next }: DerivedTransaction) => {
+        const txn = await producer.transaction();
+        try {
+          for (const { topic, partition, records: rs } of records) {
+            for (const chunk of appendChunks(rs)) await txn.send({ topic, acks: -1, messages: chunk.map((r) => ({ ...toMessage(r), partition })) });
+          }
+          await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: source.topic, partitions: [{ partition: source.partition, offset: String(next) }] }] });
+          await txn.commit();
+        } catch (err) {
+          if (txn.isActive()) await txn.abort().catch(() => undefined);
+          throw err;
+        }
+      },
+      disconnect: () => producer.disconnect(),
+    };
   }
 
   async #topicExists(topic: string): Promise<boolean> {
