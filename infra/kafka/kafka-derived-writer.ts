@@ -14,8 +14,11 @@ export interface DerivedTransaction {
 export interface TransactionalProducer {
   /** Connects and registers the transactional id (InitProducerId): fences earlier producers with it, aborting their open transaction. */
   fence(): Promise<void>;
-  /** Sends the records and the source position in one transaction and commits it; aborts it on failure where it still can. */
-  send(txn: DerivedTransaction): Promise<void>;
+  /**
+   * Sends the records and the source position in one transaction and commits it; aborts it on
+   * failure where it still can. Returns the offset of the last record sent, per topic.
+   */
+  send(txn: DerivedTransaction): Promise<Map<string, number>>;
   disconnect(): Promise<void>;
 }
 
@@ -25,6 +28,8 @@ export interface DerivedWriterDriver {
   producer(): TransactionalProducer;
   /** The writer group's committed offset of the source partition (the next source offset not written), or undefined. */
   committedNext(): Promise<number | undefined>;
+  /** Resolves once read-committed readers see the records up to these offsets (of the writer's partition, per topic). */
+  visible(lastOffsets: ReadonlyMap<string, number>): Promise<void>;
   /** Maps a kafkajs error to the platform's. */
   mapError(err: unknown): LkError;
 }
@@ -48,6 +53,8 @@ export class KafkaDerivedWriter implements DerivedWriter {
   /** The next source offset not written; undefined until learnt after (re)fencing. */
   #next: number | undefined;
   #fenced: WriterFencedError | undefined;
+  /** Offset of the last record this writer committed, per topic. */
+  readonly #lastOffsets = new Map<string, number>();
   #closed = false;
 
   private constructor(output: DerivedOutput, driver: DerivedWriterDriver) {
@@ -75,19 +82,31 @@ export class KafkaDerivedWriter implements DerivedWriter {
         .filter((t) => t.records.length > 0),
       next: Math.max(...todo.map((d) => d.sourceOffset)) + 1,
     };
+    let sent: Map<string, number>;
     try {
-      await producer.send(txn);
+      sent = await producer.send(txn);
     } catch (err) {
       throw await this.#failed(err);
     }
+    for (const [topic, offset] of sent) this.#lastOffsets.set(topic, offset);
     this.#next = txn.next;
   }
 
+  /**
+   * Waits until the records appended are visible, then disconnects. Kafka ends a transaction
+   * (EndTxn) before its markers are written, so a reader that started right after the last append
+   * could miss it; a closed writer's records are all there (what "the job stopped" promises a reader).
+   */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     const producer = this.#producer;
     this.#producer = undefined;
-    await producer?.disconnect().catch(() => undefined);
+    try {
+      if (this.#lastOffsets.size > 0 && !this.#fenced) await this.#driver.visible(this.#lastOffsets);
+    } finally {
+      await producer?.disconnect().catch(() => undefined);
+    }
   }
 
   /** The producer and position to append with: fencing and reading again after a failure. */

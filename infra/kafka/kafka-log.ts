@@ -66,6 +66,9 @@ const FIRST_JOIN_RETRY_MS = 30_000;
 /** A commit from outside a group waits this much longer than a session timeout for its members to go. */
 const OUTSIDER_WAIT_MARGIN_MS = 5_000;
 const OUTSIDER_POLL_MS = 250;
+/** How long closing a derived writer waits for its last transaction's markers (written after the commit returns). */
+const VISIBLE_WAIT_MS = 10_000;
+const VISIBLE_POLL_MS = 20;
 /** Largest partition count ensureTopic accepts, as the embedded log. */
 const MAX_PARTITIONS = 10_000;
 
@@ -242,6 +245,7 @@ export class KafkaLog implements EventLog {
         const offset = Number(rows.find((r) => r.topic === sourceTopic)?.partitions.find((x) => x.partition === sourcePartition)?.offset ?? -1);
         return offset >= 0 ? offset : undefined;
       },
+      visible: (lastOffsets) => this.#untilVisible(sourcePartition, lastOffsets),
       mapError: (err) => fromKafkaError(err, { brokers: this.#brokers, action: what }),
     });
     this.#writers.add(writer);
@@ -482,9 +486,13 @@ export class KafkaLog implements EventLog {
       },
       send: async ({ records, next }: DerivedTransaction) => {
         const txn = await producer.transaction();
+        const last = new Map<string, number>();
         try {
           for (const { topic, partition, records: rs } of records) {
-            for (const chunk of appendChunks(rs)) await txn.send({ topic, acks: -1, messages: chunk.map((r) => ({ ...toMessage(r), partition })) });
+            for (const chunk of appendChunks(rs)) {
+              const [meta] = await txn.send({ topic, acks: -1, messages: chunk.map((r) => ({ ...toMessage(r), partition })) });
+              last.set(topic, Number(meta.baseOffset) + chunk.length - 1);
+            }
           }
           await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: source.topic, partitions: [{ partition: source.partition, offset: String(next) }] }] });
           await txn.commit();
@@ -492,9 +500,31 @@ export class KafkaLog implements EventLog {
           if (txn.isActive()) await txn.abort().catch(() => undefined);
           throw err;
         }
+        return last;
       },
       disconnect: () => producer.disconnect(),
     };
+  }
+
+  /**
+   * Polls until the end offsets readers see (the last stable offset: kafkajs' admin lists offsets
+   * read-committed) pass these offsets of `partition`, for up to VISIBLE_WAIT_MS.
+   */
+  async #untilVisible(partition: number, lastOffsets: ReadonlyMap<string, number>): Promise<void> {
+    // Visibility only (the records are committed): a broker gone meanwhile does not fail the close.
+    await this.#pollVisible(partition, lastOffsets).catch(() => undefined);
+  }
+
+  async #pollVisible(partition: number, lastOffsets: ReadonlyMap<string, number>): Promise<void> {
+    const deadline = Date.now() + VISIBLE_WAIT_MS;
+    // The admin directly: writers close while this log closes too.
+    const end = async (topic: string) => Number((await this.#admin.fetchTopicOffsets(topic)).find((r) => r.partition === partition)?.high ?? 0);
+    for (const [topic, last] of lastOffsets) {
+      while ((await end(topic)) <= last) {
+        if (Date.now() >= deadline) return;
+        await new Promise((r) => setTimeout(r, VISIBLE_POLL_MS));
+      }
+    }
   }
 
   async #topicExists(topic: string): Promise<boolean> {
