@@ -31,15 +31,15 @@ export async function expectEqualsUninterrupted(run: FaultRun, adapters: Adapter
   const events = await readTopic(adapters.log, config.topics.events);
   const dead = bySource(await readTopic(adapters.log, config.topics.deadLetter), config.topics.events);
   const refDead = bySource(await readTopic(adapters.log, reference.deadLetter), config.topics.events);
-  expect(dead.misplaced).toEqual([]);
   expect(dead.repeated).toEqual([]);
+  expect(dead.misplaced).toEqual([]);
   expect(dead.reasons).toEqual(expectedDeadLetters(events, pipeline));
   expect(dead.reasons).toEqual(refDead.reasons);
   expect(dead.reasons.size).toBeGreaterThan(0);
   const late = bySource(await readTopic(adapters.log, config.topics.late), config.topics.events);
   const refLate = bySource(await readTopic(adapters.log, reference.late), config.topics.events);
-  expect(late.misplaced).toEqual([]);
   expect(late.repeated).toEqual([]);
+  expect(late.misplaced).toEqual([]);
   expect(late.reasons).toEqual(refLate.reasons);
   expect(refDead.repeated.length + refLate.repeated.length).toBe(0);
   return { deadLetters: dead.reasons.size, late: late.reasons.size };

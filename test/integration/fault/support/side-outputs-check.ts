@@ -41,7 +41,7 @@ export function bySource(records: readonly LogRecord[], sourceTopic: string): Si
     const id = `${r.headers['lk-source-partition']}:${r.headers['lk-source-offset']}`;
     if (r.headers['lk-source-topic'] !== sourceTopic || r.headers['lk-source-partition'] !== String(r.partition)) {
       misplaced.push(`${r.headers['lk-source-topic']} ${id} on partition ${r.partition}`);
-      continue;
+      if (r.headers['lk-source-topic'] !== sourceTopic) continue;
     }
     if (reasons.has(id)) repeated.push(id);
     else reasons.set(id, r.headers['lk-reason']);
