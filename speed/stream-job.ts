@@ -43,9 +43,10 @@ export interface StreamJobOptions {
   /** Commit as soon as this many records are uncommitted (default 50,000), bounding memory and commit size. */
   readonly maxUncommittedRecords?: number;
   /**
-   * Write dead-letter and late records to their topics (default true). Turn off for a job whose
-   * side records another job over the same log already writes (a replay, or a second
-   * architecture run side by side): they would be the same records again.
+   * Write dead-letter and late records to their topics (default true), exactly once per source
+   * offset (side-outputs.ts). Turn off for a job whose side records another job over the same log
+   * already writes (a replay, or a second architecture run side by side): the writers of both
+   * would fence each other in turn.
    */
   readonly sideOutputs?: boolean;
   /**

@@ -21,7 +21,7 @@ replay's cut-over; just run lk replay again.`,
   options: {
     from: { type: 'string', valueName: 'TIME', description: 'start at this time (ISO-8601 with zone or epoch ms) instead of the earliest offset' },
     'no-cutover': { type: 'boolean', description: 'build the version but leave the alias where it is' },
-    'side-outputs': { type: 'boolean', description: 'write dead-letter and late records again (the live job already wrote them)' },
+    'side-outputs': { type: 'boolean', description: 'write the dead-letter and late records the topics lack (each source offset once; off by default: they have one owner, the live job, whose writers this would fence while it runs)' },
     'keep-older': { type: 'string', valueName: 'N', description: 'older versions to keep besides the new and the previous one', default: '0' },
   },
   async run(options, env) {
