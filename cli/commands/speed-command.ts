@@ -20,8 +20,9 @@ export const speedCommand: Command = {
 Consumes the raw-events topic with a consumer group, runs the shared transform incrementally and
 upserts window results into the view store together with a checkpoint (exactly-once views).
 Invalid records go to <topic>.dead-letter and too-late events to <topic>.late, with headers naming
-the reason and the source partition and offset. Start several processes with the same --group to
-share the partitions. Stops cleanly on Ctrl-C.
+the reason and the source partition and offset: exactly once per source offset, on the partition of
+their source record (the side topics get the events topic's partition count). Start several
+processes with the same --group to share the partitions. Stops cleanly on Ctrl-C.
 
 A namespace other than "speed" must exist (lk replay builds kappa_vN; this continues it live);
 --create builds a new one from the start of the log instead. Side outputs have one owner: they are
