@@ -488,10 +488,14 @@ export class KafkaLog implements EventLog {
         const txn = await producer.transaction();
         const last = new Map<string, number>();
         try {
-          for (const { topic, partition, records: rs } of records) {
-            for (const chunk of appendChunks(rs)) {
-              const [meta] = await txn.send({ topic, acks: -1, messages: chunk.map((r) => ({ ...toMessage(r), partition })) });
-              last.set(topic, Number(meta.baseOffset) + chunk.length - 1);
+          // One request per round for every topic (the k-th chunk of each): usually one round.
+          const chunked = records.map(({ topic, partition, records: rs }) => ({ topic, partition, chunks: appendChunks(rs) }));
+          for (let k = 0; chunked.some((t) => k < t.chunks.length); k++) {
+            const round = chunked.filter((t) => k < t.chunks.length).map((t) => ({ topic: t.topic, chunk: t.chunks[k], messages: t.chunks[k].map((r) => ({ ...toMessage(r), partition: t.partition })) }));
+            const sent = await txn.sendBatch({ acks: -1, topicMessages: round.map(({ topic, messages }) => ({ topic, messages })) });
+            for (const { topic, chunk } of round) {
+              const meta = sent.find((m) => m.topicName === topic);
+              if (meta?.baseOffset !== undefined) last.set(topic, Number(meta.baseOffset) + chunk.length - 1);
             }
           }
           await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: source.topic, partitions: [{ partition: source.partition, offset: String(next) }] }] });
