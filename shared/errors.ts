@@ -68,12 +68,19 @@ export class UnfinishedLoadError extends LkError {
 }
 
 /**
+ * This member's work on a partition was taken over by another (a consumer-group rebalance it learnt
+ * of late) and refused with nothing of it applied; the job must restart from the stored state (lk
+ * speed does so by itself, as a Kafka Streams thread after TaskMigratedException).
+ */
+export class FencedError extends LkError {}
+
+/**
  * A commit built on a checkpoint the store no longer holds: another member of the consumer group
  * committed the partition after this one restored it (a rebalance moved it while this member still
  * had uncommitted work). This member's work on it is void, never applied; it must restore the
  * partition from the store again (lk speed rejoins the group by itself).
  */
-export class PartitionFencedError extends LkError {
+export class PartitionFencedError extends FencedError {
   readonly namespace: string;
   readonly partitions: readonly number[];
 
@@ -128,5 +135,26 @@ export class MeasureStateError extends LkError {
     const shown = typeof got === 'string' ? got.slice(0, 80) : (JSON.stringify(got, (_, v) => (typeof v === 'bigint' ? String(v) : v)) ?? String(got)).slice(0, 80);
     super(`a ${kind} measure state must be ${expected}, got ${shown}: rebuild the view from the master dataset (lk batch) or replay it (lk replay)`);
     this.kind = kind;
+  }
+}
+
+/**
+ * A derived-record writer (dead-letter and late records of one source partition) was fenced: a
+ * writer for the same source partition opened since (its new owner after a rebalance, or a
+ * restarted process). Nothing of the refused append was written; restart the job to continue from
+ * the stored checkpoints.
+ */
+export class WriterFencedError extends FencedError {
+  readonly sourceTopic: string;
+  readonly sourcePartition: number;
+
+  constructor(sourceTopic: string, sourcePartition: number, topics: readonly string[], cause?: unknown) {
+    super(
+      `the writer of ${topics.join(' and ')} for partition ${sourcePartition} of ${sourceTopic} was fenced by a newer one (another member took the partition over, or another process writes these topics): ` +
+        'nothing of this append was written; restart the job to continue from the stored checkpoints',
+      { cause },
+    );
+    this.sourceTopic = sourceTopic;
+    this.sourcePartition = sourcePartition;
   }
 }

@@ -35,7 +35,10 @@ export interface ReplayOptions {
   readonly force?: boolean;
   /** Older versions to keep besides the new one and the one it replaces (default 0). */
   readonly keepOlder?: number;
-  /** Write dead-letter and late records again (default false: the live job already wrote the same ones). */
+  /**
+   * Write the dead-letter and late records the side topics lack (default false: the live job owns
+   * them; a replay writing them fences its writers while both run). Never twice per source offset.
+   */
   readonly sideOutputs?: boolean;
   readonly onProgress?: (p: StreamProgress) => void;
 }

@@ -1,36 +1,54 @@
 import type { DeadLetter, LateEvent } from '../shared/compute/partition-processor.ts';
 import type { TopicNames } from '../shared/config.ts';
+import { ConfigError } from '../shared/errors.ts';
+import type { DerivedRecord, DerivedWriter } from '../shared/ports/derived-writer.ts';
 import type { AppendRecord, EventLog } from '../shared/ports/event-log.ts';
 
 /**
  * The speed layer's bad-record policy (Kafka Streams' DeserializationExceptionHandler, CONTINUE):
  * invalid records go to the dead-letter topic and too-late events to the late topic, each with
  * headers naming the reason and the source topic, partition and offset. Nothing is dropped
- * silently. Appended before the view commit, so a crash can repeat a side record (at-least-once;
- * the source headers identify repeats) but never lose one.
+ * silently, and nothing is written twice: side records of source partition p go to partition p
+ * of each side topic through that partition's derived writer (shared/ports/derived-writer.ts),
+ * which fences any earlier writer of p and skips the source offsets already written. So they can
+ * still be appended before the view commit (never lost): after a crash in between, the job
+ * reprocesses from its checkpoint and the repeats are skipped, exactly once per source offset.
+ * The same holds for a member that lost its partitions in a rebalance and still works on them: the
+ * new owner's writer fenced it, so its appends fail and write nothing.
  */
-export async function writeSideOutputs(
-  log: EventLog,
-  topics: TopicNames,
-  deadLetters: readonly DeadLetter[],
-  late: readonly LateEvent[],
-  /** Runs each append (one per topic), e.g. retrying it while the log is unavailable; once by default. */
-  attempt: (append: () => Promise<void>) => Promise<void> = (append) => append(),
-): Promise<void> {
-  if (deadLetters.length > 0) {
-    const records = deadLetters.map((d) => deadLetterRecord(topics.events, d));
-    await attempt(() => log.append(topics.deadLetter, records));
+
+/** Creates the side topics with the events topic's partition count; refuses one with fewer partitions (saying what to do). */
+export async function ensureSideTopics(log: EventLog, topics: TopicNames): Promise<void> {
+  const partitions = await log.partitionCount(topics.events);
+  for (const side of [topics.deadLetter, topics.late]) {
+    const has = await log.ensureTopic(side, partitions);
+    if (has < partitions) {
+      throw new ConfigError(
+        `side-output topic ${side} has ${has} partition${has === 1 ? '' : 's'}, fewer than the ${partitions} of ${topics.events}: the side records of source partition p go to its partition p. ` +
+          `Add partitions to it (on Kafka: kafka-topics.sh --alter --topic ${side} --partitions ${partitions}), or delete it (its records are lost; it is created again), or run with --no-side-outputs`,
+      );
+    }
   }
-  if (late.length > 0) {
-    const records = late.map((l) => lateRecord(topics.events, l));
-    await attempt(() => log.append(topics.late, records));
-  }
+}
+
+/** Opens the side-output writer of one partition of the events topic: fences the previous one, learns what is written. */
+export function openSideOutputWriter(log: EventLog, topics: TopicNames, partition: number): Promise<DerivedWriter> {
+  return log.openDerivedWriter({ sourceTopic: topics.events, sourcePartition: partition, topics: [topics.deadLetter, topics.late] });
+}
+
+/** The side records of one partition's change set, for its writer. */
+export function sideRecords(topics: TopicNames, deadLetters: readonly DeadLetter[], late: readonly LateEvent[]): DerivedRecord[] {
+  return [
+    ...deadLetters.map((d) => ({ topic: topics.deadLetter, sourceOffset: d.record.offset, record: deadLetterRecord(d) })),
+    ...late.map((l) => ({ topic: topics.late, sourceOffset: l.record.offset, record: lateRecord(l) })),
+  ];
 }
 
 /** Dead-letter records keep the raw value, cut to this many characters (an oversized record would not fit a topic). */
 export const DEAD_LETTER_VALUE_LIMIT = 16 * 1024;
 
-function deadLetterRecord(sourceTopic: string, d: DeadLetter): AppendRecord {
+/** The source headers (topic, partition, offset) are the writer's to add. */
+function deadLetterRecord(d: DeadLetter): AppendRecord {
   const value = d.record.value.length > DEAD_LETTER_VALUE_LIMIT ? d.record.value.slice(0, DEAD_LETTER_VALUE_LIMIT) : d.record.value;
   return {
     key: null,
@@ -39,15 +57,12 @@ function deadLetterRecord(sourceTopic: string, d: DeadLetter): AppendRecord {
     headers: {
       'lk-reason': d.rejection.code,
       'lk-message': d.rejection.message.slice(0, 500),
-      'lk-source-topic': sourceTopic,
-      'lk-source-partition': String(d.record.partition),
-      'lk-source-offset': String(d.record.offset),
       'lk-truncated': String(value.length !== d.record.value.length),
     },
   };
 }
 
-function lateRecord(sourceTopic: string, l: LateEvent): AppendRecord {
+function lateRecord(l: LateEvent): AppendRecord {
   return {
     key: l.event.user_id,
     value: l.record.value,
@@ -56,9 +71,6 @@ function lateRecord(sourceTopic: string, l: LateEvent): AppendRecord {
       'lk-reason': 'too_late',
       'lk-late-before': new Date(l.lateBefore).toISOString(),
       'lk-event-time': new Date(l.event.event_time).toISOString(),
-      'lk-source-topic': sourceTopic,
-      'lk-source-partition': String(l.record.partition),
-      'lk-source-offset': String(l.record.offset),
     },
   };
 }

@@ -7,7 +7,8 @@ import { retryWithin, type RetryPolicy } from '../shared/retry-within.ts';
 import { LatencyHistogram } from '../shared/metrics/latency-histogram.ts';
 import type { EventLog, PartitionOffsets, RecordBatch, StartPosition, Subscription } from '../shared/ports/event-log.ts';
 import { partitionCommitOf, type NamespaceLoad, type PartitionCommit, type ViewStore } from '../shared/ports/view-store.ts';
-import { writeSideOutputs } from './side-outputs.ts';
+import type { DerivedWriter } from '../shared/ports/derived-writer.ts';
+import { ensureSideTopics, openSideOutputWriter, sideRecords } from './side-outputs.ts';
 
 export interface StreamJobDeps {
   readonly log: EventLog;
@@ -40,9 +41,10 @@ export interface StreamJobOptions {
   /** Commit as soon as this many records are uncommitted (default 50,000), bounding memory and commit size. */
   readonly maxUncommittedRecords?: number;
   /**
-   * Write dead-letter and late records to their topics (default true). Turn off for a job whose
-   * side records another job over the same log already writes (a replay, or a second
-   * architecture run side by side): they would be the same records again.
+   * Write dead-letter and late records to their topics (default true), exactly once per source
+   * offset (side-outputs.ts). Turn off for a job whose side records another job over the same log
+   * already writes (a replay, or a second architecture run side by side): the writers of both
+   * would fence each other in turn.
    */
   readonly sideOutputs?: boolean;
   /**
@@ -58,7 +60,7 @@ export interface StreamJobOptions {
    * (ServiceUnavailableError: a broker down or restarting) is retried, with the same backoff,
    * before the job fails (default 60,000; 0 fails at once). The consumer rides out the outage on
    * its own; without this, the first dead letter due during it stopped the job. A retried append
-   * may repeat records the failed attempt stored: side outputs are at-least-once.
+   * skips the records the failed attempt stored (the partition's writer learns them again).
    */
   readonly logRetryMs?: number;
   /** Called before each retry of a side-output append, with the error and the wait. */
@@ -139,6 +141,8 @@ export class StreamJob {
   #load: NamespaceLoad | undefined;
   /** End offsets when a `latest` start was first needed. */
   #latest: Promise<PartitionOffsets> | undefined;
+  /** The side-output writer of each owned partition (with side outputs on). */
+  readonly #writers = new Map<number, DerivedWriter>();
 
   constructor(deps: StreamJobDeps, options: StreamJobOptions) {
     if (options.emit === 'onWindowClose' && (!options.stopAtEnd || options.groupId !== undefined)) {
@@ -161,6 +165,7 @@ export class StreamJob {
   async start(): Promise<Subscription> {
     const { log, views, topics } = this.#deps;
     const o = this.#options;
+    if (o.sideOutputs ?? true) await ensureSideTopics(log, topics);
     if (o.emit === 'onWindowClose') this.#load = await views.beginLoad(o.namespace);
     else await views.ensureNamespace(o.namespace);
     const consumer = await log.consume({
@@ -174,8 +179,9 @@ export class StreamJob {
         this.#exclusive(async () => {
           // Hand the partitions over with everything read from them committed (unless the job is failing).
           if (this.#commitFailed === undefined) await this.#commitAndWait(partitions);
-          // A load reads alone, so this is its end: its processors hold what finishes it.
+          // A load reads alone, so this is its end: its processors (and writers) hold what finishes it.
           if (this.#load) return;
+          await this.#closeWriters(partitions);
           for (const p of partitions) {
             const proc = this.#processors.get(p);
             if (proc) this.#released.set(p, { ...proc.stats });
@@ -189,13 +195,19 @@ export class StreamJob {
     failed.catch(() => undefined); // observed through `done`
     const finish = async () => {
       clearTimeout(this.#timer);
-      await this.#exclusive(() => this.#commitAndWait());
-      if (this.#load) await this.#exclusive(() => this.#finishLoad(this.#load!));
+      try {
+        await this.#exclusive(() => this.#commitAndWait());
+        if (this.#load) await this.#exclusive(() => this.#finishLoad(this.#load!));
+      } finally {
+        await this.#closeWriters();
+      }
     };
     // A failed commit (from a batch, the timer or a background write) stops the consumer and rejects `done` with its error.
     const done = Promise.race([consumer.done, failed]).then(finish, async (err: unknown) => {
       clearTimeout(this.#timer);
       await consumer.stop().catch(() => undefined);
+      await this.#writing.catch(() => undefined);
+      await this.#closeWriters().catch(() => undefined);
       throw err;
     });
     this.#subscription = { done, stop: async () => (await consumer.stop(), await done.catch(() => undefined)) };
@@ -241,7 +253,31 @@ export class StreamJob {
       this.#visible.set(p, cp.nextOffset);
       seek.set(p, cp.nextOffset);
     }
+    await this.#openWriters(partitions);
     return seek;
+  }
+
+  /**
+   * Opens the side-output writers of newly owned partitions (unless side outputs are off): each
+   * fences the partition's previous writer, a member that may still be working on it unaware of
+   * the rebalance, and skips what was written already when records are processed again.
+   */
+  async #openWriters(partitions: readonly number[]): Promise<void> {
+    if (!(this.#options.sideOutputs ?? true)) return;
+    const { log, topics } = this.#deps;
+    await this.#closeWriters(partitions);
+    await Promise.all(partitions.map(async (p) => this.#writers.set(p, await this.#whileLogUnavailable(() => openSideOutputWriter(log, topics, p)))));
+  }
+
+  /** Closes the side-output writers of the given partitions (default: all). */
+  async #closeWriters(partitions: readonly number[] = [...this.#writers.keys()]): Promise<void> {
+    await Promise.all(
+      partitions.map(async (p) => {
+        const w = this.#writers.get(p);
+        this.#writers.delete(p);
+        await w?.close();
+      }),
+    );
   }
 
   /**
@@ -414,21 +450,35 @@ export class StreamJob {
     for (const c of changes) this.#visible.set(c.partition, c.checkpoint.nextOffset);
   }
 
-  /** The dead-letter and late records of the change sets, unless this job leaves side outputs to another. */
+  /**
+   * The dead-letter and late records of the change sets, through each partition's writer, unless
+   * this job leaves side outputs to another. Retried while the log is unavailable: the writer skips
+   * whatever a failed attempt did write.
+   */
   async #writeSideOutputs(changes: readonly ChangeSet[]): Promise<void> {
     if (!(this.#options.sideOutputs ?? true)) return;
-    const { log, topics } = this.#deps;
-    const budgetMs = this.#options.logRetryMs ?? DEFAULT_LOG_RETRY_MS;
-    await writeSideOutputs(log, topics, changes.flatMap((c) => c.deadLetters), changes.flatMap((c) => c.late), (append) =>
-      retryWithin(
-        append,
-        whileUnavailable(
-          // Only the log being down for now; a view-store error cannot come from an append.
-          (err) => err instanceof ServiceUnavailableError && !(err instanceof StoreUnavailableError),
-          budgetMs,
-          { what: 'the log', budget: 'logRetryMs', fix: 'Check that the broker is up and reachable; a restart resumes from the last stored checkpoint' },
-          (err, waitMs) => this.#options.onLogRetry?.(err as ServiceUnavailableError, waitMs),
-        ),
+    const { topics } = this.#deps;
+    await Promise.all(
+      changes.map(async (c) => {
+        const records = sideRecords(topics, c.deadLetters, c.late);
+        if (records.length === 0) return;
+        const writer = this.#writers.get(c.partition);
+        if (!writer) throw new LkError(`no side-output writer for partition ${c.partition} of ${topics.events}: the job committed a partition it does not own`);
+        await this.#whileLogUnavailable(() => writer.append(records));
+      }),
+    );
+  }
+
+  /** Runs a side-output call, retrying it while the log is unavailable (within `logRetryMs`). */
+  #whileLogUnavailable<T>(call: () => Promise<T>): Promise<T> {
+    return retryWithin(
+      call,
+      whileUnavailable(
+        // Only the log being down for now; a view-store error cannot come from an append.
+        (err) => err instanceof ServiceUnavailableError && !(err instanceof StoreUnavailableError),
+        this.#options.logRetryMs ?? DEFAULT_LOG_RETRY_MS,
+        { what: 'the log', budget: 'logRetryMs', fix: 'Check that the broker is up and reachable; a restart resumes from the last stored checkpoint' },
+        (err, waitMs) => this.#options.onLogRetry?.(err as ServiceUnavailableError, waitMs),
       ),
     );
   }

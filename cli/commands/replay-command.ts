@@ -33,7 +33,7 @@ replay's cut-over; just run lk replay again.`,
   options: {
     from: { type: 'string', valueName: 'POS', description: 'where the version starts: earliest or a time (ISO-8601 with zone, epoch ms; via the log\'s offsets-for-times)', default: 'earliest' },
     'no-cutover': { type: 'boolean', description: 'build the version but leave the alias where it is' },
-    'side-outputs': { type: 'boolean', description: 'write dead-letter and late records again (the live job already wrote them)' },
+    'side-outputs': { type: 'boolean', description: 'write the dead-letter and late records the topics lack (each source offset once; off by default: they have one owner, the live job, whose writers this would fence while it runs)' },
     ...CUTOVER_OPTIONS,
     'keep-older': { type: 'string', valueName: 'N', description: 'older versions to keep besides the new and the previous one', default: '0' },
   },

@@ -5,7 +5,7 @@ import { openLogAndViews, openObjectStore } from '../../infra/adapters.ts';
 import { readManifest } from '../../batch/batch-manifest.ts';
 import { assertRetiringNamespace, DEFAULT_SPEED_RETENTION_MS, RETIRING_NAMESPACE, scheduleRetirement } from '../../speed/speed-retention.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
-import { BadRequestError, PartitionFencedError } from '../../shared/errors.ts';
+import { BadRequestError, FencedError } from '../../shared/errors.ts';
 import type { ViewStore } from '../../shared/ports/view-store.ts';
 import { KAPPA_ALIAS } from '../../speed/kappa-version.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
@@ -23,8 +23,9 @@ export const speedCommand: Command = {
 Consumes the raw-events topic with a consumer group, runs the shared transform incrementally and
 upserts window results into the view store together with a checkpoint (exactly-once views).
 Invalid records go to <topic>.dead-letter and too-late events to <topic>.late, with headers naming
-the reason and the source partition and offset. Start several processes with the same --group to
-share the partitions. Stops cleanly on Ctrl-C.
+the reason and the source partition and offset: exactly once per source offset, on the partition of
+their source record (the side topics get the events topic's partition count). Start several
+processes with the same --group to share the partitions. Stops cleanly on Ctrl-C.
 
 A namespace other than "speed" must exist (lk replay builds kappa_vN; this continues it live);
 --create builds a new one from the start of the log instead. Side outputs have one owner: they are
@@ -118,9 +119,9 @@ one a restart could still need), so its store holds the recent hours, not the wh
       let records = 0;
       let current: StreamJob | undefined;
       env.signal.addEventListener('abort', () => void current?.stop(), { once: true });
-      // A fenced commit means another member took a partition over while this one still had work
-      // on it (a rebalance it learnt of late): that work is void, so the job starts again from the
-      // stored checkpoints, rejoining the group, as a Kafka Streams thread does after TaskMigrated.
+      // A fenced commit or side-output append means another member took a partition over while this
+      // one still had work on it (a rebalance it learnt of late): that work is void, so the job starts
+      // again from the stored checkpoints, rejoining the group, as a Kafka Streams thread does after TaskMigrated.
       for (;;) {
         const job = newJob();
         current = job;
@@ -134,7 +135,7 @@ one a restart could still need), so its store holds the recent hours, not the wh
           progress.done(`speed: stopped after ${formatCount(records)} records; freshness p50 ${formatDuration(f.p50Ms)}, p99 ${formatDuration(f.p99Ms)}`);
           break;
         } catch (err) {
-          if (!(err instanceof PartitionFencedError) || env.signal.aborted) throw err;
+          if (!(err instanceof FencedError) || env.signal.aborted) throw err;
           records += job.records;
           env.err(`speed: ${err.message}; restarting from the stored checkpoints`);
         }

@@ -1,8 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BadRequestError, LkError, NotFoundError } from '../../shared/errors.ts';
+import type { DerivedOutput, DerivedWriter } from '../../shared/ports/derived-writer.ts';
 import type { AppendRecord, ConsumeOptions, EventLog, PartitionOffsets, Subscription } from '../../shared/ports/event-log.ts';
 import { EmbeddedConsumer } from './embedded-consumer.ts';
+import { EmbeddedDerivedWriter } from './embedded-derived-writer.ts';
 import { EmbeddedTopic } from './embedded-topic.ts';
 import { GroupCoordinator } from './group-coordinator.ts';
 import { GroupOffsetStore } from './group-offset-store.ts';
@@ -38,6 +40,8 @@ export class EmbeddedLog implements EventLog {
   readonly #offsets: GroupOffsetStore;
   readonly #coordinators = new Map<string, GroupCoordinator>();
   readonly #consumers = new Set<EmbeddedConsumer>();
+  /** The newest derived writer's epoch per (topic, source partition): older writers are fenced. */
+  readonly #writerEpochs = new Map<string, number>();
   #closed = false;
 
   private constructor(dir: string, pollIntervalMs: number) {
@@ -123,6 +127,11 @@ export class EmbeddedLog implements EventLog {
     this.#consumers.add(consumer);
     void consumer.done.catch(() => undefined).finally(() => this.#consumers.delete(consumer));
     return consumer;
+  }
+
+  async openDerivedWriter(output: DerivedOutput): Promise<DerivedWriter> {
+    const topics = await Promise.all(output.topics.map((t) => this.#require(t)));
+    return EmbeddedDerivedWriter.open(output, topics, this.#writerEpochs);
   }
 
   /** Stops every consumer, releases the writer locks and closes the files. */

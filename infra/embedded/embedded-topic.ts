@@ -75,16 +75,41 @@ export class EmbeddedTopic {
   append(records: readonly AppendRecord[], partitioner: Murmur2Partitioner): Promise<void> {
     for (const r of records) validateRecord(r);
     // One append at a time per topic: offsets come from the in-memory end of each partition.
-    const run = this.#appending.then(async () => {
-      if (!this.#lock) await this.#becomeWriter();
+    return this.asWriter(async () => {
       const n = this.partitions.length;
       const byPartition: AppendRecord[][] = Array.from({ length: n }, () => []);
       for (const r of records) byPartition[partitioner.partition(r.key, n)].push(r);
       const now = Date.now();
       await Promise.all(byPartition.map((rs, p) => this.partitions[p].append(rs, now)));
+    }).then(() => this.#notify());
+  }
+
+  /**
+   * Appends records to one partition (a derived writer's: the partition is its source's, not the
+   * key's). `guard` runs in turn, right before the write, after every append queued before this
+   * one: a writer fenced meanwhile throws there and writes nothing.
+   */
+  appendTo(partition: number, records: readonly AppendRecord[], guard: () => void): Promise<void> {
+    const file = this.partitions[partition];
+    if (!file) return Promise.reject(new LkError(`topic "${this.name}" has no partition ${partition} (it has ${this.partitions.length}): give it at least as many partitions as its source topic`));
+    for (const r of records) validateRecord(r);
+    return this.asWriter(async () => {
+      guard();
+      await file.append(records, Date.now());
+    }).then(() => this.#notify());
+  }
+
+  /**
+   * Runs `fn` as this topic's writer (taking the writer lock on first use), after every append
+   * queued before it and before any queued after: what it reads of the files is all there is.
+   */
+  asWriter<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#appending.then(async () => {
+      if (!this.#lock) await this.#becomeWriter();
+      return fn();
     });
     this.#appending = run.catch(() => undefined);
-    return run.then(() => this.#notify());
+    return run;
   }
 
   /** Reads records other processes appended since the last refresh; wakes consumers when there are any. */

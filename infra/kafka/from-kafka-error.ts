@@ -9,6 +9,8 @@ interface KafkaJsErrorShape {
   readonly message?: string;
   /** The broker's error code name on protocol errors, e.g. UNKNOWN_TOPIC_OR_PARTITION. */
   readonly type?: string;
+  /** The broker's error code on protocol errors. */
+  readonly code?: number;
   readonly retriable?: boolean;
   readonly cause?: unknown;
   /** KafkaJSAggregateError (createTopics) carries one error per topic. */
@@ -48,6 +50,17 @@ function chain(err: unknown): KafkaJsErrorShape[] {
     if (Array.isArray(shape.errors)) queue.push(...shape.errors);
   }
   return out;
+}
+
+/**
+ * Broker answers to a transactional producer that a newer one with its transactional id fenced:
+ * INVALID_PRODUCER_EPOCH, or PRODUCER_FENCED (code 90, which kafkajs 2.2 does not know by name).
+ */
+const PRODUCER_FENCED_CODE = 90;
+
+/** Whether `err` says a newer producer with the same transactional id fenced this one. */
+export function isProducerFenced(err: unknown): boolean {
+  return chain(err).some((e) => e.type === 'INVALID_PRODUCER_EPOCH' || e.type === 'PRODUCER_FENCED' || e.code === PRODUCER_FENCED_CODE);
 }
 
 /** Whether `err` says the group is rebalancing (or forgot this member): kafkajs rejoins on it. */

@@ -15,9 +15,11 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel as KafkaJsLogLevel, Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
 import { BadRequestError, ConfigError, LkError, NotFoundError } from '../../shared/errors.ts';
 import { encodeByteText } from '../../shared/model/byte-text.ts';
+import type { DerivedOutput, DerivedWriter } from '../../shared/ports/derived-writer.ts';
 import type { AppendRecord, ConsumeOptions, EventLog, PartitionOffsets, StartPosition, Subscription } from '../../shared/ports/event-log.ts';
 import { appendChunks } from './append-chunks.ts';
 import { fromKafkaError } from './from-kafka-error.ts';
+import { KafkaDerivedWriter, type DerivedTransaction, type TransactionalProducer } from './kafka-derived-writer.ts';
 import { KafkaSubscription } from './kafka-subscription.ts';
 import { silenceKafkajsNegativeTimeouts } from './negative-timeout-warning.ts';
 import { quietLogCreator } from './quiet-log-creator.ts';
@@ -64,6 +66,9 @@ const FIRST_JOIN_RETRY_MS = 30_000;
 /** A commit from outside a group waits this much longer than a session timeout for its members to go. */
 const OUTSIDER_WAIT_MARGIN_MS = 5_000;
 const OUTSIDER_POLL_MS = 250;
+/** How long closing a derived writer waits for its last transaction's markers (written after the commit returns). */
+const VISIBLE_WAIT_MS = 10_000;
+const VISIBLE_POLL_MS = 20;
 /** Largest partition count ensureTopic accepts, as the embedded log. */
 const MAX_PARTITIONS = 10_000;
 
@@ -85,6 +90,7 @@ export class KafkaLog implements EventLog {
   #producer: Promise<Producer> | undefined;
   readonly #knownTopics = new Set<string>();
   readonly #subscriptions = new Set<KafkaSubscription>();
+  readonly #writers = new Set<KafkaDerivedWriter>();
   #closed = false;
 
   private constructor(kafka: Kafka, admin: Admin, options: KafkaLogOptions) {
@@ -225,11 +231,39 @@ export class KafkaLog implements EventLog {
     });
   }
 
+  async openDerivedWriter(output: DerivedOutput): Promise<DerivedWriter> {
+    const { sourceTopic, sourcePartition, topics } = output;
+    const what = `write ${topics.join(' and ')} for partition ${sourcePartition} of "${sourceTopic}"`;
+    for (const t of topics) await this.#call(what, t, () => this.#requireTopic(t));
+    // Both derived from the output, so every writer of it, in any process, shares them.
+    const id = `lk-derived:${topics.join(',')}`;
+    const transactionalId = `${id}:${sourceTopic}:${sourcePartition}`;
+    const writer = await KafkaDerivedWriter.open(output, {
+      producer: () => this.#transactionalProducer(transactionalId, id, { topic: sourceTopic, partition: sourcePartition }),
+      committedNext: async () => {
+        const rows = await this.#admin.fetchOffsets({ groupId: id, topics: [sourceTopic] });
+        const offset = Number(rows.find((r) => r.topic === sourceTopic)?.partitions.find((x) => x.partition === sourcePartition)?.offset ?? -1);
+        return offset >= 0 ? offset : undefined;
+      },
+      visible: (lastOffsets) => this.#untilVisible(sourcePartition, lastOffsets),
+      mapError: (err) => fromKafkaError(err, { brokers: this.#brokers, action: what }),
+    });
+    this.#writers.add(writer);
+    return {
+      append: (records) => writer.append(records),
+      close: async () => {
+        this.#writers.delete(writer);
+        await writer.close();
+      },
+    };
+  }
+
   /** Stops every consumer and disconnects. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
+    await Promise.all([...this.#writers].map((w) => w.close()));
     const producer = await this.#producer?.catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
     await this.#admin.disconnect().catch(() => undefined);
@@ -270,6 +304,10 @@ export class KafkaLog implements EventLog {
     consumer.on(consumer.events.GROUP_JOIN, (e) => sub.join(e.payload.memberAssignment[topic] ?? []));
     consumer.on(consumer.events.CRASH, (e) => {
       if (!e.payload.restart) sub.fail(fromKafkaError(e.payload.error, { brokers: this.#brokers, action: `consume "${topic}"`, topic }));
+    });
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      const b = e.payload;
+      if (b.batchSize === 0 && b.firstOffset !== null) sub.passFiltered(b.partition, Number(b.firstOffset), Number(b.lastOffset));
     });
     try {
       await consumer.connect();
@@ -429,6 +467,68 @@ export class KafkaLog implements EventLog {
       });
     }
     return this.#producer;
+  }
+
+  /**
+   * A transactional producer (one per derived writer): `fence` registers the id, fencing earlier
+   * producers with it; `send` puts records and the writer group's offset in one transaction. Retries
+   * as the plain producer, so an unreachable broker fails the append (the writer then starts over).
+   */
+  #transactionalProducer(transactionalId: string, groupId: string, source: { readonly topic: string; readonly partition: number }): TransactionalProducer {
+    const producer = this.#kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 5 } });
+    let connected: Promise<void> | undefined;
+    return {
+      fence: async () => {
+        await (connected ??= producer.connect());
+        // kafkajs registers the id (InitProducerId) at its first transaction: an empty one, ended at once.
+        const txn = await producer.transaction();
+        await txn.abort();
+      },
+      send: async ({ records, next }: DerivedTransaction) => {
+        const txn = await producer.transaction();
+        const last = new Map<string, number>();
+        try {
+          // One request per round for every topic (the k-th chunk of each): usually one round.
+          const chunked = records.map(({ topic, partition, records: rs }) => ({ topic, partition, chunks: appendChunks(rs) }));
+          for (let k = 0; chunked.some((t) => k < t.chunks.length); k++) {
+            const round = chunked.filter((t) => k < t.chunks.length).map((t) => ({ topic: t.topic, chunk: t.chunks[k], messages: t.chunks[k].map((r) => ({ ...toMessage(r), partition: t.partition })) }));
+            const sent = await txn.sendBatch({ acks: -1, topicMessages: round.map(({ topic, messages }) => ({ topic, messages })) });
+            for (const { topic, chunk } of round) {
+              const meta = sent.find((m) => m.topicName === topic);
+              if (meta?.baseOffset !== undefined) last.set(topic, Number(meta.baseOffset) + chunk.length - 1);
+            }
+          }
+          await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: source.topic, partitions: [{ partition: source.partition, offset: String(next) }] }] });
+          await txn.commit();
+        } catch (err) {
+          if (txn.isActive()) await txn.abort().catch(() => undefined);
+          throw err;
+        }
+        return last;
+      },
+      disconnect: () => producer.disconnect(),
+    };
+  }
+
+  /**
+   * Polls until the end offsets readers see (the last stable offset: kafkajs' admin lists offsets
+   * read-committed) pass these offsets of `partition`, for up to VISIBLE_WAIT_MS.
+   */
+  async #untilVisible(partition: number, lastOffsets: ReadonlyMap<string, number>): Promise<void> {
+    // Visibility only (the records are committed): a broker gone meanwhile does not fail the close.
+    await this.#pollVisible(partition, lastOffsets).catch(() => undefined);
+  }
+
+  async #pollVisible(partition: number, lastOffsets: ReadonlyMap<string, number>): Promise<void> {
+    const deadline = Date.now() + VISIBLE_WAIT_MS;
+    // The admin directly: writers close while this log closes too.
+    const end = async (topic: string) => Number((await this.#admin.fetchTopicOffsets(topic)).find((r) => r.partition === partition)?.high ?? 0);
+    for (const [topic, last] of lastOffsets) {
+      while ((await end(topic)) <= last) {
+        if (Date.now() >= deadline) return;
+        await new Promise((r) => setTimeout(r, VISIBLE_POLL_MS));
+      }
+    }
   }
 
   async #topicExists(topic: string): Promise<boolean> {

@@ -11,7 +11,10 @@ export const DEFAULT_MAX_BATCH_RECORDS = 1000;
 export interface FetchedBatch {
   readonly partition: number;
   readonly highWatermark: string;
+  /** The records, without transaction markers and aborted records. */
   readonly messages: readonly FetchedMessage[];
+  /** The offset of the batch's last entry, a transaction marker or an aborted record included. */
+  lastOffset(): string;
 }
 
 /** What kafkajs' eachBatch payload lets a batch handler do. */
@@ -158,8 +161,32 @@ export class KafkaSubscription implements Subscription {
         throw heartbeatError;
       }
     }
+    // Every record of the batch was delivered: what follows up to its last entry are transaction
+    // markers or aborted records (derived topics, derived-writer.ts), nothing to wait for.
+    const lastEntry = Number(batch.lastOffset());
+    const delivered = messages.length > 0 && Number(messages[messages.length - 1].offset) === lastFetched && this.#positions.get(p) === lastFetched + 1;
+    if (delivered && lastEntry > lastFetched) {
+      this.#positions.set(p, Math.max(this.#positions.get(p)!, lastEntry + 1));
+    }
     // Records at or past the stop offset were fetched, so nothing below it is left (gaps are transaction markers).
     if (this.#positions.has(p) && lastFetched >= limit) this.#positions.set(p, Math.max(this.#positions.get(p) ?? 0, limit));
+    this.#pauseAtStop(p);
+  }
+
+  /**
+   * A fetched batch with nothing to deliver, only transaction markers or aborted records from
+   * `first` to `last` (kafkajs skips eachBatch for it): a position at its start moves past it, so
+   * a bounded read whose partition ends in a marker reaches its stop offset.
+   */
+  passFiltered(partition: number, first: number, last: number): void {
+    if (this.#positions.get(partition) !== first || !this.#deliverable()) return;
+    this.#positions.set(partition, last + 1);
+    this.#pauseAtStop(partition);
+  }
+
+  /** Pauses a partition that reached the stop offset of a bounded read; stops once all did. */
+  #pauseAtStop(p: number): void {
+    const limit = this.#settings.stopAt ? (this.#settings.stopAt.get(p) ?? 0) : Number.POSITIVE_INFINITY;
     if (this.#positions.has(p) && (this.#positions.get(p) ?? 0) >= limit) this.#driver?.pause([p]);
     if (this.#reachedStop()) void this.#shutdown();
   }

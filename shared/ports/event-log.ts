@@ -5,10 +5,14 @@
  * Contract (what Kafka gives and runners rely on):
  * - a topic has a fixed number of partitions; a record's partition is chosen by hashing its key,
  *   so records of one key keep their order;
- * - offsets are per partition, dense from the partition's earliest retained offset, and never reused;
+ * - offsets are per partition, increasing from the partition's earliest retained offset, and never
+ *   reused; dense, except in topics derived writers write (Kafka's transaction markers take offsets);
  * - every record has a timestamp (append time unless the producer set one);
- * - a consumer group has committed offsets per partition: "the next offset to read".
+ * - a consumer group has committed offsets per partition: "the next offset to read";
+ * - readers see only committed records of derived writers (derived-writer.ts), never an aborted one.
  */
+import type { DerivedOutput, DerivedWriter } from './derived-writer.ts';
+
 export interface LogHeaders {
   readonly [name: string]: string;
 }
@@ -99,5 +103,11 @@ export interface EventLog {
   committedOffsets(topic: string, groupId: string): Promise<PartitionOffsets>;
   commitOffsets(topic: string, groupId: string, offsets: PartitionOffsets): Promise<void>;
   consume(options: ConsumeOptions): Promise<Subscription>;
+  /**
+   * Opens the exactly-once writer of records derived from one source partition (derived-writer.ts):
+   * fences every earlier writer of it, then learns what its topics already hold. The topics must
+   * exist with at least the source's partition count.
+   */
+  openDerivedWriter(output: DerivedOutput): Promise<DerivedWriter>;
   close(): Promise<void>;
 }

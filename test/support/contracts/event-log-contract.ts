@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WriterFencedError } from '../../../shared/errors.ts';
+import { SOURCE_OFFSET_HEADER, SOURCE_PARTITION_HEADER, SOURCE_TOPIC_HEADER, type DerivedOutput, type DerivedRecord } from '../../../shared/ports/derived-writer.ts';
 import type { ConsumeOptions, EventLog, LogRecord, PartitionOffsets, RecordBatch, Subscription } from '../../../shared/ports/event-log.ts';
 import { waitFor } from '../wait-for.ts';
 import { uniqueName } from './unique-name.ts';
@@ -333,6 +335,67 @@ export function describeEventLogContract(name: string, factory: () => Promise<Ev
         timeoutMs: 60_000,
         message: 'the remaining member consumes all 40 new records',
       });
+    });
+
+    /** Two derived topics of a 2-partition source, and what a writer of its partition 1 writes. */
+    async function derivedOutput(): Promise<DerivedOutput> {
+      return { sourceTopic: await newTopic(2), sourcePartition: 1, topics: [await newTopic(2), await newTopic(2)] };
+    }
+
+    const derived = (topic: string, sourceOffset: number): DerivedRecord => ({ topic, sourceOffset, record: { key: `k${sourceOffset}`, value: `v${sourceOffset}`, headers: { 'lk-reason': 'test' } } });
+
+    /** "source offset" of every record of a derived topic, in log order, with the partition it is on. */
+    async function derivedContents(topic: string): Promise<Array<[partition: number, sourceOffset: string]>> {
+      return (await readAll(topic)).records.map((r) => [r.partition, r.headers['lk-source-offset']]);
+    }
+
+    it('a derived writer puts each record on its source partition with the source headers; a bounded read sees each once', async () => {
+      const out = await derivedOutput();
+      const [a, b] = out.topics;
+      const w = await log.openDerivedWriter(out);
+      await w.append([derived(a, 3), derived(b, 4), derived(a, 5)]);
+      await w.append([derived(b, 9)]);
+      await w.close();
+      const records = (await readAll(a)).records;
+      expect(records.map((r) => ({ partition: r.partition, key: r.key, value: r.value, headers: r.headers }))).toEqual(
+        [3, 5].map((o) => ({
+          partition: 1,
+          key: `k${o}`,
+          value: `v${o}`,
+          headers: { 'lk-reason': 'test', [SOURCE_TOPIC_HEADER]: out.sourceTopic, [SOURCE_PARTITION_HEADER]: '1', [SOURCE_OFFSET_HEADER]: String(o) },
+        })),
+      );
+      expect(await derivedContents(b)).toEqual([[1, '4'], [1, '9']]);
+    });
+
+    it('a derived writer opened again (after a crash before its caller committed) skips the source offsets its topics hold', async () => {
+      const out = await derivedOutput();
+      const [a, b] = out.topics;
+      const first = await log.openDerivedWriter(out);
+      await first.append([derived(a, 3), derived(b, 4), derived(a, 5)]);
+      // Not closed: the process died. Its successor processes the same records again, and more.
+      const second = await log.openDerivedWriter(out);
+      await second.append([derived(a, 3), derived(b, 4), derived(a, 5), derived(b, 6), derived(a, 7)]);
+      await second.append([derived(b, 6), derived(a, 8)]);
+      await second.close();
+      expect(await derivedContents(a)).toEqual([[1, '3'], [1, '5'], [1, '7'], [1, '8']]);
+      expect(await derivedContents(b)).toEqual([[1, '4'], [1, '6']]);
+    });
+
+    it('opening a derived writer fences the earlier one: its appends fail with WriterFencedError and write nothing', async () => {
+      const out = await derivedOutput();
+      const [a, b] = out.topics;
+      const zombie = await log.openDerivedWriter(out);
+      await zombie.append([derived(a, 1)]);
+      // A new owner of the source partition (after a rebalance the zombie has not noticed).
+      const owner = await log.openDerivedWriter(out);
+      await expect(zombie.append([derived(a, 2), derived(b, 3)])).rejects.toBeInstanceOf(WriterFencedError);
+      await owner.append([derived(a, 1), derived(a, 2), derived(b, 3)]);
+      await expect(zombie.append([derived(a, 4)])).rejects.toBeInstanceOf(WriterFencedError);
+      await zombie.close();
+      await owner.close();
+      expect(await derivedContents(a)).toEqual([[1, '1'], [1, '2']]);
+      expect(await derivedContents(b)).toEqual([[1, '3']]);
     });
   });
 }

@@ -22,36 +22,29 @@ export function expectedDeadLetters(events: readonly LogRecord[], pipeline: Pipe
   return out;
 }
 
-/** What a side topic holds per source record: its reason, and how many copies (a crash between the append and the view commit repeats one). */
+/** What a side topic holds per source record: its reason, and any copies (side outputs are exactly once: none expected). */
 export interface SideTopicContents {
   /** Reason header by source id. */
   readonly reasons: Map<SourceId, string>;
-  /** Copies beyond the first, over all source ids. */
-  readonly repeats: number;
-  /** Source ids whose copies differ (value or reason): never expected. */
-  readonly inconsistent: SourceId[];
+  /** Source ids held more than once, each as often as it was repeated. */
+  readonly repeated: SourceId[];
+  /** Records of another source topic, or on a partition other than their source partition's: never expected. */
+  readonly misplaced: string[];
 }
 
 /** Groups a dead-letter or late topic by the source headers (lk-source-partition/-offset) of `sourceTopic`. */
 export function bySource(records: readonly LogRecord[], sourceTopic: string): SideTopicContents {
   const reasons = new Map<SourceId, string>();
-  const values = new Map<SourceId, string>();
-  const inconsistent: SourceId[] = [];
-  let repeats = 0;
+  const repeated: SourceId[] = [];
+  const misplaced: string[] = [];
   for (const r of records) {
-    if (r.headers['lk-source-topic'] !== sourceTopic) {
-      inconsistent.push(`foreign:${r.headers['lk-source-topic']}`);
-      continue;
-    }
     const id = `${r.headers['lk-source-partition']}:${r.headers['lk-source-offset']}`;
-    const reason = r.headers['lk-reason'];
-    if (reasons.has(id)) {
-      repeats++;
-      if (reasons.get(id) !== reason || values.get(id) !== r.value) inconsistent.push(id);
-    } else {
-      reasons.set(id, reason);
-      values.set(id, r.value);
+    if (r.headers['lk-source-topic'] !== sourceTopic || r.headers['lk-source-partition'] !== String(r.partition)) {
+      misplaced.push(`${r.headers['lk-source-topic']} ${id} on partition ${r.partition}`);
+      if (r.headers['lk-source-topic'] !== sourceTopic) continue;
     }
+    if (reasons.has(id)) repeated.push(id);
+    else reasons.set(id, r.headers['lk-reason']);
   }
-  return { reasons, repeats, inconsistent };
+  return { reasons, repeated, misplaced };
 }
