@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { LkError, BadRequestError, ConfigError } from '../shared/errors.ts';
 import { helpOf, parseCommandArgs, type Command } from './command.ts';
-import { commands } from './commands/index.ts';
+import { relaunchWithFlags } from './launch-flags.ts';
 
 /** `lk`: one binary, one subcommand per job. */
 function mainHelp(list: readonly Command[]): string {
@@ -18,7 +18,7 @@ function mainHelp(list: readonly Command[]): string {
   ].join('\n');
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+async function main(argv: readonly string[], commands: readonly Command[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     const topic = name === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
@@ -58,4 +58,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+relaunchWithFlags(process.argv.slice(2));
+// Loaded after the relaunch, so a relaunched command does not load every command twice.
+const { commands } = await import('./commands/index.ts');
+process.exitCode = await main(process.argv.slice(2), commands);
