@@ -106,7 +106,7 @@ export interface IngestStopDetail {
   readonly notAppended: number;
   /** Of those, lines sent by an append that failed and not read back since: some may be in the log. */
   readonly inDoubt: number;
-  /** The run's `lk-ingest-run` header, to find those records. */
+  /** The run's id, which starts those records' `lk-ingest` header. */
   readonly runId: string;
 }
 
@@ -128,7 +128,7 @@ export class IngestIncompleteError extends LkError {
     const found = detail.found > 0 ? `, and ${detail.found} lines after it, found in the log after a failed send` : '';
     const doubt =
       detail.inDoubt > 0
-        ? `; ${detail.inDoubt} lines from line ${resumeLine} on were sent by an append that failed and may be in the log too (their records have header lk-ingest-run=${detail.runId})`
+        ? `; ${detail.inDoubt} lines from line ${resumeLine} on were sent by an append that failed and may be in the log too (their lk-ingest header starts with run ${detail.runId})`
         : '';
     super(`${appended} records appended (every non-empty line before line ${resumeLine}${found}); ${detail.found > 0 ? 'the other lines' : 'lines'} from line ${resumeLine} on were not${doubt}: ${reason}`, { cause });
     this.appended = appended;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { BadRequestError, IngestIncompleteError, LkError } from '../shared/errors.ts';
 import type { AppendRecord, EventLog, PartitionOffsets } from '../shared/ports/event-log.ts';
 import { retryWithin } from '../shared/retry-within.ts';
@@ -34,9 +34,9 @@ export interface IngestOptions {
   readonly retryMs?: number;
   /** Called before each retry of an append, with the error and the wait. */
   readonly onRetry?: (err: LkError, waitMs: number) => void;
-  /** Names this run in the records' `lk-ingest-run` header (default: a random UUID). */
+  /** Names this run in the records' `lk-ingest` header (default: 16 random hex digits); no spaces. */
   readonly runId?: string;
-  /** The input, for the records' `lk-ingest-source` header: a file's path, or `-` for stdin (the default). */
+  /** The input, for the records' `lk-ingest` header: a file's path, or `-` for stdin (the default). */
   readonly source?: string;
 }
 
@@ -74,7 +74,7 @@ export interface IngestCounts {
 
 /**
  * Appends JSON lines to the log as raw records, keyed by user_id where a line has one, each
- * stamped with its run, input and line number (ingest-provenance.ts). It does not validate: the
+ * stamped with its run, line number and input (ingest-provenance.ts). It does not validate: the
  * layers judge every record the same way, and a bad line must reach their dead-letter output
  * rather than be dropped (or crash) here. Lines are appended in order, in batches, one batch in
  * flight (the next lines are read only after it is durable: memory stays bounded whatever the
@@ -90,7 +90,8 @@ export async function ingest(log: EventLog, topic: string, lines: AsyncIterable<
   if (!(Number.isInteger(maxLineChars) && maxLineChars >= 1)) throw new BadRequestError('maxLineChars', `must be a whole number >= 1, got ${maxLineChars}`);
   const retryMs = options.retryMs ?? DEFAULT_INGEST_RETRY_MS;
   if (!(Number.isFinite(retryMs) && retryMs >= 0)) throw new BadRequestError('retryMs', `must be a number of milliseconds >= 0, got ${retryMs}`);
-  const runId = options.runId ?? randomUUID();
+  const runId = options.runId ?? randomBytes(8).toString('hex');
+  if (!/^\S+$/.test(runId)) throw new BadRequestError('runId', `must be non-empty without spaces (it starts the lk-ingest header), got "${runId}"`);
   const source = options.source ?? '-';
   const counts: IngestCounts = { lines: 0, appended: 0, empty: 0, keyed: 0, unkeyed: 0, truncated: 0, chars: 0, found: 0 };
   let batch: string[] = [];

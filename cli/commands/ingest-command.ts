@@ -18,8 +18,8 @@ export const ingestCommand: Command = {
   details: `
 Every non-empty line is appended as it is, valid or not: the layers validate, and bad lines end in
 the dead-letter topic with a reason. Lines are keyed by user_id when they have one, so one user's
-events keep their order in one partition. Each record carries headers naming its input line:
-lk-ingest-run (this run's id), lk-ingest-source (the file, or -) and lk-ingest-line.
+events keep their order in one partition. Each record carries a header naming its input line,
+lk-ingest: "<run id> <line number> <file, or ->".
 
 When the log becomes unavailable, an append is retried (--retry-ms); the lines of a failed send
 that reached the log anyway are read back first, so each line is appended once. The last lines
