@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { LkError, BadRequestError, ConfigError } from '../shared/errors.ts';
 import { helpOf, parseCommandArgs, type Command } from './command.ts';
+import { commandEntries, loadCommands } from './commands/index.ts';
 import { relaunchWithFlags } from './launch-flags.ts';
 
 /** `lk`: one binary, one subcommand per job. */
@@ -18,18 +19,19 @@ function mainHelp(list: readonly Command[]): string {
   ].join('\n');
 }
 
-async function main(argv: readonly string[], commands: readonly Command[]): Promise<number> {
+async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    const topic = name === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
-    console.log(topic ? helpOf(topic) : mainHelp(commands));
+    const topic = name === 'help' ? commandEntries.find((c) => c.name === rest[0]) : undefined;
+    console.log(topic ? helpOf(await topic.load()) : mainHelp(await loadCommands()));
     return 0;
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
-    console.error(`lk: unknown command "${name}". Commands: ${commands.map((c) => c.name).join(', ')}. Run \`lk --help\`.`);
+  const entry = commandEntries.find((c) => c.name === name);
+  if (!entry) {
+    console.error(`lk: unknown command "${name}". Commands: ${commandEntries.map((c) => c.name).join(', ')}. Run \`lk --help\`.`);
     return 2;
   }
+  const cmd = await entry.load();
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
@@ -59,6 +61,4 @@ async function main(argv: readonly string[], commands: readonly Command[]): Prom
 }
 
 relaunchWithFlags(process.argv.slice(2));
-// Loaded after the relaunch, so a relaunched command does not load every command twice.
-const { commands } = await import('./commands/index.ts');
-process.exitCode = await main(process.argv.slice(2), commands);
+process.exitCode = await main(process.argv.slice(2));
