@@ -5,11 +5,11 @@
  * `lk ingest`: V8 grows its young generation (two semi-spaces) whenever the bytes that survived
  * scavenges since the last growth exceed its size, so a long run at a high allocation rate ends at
  * the maximum, 2 x 64 MiB on a 64-bit Node 24, whatever few objects are alive: 128 MiB of RSS
- * that holds 2-5 MiB. Capped at 8 MiB per semi-space, `lk ingest` of a 303 MB file into Kafka
- * peaks at about 215-235 MB instead of 285-320 (docs/decisions.md).
+ * that holds 2-5 MiB. Capped at 16 MiB per semi-space, `lk ingest` of a 303 MB file into Kafka
+ * peaks at about 180-215 MB instead of 280-345 (docs/decisions.md).
  */
 const LAUNCH_FLAGS: Readonly<Record<string, readonly string[]>> = {
-  ingest: ['--max-semi-space-size=8'],
+  ingest: ['--max-semi-space-size=16'],
 };
 
 /** Node's command line for `lk <argv>` with the command's launch flags, or undefined when it has none or already runs with them (or the user set them). */

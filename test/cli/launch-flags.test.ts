@@ -10,13 +10,13 @@ const REPORT_FLAGS = 'data:text/javascript,process.on("exit",()=>process.stderr.
 
 describe('launch flags', () => {
   it('relaunches lk ingest with a capped young generation, keeping the node options it was given', () => {
-    expect(relaunchArgs(['ingest', '--input', 'f'], ['--import', 'x.js'], '', '/lk/main.ts')).toEqual(['--import', 'x.js', '--max-semi-space-size=8', '/lk/main.ts', 'ingest', '--input', 'f']);
+    expect(relaunchArgs(['ingest', '--input', 'f'], ['--import', 'x.js'], '', '/lk/main.ts')).toEqual(['--import', 'x.js', '--max-semi-space-size=16', '/lk/main.ts', 'ingest', '--input', 'f']);
   });
 
   it('leaves alone a command without launch flags, a process that has them, and a size the user chose', () => {
     expect(relaunchArgs(['speed'], [], '', 'm.ts')).toBeUndefined();
     expect(relaunchArgs([], [], '', 'm.ts')).toBeUndefined();
-    expect(relaunchArgs(['ingest'], ['--max-semi-space-size=8'], '', 'm.ts')).toBeUndefined();
+    expect(relaunchArgs(['ingest'], ['--max-semi-space-size=16'], '', 'm.ts')).toBeUndefined();
     expect(relaunchArgs(['ingest'], ['--max-semi-space-size=32'], '', 'm.ts')).toBeUndefined();
     expect(relaunchArgs(['ingest'], [], '--max-semi-space-size=2 --enable-source-maps', 'm.ts')).toBeUndefined();
   });
@@ -33,7 +33,7 @@ describe('launch flags', () => {
       expect(code, stderr).toBe(0);
       const reports = [...stderr.matchAll(/^flags (.*)$/gm)].map((m) => JSON.parse(m[1]) as { execArgv: string[]; pid: number });
       expect(reports).toHaveLength(1);
-      expect(reports[0].execArgv).toContain('--max-semi-space-size=8');
+      expect(reports[0].execArgv).toContain('--max-semi-space-size=16');
       expect(reports[0].pid).toBe(child.pid);
     } finally {
       await rm(dir, { recursive: true, force: true });
