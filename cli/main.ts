@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { LkError, BadRequestError, ConfigError } from '../shared/errors.ts';
 import { helpOf, parseCommandArgs, resolveCommand, type Command } from './command.ts';
-import { commands } from './commands/index.ts';
+import { commandEntries, loadCommands } from './commands/index.ts';
+import { relaunchWithFlags } from './launch-flags.ts';
 
 /** `lk`: one binary, one subcommand per job. */
 function mainHelp(list: readonly Command[]): string {
@@ -21,16 +22,16 @@ function mainHelp(list: readonly Command[]): string {
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    const topic = name === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
-    console.log(topic ? helpOf(resolveCommand(topic, rest.slice(1)).cmd) : mainHelp(commands));
+    const topic = name === 'help' ? commandEntries.find((c) => c.name === rest[0]) : undefined;
+    console.log(topic ? helpOf(resolveCommand(await topic.load(), rest.slice(1)).cmd) : mainHelp(await loadCommands()));
     return 0;
   }
-  const top = commands.find((c) => c.name === name);
-  if (!top) {
-    console.error(`lk: unknown command "${name}". Commands: ${commands.map((c) => c.name).join(', ')}. Run \`lk --help\`.`);
+  const entry = commandEntries.find((c) => c.name === name);
+  if (!entry) {
+    console.error(`lk: unknown command "${name}". Commands: ${commandEntries.map((c) => c.name).join(', ')}. Run \`lk --help\`.`);
     return 2;
   }
-  const { cmd, argv: args } = resolveCommand(top, rest);
+  const { cmd, argv: args } = resolveCommand(await entry.load(), rest);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
@@ -59,4 +60,5 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+relaunchWithFlags(process.argv.slice(2));
 process.exitCode = await main(process.argv.slice(2));

@@ -105,21 +105,44 @@ export class LoadStateError extends LkError {
   }
 }
 
+/** What is known of the batch an ingest stopped at. */
+export interface IngestStopDetail {
+  /** Lines of that batch found in the log after a failed send (in `appended`). */
+  readonly found: number;
+  /** Lines of that batch not known to be in the log. */
+  readonly notAppended: number;
+  /** Of those, lines sent by an append that failed and not read back since: some may be in the log. */
+  readonly inDoubt: number;
+  /** The run's id, which starts those records' `lk-ingest` header. */
+  readonly runId: string;
+}
+
 /**
  * An ingest stopped before its input's end: the log failed to take a batch (it stayed unavailable
  * for the retry time, or refused it). Says exactly what is in the log, so the user can resume.
  */
 export class IngestIncompleteError extends LkError {
-  /** Records appended and acknowledged: every non-empty line before `resumeLine`. */
+  /** Records appended and acknowledged: every non-empty line before `resumeLine`, and `found` lines after it. */
   readonly appended: number;
-  /** 1-based number of the first line not appended: resume the input there. */
+  /** 1-based number of the first line not known to be appended: resume the input there. */
   readonly resumeLine: number;
+  readonly found: number;
+  readonly notAppended: number;
+  readonly inDoubt: number;
 
-  constructor(appended: number, resumeLine: number, cause: unknown) {
+  constructor(appended: number, resumeLine: number, cause: unknown, detail: IngestStopDetail = { found: 0, notAppended: 0, inDoubt: 0, runId: '' }) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`${appended} records appended (every non-empty line before line ${resumeLine}); line ${resumeLine} and after were not: ${reason}`, { cause });
+    const found = detail.found > 0 ? `, and ${detail.found} lines after it, found in the log after a failed send` : '';
+    const doubt =
+      detail.inDoubt > 0
+        ? `; ${detail.inDoubt} lines from line ${resumeLine} on were sent by an append that failed and may be in the log too (their lk-ingest header starts with run ${detail.runId})`
+        : '';
+    super(`${appended} records appended (every non-empty line before line ${resumeLine}${found}); ${detail.found > 0 ? 'the other lines' : 'lines'} from line ${resumeLine} on were not${doubt}: ${reason}`, { cause });
     this.appended = appended;
     this.resumeLine = resumeLine;
+    this.found = detail.found;
+    this.notAppended = detail.notAppended;
+    this.inDoubt = detail.inDoubt;
   }
 }
 

@@ -7,10 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCommandArgs } from '../cli/command.ts';
-import { commands } from '../cli/commands/index.ts';
+import { loadCommands } from '../cli/commands/index.ts';
 import { KAFKA_IMAGE, POSTGRES_IMAGE, S3PROXY_IMAGE } from '../infra/local/containers.ts';
 import { loadConfig } from '../shared/config.ts';
 import { imageTag, PLATFORM_SERVICES, readComposeFile, serviceOf } from './support/compose-file.ts';
+
+const commands = await loadCommands();
 
 const compose = readComposeFile();
 const kafka = serviceOf(compose, 'kafka');

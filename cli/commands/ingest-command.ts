@@ -1,8 +1,10 @@
+import { resolve } from 'node:path';
 import { openEventLog } from '../../infra/adapters.ts';
-import { DEFAULT_INGEST_RETRY_MS, DEFAULT_MAX_LINE_CHARS, ingest } from '../../workload/ingest.ts';
+import { DEFAULT_INGEST_RETRY_MS, DEFAULT_MAX_LINE_CHARS, ingest, type IngestCounts } from '../../workload/ingest.ts';
 import { readLines } from '../../workload/read-lines.ts';
 import { BadRequestError, IngestIncompleteError } from '../../shared/errors.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
+import { ingestSummary } from '../ingest-summary.ts';
 import { formatCount, Progress } from '../progress.ts';
 import { ensureEventsTopic } from '../events-topic.ts';
 
@@ -16,7 +18,12 @@ export const ingestCommand: Command = {
   details: `
 Every non-empty line is appended as it is, valid or not: the layers validate, and bad lines end in
 the dead-letter topic with a reason. Lines are keyed by user_id when they have one, so one user's
-events keep their order in one partition.
+events keep their order in one partition. Each record carries a header naming its input line,
+lk-ingest: "<run id> <line number> <file, or ->".
+
+When the log becomes unavailable, an append is retried (--retry-ms); the lines of a failed send
+that reached the log anyway are read back first, so each line is appended once. The last lines
+are a summary: records appended, then a count per reason a line was skipped, cut or not sent.
 
 Examples:
   lk ingest --input events.jsonl
@@ -41,23 +48,32 @@ Examples:
     try {
       await ensureEventsTopic(log, config, (line) => env.err(`ingest: ${line}`));
       const progress = new Progress();
-      let counts;
+      const topic = config.topics.events;
+      let counts: Readonly<IngestCounts> | undefined;
       try {
-        counts = await ingest(log, config.topics.events, readLines(input, process.stdin, { maxLineChars: MAX_LINE_CHARS }), {
+        counts = await ingest(log, topic, readLines(input, process.stdin, { maxLineChars: MAX_LINE_CHARS }), {
           batchSize,
           retryMs,
           signal: env.signal,
-          onProgress: (c) => progress.update(`ingest: ${formatCount(c.appended)} records appended`),
+          source: input === '-' ? '-' : resolve(input),
+          onProgress: (c) => {
+            counts = { ...c };
+            progress.update(`ingest: ${formatCount(c.appended)} records appended`);
+          },
           onRetry: (err, waitMs) => env.err(`ingest: the log is unavailable (${err.message}); retrying the append in ${waitMs} ms`),
         });
       } catch (err) {
-        if (!(err instanceof IngestIncompleteError)) throw err;
+        if (!(err instanceof IngestIncompleteError) || counts === undefined) throw err;
         progress.done(`ingest: stopped: ${err.message}`);
         const resume = input === '-' ? `feed the input again from line ${err.resumeLine}` : `tail -n +${err.resumeLine} ${input} | lk ingest --input -`;
-        env.err(`ingest: ${formatCount(err.appended)} records are in ${config.topics.events}; to resume once the log is back: ${resume}${retryMs > 0 ? ` (or raise --retry-ms, now ${retryMs})` : ''}`);
+        env.err(`ingest: ${formatCount(err.appended)} records are in ${topic}; to resume once the log is back: ${resume}${retryMs > 0 ? ` (or raise --retry-ms, now ${retryMs})` : ''}`);
+        const reason = err.cause instanceof Error ? err.cause.message : String(err.cause);
+        for (const line of ingestSummary({ topic, counts, maxLineChars: DEFAULT_MAX_LINE_CHARS, stopped: { notAppended: err.notAppended, reason } })) env.err(line);
         return 1;
       }
-      progress.done(`ingest: ${formatCount(counts.appended)} records appended to ${config.topics.events} (${formatCount(counts.empty)} empty lines skipped, ${formatCount(counts.unkeyed)} without a user_id key)`);
+      const [first, ...reasons] = ingestSummary({ topic, counts, maxLineChars: DEFAULT_MAX_LINE_CHARS });
+      progress.done(first);
+      for (const line of reasons) env.err(line);
       return 0;
     } finally {
       await log.close();

@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { helpOf, intOption, parseCommandArgs, resolveCommand, timeOption, type Command } from '../../cli/command.ts';
-import { commands } from '../../cli/commands/index.ts';
+import { commandEntries, loadCommands } from '../../cli/commands/index.ts';
 import { BadRequestError } from '../../shared/errors.ts';
 
 const run = promisify(execFile);
+const commands = await loadCommands();
 const demo = commands.find((c) => c.name === 'demo')!;
 
 describe('lk command line', () => {
@@ -26,6 +27,17 @@ describe('lk command line', () => {
     expect(argv).toEqual(['--dir', 'x']);
     expect(resolveCommand(services, ['--help']).cmd).toBe(services);
     expect(() => parseCommandArgs(cmd, ['--services', 'real'])).toThrow(/lk services up --help/);
+  });
+
+  it('lists each command under the name it loads by', () => {
+    expect(commands.map((c) => c.name)).toEqual(commandEntries.map((e) => e.name));
+  });
+
+  it('loads only the command it runs, not the others (nor their libraries)', async () => {
+    // Prints, as the process exits, the command modules it loaded.
+    const hooks = `import { registerHooks } from 'node:module'; const seen = new Set(); registerHooks({ load(url, context, next) { if (/-command\\.ts$/.test(url)) seen.add(url.split('/').pop()); return next(url, context); } }); process.on('exit', () => process.stderr.write('loaded ' + [...seen].sort().join(' ') + '\\n'));`;
+    const result = await run(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(hooks)}`, 'cli/main.ts', 'ingest', '--help']);
+    expect(/^loaded (.*)$/m.exec(result.stderr)?.[1]).toBe('ingest-command.ts');
   });
 
   it('refuses unknown options with the command to run for help', () => {

@@ -28,15 +28,24 @@ async function readAll(topic: string): Promise<LogRecord[]> {
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
-/** The log, with appends that fail (the broker unreachable, a retriable error) on the calls `fails` picks, before reaching it. */
-function flaky(inner: EventLog, fails: (call: number) => boolean): { log: EventLog; calls: () => number } {
+/** The log, with appends that fail (the broker unreachable, a retriable error) on the calls `fails` picks, after writing the first `written(call, records)` records (0: before reaching it). */
+function flaky(
+  inner: EventLog,
+  fails: (call: number) => boolean,
+  written: (call: number, records: readonly AppendRecord[]) => number = () => 0,
+  error: () => Error = () => new ServiceUnavailableError('kafka', 'cannot reach Kafka at localhost:9092 (connection refused)'),
+): { log: EventLog; calls: () => number } {
   let calls = 0;
   const log = new Proxy(inner, {
     get(target, prop) {
       if (prop === 'append') {
         return async (topic: string, records: readonly AppendRecord[]) => {
           calls++;
-          if (fails(calls)) throw new ServiceUnavailableError('kafka', 'cannot reach Kafka at localhost:9092 (connection refused)');
+          if (fails(calls)) {
+            const n = written(calls, records);
+            if (n > 0) await target.append(topic, records.slice(0, n));
+            throw error();
+          }
           await target.append(topic, records);
         };
       }
@@ -148,24 +157,70 @@ describe('ingest', () => {
     expect((await readAll(topic)).map((r) => r.value)).toEqual(lines.filter((l) => l !== ''));
   });
 
-  it('does not retry an append the log refuses for good', async () => {
-    const refusing: Pick<EventLog, 'append'> = {
-      append: async () => {
-        throw new BadRequestError('value', 'a record value must be a string');
-      },
-    };
-    const err = await ingest(refusing as EventLog, 'ingest-refused', [good('u', 1)], { retryMs: 60_000 }).catch((e: unknown) => e);
+  it('after a send that failed part-way, reads back what landed and sends only the rest: every line once, and counted once', async () => {
+    const topic = 'ingest-partial';
+    await log.ensureTopic(topic, 3);
+    // The second batch's first send writes 4 of its 10 records, then fails; its retry writes 3 of the 6 left, then fails; the next one works.
+    const { log: unreliable } = flaky(
+      log,
+      (call) => call === 2 || call === 3,
+      (call) => (call === 2 ? 4 : 3),
+    );
+    const lines = Array.from({ length: 30 }, (_, i) => (i === 12 ? '' : good(`u${i % 5}`, i)));
+    const counts = await ingest(unreliable, topic, lines, { batchSize: 10, runId: 'run-1', source: '/data/in.jsonl' });
+    const expected = lines.filter((l) => l !== '');
+    const records = await readAll(topic);
+    expect(records.map((r) => r.value).sort()).toEqual([...expected].sort());
+    expect(counts).toMatchObject({ appended: expected.length, found: 7, empty: 1 });
+    // Each record names its run, input and line: the line holds the record's value.
+    for (const r of records) {
+      const [run, line, source] = r.headers['lk-ingest'].split(' ');
+      expect([run, source]).toEqual(['run-1', '/data/in.jsonl']);
+      expect(lines[Number(line) - 1]).toBe(r.value);
+    }
+  });
+
+  it('a run reads back only its own records: the same lines from another run are appended again', async () => {
+    const topic = 'ingest-two-runs';
+    await log.ensureTopic(topic, 2);
+    const lines = Array.from({ length: 12 }, (_, i) => good(`u${i % 3}`, i));
+    await ingest(log, topic, lines, { batchSize: 5, runId: 'first' });
+    const { log: unreliable } = flaky(log, (call) => call === 1, () => 2);
+    const counts = await ingest(unreliable, topic, lines, { batchSize: 5, runId: 'second' });
+    expect(counts).toMatchObject({ appended: 12, found: 2 });
+    const records = await readAll(topic);
+    const runOf = (r: LogRecord) => r.headers['lk-ingest'].split(' ')[0];
+    expect(records.filter((r) => runOf(r) === 'first')).toHaveLength(12);
+    expect(records.filter((r) => runOf(r) === 'second').map((r) => r.value).sort()).toEqual([...lines].sort());
+  });
+
+  it('stopping after a send that failed part-way says what landed and what may have', async () => {
+    const topic = 'ingest-partial-gone';
+    await log.ensureTopic(topic, 1);
+    // The first send writes 3 records and fails; the read-back finds them; every later send fails before reaching the log.
+    const { log: unreliable } = flaky(log, () => true, (call) => (call === 1 ? 3 : 0));
+    const lines = Array.from({ length: 8 }, (_, i) => good('u', i));
+    const err = await ingest(unreliable, topic, lines, { batchSize: 8, retryMs: 300, runId: 'r' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IngestIncompleteError);
+    const stop = err as IngestIncompleteError;
+    expect({ appended: stop.appended, found: stop.found, notAppended: stop.notAppended, inDoubt: stop.inDoubt, resumeLine: stop.resumeLine }).toEqual({ appended: 3, found: 3, notAppended: 5, inDoubt: 5, resumeLine: 1 });
+    expect(stop.message).toContain('run r');
+    expect((await readAll(topic)).map((r) => r.value)).toEqual(lines.slice(0, 3));
+  });
+
+  it('does not retry an append the log refuses for good', async () => {
+    await log.ensureTopic('ingest-refused', 1);
+    const { log: refusing, calls } = flaky(log, () => true, () => 0, () => new BadRequestError('value', 'a record value must be a string'));
+    const err = await ingest(refusing, 'ingest-refused', [good('u', 1)], { retryMs: 60_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IngestIncompleteError);
+    expect(calls()).toBe(1);
     expect((err as IngestIncompleteError).resumeLine).toBe(1);
     expect((err as IngestIncompleteError).cause).toBeInstanceOf(BadRequestError);
   });
 
   it('propagates a failing append instead of dropping lines', async () => {
-    const failing: Pick<EventLog, 'append'> = {
-      append: async (_topic: string, _records: readonly AppendRecord[]) => {
-        throw new Error('broker down');
-      },
-    };
-    await expect(ingest(failing as EventLog, 'ingest-fail', [good('u', 1)])).rejects.toThrow('broker down');
+    await log.ensureTopic('ingest-fail', 1);
+    const { log: failing } = flaky(log, () => true, () => 0, () => new Error('broker down'));
+    await expect(ingest(failing, 'ingest-fail', [good('u', 1)])).rejects.toThrow('broker down');
   });
 });
