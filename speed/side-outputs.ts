@@ -54,7 +54,9 @@ function deadLetterRecord(d: DeadLetter): AppendRecord {
     key: null,
     value,
     timestamp: d.record.timestamp,
+    // The source record's own headers come along (lk ingest's provenance: the input file and line).
     headers: {
+      ...(d.record.headers ?? {}),
       'lk-reason': d.rejection.code,
       'lk-message': d.rejection.message.slice(0, 500),
       'lk-truncated': String(value.length !== d.record.value.length),
@@ -68,6 +70,7 @@ function lateRecord(l: LateEvent): AppendRecord {
     value: l.record.value,
     timestamp: l.record.timestamp,
     headers: {
+      ...(l.record.headers ?? {}),
       'lk-reason': 'too_late',
       'lk-late-before': new Date(l.lateBefore).toISOString(),
       'lk-event-time': new Date(l.event.event_time).toISOString(),

@@ -318,7 +318,7 @@ export class StreamJob {
     }
     const times = this.#uncommittedAppendTimes;
     for (const r of batch.records) {
-      proc.process({ partition: r.partition, offset: r.offset, timestamp: r.timestamp, value: r.value });
+      proc.process({ partition: r.partition, offset: r.offset, timestamp: r.timestamp, value: r.value, headers: r.headers });
       times.push(r.timestamp);
     }
     this.#uncommitted.set(batch.partition, batch.highWatermark);

@@ -17,6 +17,8 @@ export interface SourceRecord {
   /** When the record was appended to the log (epoch ms). */
   readonly timestamp: number;
   readonly value: string;
+  /** The log record's headers (lk ingest's provenance), carried into its side-output record. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface DeadLetter {
