@@ -56,10 +56,12 @@ export function planBuckets(selection: BucketSelection, withData: readonly numbe
     };
   }
   const { from, to } = selection as { readonly from: number; readonly to: number };
-  if (!Number.isFinite(to) || Number.isNaN(from) || from >= to) throw new BadRequestError('buckets', `range [${from}, ${to}) must have from < to and a finite to (epoch ms)`);
-  if (to > MAX_TIME) throw new BadRequestError('buckets', `range end ${to} is after ${new Date(MAX_TIME).toISOString()}: give epoch milliseconds`);
+  // to = +Infinity is an open end (`lk batch --from` alone): up to the last bucket with data.
+  if (Number.isNaN(to) || Number.isNaN(from) || from >= to) throw new BadRequestError('buckets', `range [${from}, ${to}) must have from < to (epoch ms)`);
+  if (to !== Number.POSITIVE_INFINITY && to > MAX_TIME) throw new BadRequestError('buckets', `range end ${to} is after ${new Date(MAX_TIME).toISOString()}: give epoch milliseconds`);
+  const end = to === Number.POSITIVE_INFINITY ? data[data.length - 1] + bucketMs : bucketOf(Math.ceil(to) - 1, bucketMs) + bucketMs;
   // The buckets overlapping [from, to): from the one holding `from` to the one holding the last instant before `to`.
-  return planRange({ from: Math.max(bucketOf(from, bucketMs), first), to: bucketOf(Math.ceil(to) - 1, bucketMs) + bucketMs }, data);
+  return planRange({ from: Math.max(bucketOf(from, bucketMs), first), to: end }, data);
 }
 
 function planRange(range: BucketRange, data: readonly number[]): BucketPlan {

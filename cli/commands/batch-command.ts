@@ -115,7 +115,7 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
       const r = await runBatch(
         { objects, db, pipeline, workDir, onProgress: (p) => progress.update(`batch: bucket ${p.bucketsDone}/${p.bucketsTotal}, ${formatCount(p.rowsPerSecond)} rows/s`) },
         {
-          buckets: from !== undefined || to !== undefined ? { from: from ?? Number.MIN_SAFE_INTEGER, to: to ?? Number.MAX_SAFE_INTEGER } : 'all',
+          buckets: from !== undefined || to !== undefined ? { from: from ?? Number.MIN_SAFE_INTEGER, to: to ?? Number.POSITIVE_INFINITY } : 'all',
           stragglerDelayMs,
           includeIncomplete: options['include-incomplete'] === true,
         },

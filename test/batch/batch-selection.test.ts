@@ -26,6 +26,11 @@ describe('planBuckets', () => {
     expect(planBuckets({ from: T + 2 * H, to: T + 3 * H + 1 }, data, H).cover).toEqual([range(2, 4)]);
   });
 
+  it('a range open at its end (lk batch --from alone) runs to the last bucket with data', () => {
+    expect(planBuckets({ from: T + 2 * H, to: Number.POSITIVE_INFINITY }, data, H)).toEqual({ compute: [T + 2 * H, T + 5 * H], cover: [range(2, 6)] });
+    expect(() => planBuckets({ from: T, to: Number.MAX_SAFE_INTEGER }, data, H)).toThrow(/give epoch milliseconds/);
+  });
+
   it('a list covers each listed bucket, computes those with data; a time that is not a bucket start is refused', () => {
     expect(planBuckets([T + 5 * H, T + H, T + H, T + 3 * H], data, H)).toEqual({ compute: [T + H, T + 5 * H], cover: [range(1, 2), range(3, 4), range(5, 6)] });
     expect(() => planBuckets([T + 5], data, H)).toThrow(BadRequestError);
@@ -42,9 +47,8 @@ describe('planBuckets', () => {
     expect(planBuckets({ from: y2000, to: T + H }, [y2000, T], H).compute).toEqual([y2000, T]);
   });
 
-  it('plans nothing without data, and refuses an open, inverted or far-future range', () => {
+  it('plans nothing without data, and refuses an inverted or far-future range', () => {
     expect(planBuckets('all', [], H)).toEqual({ compute: [], cover: [] });
-    expect(() => planBuckets({ from: T, to: Number.POSITIVE_INFINITY }, data, H)).toThrow(BadRequestError);
     expect(() => planBuckets({ from: T + H, to: T }, data, H)).toThrow(BadRequestError);
     // Microseconds instead of milliseconds.
     expect(() => planBuckets({ from: T, to: T * 1000 }, data, H)).toThrow(BadRequestError);
