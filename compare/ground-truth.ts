@@ -1,7 +1,7 @@
+import type { EcommerceEvent } from '../examples/ecommerce/pipeline.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import { GLOBAL_KEY, type ViewDef } from '../shared/compute/view-def.ts';
 import { LkError } from '../shared/errors.ts';
-import { validateRecord } from '../shared/model/validation.ts';
 import type { EventLog } from '../shared/ports/event-log.ts';
 import { DuckDb, type SqlValue } from '../infra/duckdb/duckdb-database.ts';
 import { productActivitySql, revenueSql, userSessionsSql } from './truth-view-sql.ts';
@@ -93,18 +93,19 @@ async function withTruthDb(pipeline: Pipeline, fill: (load: (records: readonly R
       event_id VARCHAR, event_type VARCHAR, user_id VARCHAR, product_id VARCHAR,
       price_cents BIGINT, quantity BIGINT, event_time BIGINT)`);
     let seq = 0;
-    const limits = pipeline.config.limits;
     await fill(async (records) => {
       const rows: SqlValue[][] = [];
       for (const r of records) {
         const s = BigInt(seq++);
-        const v = validateRecord(r.value, r.timestamp, limits);
+        const v = pipeline.validator.validateRecord(r.value, r.timestamp);
         if (!v.ok) {
           rows.push([s, BigInt(r.timestamp), false, v.rejection.code, null, null, null, null, null, null, null]);
           continue;
         }
-        const e = v.event;
-        rows.push([s, BigInt(r.timestamp), true, null, e.event_id, e.event_type, e.user_id, e.product_id, BigInt(e.price_cents), BigInt(e.quantity), BigInt(e.event_time)]);
+        // The e-commerce schema's fields (the reference pipeline is the only one this oracle covers).
+        const e = v.event as EcommerceEvent;
+        const big = (x: number | null) => (x === null ? null : BigInt(x));
+        rows.push([s, BigInt(r.timestamp), true, null, e.event_id, e.event_type, e.user_id, e.product_id, big(e.price), big(e.quantity), BigInt(e.event_time)]);
       }
       if (rows.length > 0) await db.append('raw_records', rows);
     });

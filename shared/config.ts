@@ -1,5 +1,7 @@
 import { ConfigError } from './errors.ts';
-import { defaultPipelineConfig, type PipelineConfig } from './compute/pipeline.ts';
+import ecommerce from '../examples/ecommerce/pipeline.ts';
+import { pipelineConfigOf } from './compute/define-pipeline.ts';
+import type { PipelineConfig } from './compute/pipeline.ts';
 import { join, resolve } from 'node:path';
 import { RUN_ID_PATTERN } from './run-id.ts';
 
@@ -175,7 +177,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     partitions: int(env, 'LK_PARTITIONS', 4, 1, 256),
     serving: { host: env.LK_HOST ?? '127.0.0.1', port: overrides.port ?? int(env, 'LK_PORT', 8080, 0, 65535) },
     batch: { stragglerDelayMs: stragglerDelay(env, overrides.stragglerDelayMs) },
-    pipeline: defaultPipelineConfig(),
+    pipeline: pipelineConfigOf(ecommerce),
   } as Omit<PlatformConfig, PortName> as PlatformConfig;
   for (const port of ALL_PORTS) {
     if (ports.includes(port)) Object.defineProperty(config, port, { value: readers[port](), enumerable: true });

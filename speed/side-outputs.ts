@@ -49,13 +49,13 @@ function deadLetterRecord(sourceTopic: string, d: DeadLetter): AppendRecord {
 
 function lateRecord(sourceTopic: string, l: LateEvent): AppendRecord {
   return {
-    key: l.event.user_id,
+    key: l.logKey,
     value: l.record.value,
     timestamp: l.record.timestamp,
     headers: {
       'lk-reason': 'too_late',
       'lk-late-before': new Date(l.lateBefore).toISOString(),
-      'lk-event-time': new Date(l.event.event_time).toISOString(),
+      'lk-event-time': new Date(l.eventTime).toISOString(),
       'lk-source-topic': sourceTopic,
       'lk-source-partition': String(l.record.partition),
       'lk-source-offset': String(l.record.offset),

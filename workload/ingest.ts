@@ -5,6 +5,8 @@ import { recordKey } from './record-key.ts';
 
 /** How `ingest` batches, stamps and reports. */
 export interface IngestOptions {
+  /** The schema's log key field: each record is keyed by its value (see recordKey). */
+  readonly keyField: string;
   /** Lines per append call (default 1000). */
   readonly batchSize?: number;
   /** Called after each appended batch with the counts so far. */
@@ -44,7 +46,7 @@ export interface IngestCounts {
   appended: number;
   /** Blank lines, skipped. */
   empty: number;
-  /** Appended with a user_id key / with a null key (unparseable or no string user_id). */
+  /** Appended with a key / with a null key (unparseable, or no usable log key field). */
   keyed: number;
   unkeyed: number;
   /** Lines cut to maxLineChars. */
@@ -54,7 +56,7 @@ export interface IngestCounts {
 }
 
 /**
- * Appends JSON lines to the log as raw records, keyed by user_id where a line has one. It does not
+ * Appends JSON lines to the log as raw records, keyed by the log key field where a line has one. It does not
  * validate: the layers judge every record the same way, and a bad line must reach their
  * dead-letter output rather than be dropped (or crash) here. Lines are appended in order, in
  * batches, one batch in flight (the next lines are read only after it is durable: memory stays
@@ -63,7 +65,7 @@ export interface IngestCounts {
  * what was appended and the line to resume at. The caller creates the topic (it knows the
  * partition count).
  */
-export async function ingest(log: EventLog, topic: string, lines: AsyncIterable<string> | Iterable<string>, options: IngestOptions = {}): Promise<IngestCounts> {
+export async function ingest(log: EventLog, topic: string, lines: AsyncIterable<string> | Iterable<string>, options: IngestOptions): Promise<IngestCounts> {
   const batchSize = options.batchSize ?? 1000;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new BadRequestError('batchSize', `must be a whole number >= 1, got ${batchSize}`);
   const maxLineChars = options.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
@@ -78,7 +80,7 @@ export async function ingest(log: EventLog, topic: string, lines: AsyncIterable<
     if (batch.length === 0) return;
     const timestamp = options.now?.();
     const records: AppendRecord[] = batch.map((line) => {
-      const key = recordKey(line);
+      const key = recordKey(line, options.keyField);
       if (key === null) counts.unkeyed++;
       else counts.keyed++;
       let value = line;

@@ -44,6 +44,7 @@ Examples:
       let counts;
       try {
         counts = await ingest(log, config.topics.events, readLines(input, process.stdin, { maxLineChars: MAX_LINE_CHARS }), {
+          keyField: config.pipeline.schema.logKey,
           batchSize,
           retryMs,
           signal: env.signal,
@@ -57,7 +58,7 @@ Examples:
         env.err(`ingest: ${formatCount(err.appended)} records are in ${config.topics.events}; to resume once the log is back: ${resume}${retryMs > 0 ? ` (or raise --retry-ms, now ${retryMs})` : ''}`);
         return 1;
       }
-      progress.done(`ingest: ${formatCount(counts.appended)} records appended to ${config.topics.events} (${formatCount(counts.empty)} empty lines skipped, ${formatCount(counts.unkeyed)} without a user_id key)`);
+      progress.done(`ingest: ${formatCount(counts.appended)} records appended to ${config.topics.events} (${formatCount(counts.empty)} empty lines skipped, ${formatCount(counts.unkeyed)} without a ${config.pipeline.schema.logKey} key)`);
       return 0;
     } finally {
       await log.close();

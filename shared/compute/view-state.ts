@@ -53,7 +53,7 @@ export class ViewState {
   #addFixed(e: Event, key: number, bucket: number, w: FixedWindowSpec): void {
     const t = this.#panes;
     const slide = this.#slide;
-    const newest = newestWindowOf(w, e.event_time);
+    const newest = newestWindowOf(w, this.view.timeOf(e));
     let prev = -1;
     let s = t.head(key);
     for (let n = newest; n > newest - this.#windowsPerTime; n--) {
@@ -72,7 +72,7 @@ export class ViewState {
 
   #addSession(e: Event, key: number, bucket: number, spec: SessionSpec): void {
     const t = this.#panes;
-    const w = sessionWindowOf(spec, e.event_time);
+    const w = sessionWindowOf(spec, this.view.timeOf(e));
     // The key's sessions of this bucket follow its sessions of newer buckets, latest start first.
     // Sessions of a key never overlap each other, so the ones a new window touches are contiguous.
     let before = -1;

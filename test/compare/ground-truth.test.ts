@@ -5,14 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { computeGroundTruth, groundTruthFromLog, type RawRecord, type TruthWindow } from '../../compare/ground-truth.ts';
 import { EmbeddedLog } from '../../infra/embedded/embedded-log.ts';
 import { mergePanes } from '../../shared/compute/pane-merge.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../shared/compute/reference-fold.ts';
-import type { Event } from '../../shared/model/event.ts';
-import { validateRecord } from '../../shared/model/validation.ts';
+import { type EcommerceEvent as Event } from '../../examples/ecommerce/pipeline.ts';
+import { validateRecord } from '../support/ecommerce.ts';
 import { generateWorkload } from '../../workload/generator.ts';
 import type { WorkloadOptions } from '../../workload/workload-options.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
-const config = defaultPipelineConfig();
+const config = ecommerceConfig();
 const pipeline = compilePipeline(config);
 const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
 const MIN = 60_000;
@@ -142,8 +143,8 @@ describe('ground truth on hand-made edge cases', () => {
 
   it('reads the view sizes from the pipeline config', async () => {
     const custom = compilePipeline(
-      defaultPipelineConfig({
-        views: defaultPipelineConfig().views.map((v) =>
+      ecommerceConfig({
+        views: ecommerceConfig().views.map((v) =>
           v.name === 'product_activity' ? { ...v, window: { kind: 'tumbling' as const, sizeMs: 5 * MIN } } : v.name === 'user_sessions' ? { ...v, window: { kind: 'session' as const, gapMs: MIN } } : v,
         ),
       }),
@@ -158,8 +159,8 @@ describe('ground truth on hand-made edge cases', () => {
 
   it('refuses a reference view whose window kind the truth\'s SQL was not written for', async () => {
     const wrong = compilePipeline(
-      defaultPipelineConfig({
-        views: defaultPipelineConfig().views.map((v) => (v.name === 'user_sessions' ? { ...v, window: { kind: 'tumbling' as const, sizeMs: MIN } } : v)),
+      ecommerceConfig({
+        views: ecommerceConfig().views.map((v) => (v.name === 'user_sessions' ? { ...v, window: { kind: 'tumbling' as const, sizeMs: MIN } } : v)),
       }),
     );
     await expect(computeGroundTruth(wrong, [])).rejects.toThrow(/user_sessions.*session windows/);

@@ -1,8 +1,9 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config.ts';
-import { defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+
 import { ConfigError } from '../../shared/errors.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
 const DIR = '/tmp/lk-config-test';
 
@@ -18,7 +19,7 @@ describe('loadConfig', () => {
       partitions: 4,
       serving: { host: '127.0.0.1', port: 8080 },
     });
-    expect(c.pipeline.views.map((v) => v.name)).toEqual(defaultPipelineConfig().views.map((v) => v.name));
+    expect(c.pipeline.views.map((v) => v.name)).toEqual(ecommerceConfig().views.map((v) => v.name));
   });
 
   it('resolves a relative data directory against the working directory', () => {
