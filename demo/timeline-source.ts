@@ -3,10 +3,9 @@ import type { EventLog } from '../shared/ports/event-log.ts';
 import type { EventSchema } from '../shared/model/event-schema.ts';
 import { PlaybackClock } from '../shared/time/playback-clock.ts';
 import { probeRecord } from './probe-record.ts';
-import { streamWorkload } from '../workload/generator.ts';
 import { readLines } from '../workload/read-lines.ts';
 import { recordKey } from '../workload/record-key.ts';
-import type { WorkloadOptions } from '../workload/workload-options.ts';
+import { ConfigError } from '../shared/errors.ts';
 
 /** A record to play: its simulated append time is `timestamp`; `probe` names a probe event (freshness). */
 export interface TimedRecord {
@@ -23,11 +22,12 @@ export interface TimelineSource {
 }
 
 /** The seeded workload: its append times are the simulated clock. */
-export function generatedSource(workload: Partial<WorkloadOptions>, config: PipelineConfig): TimelineSource {
+export function generatedSource(workload: Readonly<Record<string, number>>, config: PipelineConfig): TimelineSource {
   return {
     kind: 'generated',
     async *records() {
-      const it = streamWorkload(workload, config);
+      if (!config.workload) throw new ConfigError('this pipeline has no workload generator (definePipeline({ workload })); give the demo records with --input');
+      const it = config.workload(workload, config);
       for (let s = it.next(); !s.done; s = it.next()) yield { key: s.value.key, value: s.value.value, timestamp: s.value.timestamp };
     },
   };

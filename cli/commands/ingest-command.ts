@@ -34,7 +34,7 @@ Examples:
   async run(options, env) {
     const input = options.input as string | undefined;
     if (!input) throw new BadRequestError('--input', 'is required: a JSON lines file, or - for stdin');
-    const config = configFrom(options, ['log']);
+    const config = await configFrom(options, ['log']);
     const batchSize = intOption(options, 'batch-size', 1, 100_000, 1000);
     const retryMs = intOption(options, 'retry-ms', 0, 86_400_000, DEFAULT_INGEST_RETRY_MS);
     const log = await openEventLog(config);

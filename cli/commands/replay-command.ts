@@ -25,7 +25,7 @@ replay's cut-over; just run lk replay again.`,
     'keep-older': { type: 'string', valueName: 'N', description: 'older versions to keep besides the new and the previous one', default: '0' },
   },
   async run(options, env) {
-    const config = configFrom(options, ['log', 'viewStore']);
+    const config = await configFrom(options, ['log', 'viewStore']);
     const from = timeOption(options, 'from');
     const keepOlder = intOption(options, 'keep-older', 0, 100, 0);
     const pipeline = compilePipeline(config.pipeline);

@@ -31,7 +31,7 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
     'manifest-poll-ms': { type: 'string', valueName: 'MS', description: 'how often the batch manifest is read for a new publish', default: '1000' },
   },
   async run(options, env) {
-    const config = configFrom(options, ['objectStore', 'viewStore']);
+    const config = await configFrom(options, ['objectStore', 'viewStore']);
     const pipeline = compilePipeline(config.pipeline);
     const objects = await openObjectStore(config);
     const views = await openViewStore(config);

@@ -39,7 +39,7 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
     'commit-interval-ms': { type: 'string', valueName: 'MS', description: 'longest wait before processed records are committed (visible); batches arriving meanwhile share a commit', default: '100' },
   },
   async run(options, env) {
-    const config = configFrom(options, ['log', 'viewStore']);
+    const config = await configFrom(options, ['log', 'viewStore']);
     const namespace = (options.namespace as string | undefined) ?? 'speed';
     if (options['side-outputs'] && options['no-side-outputs']) throw new BadRequestError('--side-outputs', 'contradicts --no-side-outputs: give one of them');
     // The speed layer owns the side outputs; a Kappa version continuing live would write the same records again.

@@ -1,4 +1,5 @@
-import { definePipeline, field, type EventOf } from 'lambdakappa/pipeline';
+import { definePipeline, field, type EventOf, type WorkloadGenerator } from 'lambdakappa/pipeline';
+import { streamWorkload } from '../../workload/generator.ts';
 
 /**
  * The e-commerce reference pipeline: shoppers' page views, carts and purchases, and three views
@@ -49,6 +50,8 @@ const money = (cents: number) => cents / 100;
 export function ecommercePipeline(o: EcommerceViewOptions = DEFAULT_VIEW_OPTIONS) {
   return definePipeline({
     schema,
+    // The seeded shoppers of workload/ (disorder, late events, duplicates, malformed records).
+    workload: streamWorkload as WorkloadGenerator,
     views: [
       {
         name: 'product_activity',

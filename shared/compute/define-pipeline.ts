@@ -5,6 +5,7 @@ import type { LatenessPolicy } from '../time/watermark.ts';
 import type { MeasureOp } from './measure.ts';
 import { PIPELINE_DEFAULTS, type PipelineConfig } from './pipeline.ts';
 import type { ViewDef } from './view-def.ts';
+import type { WorkloadGenerator } from './workload-generator.ts';
 
 /**
  * A pipeline as its user writes it: the event schema, the views over it, and optionally the
@@ -19,6 +20,8 @@ export interface PipelineDefinition<F extends FieldSpecs = FieldSpecs> {
   readonly bucketMs?: number;
   readonly dedupRetentionMs?: number;
   readonly limits?: Partial<ValidationLimits>;
+  /** A seeded generator of test records (see WorkloadGenerator). */
+  readonly workload?: WorkloadGenerator;
 }
 
 /** A view over the fields named N (ViewDef with its field references typed). */
@@ -55,6 +58,7 @@ export function pipelineConfigOf<F extends FieldSpecs>(def: PipelineDefinition<F
     bucketMs: def.bucketMs ?? PIPELINE_DEFAULTS.bucketMs,
     dedupRetentionMs: def.dedupRetentionMs ?? PIPELINE_DEFAULTS.dedupRetentionMs,
     limits: { ...PIPELINE_DEFAULTS.limits, ...def.limits },
+    workload: def.workload,
     ...overrides,
   };
 }

@@ -8,6 +8,7 @@ import { checkSessionWindow } from '../time/session-window.ts';
 import type { LatenessPolicy } from '../time/watermark.ts';
 import { compileAggregate, type Aggregate } from './aggregate.ts';
 import type { Expr } from './expression/expression.ts';
+import type { WorkloadGenerator } from './workload-generator.ts';
 import { expressionJs } from './expression/expression-js.ts';
 import { parseExpression } from './expression/parse-expression.ts';
 import { resolveExpression } from './expression/resolve-expression.ts';
@@ -26,6 +27,8 @@ export interface PipelineConfig {
   /** How long (event time behind the watermark) an event id is remembered for dedup. >= maxOutOfOrderness + allowedLateness. */
   readonly dedupRetentionMs: number;
   readonly limits: ValidationLimits;
+  /** The pipeline's workload generator, if it has one (the demo and `lk generate` need it). */
+  readonly workload?: WorkloadGenerator;
 }
 
 /** An event more than 5 s ahead of its append time moves the watermark only to append time + 5 s. */
