@@ -11,7 +11,8 @@ export const generateCommand: Command = {
   name: 'generate',
   summary: 'write a seeded workload (with disorder, late events, duplicates, malformed records) as JSON lines',
   details: `
-The same seed and options give the same lines. Feed them to \`lk ingest\` or \`lk demo --input\`.
+Runs the pipeline's own workload generator (definePipeline({ workload })); --users and --products
+are options of the e-commerce example's. The same seed and options give the same lines. Feed them to \`lk ingest\` or \`lk demo --input\`.
 Event times span --span-minutes ending at --end (default: now). Facts (how many records of each
 kind) are printed to stderr at the end.
 

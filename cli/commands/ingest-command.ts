@@ -12,11 +12,12 @@ const MAX_LINE_CHARS = DEFAULT_MAX_LINE_CHARS + 1;
 /** `lk ingest`: bring your own data: JSON lines into the raw-events topic. */
 export const ingestCommand: Command = {
   name: 'ingest',
-  summary: 'append JSON lines (a file, or - for stdin) to the raw-events topic, keyed by user_id',
+  summary: "append JSON lines (a file, or - for stdin) to the raw-events topic, keyed by the schema's log key",
   details: `
 Every non-empty line is appended as it is, valid or not: the layers validate, and bad lines end in
-the dead-letter topic with a reason. Lines are keyed by user_id when they have one, so one user's
-events keep their order in one partition.
+the dead-letter topic with a reason. Lines are keyed by the pipeline schema's log key field when
+they have one (user_id for the e-commerce example), so one key's events keep their order in one
+partition and copies of an event meet in one partition.
 
 Examples:
   lk ingest --input events.jsonl
