@@ -197,7 +197,7 @@ export class PartitionProcessor {
     this.#stats.valid++;
     const bucket = bucketOf(time, p.config.bucketMs);
     const views = this.#views;
-    for (let i = 0; i < views.length; i++) if (views[i].view.accepts(e)) views[i].add(e, bucket);
+    for (let i = 0; i < views.length; i++) if (views[i].view.accepts(e)) views[i].add(e, bucket, time);
   }
 
   /**
