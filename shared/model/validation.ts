@@ -1,5 +1,6 @@
+import { ConfigError } from '../errors.ts';
 import type { Event } from './event.ts';
-import type { EventSchema } from './event-schema.ts';
+import { checkSchema, type EventSchema } from './event-schema.ts';
 import type { FieldSpec } from './field-spec.ts';
 import { IDENTIFIER_MAX } from './identifier.ts';
 import { isIsoWithZone, parseIsoTime } from './iso-time.ts';
@@ -54,6 +55,11 @@ function shown(v: unknown): string {
  * JSON.stringify, and every other value (limits, enum values, messages) as a bound constant.
  */
 export function compileValidator(schema: EventSchema, limits: ValidationLimits = DEFAULT_LIMITS): EventValidator {
+  // Checked here too: the limits' numbers enter the generated code, so they must be numbers.
+  checkSchema(schema);
+  for (const [name, v] of Object.entries(limits)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`limits.${name} must be a finite number of ms or bytes, got ${String(v)}`);
+  }
   const consts: unknown[] = [];
   const c = (v: unknown) => `K[${consts.push(v) - 1}]`;
   const names = Object.keys(schema.fields);
@@ -151,8 +157,8 @@ export function compileValidator(schema: EventSchema, limits: ValidationLimits =
         const isTime = name === s.time;
         const bad = JSON.stringify(code(isTime ? 'bad_event_time' : 'wrong_type'));
         const range = isTime
-          ? `if (t < ${limits.minEventTime}) return R('event_time_out_of_range', ${k(`${name} `)} + t + ${k(` is before ${new Date(limits.minEventTime).toISOString()}`)});
-    if (t > recordTime + ${limits.maxFutureSkewMs}) return R('event_time_out_of_range', ${k(`${name} is more than ${limits.maxFutureSkewMs} ms after the record was appended (far future)`)});`
+          ? `if (t < ${k(limits.minEventTime)}) return R('event_time_out_of_range', ${k(`${name} `)} + t + ${k(` is before ${new Date(limits.minEventTime).toISOString()}`)});
+    if (t > recordTime + ${k(limits.maxFutureSkewMs)}) return R('event_time_out_of_range', ${k(`${name} is more than ${limits.maxFutureSkewMs} ms after the record was appended (far future)`)});`
           : '';
         return `let t;
     if (typeof ${v} === 'number') {

@@ -71,3 +71,17 @@ describe('checkSchema', () => {
     expect(bad(patch as Partial<EventSchema>)).toThrow(message);
   });
 });
+
+describe('generated code takes no user text as code', () => {
+  it('refuses limits and bounds that are not numbers before generating anything', () => {
+    const limits = { maxRecordBytes: 1_000, minEventTime: '0); throw new Error("injected"); (' as unknown as number, maxFutureSkewMs: 1 };
+    expect(() => compileValidator(schema, limits)).toThrow(/limits.minEventTime must be a finite number/);
+    const bound = { ...schema, fields: { ...schema.fields, n: { type: 'integer', max: '1) || process.exit(' as unknown as number } } } as EventSchema;
+    expect(() => compileValidator(bound)).toThrow(/schema field n: max must be a safe integer/);
+  });
+
+  it('keeps field names with quotes out of the code (a field name must be snake_case first)', () => {
+    const odd = { ...schema, fields: { ...schema.fields, 'a"];process.exit(1);//': field.string() } } as EventSchema;
+    expect(() => compileValidator(odd)).toThrow(ConfigError);
+  });
+});
