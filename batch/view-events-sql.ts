@@ -16,7 +16,14 @@ export function measureFieldColumn(field: string): string {
  * its measures read as `measureFieldColumn`. `extraColumns` get the SQL of the time column.
  */
 export function viewEventsSql(view: CompiledView, relation: string, extraColumns: (time: string) => readonly string[] = () => []): string {
-  const key = view.keyFields.length === 0 ? sqlLiteral(GLOBAL_KEY) : encodeKeySql(view.keyFields.map(sqlIdentifier));
+  const fields = view.schema.fields;
+  // A single text key is its column as is (no cast for DuckDB to evaluate per row).
+  const key =
+    view.keyFields.length === 0
+      ? sqlLiteral(GLOBAL_KEY)
+      : view.keyFields.length === 1 && (fields[view.keyFields[0]].type === 'string' || fields[view.keyFields[0]].type === 'enum')
+        ? sqlIdentifier(view.keyFields[0])
+        : encodeKeySql(view.keyFields.map(sqlIdentifier));
   const where = view.filter ? `WHERE ${expressionSql(view.filter)}` : '';
   const read = new Set<string>();
   for (const m of view.measures) {
@@ -24,7 +31,7 @@ export function viewEventsSql(view: CompiledView, relation: string, extraColumns
     if (m.filter) fieldsOf(m.filter, read);
   }
   const time = sqlIdentifier(view.schema.time);
-  const fields = [...read].map((f) => `${sqlIdentifier(f)} AS ${measureFieldColumn(f)}`);
-  const columns = [`${key} AS key`, 'bucket', `${time} AS event_time`, ...fields, ...extraColumns(time)];
+  const measureColumns = [...read].map((f) => `${sqlIdentifier(f)} AS ${measureFieldColumn(f)}`);
+  const columns = [`${key} AS key`, 'bucket', `${time} AS event_time`, ...measureColumns, ...extraColumns(time)];
   return `SELECT ${columns.join(', ')} FROM ${relation} ${where}`;
 }

@@ -88,7 +88,7 @@ export async function generateMaster(db: DuckDb, root: string, o: BatchBenchOpti
       CASE WHEN kind < 65 THEN 'page_view' WHEN kind < 85 THEN 'add_to_cart' ELSE 'purchase' END AS event_type,
       user_id, 'p' || (hash(e * 13) % ${o.products}) AS product_id,
       CASE WHEN kind < 65 THEN NULL ELSE 100 + hash(e * 3) % 20000 END::BIGINT AS price,
-      CASE WHEN kind < 65 THEN NULL ELSE 1 + hash(e * 5) % 3 END::BIGINT AS quantity,
+      CASE WHEN kind < 65 THEN NULL ELSE 1 + hash(e * 5) % 3 END::INTEGER AS quantity,
       t::BIGINT AS event_time, NULL::VARCHAR AS session_id,
       (hash(user_id) % ${o.partitions})::INTEGER AS log_partition,
       0::BIGINT AS log_offset, (t + 20 + (i >= ${originals})::INT * 1000)::BIGINT AS log_timestamp, '' AS raw

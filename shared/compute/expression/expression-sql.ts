@@ -1,4 +1,4 @@
-import type { Expr } from './expression.ts';
+import { isNullable, type Expr } from './expression.ts';
 
 const SQL_OPS: Readonly<Record<string, string>> = { '=': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=', '+': '+', '-': '-', '*': '*' };
 
@@ -16,9 +16,10 @@ export function sqlLiteral(v: string | number | boolean): string {
 
 /**
  * DuckDB SQL of a resolved expression: the SQL twin of `expressionJs`. `column` maps a field to
- * the SQL that reads it (a quoted column by default). Comparisons are `coalesce(..., false)`:
- * SQL's NULL makes them unknown, and unknown under `not` stays unknown, where the rule of
- * expression.ts (and the JS fold) makes them false, so `not` gives true.
+ * the SQL that reads it (a quoted column by default). Comparisons that can meet a null are
+ * `coalesce(..., false)`: SQL's NULL makes them unknown, and unknown under `not` stays unknown,
+ * where the rule of expression.ts (and the JS fold) makes them false, so `not` gives true. (Over
+ * required fields the plain comparison is the same and cheaper for DuckDB.)
  */
 export function expressionSql(x: Expr, column: (field: string) => string = sqlIdentifier): string {
   const go = (n: Expr): string => {
@@ -29,10 +30,14 @@ export function expressionSql(x: Expr, column: (field: string) => string = sqlId
         return sqlLiteral(n.value);
       case 'arith':
         return `(${go(n.left)} ${SQL_OPS[n.op]} ${go(n.right)})`;
-      case 'compare':
-        return `coalesce(${go(n.left)} ${SQL_OPS[n.op]} ${go(n.right)}, false)`;
-      case 'in':
-        return `coalesce(${go(n.value)} IN (${n.list.map(sqlLiteral).join(', ')}), false)`;
+      case 'compare': {
+        const cmp = `${go(n.left)} ${SQL_OPS[n.op]} ${go(n.right)}`;
+        return isNullable(n.left) || isNullable(n.right) ? `coalesce(${cmp}, false)` : `(${cmp})`;
+      }
+      case 'in': {
+        const cmp = `${go(n.value)} IN (${n.list.map(sqlLiteral).join(', ')})`;
+        return isNullable(n.value) ? `coalesce(${cmp}, false)` : `(${cmp})`;
+      }
       case 'and':
         return `(${go(n.left)} AND ${go(n.right)})`;
       case 'or':
