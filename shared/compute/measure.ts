@@ -81,9 +81,10 @@ export function combine(op: MeasureOp, a: number, b: number): number {
  * whose input is null, contributes nothing.
  */
 export function foldJs(m: CompiledMeasure, e: string, a: string): string {
+  // A filtered count adds 0 or 1 without a branch: event types come in random order.
+  if (m.op === 'count') return m.filter ? `${a} += ${expressionJs(m.filter, e)} ? 1 : 0;` : `${a} += 1;`;
   let update: string;
-  if (m.op === 'count') update = `${a} += 1;`;
-  else {
+  {
     const v = expressionJs(m.input!, e);
     const apply = m.op === 'min' ? `if (v < ${a}) ${a} = v;` : m.op === 'max' ? `if (v > ${a}) ${a} = v;` : `${a} += v;`;
     update = isNullable(m.input!) ? `{ const v = ${v}; if (v !== null) { ${apply} } }` : `{ const v = ${v}; ${apply} }`;
