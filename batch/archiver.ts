@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { DuckDb } from '../infra/duckdb/duckdb-database.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
-import { validateRecord } from '../shared/model/validation.ts';
 import type { EventLog, PartitionOffsets, RecordBatch } from '../shared/ports/event-log.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import { PartitionWatermark, readArchiveProgress, writeArchiveProgress, type ArchivedPartition, type ArchiveProgressMap } from './archive-progress.ts';
@@ -85,7 +84,7 @@ export async function archive(deps: ArchiveDeps, options: ArchiveOptions): Promi
   const chunkRecords = options.chunkRecords ?? 50_000;
   const maxChunkAgeMs = options.maxChunkAgeMs ?? 60_000;
   await mkdir(deps.workDir, { recursive: true });
-  const writer = new MasterFileWriter(deps);
+  const writer = new MasterFileWriter({ ...deps, schema: deps.pipeline.config.schema });
 
   const stored = await readArchiveProgress(objects);
   const { archiveFrom, readFrom } = await startOffsets(log, topic, group, stored);
@@ -127,15 +126,15 @@ export async function archive(deps: ArchiveDeps, options: ArchiveOptions): Promi
 
   const onBatch = async (batch: RecordBatch): Promise<void> => {
     for (const r of batch.records) {
-      const result = validateRecord(r.value, r.timestamp, pipeline.config.limits);
+      const result = pipeline.validator.validateRecord(r.value, r.timestamp);
       let wm = watermarks.get(r.partition);
       if (!wm) watermarks.set(r.partition, (wm = new PartitionWatermark(policy, undefined, r.offset)));
-      if (result.ok) wm.observe(r.offset, result.event.event_time, r.timestamp);
+      if (result.ok) wm.observe(r.offset, pipeline.timeOf(result.event), r.timestamp);
       else wm.skip(r.offset);
       // Already archived by a run that kept no progress: read again for the watermark only.
       if (r.offset < (archiveFrom.get(r.partition) ?? 0)) continue;
       let chunk = chunks.get(r.partition);
-      if (!chunk) chunks.set(r.partition, (chunk = new MasterChunk(r.partition, clock())));
+      if (!chunk) chunks.set(r.partition, (chunk = new MasterChunk(r.partition, clock(), pipeline)));
       counts.records++;
       if (result.ok) {
         counts.valid++;

@@ -1,8 +1,7 @@
-import type { Measure } from '../shared/compute/measure.ts';
+import type { Expr } from '../shared/compute/expression/expression.ts';
+import type { CompiledMeasure } from '../shared/compute/measure.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
-import type { KeyField } from '../shared/compute/view-def.ts';
 import { LkError } from '../shared/errors.ts';
-import type { EventType } from '../shared/model/event.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { WindowSpec } from '../shared/time/window.ts';
 import { coverageHorizon, isCovered, mergeRanges, rangesOfBuckets, type BucketRange } from './bucket-coverage.ts';
@@ -16,12 +15,15 @@ import { VIEWS_PREFIX } from './pane-file.ts';
 export const MANIFEST_KEY = `${VIEWS_PREFIX}_manifest.json`;
 export const MANIFEST_VERSION = 2;
 
-/** What a view's panes mean: published panes are only usable by a pipeline with the same definition. */
+/**
+ * What a view's panes mean: published panes are only usable by a pipeline with the same definition.
+ * Filter and measures in their resolved form, so a changed decimal scale changes the signature.
+ */
 export interface ViewSignature {
-  readonly keyField: KeyField;
-  readonly eventTypes: readonly EventType[] | null;
+  readonly key: readonly string[];
+  readonly filter: Expr | null;
   readonly window: WindowSpec;
-  readonly measures: readonly Measure[];
+  readonly measures: readonly CompiledMeasure[];
 }
 
 export interface PublishedBucket {
@@ -71,8 +73,7 @@ export interface BatchManifest {
 export function viewSignatures(pipeline: Pipeline): Record<string, ViewSignature> {
   const out: Record<string, ViewSignature> = {};
   for (const v of pipeline.views) {
-    const d = v.def;
-    out[v.name] = { keyField: d.keyField, eventTypes: d.eventTypes ?? null, window: d.window, measures: d.measures };
+    out[v.name] = { key: v.keyFields, filter: v.filter ?? null, window: v.def.window, measures: v.measures };
   }
   return out;
 }

@@ -42,7 +42,7 @@ export async function computeChunkViews(deps: ChunkViewsDeps, runId: string, chu
     const local = await Promise.all(chunk.files.map((f) => objects.localPath(f.key)));
     const selected = new Set(withData);
     const inBuckets = chunk.files.every((f) => bucketsOfMasterFile(f, bucketMs).every((b) => selected.has(b)));
-    const source: ChunkFiles = { files: local, buckets: withData, bucketMs, inBuckets };
+    const source: ChunkFiles = { files: local, buckets: withData, bucketMs, inBuckets, schema: pipeline.config.schema };
     try {
       const events = await loadBucketEvents(db, source);
       counts = events.counts;

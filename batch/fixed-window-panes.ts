@@ -37,7 +37,7 @@ export async function fixedWindowPanesSql(db: DuckDb, view: CompiledView, spec: 
   const map = windowMapRows(spec, buckets, bucketMs);
   await db.run(`CREATE OR REPLACE TEMP TABLE ${WINDOW_MAP_TABLE} (pane_start BIGINT, window_start BIGINT, window_end BIGINT)`);
   await db.append(WINDOW_MAP_TABLE, map);
-  const paneEvents = viewEventsSql(view, events, [`${paneStartSql(spec, 'event_time')} AS pane_start`]);
+  const paneEvents = viewEventsSql(view, events, (time) => [`${paneStartSql(spec, time)} AS pane_start`]);
   const partials = `SELECT key, bucket, pane_start, ${partialMeasuresSql(view)} FROM (${paneEvents}) GROUP BY key, bucket, pane_start`;
   if (oneToOne(map)) {
     return `SELECT key, window_start AS start, window_end AS "end", bucket, ${partialColumnsSql(view)}

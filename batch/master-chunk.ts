@@ -1,6 +1,7 @@
 import type { SqlValue } from '../infra/duckdb/duckdb-database.ts';
+import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { Event } from '../shared/model/event.ts';
-import { masterHourOf, masterRow, type MasterRecordSource } from './master-dataset.ts';
+import { masterHourOf, masterRowOf, type MasterRecordSource } from './master-dataset.ts';
 import type { MasterFileRows } from './master-file-writer.ts';
 
 /**
@@ -16,10 +17,15 @@ export class MasterChunk {
   records = 0;
   #nextOffset = 0;
   readonly #hours = new Map<number, { rows: SqlValue[][]; first: number; last: number }>();
+  readonly #timeOf: (e: Event) => number;
+  readonly #rowOf: ReturnType<typeof masterRowOf>;
 
-  constructor(partition: number, openedAt: number) {
+  /** `pipeline`: whose schema the rows follow. */
+  constructor(partition: number, openedAt: number, pipeline: Pipeline) {
     this.partition = partition;
     this.openedAt = openedAt;
+    this.#timeOf = pipeline.timeOf;
+    this.#rowOf = masterRowOf(pipeline.config.schema);
   }
 
   /** Counts a record the archiver does not keep (it failed validation). */
@@ -32,10 +38,10 @@ export class MasterChunk {
   add(e: Event, source: MasterRecordSource): void {
     this.records++;
     this.#nextOffset = source.offset + 1;
-    const hour = masterHourOf(e.event_time);
+    const hour = masterHourOf(this.#timeOf(e));
     let h = this.#hours.get(hour);
     if (!h) this.#hours.set(hour, (h = { rows: [], first: source.offset, last: source.offset }));
-    h.rows.push(masterRow(e, source));
+    h.rows.push(this.#rowOf(e, source));
     h.last = source.offset;
   }
 

@@ -1,5 +1,8 @@
 import type { SqlValue } from '../infra/duckdb/duckdb-database.ts';
+import { sqlIdentifier } from '../shared/compute/expression/expression-sql.ts';
 import type { Event } from '../shared/model/event.ts';
+import type { EventSchema } from '../shared/model/event-schema.ts';
+import type { FieldSpec } from '../shared/model/field-spec.ts';
 import { bucketOf, HOUR_MS, parsePartitionPath, partitionPath } from '../shared/time/bucket.ts';
 
 /**
@@ -17,16 +20,26 @@ export const MASTER_PREFIX = 'master/';
 /** Event-time span of one master partition directory. */
 export const MASTER_PARTITION_MS = HOUR_MS;
 
-/** Columns of a master file, in file order, with their DuckDB types. */
-export const MASTER_COLUMNS: readonly (readonly [name: string, type: string])[] = [
-  ['event_id', 'VARCHAR'],
-  ['event_type', 'VARCHAR'],
-  ['user_id', 'VARCHAR'],
-  ['product_id', 'VARCHAR'],
-  ['price_cents', 'BIGINT'],
-  ['quantity', 'INTEGER'],
-  ['event_time', 'BIGINT'], // epoch ms
-  ['session_id', 'VARCHAR'],
+/**
+ * The DuckDB type a field's validated values are stored as (decimals scaled, timestamps epoch ms):
+ * an integer whose declared range fits 32 bits is INTEGER (smaller files, cheaper scans).
+ */
+function columnType(f: FieldSpec): string {
+  if (f.type === 'string' || f.type === 'enum') return 'VARCHAR';
+  if (f.type === 'boolean') return 'BOOLEAN';
+  if (f.type === 'integer' && f.min !== undefined && f.max !== undefined && f.min >= -(2 ** 31) && f.max < 2 ** 31) return 'INTEGER';
+  return 'BIGINT';
+}
+
+/**
+ * Columns of a master file, in file order, with their DuckDB types: the schema's fields by name
+ * (checkSchema reserves the log columns' names), then where the record sat in the log, then the record.
+ */
+export function masterColumns(schema: EventSchema): readonly (readonly [name: string, type: string])[] {
+  return [...Object.entries(schema.fields).map(([name, f]) => [name, columnType(f)] as const), ...LOG_COLUMNS];
+}
+
+const LOG_COLUMNS: readonly (readonly [name: string, type: string])[] = [
   ['log_partition', 'INTEGER'],
   ['log_offset', 'BIGINT'],
   // Append time (epoch ms): the batch job's dedup keeps the first copy by (log_timestamp, log_partition, log_offset).
@@ -78,11 +91,18 @@ export function parseMasterFileKey(key: string): MasterFile | undefined {
 }
 
 /** `CREATE TABLE` column list of the master schema. */
-export function masterColumnsSql(): string {
-  return MASTER_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ');
+export function masterColumnsSql(schema: EventSchema): string {
+  return masterColumns(schema)
+    .map(([name, type]) => `${sqlIdentifier(name)} ${type}`)
+    .join(', ');
 }
 
-/** One master row, in MASTER_COLUMNS order, for DuckDb.append. */
-export function masterRow(e: Event, r: MasterRecordSource): SqlValue[] {
-  return [e.event_id, e.event_type, e.user_id, e.product_id, e.price_cents, e.quantity, e.event_time, e.session_id, r.partition, r.offset, r.timestamp, r.value];
+/** The function building one master row, in `masterColumns` order, for DuckDb.append. */
+export function masterRowOf(schema: EventSchema): (e: Event, r: MasterRecordSource) => SqlValue[] {
+  const names = Object.keys(schema.fields);
+  return (e, r) => {
+    const row: SqlValue[] = names.map((n) => e[n]);
+    row.push(r.partition, r.offset, r.timestamp, r.value);
+    return row;
+  };
 }

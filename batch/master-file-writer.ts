@@ -2,6 +2,7 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sqlString, type DuckDb, type SqlValue } from '../infra/duckdb/duckdb-database.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
+import type { EventSchema } from '../shared/model/event-schema.ts';
 import { masterColumnsSql, masterFileKey } from './master-dataset.ts';
 
 /** Rows of one log partition that fall in one event-time hour, with the offsets they span. */
@@ -24,12 +25,15 @@ export class MasterFileWriter {
   readonly #objects: ObjectStore;
   readonly #db: DuckDb;
   readonly #workDir: string;
+  readonly #columnsSql: string;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(deps: { objects: ObjectStore; db: DuckDb; workDir: string }) {
+  /** `schema`: the event schema the master columns come from. */
+  constructor(deps: { objects: ObjectStore; db: DuckDb; workDir: string; schema: EventSchema }) {
     this.#objects = deps.objects;
     this.#db = deps.db;
     this.#workDir = deps.workDir;
+    this.#columnsSql = masterColumnsSql(deps.schema);
   }
 
   /** Writes one master file and returns its key; the object is complete when this resolves. */
@@ -43,7 +47,7 @@ export class MasterFileWriter {
     const key = masterFileKey(f.hour, f.partition, f.firstOffset, f.lastOffset);
     const local = join(this.#workDir, `master-p${f.partition}-${f.firstOffset}-${f.lastOffset}-${f.hour}.parquet`);
     const db = this.#db;
-    await db.run(`CREATE OR REPLACE TEMP TABLE ${STAGING_TABLE} (${masterColumnsSql()})`);
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${STAGING_TABLE} (${this.#columnsSql})`);
     try {
       await db.append(STAGING_TABLE, f.rows);
       await db.run(`COPY ${STAGING_TABLE} TO ${sqlString(local)} (FORMAT parquet)`);

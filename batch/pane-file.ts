@@ -1,6 +1,7 @@
-import { combineSql, measureSql, type Measure } from '../shared/compute/measure.ts';
+import { combineSql, measureSql } from '../shared/compute/measure.ts';
 import type { CompiledView } from '../shared/compute/pipeline.ts';
 import { LkError } from '../shared/errors.ts';
+import { measureFieldColumn } from './view-events-sql.ts';
 import { HOUR_MS, partitionPath } from '../shared/time/bucket.ts';
 
 /**
@@ -32,7 +33,7 @@ export function runIdOfKey(key: string): string | undefined {
 }
 
 /** The measure columns of a pane file, quoted, in measure order. */
-export function measureColumns(view: string, measures: readonly Measure[]): string[] {
+export function measureColumns(view: string, measures: readonly { readonly name: string }[]): string[] {
   const names = measures.map((m) => m.name);
   if (new Set(names).size !== names.length) {
     throw new LkError(`view "${view}" has two measures with one name (${names.join(', ')}): give each measure its own name`);
@@ -46,13 +47,13 @@ export function measureColumns(view: string, measures: readonly Measure[]): stri
  * the query.
  */
 export function partialMeasuresSql(view: CompiledView): string {
-  return view.def.measures.map((m, i) => `${measureSql(m)} AS m${i}`).join(', ');
+  return view.measures.map((m, i) => `${measureSql(m, measureFieldColumn)} AS m${i}`).join(', ');
 }
 
 /** Merges the partials of `partialMeasuresSql` (`combineSql`), named as the pane file's columns. */
 export function mergedMeasuresSql(view: CompiledView): string {
-  const columns = measureColumns(view.name, view.def.measures);
-  return view.def.measures.map((m, i) => `${combineSql(m, `m${i}`)} AS ${columns[i]}`).join(', ');
+  const columns = measureColumns(view.name, view.measures);
+  return view.measures.map((m, i) => `${combineSql(m, `m${i}`)} AS ${columns[i]}`).join(', ');
 }
 
 /**
@@ -66,7 +67,7 @@ export function partialColumnsSql(view: CompiledView): string {
 }
 
 /** SQL that rebuilds the accumulator (`acc`) from a pane file's measure columns. */
-export function accumulatorSql(view: string, measures: readonly Measure[]): string {
+export function accumulatorSql(view: string, measures: readonly { readonly name: string }[]): string {
   return `[${measureColumns(view, measures).join(', ')}]::DOUBLE[]`;
 }
 

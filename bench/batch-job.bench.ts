@@ -5,7 +5,9 @@ import { runBatch } from '../batch/batch-job.ts';
 import { masterColumnsSql, masterFileKey } from '../batch/master-dataset.ts';
 import { DuckDb, sqlString } from '../infra/duckdb/duckdb-database.ts';
 import { LocalObjectStore } from '../infra/embedded/local-object-store.ts';
-import { compilePipeline, defaultPipelineConfig } from '../shared/compute/pipeline.ts';
+import ecommerce from '../examples/ecommerce/pipeline.ts';
+import { pipelineConfigOf } from '../shared/compute/define-pipeline.ts';
+import { compilePipeline } from '../shared/compute/pipeline.ts';
 import { HOUR_MS } from '../shared/time/bucket.ts';
 
 export interface BatchBenchOptions {
@@ -35,7 +37,7 @@ export async function benchBatchJob(options: Partial<BatchBenchOptions> = {}): P
     const t0 = performance.now();
     await generateMaster(db, join(dir, 'objects'), o);
     const generateS = (performance.now() - t0) / 1000;
-    const pipeline = compilePipeline(defaultPipelineConfig());
+    const pipeline = compilePipeline(pipelineConfigOf(ecommerce));
     const cpu = process.cpuUsage();
     // The master files are generated, not archived, so no watermark says an hour is complete: compute them all.
     const result = await runBatch({ objects, db, pipeline, workDir: join(dir, 'work') }, { buckets: 'all', includeIncomplete: true });
@@ -85,13 +87,13 @@ export async function generateMaster(db: DuckDb, root: string, o: BatchBenchOpti
     SELECT 'e-' || e AS event_id,
       CASE WHEN kind < 65 THEN 'page_view' WHEN kind < 85 THEN 'add_to_cart' ELSE 'purchase' END AS event_type,
       user_id, 'p' || (hash(e * 13) % ${o.products}) AS product_id,
-      CASE WHEN kind < 65 THEN 0 ELSE 100 + hash(e * 3) % 20000 END::BIGINT AS price_cents,
-      CASE WHEN kind < 65 THEN 0 ELSE 1 + hash(e * 5) % 3 END::INTEGER AS quantity,
+      CASE WHEN kind < 65 THEN NULL ELSE 100 + hash(e * 3) % 20000 END::BIGINT AS price,
+      CASE WHEN kind < 65 THEN NULL ELSE 1 + hash(e * 5) % 3 END::INTEGER AS quantity,
       t::BIGINT AS event_time, NULL::VARCHAR AS session_id,
       (hash(user_id) % ${o.partitions})::INTEGER AS log_partition,
       0::BIGINT AS log_offset, (t + 20 + (i >= ${originals})::INT * 1000)::BIGINT AS log_timestamp, '' AS raw
     FROM ev`);
-  await db.run(`CREATE TABLE bench_master (${masterColumnsSql()})`);
+  await db.run(`CREATE TABLE bench_master (${masterColumnsSql(ecommerce.schema)})`);
   await db.run(`INSERT INTO bench_master SELECT * REPLACE ((row_number() OVER (PARTITION BY log_partition ORDER BY log_timestamp, event_id) - 1)::BIGINT AS log_offset) FROM bench_events`);
   await db.run('DROP TABLE bench_events');
   const groups = await db.all<{ hour: bigint; p: number; first: bigint; last: bigint }>(

@@ -16,6 +16,8 @@ import { benchServing, DEFAULT_SERVING_BENCH } from './serving.bench.ts';
 import { benchSpeedRetention, DEFAULT_RETENTION_BENCH } from './speed-retention.bench.ts';
 import { benchStream } from './stream.bench.ts';
 import { benchTransform } from './transform.bench.ts';
+import ecommerce from '../examples/ecommerce/pipeline.ts';
+import { pipelineConfigOf } from '../shared/compute/define-pipeline.ts';
 
 const HELP = `npm run bench [-- options]: figures, not pass/fail, each next to its target (docs/decisions.md).
 
@@ -129,7 +131,7 @@ try {
     else {
       const dir = await mkdtemp(join(tmpdir(), 'lk-bench-'));
       try {
-        const config = loadConfig({ ...process.env, LK_DATA_DIR: dir, LK_TOPIC: `lk-bench-${runId}` }, { services: 'embedded' });
+        const config = loadConfig({ ...process.env, LK_DATA_DIR: dir, LK_TOPIC: `lk-bench-${runId}` }, { pipeline: pipelineConfigOf(ecommerce), services: 'embedded' });
         figures.push(...(await benchStream(config, { events: events ?? 1_000_000, runId, targets: false })));
       } finally {
         await rm(dir, { recursive: true, force: true });

@@ -7,6 +7,8 @@ import { acquireServices, describeServices, reasonOf, stopServices } from '../in
 import { loadConfig, type PlatformConfig } from '../shared/config.ts';
 import { LkError } from '../shared/errors.ts';
 import type { Figure } from './figure.ts';
+import ecommerce from '../examples/ecommerce/pipeline.ts';
+import { pipelineConfigOf } from '../shared/compute/define-pipeline.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -69,7 +71,7 @@ export async function openRealServices(runId: string, log: (msg: string) => void
   return {
     env,
     figures,
-    configFor: (topic) => loadConfig({ ...env, LK_TOPIC: topic }),
+    configFor: (topic) => loadConfig({ ...env, LK_TOPIC: topic }, { pipeline: pipelineConfigOf(ecommerce) }),
     stop: async () => {
       await dropSchema(url, schema).catch((err: unknown) => log(`could not drop PostgreSQL schema ${schema}: ${String(err)}; drop it by hand`));
       if (kafkaGiven) await deleteTopics(brokers, `lk-bench-${runId}`).catch((err: unknown) => log(`could not delete the lk-bench-${runId}-* topics: ${String(err)}`));

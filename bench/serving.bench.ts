@@ -18,6 +18,8 @@ import { StreamJob } from '../speed/stream-job.ts';
 import { generateWorkload } from '../workload/generator.ts';
 import type { Figure, Target } from './figure.ts';
 import { LkProcess } from './lk-process.ts';
+import ecommerce from '../examples/ecommerce/pipeline.ts';
+import { pipelineConfigOf } from '../shared/compute/define-pipeline.ts';
 
 export interface ServingBenchOptions {
   readonly events: number;
@@ -52,7 +54,7 @@ export async function benchServing(options: ServingBenchOptions): Promise<Figure
   const { log } = options;
   const dir = await mkdtemp(join(tmpdir(), 'lk-serving-bench-'));
   const env = { ...(options.env ?? process.env), LK_DATA_DIR: join(dir, 'data'), LK_TOPIC: `lk-bench-serving-${Date.now().toString(36)}` } as Record<string, string | undefined>;
-  const config = loadConfig(env);
+  const config = loadConfig(env, { pipeline: pipelineConfigOf(ecommerce) });
   const where = config.viewStore.kind === 'postgres' ? 'PostgreSQL' : 'embedded store';
   const figures: Figure[] = [];
   try {

@@ -8,6 +8,8 @@ import { openAdapters } from '../infra/adapters.ts';
 import { DuckDb } from '../infra/duckdb/duckdb-database.ts';
 import { compilePipeline } from '../shared/compute/pipeline.ts';
 import { loadConfig } from '../shared/config.ts';
+import ecommerce from '../examples/ecommerce/pipeline.ts';
+import { pipelineConfigOf } from '../shared/compute/define-pipeline.ts';
 import type { ViewStore } from '../shared/ports/view-store.ts';
 import { HOUR_MS } from '../shared/time/bucket.ts';
 import { DEFAULT_SPEED_RETENTION_MS, retireCoveredPanes, RETIRING_NAMESPACE } from '../speed/speed-retention.ts';
@@ -34,7 +36,7 @@ const FLAT_TARGET: Target = { op: '<=', value: 1.25 };
  */
 export async function benchSpeedRetention(options: RetentionBenchOptions, log: (line: string) => void): Promise<Figure[]> {
   const dir = await mkdtemp(join(tmpdir(), 'lk-bench-retention-'));
-  const config = loadConfig({ ...process.env, LK_DATA_DIR: dir }, { services: 'embedded' });
+  const config = loadConfig({ ...process.env, LK_DATA_DIR: dir }, { pipeline: pipelineConfigOf(ecommerce), services: 'embedded' });
   const pipeline = compilePipeline(config.pipeline);
   const a = await openAdapters(config);
   const db = await DuckDb.open();

@@ -1,7 +1,8 @@
 import { PartitionProcessor } from '../shared/compute/partition-processor.ts';
-import { compilePipeline, defaultPipelineConfig } from '../shared/compute/pipeline.ts';
+import ecommerce from '../examples/ecommerce/pipeline.ts';
+import { pipelineConfigOf } from '../shared/compute/define-pipeline.ts';
+import { compilePipeline } from '../shared/compute/pipeline.ts';
 import type { Event } from '../shared/model/event.ts';
-import { validateRecord } from '../shared/model/validation.ts';
 import { generateWorkload } from '../workload/generator.ts';
 
 const ROUNDS = 3;
@@ -11,12 +12,12 @@ const ROUNDS = 3;
  * views, on one core (target >= 1M events/s), best of ROUNDS rounds. Also reports parse + validate separately.
  */
 export async function benchTransform(events = 2_000_000): Promise<Record<string, number>> {
-  const pipeline = compilePipeline(defaultPipelineConfig());
+  const pipeline = compilePipeline(pipelineConfigOf(ecommerce));
   const w = generateWorkload({ seed: 1, events, tooLateFraction: 0, malformedFraction: 0, duplicateFraction: 0, users: 20_000, products: 2_000, spanMs: 6 * 3_600_000 }, pipeline.config);
   const parsed: Event[] = [];
   const t0 = performance.now();
   for (const r of w.records) {
-    const v = validateRecord(r.value, r.timestamp);
+    const v = pipeline.validator.validateRecord(r.value, r.timestamp);
     if (v.ok) parsed.push(v.event);
   }
   const validateS = (performance.now() - t0) / 1000;

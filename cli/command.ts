@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ALL_PORTS, loadConfig, MAX_STRAGGLER_DELAY_MS, type PlatformConfig, type PortName } from '../shared/config.ts';
 import { BadRequestError } from '../shared/errors.ts';
+import { loadPipelineFile, pipelineFileOf } from './pipeline-loader.ts';
 
 /** One CLI option: parsed by node:util parseArgs, documented in the command's --help. */
 export interface OptionSpec {
@@ -42,6 +43,7 @@ export interface CommandEnv {
 export const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   services: { type: 'string', valueName: 'embedded|real', description: 'embedded (no services: files + DuckDB) or real (Kafka, S3, PostgreSQL; see README). Env: LK_SERVICES', default: 'embedded' },
   'data-dir': { type: 'string', valueName: 'DIR', description: 'where embedded data lives. Env: LK_DATA_DIR', default: '.lk-data' },
+  pipeline: { type: 'string', valueName: 'FILE', description: 'the pipeline (schema and views) to run: a .ts or .js file exporting definePipeline(...), see docs/pipelines.md. Env: LK_PIPELINE', default: 'examples/ecommerce/pipeline.ts' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
@@ -76,12 +78,14 @@ export function parseCommandArgs(cmd: Command, argv: readonly string[]): ParsedO
  * setting of a service the command never uses cannot stop it. `runId` names the data of a run
  * that must not share it (the demo; see ConfigOverrides.runId).
  */
-export function configFrom(options: ParsedOptions, ports: readonly PortName[] = ALL_PORTS, runId?: string): PlatformConfig {
+export async function configFrom(options: ParsedOptions, ports: readonly PortName[] = ALL_PORTS, runId?: string): Promise<PlatformConfig> {
   const services = options.services;
   if (services !== undefined && services !== 'embedded' && services !== 'real') {
     throw new BadRequestError('--services', `must be embedded or real, got ${String(services)}`);
   }
+  const pipeline = await loadPipelineFile(pipelineFileOf(options.pipeline as string | undefined));
   return loadConfig(process.env, {
+    pipeline,
     services: services as 'embedded' | 'real' | undefined,
     dataDir: options['data-dir'] as string | undefined,
     port: options.port !== undefined ? intOption(options, 'port', 0, 65535) : undefined,

@@ -7,6 +7,8 @@ export interface IngestEnd {
   readonly counts: Readonly<IngestCounts>;
   /** Characters a line was cut to. */
   readonly maxLineChars: number;
+  /** The schema's log key field (what a line without it lacks). */
+  readonly keyField: string;
   /** When it stopped early: lines of the batch it stopped at that were not appended, why, and whether the rest of the input was read. */
   readonly stopped?: { readonly notAppended: number; readonly reason: string };
 }
@@ -23,7 +25,7 @@ export function ingestSummary(end: IngestEnd): string[] {
   };
   reason(counts.empty, 'empty lines skipped');
   reason(counts.truncated, `lines longer than ${formatCount(end.maxLineChars)} characters, appended cut to that (the layers dead-letter them as oversized)`);
-  reason(counts.unkeyed, 'lines without a user_id, appended with a null key (the layers judge them)');
+  reason(counts.unkeyed, `lines without a ${end.keyField}, appended with a null key (the layers judge them)`);
   reason(counts.found, 'lines of a failed send found in the log when retrying, not sent again (appended once)');
   if (end.stopped) reason(end.stopped.notAppended, `lines read not appended (${end.stopped.reason}); the input after line ${formatCount(counts.lines)} was not read`);
   return lines;

@@ -50,7 +50,7 @@ log held it (cut to 120 characters). Ends with a count per reason over the whole
 async function listSideOutputs(options: ParsedOptions, env: CommandEnv, topicOf: 'deadLetter' | 'late'): Promise<number> {
   const limit = intOption(options, 'limit', 1, 1_000_000, 50);
   const reason = options.reason as string | undefined;
-  const config = configFrom(options, ['log']);
+  const config = await configFrom(options, ['log']);
   const topic = config.topics[topicOf];
   const log = await openEventLog(config);
   try {

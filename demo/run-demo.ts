@@ -157,7 +157,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
     const source: TimelineSource = options.inputTopic
       ? topicSource(log, options.inputTopic)
       : options.input
-        ? fileSource(options.input, config.pipeline)
+        ? fileSource(options.input, pipeline)
         : generatedSource({ startTime: defaultSimStart(Date.now()), spanMs: 3 * 3_600_000, ...options.workload }, config.pipeline);
     const ctx = { pipeline, log, views, objects, db, topics, workDir: join(config.dataDir, 'work'), reader, url: server.url, setClock: (t: number) => void (simNow = t), group };
     const timelineOptions: TimelineOptions = {

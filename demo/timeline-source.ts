@@ -1,10 +1,11 @@
-import type { PipelineConfig } from '../shared/compute/pipeline.ts';
+import type { Pipeline, PipelineConfig } from '../shared/compute/pipeline.ts';
 import type { EventLog } from '../shared/ports/event-log.ts';
+import type { EventSchema } from '../shared/model/event-schema.ts';
 import { PlaybackClock } from '../shared/time/playback-clock.ts';
-import { streamWorkload } from '../workload/generator.ts';
+import { probeRecord } from './probe-record.ts';
 import { readLines } from '../workload/read-lines.ts';
 import { recordKey } from '../workload/record-key.ts';
-import type { WorkloadOptions } from '../workload/workload-options.ts';
+import { ConfigError } from '../shared/errors.ts';
 
 /** A record to play: its simulated append time is `timestamp`; `probe` names a probe event (freshness). */
 export interface TimedRecord {
@@ -21,11 +22,12 @@ export interface TimelineSource {
 }
 
 /** The seeded workload: its append times are the simulated clock. */
-export function generatedSource(workload: Partial<WorkloadOptions>, config: PipelineConfig): TimelineSource {
+export function generatedSource(workload: Readonly<Record<string, number>>, config: PipelineConfig): TimelineSource {
   return {
     kind: 'generated',
     async *records() {
-      const it = streamWorkload(workload, config);
+      if (!config.workload) throw new ConfigError('this pipeline has no workload generator (definePipeline({ workload })); give the demo records with --input');
+      const it = config.workload(workload, config);
       for (let s = it.next(); !s.done; s = it.next()) yield { key: s.value.key, value: s.value.value, timestamp: s.value.timestamp };
     },
   };
@@ -36,7 +38,8 @@ export function generatedSource(workload: Partial<WorkloadOptions>, config: Pipe
  * playback clock (the latest event time so far); lines before the first valid event time wait
  * for it (all at now when none has one).
  */
-export function fileSource(path: string, config: PipelineConfig): TimelineSource {
+export function fileSource(path: string, pipeline: Pipeline): TimelineSource {
+  const keyField = pipeline.config.schema.logKey;
   let kept: string[] | undefined;
   const lines = async function* () {
     if (path !== '-') {
@@ -52,7 +55,7 @@ export function fileSource(path: string, config: PipelineConfig): TimelineSource
   return {
     kind: 'read',
     async *records() {
-      const clock = new PlaybackClock(config.limits);
+      const clock = new PlaybackClock(pipeline);
       let waiting: string[] = [];
       for await (const line of lines()) {
         if (line.trim() === '') continue;
@@ -61,12 +64,12 @@ export function fileSource(path: string, config: PipelineConfig): TimelineSource
           waiting.push(line);
           continue;
         }
-        for (const w of waiting) yield { key: recordKey(w), value: w, timestamp: t };
+        for (const w of waiting) yield { key: recordKey(w, keyField), value: w, timestamp: t };
         waiting = [];
-        yield { key: recordKey(line), value: line, timestamp: t };
+        yield { key: recordKey(line, keyField), value: line, timestamp: t };
       }
       const now = Date.now();
-      for (const w of waiting) yield { key: recordKey(w), value: w, timestamp: now };
+      for (const w of waiting) yield { key: recordKey(w, keyField), value: w, timestamp: now };
     },
   };
 }
@@ -96,18 +99,19 @@ export function topicSource(log: EventLog, topic: string): TimelineSource {
 }
 
 /**
- * The source with a probe event every `everyMs` of simulated time after its first record: a page
- * view of product and user `probe-<n>`, appended at its own event time. Probes are ordinary valid
- * events (the truth counts them); the timeline times when each becomes visible through HTTP.
+ * The source with a probe event every `everyMs` of simulated time after its first record: the
+ * smallest valid event of the schema (probeRecord) with every text field `probe-<n>`, appended at
+ * its own event time. Probes are ordinary valid events (the truth counts them); the timeline
+ * times when each becomes visible through HTTP.
  */
-export async function* withProbes(records: AsyncIterable<TimedRecord>, everyMs: number): AsyncGenerator<TimedRecord> {
+export async function* withProbes(records: AsyncIterable<TimedRecord>, everyMs: number, schema: EventSchema): AsyncGenerator<TimedRecord> {
   let next = Number.NaN;
   let n = 0;
   for await (const r of records) {
     if (Number.isNaN(next)) next = r.timestamp + everyMs;
     while (r.timestamp >= next) {
       const id = `probe-${++n}`;
-      const value = JSON.stringify({ event_id: id, event_type: 'page_view', user_id: id, product_id: id, event_time: new Date(next).toISOString() });
+      const value = JSON.stringify(probeRecord(schema, id, next));
       yield { key: id, value, timestamp: next, probe: id };
       next += everyMs;
     }

@@ -175,7 +175,7 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
   const queryEveryMs = o.queryEveryMs ?? 15 * MINUTE;
   const probeEveryMs = o.probeEveryMs ?? 5 * MINUTE;
   const lookbackMs = o.lookbackMs ?? 30 * MINUTE;
-  const records = () => withProbes(o.source.records(), probeEveryMs);
+  const records = () => withProbes(o.source.records(), probeEveryMs, pipeline.config.schema);
 
   // 1. The final truth, from the source itself (the same records and append times the log will hold).
   o.say('truth: computing the final truth of the source');
@@ -435,7 +435,7 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
 }
 
 async function buildLedger(log: EventLog, topic: string, pipeline: Pipeline, runs: readonly TimelineBatchRun[]): Promise<LateLedger> {
-  const builder = new LateLedgerBuilder(pipeline.config.lateness, pipeline.config.bucketMs, pipeline.config.limits);
+  const builder = new LateLedgerBuilder(pipeline);
   const next = new Map<number, number>();
   const sub = await log.consume({
     topic,

@@ -83,7 +83,7 @@ export interface ViewInfo {
   readonly description: string;
   /** e.g. "sliding 10m every 1m". */
   readonly window: string;
-  /** The event field that keys it; null for a global view (its one key is `*`). */
+  /** The event field(s) that key it (several comma-separated: a composite key, key-encoding.ts); null for a global view (its one key is `*`). */
   readonly keyField: string | null;
   readonly measures: readonly string[];
 }

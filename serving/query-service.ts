@@ -175,7 +175,7 @@ export class QueryService {
       name: v.name,
       description: v.def.description,
       window: describeWindow(v.def.window),
-      keyField: v.def.keyField,
+      keyField: v.keyFields.length === 0 ? null : v.keyFields.join(', '),
       measures: v.def.measures.map((m) => m.name),
     }));
   }
@@ -245,7 +245,7 @@ export class QueryService {
     const found = this.#pipeline.views.find((v) => v.name === q.view);
     if (found === undefined) throw new NotFoundError(`unknown view "${q.view}"; known views: ${this.viewNames().join(', ')}`);
     const view = found;
-    if (view.def.keyField === null) throw new BadRequestError('view', `view ${view.name} is global (one key): query its windows instead`);
+    if (view.keyFields.length === 0) throw new BadRequestError('view', `view ${view.name} is global (one key): query its windows instead`);
     const spec = view.def.window;
     if (spec.kind === 'sliding' && spec.slideMs !== spec.sizeMs) {
       throw new BadRequestError('view', `view ${view.name} has overlapping (sliding) windows, which would count an event in several of them; rank a tumbling or session view`);
@@ -366,7 +366,7 @@ export class QueryService {
       const problem = identifierProblem(q.key);
       if (problem !== undefined) throw new BadRequestError('key', `${problem}, as event keys are; omit it for all keys`);
       // A global view has one window series and no key to match: answering no windows would read as "no data".
-      if (view.def.keyField === null) throw new BadRequestError('key', `view ${view.name} is global (not keyed); omit key`);
+      if (view.keyFields.length === 0) throw new BadRequestError('key', `view ${view.name} is global (not keyed); omit key`);
     }
     return view;
   }

@@ -36,7 +36,7 @@ export interface RowBound {
 export function checkWindowCount(view: CompiledView, key: string | undefined, from: number, to: number, maxWindows: number): void {
   const spec = view.def.window;
   if (spec.kind === 'session' || !Number.isFinite(maxWindows)) return;
-  if (view.def.keyField !== null && key === undefined) return;
+  if (view.keyFields.length > 0 && key === undefined) return;
   const n = windowsOverlapping(spec, from, to);
   if (n > maxWindows) {
     // Named `limit`, as the same refusal is when it is only found after reading.

@@ -1,5 +1,5 @@
 import { ConfigError } from './errors.ts';
-import { defaultPipelineConfig, type PipelineConfig } from './compute/pipeline.ts';
+import type { PipelineConfig } from './compute/pipeline.ts';
 import { join, resolve } from 'node:path';
 import { RUN_ID_PATTERN } from './run-id.ts';
 
@@ -174,7 +174,7 @@ function stragglerDelay(env: Env, override: number | undefined): number {
  * `ports` (default: all) are validated now; another port's when it is first read (e.g. by its
  * adapter's open), throwing the same ConfigError then.
  */
-export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}, ports: readonly PortName[] = ALL_PORTS): PlatformConfig {
+export function loadConfig(env: Env, overrides: ConfigOverrides & { readonly pipeline: PipelineConfig }, ports: readonly PortName[] = ALL_PORTS): PlatformConfig {
   const services = overrides.services ?? choice(env, 'LK_SERVICES', ['embedded', 'real'] as const, 'embedded');
   const real = services === 'real';
   const dataDir = resolve(overrides.dataDir ?? env.LK_DATA_DIR ?? '.lk-data');
@@ -196,7 +196,8 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     partitions: int(env, 'LK_PARTITIONS', 4, 1, 256),
     serving: { host: env.LK_HOST ?? '127.0.0.1', port: overrides.port ?? int(env, 'LK_PORT', 8080, 0, 65535), ...adminToken(env) },
     batch: { stragglerDelayMs: stragglerDelay(env, overrides.stragglerDelayMs) },
-    pipeline: defaultPipelineConfig(),
+    // Loaded from the user's pipeline file by the caller (cli/pipeline-loader.ts): loading is I/O.
+    pipeline: overrides.pipeline,
   } as Omit<PlatformConfig, PortName> as PlatformConfig;
   for (const port of ALL_PORTS) {
     if (ports.includes(port)) Object.defineProperty(config, port, { value: readers[port](), enumerable: true });

@@ -1,7 +1,6 @@
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { TopicNames } from '../shared/config.ts';
 import type { Event } from '../shared/model/event.ts';
-import { validateRecord } from '../shared/model/validation.ts';
 import type { EventLog } from '../shared/ports/event-log.ts';
 
 /**
@@ -19,7 +18,7 @@ export async function readLateEvents(log: EventLog, topics: TopicNames, pipeline
     stopAtEnd: true,
     onBatch: async (b) => {
       for (const r of b.records) {
-        const v = validateRecord(r.value, r.timestamp, pipeline.config.limits);
+        const v = pipeline.validator.validateRecord(r.value, r.timestamp);
         if (v.ok) out.push(v.event);
       }
     },

@@ -66,14 +66,14 @@ function deadLetterRecord(d: DeadLetter): AppendRecord {
 
 function lateRecord(l: LateEvent): AppendRecord {
   return {
-    key: l.event.user_id,
+    key: l.logKey,
     value: l.record.value,
     timestamp: l.record.timestamp,
     headers: {
       ...(l.record.headers ?? {}),
       'lk-reason': 'too_late',
       'lk-late-before': new Date(l.lateBefore).toISOString(),
-      'lk-event-time': new Date(l.event.event_time).toISOString(),
+      'lk-event-time': new Date(l.eventTime).toISOString(),
     },
   };
 }

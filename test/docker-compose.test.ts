@@ -11,6 +11,7 @@ import { loadCommands } from '../cli/commands/index.ts';
 import { KAFKA_IMAGE, POSTGRES_IMAGE, S3PROXY_IMAGE } from '../infra/local/containers.ts';
 import { loadConfig } from '../shared/config.ts';
 import { imageTag, PLATFORM_SERVICES, readComposeFile, serviceOf } from './support/compose-file.ts';
+import { ecommerceConfig } from './support/ecommerce.ts';
 
 const commands = await loadCommands();
 
@@ -74,7 +75,7 @@ describe('docker-compose.yml', () => {
       const env = serviceOf(compose, name).environment;
       for (const key of Object.keys(env)) expect(configSource, `${name}: ${key} is not read by shared/config.ts`).toMatch(new RegExp(`env\\.${key}\\b|'${key}'`));
 
-      const c = loadConfig(env);
+      const c = loadConfig(env, { pipeline: ecommerceConfig() });
       // In the compose network: the broker's PLAINTEXT listener, advertised under the service name.
       expect(c.log).toMatchObject({ kind: 'kafka', brokers: [listener(kafka.environment.KAFKA_ADVERTISED_LISTENERS, 'PLAINTEXT')] });
       expect(kafka.environment.KAFKA_LISTENERS).toContain(`PLAINTEXT://:${c.log.kind === 'kafka' ? c.log.brokers[0].split(':')[1] : ''}`);
@@ -91,7 +92,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('publishes the servers on the host where LK_SERVICES=real looks for them by default', () => {
-    const c = loadConfig({ LK_SERVICES: 'real' });
+    const c = loadConfig({ LK_SERVICES: 'real' }, { pipeline: ecommerceConfig() });
     // Kafka: the host port leads to the HOST listener, which advertises that same address.
     const k = published(kafka.ports[0]);
     expect(c.log).toMatchObject({ brokers: [k.host] });

@@ -119,7 +119,7 @@ export function* streamWorkload(options: Partial<WorkloadOptions>, config: Pipel
       const { malformation, value } = malformRecord(rng, wireFields(draft, formatEventTime(rng, delivered)), now, config.limits);
       counts.malformed++;
       malformations[malformation]++;
-      yield { key: recordKey(value), value, timestamp: now, kind: 'malformed', malformation };
+      yield { key: recordKey(value, 'user_id'), value, timestamp: now, kind: 'malformed', malformation };
       continue;
     }
 

@@ -8,6 +8,8 @@ import { recordKey } from './record-key.ts';
 
 /** How `ingest` batches, stamps and reports. */
 export interface IngestOptions {
+  /** The schema's log key field: each record is keyed by its value (see recordKey). */
+  readonly keyField: string;
   /** Lines per append call (default 1000). */
   readonly batchSize?: number;
   /** Called after each appended batch with the counts so far, and once more before an IngestIncompleteError. */
@@ -61,7 +63,7 @@ export interface IngestCounts {
   appended: number;
   /** Blank lines, skipped. */
   empty: number;
-  /** Appended with a user_id key / with a null key (unparseable or no string user_id). */
+  /** Appended with a key / with a null key (unparseable, or no usable log key field). */
   keyed: number;
   unkeyed: number;
   /** Lines cut to maxLineChars. */
@@ -73,7 +75,7 @@ export interface IngestCounts {
 }
 
 /**
- * Appends JSON lines to the log as raw records, keyed by user_id where a line has one, each
+ * Appends JSON lines to the log as raw records, keyed by the log key field where a line has one, each
  * stamped with its run, line number and input (ingest-provenance.ts). It does not validate: the
  * layers judge every record the same way, and a bad line must reach their dead-letter output
  * rather than be dropped (or crash) here. Lines are appended in order, in batches, one batch in
@@ -83,7 +85,7 @@ export interface IngestCounts {
  * rejects with IngestIncompleteError, saying what was appended and the line to resume at. The
  * caller creates the topic (it knows the partition count).
  */
-export async function ingest(log: EventLog, topic: string, lines: AsyncIterable<string> | Iterable<string>, options: IngestOptions = {}): Promise<IngestCounts> {
+export async function ingest(log: EventLog, topic: string, lines: AsyncIterable<string> | Iterable<string>, options: IngestOptions): Promise<IngestCounts> {
   const batchSize = options.batchSize ?? 1000;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new BadRequestError('batchSize', `must be a whole number >= 1, got ${batchSize}`);
   const maxLineChars = options.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
@@ -105,7 +107,7 @@ export async function ingest(log: EventLog, topic: string, lines: AsyncIterable<
     const firstLine = batchLines[0];
     const timestamp = options.now?.();
     let pending: { line: number; record: AppendRecord }[] = batch.map((text, i) => {
-      const key = recordKey(text);
+      const key = recordKey(text, options.keyField);
       if (key === null) counts.unkeyed++;
       else counts.keyed++;
       let value = text;

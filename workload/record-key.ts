@@ -1,10 +1,11 @@
 /**
- * The log key of a raw JSON line: its user_id when the line parses to an object with a string
- * user_id, else null. Keying by user keeps one user's events in order in one partition (and
- * duplicates next to their original); lines without a usable user_id still go to the log, where
- * the layers dead-letter them. This only reads the key; it never judges the record.
+ * The log key of a raw JSON line: the value of the schema's log key field (`field`, a text field)
+ * when the line parses to an object with a non-empty string there, else null. Keying by it keeps one
+ * key's events in order in one partition (and duplicates next to their original); lines without a
+ * usable key still go to the log, where the layers dead-letter them. This only reads the key; it
+ * never judges the record.
  */
-export function recordKey(line: string): string | null {
+export function recordKey(line: string, field: string): string | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -12,6 +13,6 @@ export function recordKey(line: string): string | null {
     return null;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
-  const userId = (parsed as Record<string, unknown>).user_id;
-  return typeof userId === 'string' && userId.length > 0 ? userId : null;
+  const v = (parsed as Record<string, unknown>)[field];
+  return typeof v === 'string' && v.length > 0 ? v : null;
 }

@@ -1,4 +1,4 @@
-import type { EventType } from '../shared/model/event.ts';
+import type { EventType } from '../examples/ecommerce/pipeline.ts';
 import type { Catalog, Product } from './catalog.ts';
 import type { Random } from './random.ts';
 import { nextActionDelay, type SessionTiming } from './session-timing.ts';

@@ -21,7 +21,7 @@ Without --follow it stops at the end of the log as it is now.`,
     follow: { type: 'boolean', description: 'keep archiving new records until Ctrl-C' },
   },
   async run(options, env) {
-    const config = configFrom(options, ['log', 'objectStore']);
+    const config = await configFrom(options, ['log', 'objectStore']);
     const pipeline = compilePipeline(config.pipeline);
     const log = await openEventLog(config);
     const objects = await openObjectStore(config);

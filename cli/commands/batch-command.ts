@@ -51,7 +51,7 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
     'include-incomplete': { type: 'boolean', description: 'once: also publish incomplete hours, marked incomplete (above the horizon, never final)' },
   },
   async run(options, env) {
-    const config = configFrom(options, ['log', 'objectStore']);
+    const config = await configFrom(options, ['log', 'objectStore']);
     const hourlyCron = options['hourly-cron'] as string | undefined;
     const dailyCron = options['daily-cron'] as string | undefined;
     if (!options.schedule && (hourlyCron !== undefined || dailyCron !== undefined)) {

@@ -22,7 +22,7 @@ divergence is within the thresholds; otherwise exits 1 with the diff. --force se
     if (!version) throw new BadRequestError('--version', 'name the version to serve, e.g. --version kappa_v3');
     const thresholds = thresholdsFrom(options);
     // The log holds the late topic: where the stream may differ from batch.
-    const config = configFrom(options, ['log', 'viewStore', 'objectStore']);
+    const config = await configFrom(options, ['log', 'viewStore', 'objectStore']);
     const pipeline = compilePipeline(config.pipeline);
     const log = await openEventLog(config);
     const views = await openViewStore(config).catch(async (err: unknown) => {

@@ -27,7 +27,7 @@ export const TIMELINE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 /** Runs the timeline for `lk demo` or `lk compare` and prints the result. */
 export async function runTimelineCommand(options: ParsedOptions, env: CommandEnv, input: Pick<DemoOptions, 'workload' | 'input' | 'inputTopic'>): Promise<number> {
   // A fresh run names its topic, schema and prefix on real services after its own id (unless set).
-  const config = configFrom({ ...options, port: undefined }, ALL_PORTS, options['keep-data'] ? undefined : newRunId(new Date()));
+  const config = await configFrom({ ...options, port: undefined }, ALL_PORTS, options['keep-data'] ? undefined : newRunId(new Date()));
   const progress = new Progress();
   const speedup = numberOption(options, 'speedup', 0, 1e9, 480);
   const backfillAt = options['backfill-at-minutes'] === undefined ? undefined : intOption(options, 'backfill-at-minutes', -1, 60 * 24 * 365, 0);

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
-import { streamWorkload } from '../../workload/generator.ts';
+import { ConfigError } from '../../shared/errors.ts';
 import { DEFAULT_WORKLOAD } from '../../workload/workload-options.ts';
 import { configFrom, intOption, numberOption, timeOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
@@ -11,7 +11,8 @@ export const generateCommand: Command = {
   name: 'generate',
   summary: 'write a seeded workload (with disorder, late events, duplicates, malformed records) as JSON lines',
   details: `
-The same seed and options give the same lines. Feed them to \`lk ingest\` or \`lk demo --input\`.
+Runs the pipeline's own workload generator (definePipeline({ workload })); --users and --products
+are options of the e-commerce example's. The same seed and options give the same lines. Feed them to \`lk ingest\` or \`lk demo --input\`.
 Event times span --span-minutes ending at --end (default: now). Facts (how many records of each
 kind) are printed to stderr at the end.
 
@@ -30,8 +31,10 @@ Example: lk generate --events 1000000 --output events.jsonl`,
     output: { type: 'string', short: 'o', valueName: 'FILE', description: 'write here instead of stdout' },
   },
   async run(options, env) {
-    const config = configFrom(options, []);
+    const config = await configFrom(options, []);
     const pipeline = compilePipeline(config.pipeline);
+    const streamWorkload = config.pipeline.workload;
+    if (!streamWorkload) throw new ConfigError('this pipeline has no workload generator (definePipeline({ workload })); write its records yourself');
     const spanMs = intOption(options, 'span-minutes', 1, 60 * 24 * 365, DEFAULT_WORKLOAD.spanMs / 60_000) * 60_000;
     const end = timeOption(options, 'end') ?? Date.now();
     const it = streamWorkload(

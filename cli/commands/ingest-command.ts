@@ -14,12 +14,13 @@ const MAX_LINE_CHARS = DEFAULT_MAX_LINE_CHARS + 1;
 /** `lk ingest`: bring your own data: JSON lines into the raw-events topic. */
 export const ingestCommand: Command = {
   name: 'ingest',
-  summary: 'append JSON lines (a file, or - for stdin) to the raw-events topic, keyed by user_id',
+  summary: "append JSON lines (a file, or - for stdin) to the raw-events topic, keyed by the schema's log key",
   details: `
 Every non-empty line is appended as it is, valid or not: the layers validate, and bad lines end in
-the dead-letter topic with a reason. Lines are keyed by user_id when they have one, so one user's
-events keep their order in one partition. Each record carries a header naming its input line,
-lk-ingest: "<run id> <line number> <file, or ->".
+the dead-letter topic with a reason. Lines are keyed by the pipeline schema's log key field when
+they have one (user_id for the e-commerce example), so one key's events keep their order in one
+partition and copies of an event meet in one partition. Each record carries a header naming
+its input line, lk-ingest: "<run id> <line number> <file, or ->".
 
 When the log becomes unavailable, an append is retried (--retry-ms); the lines of a failed send
 that reached the log anyway are read back first, so each line is appended once. The last lines
@@ -41,7 +42,7 @@ Examples:
   async run(options, env) {
     const input = options.input as string | undefined;
     if (!input) throw new BadRequestError('--input', 'is required: a JSON lines file, or - for stdin');
-    const config = configFrom(options, ['log']);
+    const config = await configFrom(options, ['log']);
     const batchSize = intOption(options, 'batch-size', 1, 100_000, 1000);
     const retryMs = intOption(options, 'retry-ms', 0, 86_400_000, DEFAULT_INGEST_RETRY_MS);
     const log = await openEventLog(config);
@@ -52,6 +53,7 @@ Examples:
       let counts: Readonly<IngestCounts> | undefined;
       try {
         counts = await ingest(log, topic, readLines(input, process.stdin, { maxLineChars: MAX_LINE_CHARS }), {
+          keyField: config.pipeline.schema.logKey,
           batchSize,
           retryMs,
           signal: env.signal,
@@ -68,10 +70,10 @@ Examples:
         const resume = input === '-' ? `feed the input again from line ${err.resumeLine}` : `tail -n +${err.resumeLine} ${input} | lk ingest --input -`;
         env.err(`ingest: ${formatCount(err.appended)} records are in ${topic}; to resume once the log is back: ${resume}${retryMs > 0 ? ` (or raise --retry-ms, now ${retryMs})` : ''}`);
         const reason = err.cause instanceof Error ? err.cause.message : String(err.cause);
-        for (const line of ingestSummary({ topic, counts, maxLineChars: DEFAULT_MAX_LINE_CHARS, stopped: { notAppended: err.notAppended, reason } })) env.err(line);
+        for (const line of ingestSummary({ topic, counts, maxLineChars: DEFAULT_MAX_LINE_CHARS, keyField: config.pipeline.schema.logKey, stopped: { notAppended: err.notAppended, reason } })) env.err(line);
         return 1;
       }
-      const [first, ...reasons] = ingestSummary({ topic, counts, maxLineChars: DEFAULT_MAX_LINE_CHARS });
+      const [first, ...reasons] = ingestSummary({ topic, counts, maxLineChars: DEFAULT_MAX_LINE_CHARS, keyField: config.pipeline.schema.logKey });
       progress.done(first);
       for (const line of reasons) env.err(line);
       return 0;

@@ -39,7 +39,7 @@ replay's cut-over; just run lk replay again.`,
   },
   async run(options, env) {
     // The object store holds the batch layer's views the gate compares with.
-    const config = configFrom(options, ['log', 'viewStore', 'objectStore']);
+    const config = await configFrom(options, ['log', 'viewStore', 'objectStore']);
     const from = startOption(options, { kind: 'earliest' }, false);
     if (from.kind === 'latest') {
       // A replay reads up to the end offsets it finds at start: from there it would be empty.

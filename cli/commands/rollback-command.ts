@@ -12,7 +12,7 @@ be undone. No gate: going back is how a cut-over someone regrets is undone. Keep
 afterwards with \`lk speed --namespace <it>\`.`,
   options: {},
   async run(options, env) {
-    const config = configFrom(options, ['viewStore']);
+    const config = await configFrom(options, ['viewStore']);
     const views = await openViewStore(config);
     try {
       const r = await rollback(views);

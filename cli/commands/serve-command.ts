@@ -41,10 +41,10 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
     'manifest-poll-ms': { type: 'string', valueName: 'MS', description: 'how often the batch manifest is read for a new publish', default: '1000' },
   },
   async run(options, env) {
-    const served = configFrom(options, ['objectStore', 'viewStore']);
+    const served = await configFrom(options, ['objectStore', 'viewStore']);
     // The admin cut-over's gate reads the late topic, so the log is configured only with admin on.
     const admin = served.serving.adminToken !== undefined;
-    const config = admin ? configFrom(options, ['log', 'objectStore', 'viewStore']) : served;
+    const config = admin ? await configFrom(options, ['log', 'objectStore', 'viewStore']) : served;
     const pipeline = compilePipeline(config.pipeline);
     const objects = await openObjectStore(config);
     const views = await openViewStore(config);

@@ -58,7 +58,7 @@ one a restart could still need), so its store holds the recent hours, not the wh
     }
     // Retirement reads the batch manifest, so the object store is configured (and checked) only when it runs.
     const retire = namespace === RETIRING_NAMESPACE && !options['no-retire'];
-    const config = configFrom(options, retire ? ['log', 'viewStore', 'objectStore'] : ['log', 'viewStore']);
+    const config = await configFrom(options, retire ? ['log', 'viewStore', 'objectStore'] : ['log', 'viewStore']);
     if (options['side-outputs'] && options['no-side-outputs']) throw new BadRequestError('--side-outputs', 'contradicts --no-side-outputs: give one of them');
     // The speed layer owns the side outputs; a Kappa version continuing live would write the same records again.
     const sideOutputs = options['side-outputs'] ? true : options['no-side-outputs'] ? false : namespace === 'speed';

@@ -1,5 +1,5 @@
 import type { Event } from '../model/event.ts';
-import { combine, contributionJs, identityOf, type Measure } from './measure.ts';
+import { combine, foldJs, identityOf, type CompiledMeasure } from './measure.ts';
 
 /**
  * An accumulator: one number per measure, in the order of the view's measures. A plain array so
@@ -13,7 +13,7 @@ export type Accumulator = number[];
  * partials, per-partition partials and replays combine by this one rule in any grouping.
  */
 export interface Aggregate {
-  readonly measures: readonly Measure[];
+  readonly measures: readonly CompiledMeasure[];
   empty(): Accumulator;
   /** Folds one event into acc (mutates it: this is the hot path). */
   add(acc: Accumulator, e: Event): void;
@@ -27,7 +27,7 @@ export interface Aggregate {
   named(acc: Accumulator): Record<string, number>;
 }
 
-export function compileAggregate(measures: readonly Measure[]): Aggregate {
+export function compileAggregate(measures: readonly CompiledMeasure[]): Aggregate {
   const n = measures.length;
   const ids = measures.map((m) => identityOf(m.op));
   const ops = measures.map((m) => m.op);
@@ -56,17 +56,10 @@ export function compileAggregate(measures: readonly Measure[]): Aggregate {
 /**
  * The per-event fold, generated as one straight-line function from the measures (the hot path:
  * a loop over per-measure closures runs several times slower); `slot` names where measure i
- * lives (a number[] or a slice of a Float64Array), so both forms come from one rule. The code comes only from
- * `contributionJs`, whose output is built from enum values, never from user strings; the
- * closure-based `contributionOf` + `combine` stay the reference it is tested against.
+ * lives (a number[] or a slice of a Float64Array), so both forms come from one rule. The code comes
+ * only from `foldJs`, which escapes every name and literal of the definition (expression-js.ts).
  */
-function compileAdd(measures: readonly Measure[], slot: (i: number) => string, params: readonly string[]): (...args: never[]) => void {
-  const lines = measures.map((m, i) => {
-    const v = contributionJs(m, 'e');
-    const a = slot(i);
-    if (m.op === 'min') return `{ const v = ${v}; if (v < ${a}) ${a} = v; }`;
-    if (m.op === 'max') return `{ const v = ${v}; if (v > ${a}) ${a} = v; }`;
-    return `${a} += ${v};`;
-  });
+function compileAdd(measures: readonly CompiledMeasure[], slot: (i: number) => string, params: readonly string[]): (...args: never[]) => void {
+  const lines = measures.map((m, i) => foldJs(m, 'e', slot(i)));
   return new Function(...params, lines.join('\n')) as (...args: never[]) => void;
 }

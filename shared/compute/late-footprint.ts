@@ -25,8 +25,8 @@ export class LateFootprint {
           const id = `${v.name}\u0000${key}`;
           let times = this.#sessionTimes.get(id);
           if (!times) this.#sessionTimes.set(id, (times = []));
-          times.push(e.event_time);
-        } else forEachWindowStart(w, e.event_time, (start) => this.#fixed.add(`${v.name}\u0000${key}\u0000${start}`));
+          times.push(v.timeOf(e));
+        } else forEachWindowStart(w, v.timeOf(e), (start) => this.#fixed.add(`${v.name}\u0000${key}\u0000${start}`));
       }
     }
   }

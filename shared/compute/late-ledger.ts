@@ -1,4 +1,4 @@
-import { validateRecord, type ValidationLimits } from '../model/validation.ts';
+import type { Pipeline } from './pipeline.ts';
 import { bucketOf } from '../time/bucket.ts';
 import { NO_APPEND_TIME, Watermark, type LatenessPolicy } from '../time/watermark.ts';
 
@@ -38,15 +38,15 @@ const emptyCounts = (): LedgerCounts => ({ onTime: 0, lateWithin: 0, tooLate: 0,
 
 /**
  * Builds the late-event ledger from the log: per partition in offset order, each record is
- * validated, deduplicated by event_id (first copy by log order, as the truth does) and judged
+ * validated, deduplicated by the schema's id (first copy by log order, as the truth does) and judged
  * against its partition's watermark by the shared Watermark, in the order the stream's
  * PartitionProcessor judges (dedup, lateness, then every valid record moves the watermark), so the
  * too-late count must equal the stream's and the late topic's. Then each too-late event is
  * absorbed by the first batch run at or after its append time that computed its bucket.
  */
 export class LateLedgerBuilder {
+  readonly #pipeline: Pipeline;
   readonly #policy: LatenessPolicy;
-  readonly #limits: ValidationLimits | undefined;
   readonly #bucketMs: number;
   readonly #watermarks = new Map<number, Watermark>();
   readonly #seen = new Set<string>();
@@ -54,31 +54,35 @@ export class LateLedgerBuilder {
   /** Too-late events: bucket and append time. */
   readonly #late: Array<{ bucket: number; appendedAt: number }> = [];
 
-  constructor(policy: LatenessPolicy, bucketMs: number, limits?: ValidationLimits) {
-    this.#policy = policy;
-    this.#bucketMs = bucketMs;
-    this.#limits = limits;
+  /** Judges by the pipeline's validator, lateness policy and bucket size. */
+  constructor(pipeline: Pipeline) {
+    this.#pipeline = pipeline;
+    this.#policy = pipeline.config.lateness;
+    this.#bucketMs = pipeline.config.bucketMs;
   }
 
   /** One record of `partition`, in offset order. */
   observe(partition: number, record: { readonly value: string; readonly timestamp: number }): void {
-    const v = validateRecord(record.value, record.timestamp, this.#limits);
+    const p = this.#pipeline;
+    const v = p.validator.validateRecord(record.value, record.timestamp);
     if (!v.ok) return;
     let wm = this.#watermarks.get(partition);
     if (!wm) this.#watermarks.set(partition, (wm = new Watermark(this.#policy)));
     const e = v.event;
-    if (!this.#seen.has(e.event_id)) {
-      this.#seen.add(e.event_id);
-      const bucket = bucketOf(e.event_time, this.#bucketMs);
+    const id = p.idOf(e);
+    const time = p.timeOf(e);
+    if (!this.#seen.has(id)) {
+      this.#seen.add(id);
+      const bucket = bucketOf(time, this.#bucketMs);
       let c = this.#byBucket.get(bucket);
       if (!c) this.#byBucket.set(bucket, (c = emptyCounts()));
-      if (wm.isTooLate(e.event_time)) {
+      if (wm.isTooLate(time)) {
         c.tooLate++;
         this.#late.push({ bucket, appendedAt: record.timestamp });
-      } else if (e.event_time < wm.current) c.lateWithin++;
+      } else if (time < wm.current) c.lateWithin++;
       else c.onTime++;
     }
-    wm.observe(e.event_time, record.timestamp ?? NO_APPEND_TIME);
+    wm.observe(time, record.timestamp ?? NO_APPEND_TIME);
   }
 
   /** The ledger, given the batch runs that happened (any order). */

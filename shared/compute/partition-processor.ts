@@ -1,6 +1,5 @@
 import type { Event } from '../model/event.ts';
 import type { Rejection } from '../model/rejection.ts';
-import { validateRecord } from '../model/validation.ts';
 import { bucketOf, isBucketOpen } from '../time/bucket.ts';
 import { reachOf } from '../time/window.ts';
 import { NO_APPEND_TIME, NO_WATERMARK, Watermark, type LatenessPolicy } from '../time/watermark.ts';
@@ -29,6 +28,9 @@ export interface DeadLetter {
 export interface LateEvent {
   readonly record: SourceRecord;
   readonly event: Event;
+  /** The event's time and its log key (the schema's fields), for the late topic's record. */
+  readonly eventTime: number;
+  readonly logKey: string;
   /** Events before this time were too late when this one was read. */
   readonly lateBefore: number;
 }
@@ -158,7 +160,7 @@ export class PartitionProcessor {
     this.#nextOffset = record.offset + 1;
     if (record.timestamp < this.#minAppend) this.#minAppend = record.timestamp;
     if (record.timestamp > this.#maxAppend) this.#maxAppend = record.timestamp;
-    const result = validateRecord(record.value, record.timestamp, this.#pipeline.config.limits);
+    const result = this.#pipeline.validator.validateRecord(record.value, record.timestamp);
     if (!result.ok) {
       this.#stats.deadLetter++;
       this.#deadLetters.push({ record, rejection: result.rejection });
@@ -177,25 +179,27 @@ export class PartitionProcessor {
     // Every valid record moves the watermark, whatever its verdict, so a reader without dedup
     // state (the archiver) derives the same watermark from the same records. A too-late event
     // cannot move it (its time is behind the progress); a duplicate can only by its own append time.
-    this.#watermark.observe(e.event_time, record?.timestamp ?? NO_APPEND_TIME);
+    this.#watermark.observe(this.#pipeline.timeOf(e), record?.timestamp ?? NO_APPEND_TIME);
   }
 
   #judge(e: Event, record: SourceRecord | undefined): void {
     const wm = this.#watermark;
+    const p = this.#pipeline;
+    const time = p.timeOf(e);
     // Dedup before lateness: a late copy of a counted event is a duplicate, not a late event.
-    if (!this.#dedup.add(e.event_id, e.event_time, dedupCutoff(wm.current, this.#pipeline.config.dedupRetentionMs))) {
+    if (!this.#dedup.add(p.idOf(e), time, dedupCutoff(wm.current, p.config.dedupRetentionMs))) {
       this.#stats.duplicate++;
       return;
     }
-    if (wm.isTooLate(e.event_time)) {
+    if (wm.isTooLate(time)) {
       this.#stats.tooLate++;
-      if (record) this.#late.push({ record, event: e, lateBefore: wm.lateBefore });
+      if (record) this.#late.push({ record, event: e, eventTime: time, logKey: p.logKeyOf(e), lateBefore: wm.lateBefore });
       return;
     }
     this.#stats.valid++;
-    const bucket = bucketOf(e.event_time, this.#pipeline.config.bucketMs);
+    const bucket = bucketOf(time, p.config.bucketMs);
     const views = this.#views;
-    for (let i = 0; i < views.length; i++) if (views[i].view.accepts(e)) views[i].add(e, bucket);
+    for (let i = 0; i < views.length; i++) if (views[i].view.accepts(e)) views[i].add(e, bucket, time);
   }
 
   /**

@@ -42,18 +42,18 @@ export class ViewState {
     this.#windowsPerTime = w.kind === 'session' ? 0 : windowsPerTime(w);
   }
 
-  /** Folds one accepted event, whose bucket is given, into its windows. */
-  add(e: Event, bucket: number): void {
+  /** Folds one accepted event, whose bucket (and event time, when the caller has it) is given, into its windows. */
+  add(e: Event, bucket: number, time: number = this.view.timeOf(e)): void {
     const key = this.#panes.keyId(this.view.keyOf(e));
     const w = this.#window;
-    if (w.kind === 'session') this.#addSession(e, key, bucket, w);
-    else this.#addFixed(e, key, bucket, w);
+    if (w.kind === 'session') this.#addSession(e, key, bucket, w, time);
+    else this.#addFixed(e, key, bucket, w, time);
   }
 
-  #addFixed(e: Event, key: number, bucket: number, w: FixedWindowSpec): void {
+  #addFixed(e: Event, key: number, bucket: number, w: FixedWindowSpec, time: number): void {
     const t = this.#panes;
     const slide = this.#slide;
-    const newest = newestWindowOf(w, e.event_time);
+    const newest = newestWindowOf(w, time);
     let prev = -1;
     let s = t.head(key);
     for (let n = newest; n > newest - this.#windowsPerTime; n--) {
@@ -70,9 +70,9 @@ export class ViewState {
     }
   }
 
-  #addSession(e: Event, key: number, bucket: number, spec: SessionSpec): void {
+  #addSession(e: Event, key: number, bucket: number, spec: SessionSpec, time: number): void {
     const t = this.#panes;
-    const w = sessionWindowOf(spec, e.event_time);
+    const w = sessionWindowOf(spec, time);
     // The key's sessions of this bucket follow its sessions of newer buckets, latest start first.
     // Sessions of a key never overlap each other, so the ones a new window touches are contiguous.
     let before = -1;

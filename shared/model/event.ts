@@ -1,27 +1,16 @@
+import type { EventSchema } from './event-schema.ts';
+import type { FieldSpec, FieldValue } from './field-spec.ts';
+
 /**
- * The event model: one validated, normalised event.
- *
- * Wire format (JSON, snake_case) is documented in README.md; `validation.ts` turns a raw record
- * into this shape. Money is carried as integer cents so that every layer (JS folds, DuckDB SQL,
- * PostgreSQL) sums it exactly and batch, speed and the ground truth agree to the cent.
+ * The event model: one validated, normalised event, each field of the pipeline's schema by name
+ * (the wire format is JSON with those names; `validation.ts` builds this shape). Decimals are
+ * carried as scaled integers (cents for a price of scale 2) so that every layer (JS folds, DuckDB
+ * SQL, PostgreSQL) sums them exactly and batch, speed and the ground truth agree to the last digit.
+ * Timestamps are epoch ms UTC; an absent optional field is null.
  */
-export const EVENT_TYPES = ['page_view', 'add_to_cart', 'purchase'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+export type Event = Readonly<Record<string, FieldValue>>;
 
-export interface Event {
-  /** Duplicates (redeliveries) share it. */
-  readonly event_id: string;
-  readonly event_type: EventType;
-  readonly user_id: string;
-  readonly product_id: string;
-  /** Price in integer cents; 0 when the event carries no price (page_view). */
-  readonly price_cents: number;
-  /** Integer >= 1 for add_to_cart and purchase; 0 when absent. */
-  readonly quantity: number;
-  /** Event time, epoch milliseconds UTC. */
-  readonly event_time: number;
-  readonly session_id: string | null;
-}
+/** The validated event of a schema, typed field by field (`EventOf<typeof schema>`), as zod's `infer`. */
+export type EventOf<S extends EventSchema> = { readonly [K in keyof S['fields']]: ValueOf<S['fields'][K]> };
 
-/** Events of these types must carry price and quantity. */
-export const PRICED_TYPES: ReadonlySet<EventType> = new Set(['add_to_cart', 'purchase']);
+type ValueOf<F extends FieldSpec> = (F extends { type: 'string' | 'enum' } ? (F extends { values: readonly (infer V)[] } ? V : string) : F extends { type: 'boolean' } ? boolean : number) | (F extends { presence: 'required' } ? never : F extends { presence: unknown } ? null : never);

@@ -1,4 +1,4 @@
-/** Longest identifier (event_id, user_id, product_id, a view key), in UTF-16 code units. */
+/** Longest identifier (a text field's default maximum, a view key), in UTF-16 code units. */
 export const IDENTIFIER_MAX = 256;
 
 /**

@@ -9,7 +9,12 @@ export type RejectionCode =
   | 'malformed_json'
   | 'not_an_object'
   | 'missing_field'
+  /** A present value of the wrong type or outside its limits (unless its field names another code). */
   | 'wrong_type'
+  /**
+   * Codes a field can name for its invalid values (FieldSpec.invalidCode): the e-commerce example's
+   * event type, price and quantity use these, as dead letters were labelled before pipelines were user code.
+   */
   | 'unknown_event_type'
   | 'bad_price'
   | 'bad_quantity'

@@ -1,4 +1,4 @@
-import { validateRecord, type ValidationLimits } from '../model/validation.ts';
+import type { Pipeline } from '../compute/pipeline.ts';
 
 /** How far one event may move the playback clock at once; further is an outlier the clock ignores. */
 export const DEFAULT_MAX_CLOCK_JUMP_MS = 86_400_000;
@@ -13,20 +13,21 @@ export const DEFAULT_MAX_CLOCK_JUMP_MS = 86_400_000;
  */
 export class PlaybackClock {
   #now: number | undefined;
-  readonly #limits: ValidationLimits | undefined;
+  readonly #events: Pick<Pipeline, 'validator' | 'timeOf'>;
   readonly #maxJumpMs: number;
 
-  constructor(limits?: ValidationLimits, maxJumpMs = DEFAULT_MAX_CLOCK_JUMP_MS) {
-    this.#limits = limits;
+  /** `events`: the pipeline whose validator reads the lines and whose time field is the clock. */
+  constructor(events: Pick<Pipeline, 'validator' | 'timeOf'>, maxJumpMs = DEFAULT_MAX_CLOCK_JUMP_MS) {
+    this.#events = events;
     this.#maxJumpMs = maxJumpMs;
   }
 
   /** The append time of the next line, moving the clock; undefined until a line had a valid event time. */
   next(line: string): number | undefined {
     // The far-future rule is against the append time, which is what is being decided: no limit here.
-    const v = validateRecord(line, Number.MAX_SAFE_INTEGER, this.#limits);
+    const v = this.#events.validator.validateRecord(line, Number.MAX_SAFE_INTEGER);
     if (v.ok) {
-      const t = v.event.event_time;
+      const t = this.#events.timeOf(v.event);
       if (this.#now === undefined || (t > this.#now && t - this.#now <= this.#maxJumpMs)) this.#now = t;
     }
     return this.#now;

@@ -5,13 +5,14 @@ import { readManifest } from '../../batch/batch-manifest.ts';
 import { BatchViewReader } from '../../batch/batch-view-reader.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
 import { mergePanes } from '../../shared/compute/pane-merge.ts';
-import { compilePipeline, defaultPipelineConfig, type Pipeline } from '../../shared/compute/pipeline.ts';
+import { compilePipeline, type Pipeline } from '../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../shared/compute/reference-fold.ts';
 import { HOUR_MS } from '../../shared/time/bucket.ts';
 import { readArchiveProgress, writeArchiveProgress } from '../../batch/archive-progress.ts';
 import { isWindowFinal } from '../../serving/window-finality.ts';
 import { randomWorkload } from '../support/random-events.ts';
 import { appendGenerated, closeHoursBefore, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
 const envs: BatchTestEnv[] = [];
 afterEach(async () => {
@@ -39,7 +40,7 @@ describe('runBatch', () => {
     it(`equals the reference fold pane for pane (buckets of ${bucketMs / 60_000} min)`, async () => {
       const e = await openBatchTestEnv(`conformance-${bucketMs}`);
       envs.push(e);
-      const pipeline = compilePipeline(defaultPipelineConfig({ bucketMs }));
+      const pipeline = compilePipeline(ecommerceConfig({ bucketMs }));
       const w = randomWorkload({ seed: bucketMs / 60_000, events: 2_500, start: START, spanMs: 4 * HOUR_MS - 1, users: 6, products: 4, duplicateRate: 0.1, maxDisorderMs: 60_000 });
       await appendGenerated(e, w.records);
       await archive({ ...e, pipeline }, { untilEnd: true, chunkRecords: 400 });
@@ -68,7 +69,7 @@ describe('runBatch', () => {
   it('equals the fold when chunks hold part of an hourly master file (half-hour buckets, one per chunk)', async () => {
     const e = await openBatchTestEnv('split-file');
     envs.push(e);
-    const pipeline = compilePipeline(defaultPipelineConfig({ bucketMs: 30 * 60_000 }));
+    const pipeline = compilePipeline(ecommerceConfig({ bucketMs: 30 * 60_000 }));
     const w = randomWorkload({ seed: 23, events: 1_200, start: START, spanMs: 2 * HOUR_MS - 1, users: 5, products: 3, duplicateRate: 0.1 });
     await appendGenerated(e, w.records);
     await archive({ ...e, pipeline }, { untilEnd: true });

@@ -5,13 +5,14 @@ import { MANIFEST_KEY, readManifest, type BatchManifest } from '../../batch/batc
 import { BatchViewReader } from '../../batch/batch-view-reader.ts';
 import { RUNS_PREFIX, runIdOfKey } from '../../batch/pane-file.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
-import { DEFAULT_VIEW_OPTIONS, referenceViews } from '../../shared/compute/reference-views.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { NotFoundError } from '../../shared/errors.ts';
 import { ForwardingObjectStore } from '../support/forwarding-object-store.ts';
 import { HOUR_MS } from '../../shared/time/bucket.ts';
 import { randomWorkload } from '../support/random-events.ts';
 import { appendGenerated, closeHoursBefore, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
+import { DEFAULT_VIEW_OPTIONS } from '../../examples/ecommerce/pipeline.ts';
+import { ecommerceConfig, ecommerceViews } from '../support/ecommerce.ts';
 
 const envs: BatchTestEnv[] = [];
 afterEach(async () => {
@@ -130,7 +131,7 @@ describe('publishing', () => {
   it('drops buckets computed with another definition of the views', async () => {
     const e = await archivedEnv('redefine');
     await runBatch({ ...e });
-    const longerSessions = compilePipeline(defaultPipelineConfig({ views: referenceViews({ ...DEFAULT_VIEW_OPTIONS, sessionGapMs: 45 * 60_000 }) }));
+    const longerSessions = compilePipeline(ecommerceConfig({ views: ecommerceViews({ ...DEFAULT_VIEW_OPTIONS, sessionGapMs: 45 * 60_000 }) }));
     const stale = new BatchViewReader({ ...e, pipeline: longerSessions });
     await expect(stale.panes({ view: 'user_sessions', ...RANGE })).rejects.toThrow(NotFoundError);
 

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
 import { EmbeddedLog } from '../../infra/embedded/embedded-log.ts';
 import { LocalObjectStore } from '../../infra/embedded/local-object-store.ts';
-import { compilePipeline, defaultPipelineConfig, type Pipeline } from '../../shared/compute/pipeline.ts';
+import { compilePipeline, type Pipeline } from '../../shared/compute/pipeline.ts';
 import type { AppendRecord } from '../../shared/ports/event-log.ts';
 import { readArchiveProgress, writeArchiveProgress } from '../../batch/archive-progress.ts';
 import { DEFAULT_STRAGGLER_DELAY_MS } from '../../shared/config.ts';
 import type { GeneratedRecord } from '../support/random-events.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
 /**
  * What a batch-layer test runs against: the embedded log and the local object store in a fresh
@@ -39,7 +40,7 @@ export async function openBatchTestEnv(name: string, partitions = 3): Promise<Ba
     log,
     objects,
     db,
-    pipeline: compilePipeline(defaultPipelineConfig()),
+    pipeline: compilePipeline(ecommerceConfig()),
     topic,
     workDir: join(dir, 'work'),
     async close() {

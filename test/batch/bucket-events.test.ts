@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropBucketEvents, loadBucketEvents } from '../../batch/bucket-events.ts';
 import { masterColumnsSql } from '../../batch/master-dataset.ts';
+import { schema } from '../../examples/ecommerce/pipeline.ts';
 import { DuckDb, sqlString } from '../../infra/duckdb/duckdb-database.ts';
 import { HOUR_MS } from '../../shared/time/bucket.ts';
 
@@ -33,10 +34,10 @@ afterAll(async () => {
 /** Writes rows as a master Parquet file and returns its path. */
 async function masterFile(name: string, rows: readonly Row[]): Promise<string> {
   const file = join(dir, `${name}.parquet`);
-  await db.run(`CREATE OR REPLACE TABLE m (${masterColumnsSql()})`);
+  await db.run(`CREATE OR REPLACE TABLE m (${masterColumnsSql(schema)})`);
   await db.append(
     'm',
-    rows.map((r) => [r.id, 'page_view', r.user, 'p1', 0n, 0n, BigInt(r.t), null, BigInt(r.p), BigInt(r.off), BigInt(r.ts), '']),
+    rows.map((r) => [r.id, 'page_view', r.user, 'p1', null, null, BigInt(r.t), null, BigInt(r.p), BigInt(r.off), BigInt(r.ts), '']),
   );
   await db.run(`COPY m TO ${sqlString(file)} (FORMAT parquet)`);
   return file;
@@ -44,7 +45,7 @@ async function masterFile(name: string, rows: readonly Row[]): Promise<string> {
 
 /** The distinct events of the buckets; `inBuckets` when the caller vouches that every row of the files is in them. */
 async function distinctEvents(files: string[], buckets: number[], inBuckets = false) {
-  const { relation, counts } = await loadBucketEvents(db, { files, buckets, bucketMs: HOUR_MS, inBuckets });
+  const { relation, counts } = await loadBucketEvents(db, { files, buckets, bucketMs: HOUR_MS, inBuckets, schema });
   const rows = await db.all<{ event_id: string; user_id: string; bucket: bigint }>(`SELECT event_id, user_id, bucket FROM ${relation} ORDER BY event_id, bucket`);
   await dropBucketEvents(db);
   return { counts: Object.fromEntries([...counts].map(([b, c]) => [(b - H) / HOUR_MS, c])), rows: rows.map((r) => `${r.event_id}:${r.user_id}@${(Number(r.bucket) - H) / HOUR_MS}`) };

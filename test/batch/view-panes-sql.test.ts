@@ -4,16 +4,16 @@ import { measureColumns } from '../../batch/pane-file.ts';
 import { sessionWindowPanesSql } from '../../batch/session-window-panes.ts';
 import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
-import { compilePipeline, defaultPipelineConfig, type CompiledView, type Pipeline } from '../../shared/compute/pipeline.ts';
+import { compilePipeline, type CompiledView, type Pipeline } from '../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../shared/compute/reference-fold.ts';
-import { referenceViews } from '../../shared/compute/reference-views.ts';
-import type { Event } from '../../shared/model/event.ts';
+import { type EcommerceEvent as Event } from '../../examples/ecommerce/pipeline.ts';
 import { bucketSql, HOUR_MS } from '../../shared/time/bucket.ts';
 import { sessionSlotsPerBucket } from '../../shared/time/session-window.ts';
 import { Random } from '../../workload/random.ts';
 import { randomWorkload, shuffled } from '../support/random-events.ts';
 import { createEventTable } from '../shared/support/event-table.ts';
 import { sortedPanes } from '../shared/support/sorted-panes.ts';
+import { ecommerceConfig, ecommerceViews } from '../support/ecommerce.ts';
 
 const MIN = 60_000;
 const T = Date.UTC(2026, 0, 1, 10);
@@ -51,7 +51,7 @@ const foldOf = (pipeline: Pipeline, view: CompiledView, events: readonly Event[]
 describe('the batch pane SQL (pre-aggregate finely, merge with combineSql)', () => {
   it('equals the fold for every reference view, with coarse times so ties are frequent', async () => {
     for (const bucketMs of [HOUR_MS, 30 * MIN, 2 * HOUR_MS]) {
-      const pipeline = compilePipeline(defaultPipelineConfig({ bucketMs }));
+      const pipeline = compilePipeline(ecommerceConfig({ bucketMs }));
       const { events } = randomWorkload({ seed: bucketMs / MIN, events: 3_000, start: T, spanMs: 5 * HOUR_MS, users: 6, products: 4 });
       const coarse = events.map((e) => ({ ...e, event_time: e.event_time - (e.event_time % 10_000) }));
       await createEventTable(db, 'events', shuffled(new Random(3), coarse));
@@ -70,8 +70,8 @@ describe('the batch pane SQL (pre-aggregate finely, merge with combineSql)', () 
       [5 * MIN, 5 * MIN, 61 * MIN],
       [HOUR_MS, 30 * MIN, 3 * HOUR_MS],
     ]) {
-      const views = referenceViews({ productWindowMs: size, revenueWindowMs: size, revenueSlideMs: slide, sessionGapMs: gap });
-      const pipeline = compilePipeline(defaultPipelineConfig({ views }));
+      const views = ecommerceViews({ productWindowMs: size, revenueWindowMs: size, revenueSlideMs: slide, sessionGapMs: gap });
+      const pipeline = compilePipeline(ecommerceConfig({ views }));
       for (const view of pipeline.views) expect(sortedPanes(await batchPanes(pipeline, view, coarse)), `${view.name} (${size}/${slide}/${gap})`).toEqual(foldOf(pipeline, view, coarse));
     }
   });
@@ -89,8 +89,8 @@ describe('the batch pane SQL (pre-aggregate finely, merge with combineSql)', () 
       [HOUR_MS, 2 * HOUR_MS],
       [2 * HOUR_MS, 25 * MIN],
     ]) {
-      const views = referenceViews({ productWindowMs: MIN, revenueWindowMs: 10 * MIN, revenueSlideMs: MIN, sessionGapMs: gap });
-      const pipeline = compilePipeline(defaultPipelineConfig({ bucketMs, views }));
+      const views = ecommerceViews({ productWindowMs: MIN, revenueWindowMs: 10 * MIN, revenueSlideMs: MIN, sessionGapMs: gap });
+      const pipeline = compilePipeline(ecommerceConfig({ bucketMs, views }));
       const view = pipeline.view('user_sessions');
       slotCounts.add(Math.min(3, sessionSlotsPerBucket({ kind: 'session', gapMs: gap }, bucketMs)));
       expect(sortedPanes(await batchPanes(pipeline, view, coarse)), `gap ${gap}, bucket ${bucketMs}`).toEqual(foldOf(pipeline, view, coarse));

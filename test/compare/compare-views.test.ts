@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { compareView } from '../../compare/compare-views.ts';
 import type { TruthWindow } from '../../compare/ground-truth.ts';
 import type { MergedWindow } from '../../shared/compute/pane-merge.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const products = pipeline.view('product_activity');
 const sessions = pipeline.view('user_sessions');
 const MIN = 60_000;

@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { buildComparisonReport, formatComparisonReport } from '../../compare/comparison-report.ts';
 import { computeGroundTruth } from '../../compare/ground-truth.ts';
 import { mergePanes, type MergedWindow } from '../../shared/compute/pane-merge.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../shared/compute/reference-fold.ts';
-import type { Event } from '../../shared/model/event.ts';
-import { validateRecord } from '../../shared/model/validation.ts';
+import { type EcommerceEvent as Event } from '../../examples/ecommerce/pipeline.ts';
+import { validateRecord } from '../support/ecommerce.ts';
 import { generateWorkload } from '../../workload/generator.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
-const config = defaultPipelineConfig();
+const config = ecommerceConfig();
 const pipeline = compilePipeline(config);
 
 describe('comparison report', () => {

@@ -2,17 +2,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { computeGroundTruth, groundTruthFromLog, type RawRecord, type TruthWindow } from '../../compare/ground-truth.ts';
+import { definitionTruth } from '../../compare/definition-truth.ts';
+import { computeGroundTruth as truthBy, groundTruthFromLog, type RawRecord, type TruthOracleFactory, type TruthWindow } from '../../compare/ground-truth.ts';
+import { referenceTruth } from '../../compare/reference-truth.ts';
 import { EmbeddedLog } from '../../infra/embedded/embedded-log.ts';
 import { mergePanes } from '../../shared/compute/pane-merge.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../shared/compute/reference-fold.ts';
-import type { Event } from '../../shared/model/event.ts';
-import { validateRecord } from '../../shared/model/validation.ts';
+import { type EcommerceEvent as Event } from '../../examples/ecommerce/pipeline.ts';
+import { validateRecord } from '../support/ecommerce.ts';
 import { generateWorkload } from '../../workload/generator.ts';
 import type { WorkloadOptions } from '../../workload/workload-options.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
-const config = defaultPipelineConfig();
+const config = ecommerceConfig();
 const pipeline = compilePipeline(config);
 const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
 const MIN = 60_000;
@@ -36,7 +39,16 @@ function foldTruth(records: readonly RawRecord[]): Record<string, TruthWindow[]>
 const line = (o: Record<string, unknown>) => JSON.stringify({ event_type: 'page_view', product_id: 'p1', user_id: 'u1', ...o });
 const rec = (o: Record<string, unknown>, timestamp = T0 + 3_600_000): RawRecord => ({ value: line(o), timestamp });
 
-describe('ground truth vs the transform\'s reference fold', () => {
+/** Both oracles: the definitions' brute force (any pipeline) and the hand-written SQL of the reference pipeline. */
+const ORACLES: [string, TruthOracleFactory][] = [
+  ['from the definitions', definitionTruth],
+  ['hand-written SQL', referenceTruth],
+];
+
+describe.each(ORACLES)('ground truth (%s)', (_oracleName, oracle) => {
+const computeGroundTruth = (p: Parameters<typeof truthBy>[0], records: Parameters<typeof truthBy>[1]) => truthBy(p, records, oracle);
+
+describe('vs the transform\'s reference fold', () => {
   const workloads: Array<[string, Partial<WorkloadOptions>]> = [
     ['defaults, small', { seed: 1, events: 6_000, spanMs: 3_600_000, users: 300, products: 60 }],
     ['every knob turned up', { seed: 2, events: 15_000, spanMs: 2 * 3_600_000, users: 400, products: 40, outOfOrderFraction: 0.2, tooLateFraction: 0.05, duplicateFraction: 0.1, malformedFraction: 0.1 }],
@@ -71,7 +83,7 @@ describe('ground truth vs the transform\'s reference fold', () => {
   });
 });
 
-describe('ground truth on hand-made edge cases', () => {
+describe('on hand-made edge cases', () => {
   it('puts an event exactly at a window end into the next window (half-open windows)', async () => {
     const truth = await computeGroundTruth(pipeline, [
       rec({ event_id: 'a', event_time: T0 + MIN - 1 }),
@@ -142,8 +154,8 @@ describe('ground truth on hand-made edge cases', () => {
 
   it('reads the view sizes from the pipeline config', async () => {
     const custom = compilePipeline(
-      defaultPipelineConfig({
-        views: defaultPipelineConfig().views.map((v) =>
+      ecommerceConfig({
+        views: ecommerceConfig().views.map((v) =>
           v.name === 'product_activity' ? { ...v, window: { kind: 'tumbling' as const, sizeMs: 5 * MIN } } : v.name === 'user_sessions' ? { ...v, window: { kind: 'session' as const, gapMs: MIN } } : v,
         ),
       }),
@@ -156,13 +168,25 @@ describe('ground truth on hand-made edge cases', () => {
     expect(truth.views.user_sessions).toHaveLength(2);
   });
 
+});
+});
+
+describe('the hand-written SQL truth', () => {
   it('refuses a reference view whose window kind the truth\'s SQL was not written for', async () => {
     const wrong = compilePipeline(
-      defaultPipelineConfig({
-        views: defaultPipelineConfig().views.map((v) => (v.name === 'user_sessions' ? { ...v, window: { kind: 'tumbling' as const, sizeMs: MIN } } : v)),
+      ecommerceConfig({
+        views: ecommerceConfig().views.map((v) => (v.name === 'user_sessions' ? { ...v, window: { kind: 'tumbling' as const, sizeMs: MIN } } : v)),
       }),
     );
-    await expect(computeGroundTruth(wrong, [])).rejects.toThrow(/user_sessions.*session windows/);
+    await expect(truthBy(wrong, [], referenceTruth)).rejects.toThrow(/user_sessions.*session windows/);
+  });
+
+  it('agrees with the truth from the definitions on the reference pipeline, window for window', async () => {
+    const { records } = generateWorkload({ seed: 5, events: 8_000, spanMs: 2 * 3_600_000, users: 200, products: 50, outOfOrderFraction: 0.1, tooLateFraction: 0.03, duplicateFraction: 0.05, malformedFraction: 0.05 }, config);
+    const bySql = await truthBy(pipeline, records, referenceTruth);
+    const byDefinition = await truthBy(pipeline, records, definitionTruth);
+    expect(byDefinition).toEqual(bySql);
+    expect(bySql.views.user_sessions.length).toBeGreaterThan(100);
   });
 });
 
@@ -176,7 +200,7 @@ describe('groundTruthFromLog', () => {
       const w = generateWorkload({ seed: 31, events: 4_000, users: 150, duplicateFraction: 0.05, malformedFraction: 0.05, tooLateFraction: 0.02 }, config);
       for (let i = 0; i < w.records.length; i += 500) await log.append(topic, w.records.slice(i, i + 500));
       const fromLog = await groundTruthFromLog(pipeline, log, topic);
-      const fromRecords = await computeGroundTruth(pipeline, w.records);
+      const fromRecords = await truthBy(pipeline, w.records);
       expect(fromLog).toEqual(fromRecords);
     } finally {
       await log.close();

@@ -6,6 +6,7 @@ import type { EventLog, PartitionOffsets } from '../../shared/ports/event-log.ts
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
 import type { ViewStore } from '../../shared/ports/view-store.ts';
 import { newRunId, RUN_ID_PATTERN } from '../../shared/run-id.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
 const DIR = '/tmp/lk-demo-run-data-test';
 const RUN = 'demo_20261121103005_k3f9';
@@ -26,7 +27,7 @@ function held(state: { topics?: Record<string, number>; namespaces?: string[]; o
 }
 
 async function refusal(env: Record<string, string>, state: Parameters<typeof held>[0]): Promise<string | undefined> {
-  const config = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR, ...env }, { runId: RUN });
+  const config = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR, ...env }, { pipeline: ecommerceConfig(), runId: RUN });
   return refuseDataOfEarlierRuns(config, runDataNames(config), held(state)).then(
     () => undefined,
     (err: unknown) => {
@@ -47,7 +48,7 @@ describe('run ids', () => {
 
 describe('a demo run names its data on real services after its run id', () => {
   it('names the topic (with its side topics), the schema and the prefix after the run', () => {
-    const c = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR }, { runId: RUN });
+    const c = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR }, { pipeline: ecommerceConfig(), runId: RUN });
     expect(c.topics).toEqual({ events: RUN, deadLetter: `${RUN}.dead-letter`, late: `${RUN}.late` });
     expect(c.viewStore).toMatchObject({ kind: 'postgres', schema: RUN });
     expect(c.objectStore).toMatchObject({ kind: 's3', prefix: RUN });
@@ -55,24 +56,24 @@ describe('a demo run names its data on real services after its run id', () => {
   });
 
   it('keeps the names the user set, and the defaults without a run id or on embedded services', () => {
-    const c = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR, LK_TOPIC: 'mine', S3_PREFIX: 'team/a' }, { runId: RUN });
+    const c = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR, LK_TOPIC: 'mine', S3_PREFIX: 'team/a' }, { pipeline: ecommerceConfig(), runId: RUN });
     expect(c.topics.events).toBe('mine');
     expect(c.objectStore).toMatchObject({ prefix: 'team/a' });
     expect(c.viewStore).toMatchObject({ schema: RUN });
     expect(c.scope.userSet).toEqual(['LK_TOPIC', 'S3_PREFIX']);
 
-    expect(loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR }).topics.events).toBe('events');
-    const embedded = loadConfig({ LK_DATA_DIR: DIR }, { runId: RUN });
+    expect(loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR }, { pipeline: ecommerceConfig() }).topics.events).toBe('events');
+    const embedded = loadConfig({ LK_DATA_DIR: DIR }, { pipeline: ecommerceConfig(), runId: RUN });
     expect(embedded.topics.events).toBe('events');
     expect(runDataNames(embedded)).toEqual([]);
     // One real port among embedded ones: only its name is the run's.
-    const mixed = loadConfig({ LK_VIEW_STORE: 'postgres', LK_DATA_DIR: DIR }, { runId: RUN });
+    const mixed = loadConfig({ LK_VIEW_STORE: 'postgres', LK_DATA_DIR: DIR }, { pipeline: ecommerceConfig(), runId: RUN });
     expect(mixed.topics.events).toBe('events');
     expect(runDataNames(mixed).map((n) => n.what)).toEqual([`PostgreSQL schema ${RUN}`]);
   });
 
   it('refuses a run id that is not a valid schema name', () => {
-    expect(() => loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR }, { runId: 'Run-1' })).toThrow(ConfigError);
+    expect(() => loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR }, { pipeline: ecommerceConfig(), runId: 'Run-1' })).toThrow(ConfigError);
   });
 });
 
@@ -102,7 +103,7 @@ describe('the demo refuses names that already hold data', () => {
 
 describe('what the demo prints about its data', () => {
   it('says the names first, then how to reach and remove them, without the database password', () => {
-    const c = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR, PG_SCHEMA: 'mine' }, { runId: RUN });
+    const c = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR, PG_SCHEMA: 'mine' }, { pipeline: ecommerceConfig(), runId: RUN });
     const names = runDataNames(c);
     const banner = runDataBanner(c, names);
     expect(banner).toContain(`run ${RUN}: Kafka topics ${RUN}, ${RUN}.dead-letter, ${RUN}.late; PostgreSQL schema mine; S3 prefix s3://lambdakappa/${RUN}/`);
@@ -116,7 +117,7 @@ describe('what the demo prints about its data', () => {
   });
 
   it('with --keep-data (no run id) prints no command that would delete earlier data', () => {
-    const c = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR });
+    const c = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR }, { pipeline: ecommerceConfig() });
     const notice = runDataNotice(c, runDataNames(c)).join('\n');
     expect(notice).toContain('PostgreSQL schema lambdakappa');
     expect(notice).not.toContain('DROP SCHEMA');

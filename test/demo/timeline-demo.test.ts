@@ -8,13 +8,14 @@ import { REPORT_CHARTS } from '../../demo/html-report.ts';
 import { runDemo, type DemoResult } from '../../demo/run-demo.ts';
 import { writeHtmlReport } from '../../demo/write-report.ts';
 import { loadConfig } from '../../shared/config.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
 let dir: string;
 let result: DemoResult;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lk-timeline-'));
-  const config = loadConfig({ LK_DATA_DIR: join(dir, 'data'), LK_PARTITIONS: '2' });
+  const config = loadConfig({ LK_DATA_DIR: join(dir, 'data'), LK_PARTITIONS: '2' }, { pipeline: ecommerceConfig() });
   result = await runDemo(config, {
     // Two and a half simulated hours of a small shop, more too-late events than by default so every hour has some.
     workload: { events: 8_000, users: 300, products: 60, spanMs: 150 * 60_000, tooLateFraction: 0.01, seed: 7 },

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../shared/compute/reference-fold.ts';
 import { collectWindows } from '../../serving/collect-windows.ts';
 import type { LayerPanes } from '../../serving/layer-merge.ts';
 import { ev, expectedWindows, HOUR, MIN, T0 } from './support/layer-fixtures.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 
 /** A fetch over fixed speed panes that records the ranges asked for, as a view store would answer. */
 function speedFetch(viewName: string, events: Parameters<typeof foldEvents>[1]) {

@@ -5,7 +5,8 @@ import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedLog } from '../../infra/embedded/embedded-log.ts';
 import { readChartAssets } from '../../infra/uplot/chart-assets.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import type { TopicNames } from '../../shared/config.ts';
 import { dashboardPage } from '../../serving/dashboard-page.ts';
 import { startHttpServer, type HttpServer } from '../../serving/http-server.ts';
@@ -18,7 +19,7 @@ import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 import { systemChromium } from '../support/system-chromium.ts';
 
 const topics: TopicNames = { events: 'events', deadLetter: 'events.dead-letter', late: 'events.late' };
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const dirs: string[] = [];
 let server: HttpServer | undefined;
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { NotFoundError } from '../../shared/errors.ts';
 import { startHttpServer, type AdminActions, type HttpServer } from '../../serving/http-server.ts';
@@ -7,7 +8,7 @@ import { QueryService } from '../../serving/query-service.ts';
 import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const TOKEN = 'a-long-admin-token-0123456789';
 
 let server: HttpServer | undefined;
@@ -76,8 +77,8 @@ describe('admin endpoints', () => {
   });
 
   it('need a token of 16 characters or more', () => {
-    expect(() => loadConfig({ LK_ADMIN_TOKEN: 'short' })).toThrow(/LK_ADMIN_TOKEN must be at least 16 characters/);
-    expect(loadConfig({ LK_ADMIN_TOKEN: TOKEN }).serving.adminToken).toBe(TOKEN);
-    expect(loadConfig({}).serving.adminToken).toBeUndefined();
+    expect(() => loadConfig({ LK_ADMIN_TOKEN: 'short' }, { pipeline: ecommerceConfig() })).toThrow(/LK_ADMIN_TOKEN must be at least 16 characters/);
+    expect(loadConfig({ LK_ADMIN_TOKEN: TOKEN }, { pipeline: ecommerceConfig() }).serving.adminToken).toBe(TOKEN);
+    expect(loadConfig({}, { pipeline: ecommerceConfig() }).serving.adminToken).toBeUndefined();
   });
 });

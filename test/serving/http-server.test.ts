@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { ServiceUnavailableError } from '../../shared/errors.ts';
 import type { BatchPaneSource } from '../../serving/batch-pane-source.ts';
 import { startHttpServer, type HttpServer, type HttpServerOptions } from '../../serving/http-server.ts';
@@ -10,8 +10,9 @@ import { QueryService } from '../../serving/query-service.ts';
 import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 import { batchPanesBefore, commitStream, ev, HOUR, MIN, T0 } from './support/layer-fixtures.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const H = T0 + HOUR;
 const events = [ev('purchase', 'u1', 'p1', H - 2 * MIN, 1_000), ev('purchase', 'u2', 'p2', H + 3 * MIN, 250), ev('page_view', 'u1', 'p1', H + 4 * MIN)];
 

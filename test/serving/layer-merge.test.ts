@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Pane } from '../../shared/compute/pane.ts';
-import type { Event } from '../../shared/model/event.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { type EcommerceEvent as Event } from '../../examples/ecommerce/pipeline.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../shared/compute/reference-fold.ts';
 import { mergeLayers, selectPanes } from '../../serving/layer-merge.ts';
 import { batchPanesBefore, ev, expectedWindows, HOUR, MIN, randomEvents, T0 } from './support/layer-fixtures.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const H = T0 + HOUR; // the horizon in these tests: 11:00
 
 type Events = readonly Event[];

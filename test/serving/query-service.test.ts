@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
-import type { Event } from '../../shared/model/event.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
+import { type EcommerceEvent as Event } from '../../examples/ecommerce/pipeline.ts';
 import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../../shared/errors.ts';
 import { QueryService, type QueryServiceOptions, type WindowQuery } from '../../serving/query-service.ts';
 import { parseWindowRequest } from '../../serving/window-request.ts';
@@ -8,8 +8,9 @@ import type { ServingMode } from '../../serving/serving-mode.ts';
 import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 import { batchPanesBefore, commitStream, ev, expectedWindows, HOUR, MIN, randomEvents, T0 } from './support/layer-fixtures.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const NOW = T0 + 6 * HOUR;
 const iso = (t: number) => new Date(t).toISOString();
 
@@ -327,7 +328,7 @@ describe('QueryService: a query it refuses costs no read', () => {
     await store.setAlias('kappa', 'kappa_v1');
     for (const view of pipeline.views) {
       for (const mode of ['lambda', 'kappa', 'speed'] as const) {
-        for (const key of view.def.keyField === null ? [undefined] : [undefined, view.name === 'user_sessions' ? 'u2' : 'p1']) {
+        for (const key of view.keyFields.length === 0 ? [undefined] : [undefined, view.name === 'user_sessions' ? 'u2' : 'p1']) {
           const q = { view: view.name, key, from: T0 + 30 * MIN, to: T0 + 3 * HOUR, mode, limit: 7 };
           const pages = await allPages(service, q);
           const all = expected(view.name, events, q.from, q.to, key);

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { QueryService } from '../../serving/query-service.ts';
 import { StreamStateCache } from '../../serving/stream-state-cache.ts';
 import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 import { commitStream, ev, HOUR, MIN, T0 } from './support/layer-fixtures.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 
 describe('StreamStateCache', () => {
   it('reads checkpoints and the alias once per ttl, and a query’s panes once per generation', async () => {

@@ -1,14 +1,15 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config.ts';
-import { defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+
 import { ConfigError } from '../../shared/errors.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
 const DIR = '/tmp/lk-config-test';
 
 describe('loadConfig', () => {
   it('defaults to embedded adapters under the data directory', () => {
-    const c = loadConfig({ LK_DATA_DIR: DIR });
+    const c = loadConfig({ LK_DATA_DIR: DIR }, { pipeline: ecommerceConfig() });
     expect(c).toMatchObject({
       dataDir: DIR,
       log: { kind: 'embedded', dir: join(DIR, 'log') },
@@ -18,23 +19,23 @@ describe('loadConfig', () => {
       partitions: 4,
       serving: { host: '127.0.0.1', port: 8080 },
     });
-    expect(c.pipeline.views.map((v) => v.name)).toEqual(defaultPipelineConfig().views.map((v) => v.name));
+    expect(c.pipeline.views.map((v) => v.name)).toEqual(ecommerceConfig().views.map((v) => v.name));
   });
 
   it('resolves a relative data directory against the working directory', () => {
-    expect(loadConfig({}).dataDir).toBe(resolve('.lk-data'));
-    expect(loadConfig({ LK_DATA_DIR: 'rel' }).dataDir).toBe(resolve('rel'));
+    expect(loadConfig({}, { pipeline: ecommerceConfig() }).dataDir).toBe(resolve('.lk-data'));
+    expect(loadConfig({ LK_DATA_DIR: 'rel' }, { pipeline: ecommerceConfig() }).dataDir).toBe(resolve('rel'));
   });
 
   it('moves all three ports to real services with one switch, with the docker-compose defaults', () => {
-    const c = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR });
+    const c = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR }, { pipeline: ecommerceConfig() });
     expect(c.log).toEqual({ kind: 'kafka', brokers: ['127.0.0.1:9092'], clientId: 'lambdakappa' });
     expect(c.objectStore).toMatchObject({ kind: 's3', bucket: 'lambdakappa', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, region: 'us-east-1', cacheDir: join(DIR, 's3-cache') });
     expect(c.viewStore).toEqual({ kind: 'postgres', url: 'postgres://postgres:postgres@127.0.0.1:5432/postgres', schema: 'lambdakappa' });
   });
 
   it('lets command-line overrides win over the environment', () => {
-    const c = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: '/elsewhere', LK_PORT: '9000' }, { services: 'embedded', dataDir: DIR, port: 0 });
+    const c = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: '/elsewhere', LK_PORT: '9000' }, { pipeline: ecommerceConfig(), services: 'embedded', dataDir: DIR, port: 0 });
     expect(c.log.kind).toBe('embedded');
     expect(c.dataDir).toBe(DIR);
     expect(c.serving.port).toBe(0);
@@ -54,7 +55,7 @@ describe('loadConfig', () => {
       PG_SCHEMA: 'lk_test',
       LK_TOPIC: 'clicks',
       LK_PARTITIONS: '8',
-    });
+    }, { pipeline: ecommerceConfig() });
     expect(c.log).toEqual({ kind: 'kafka', brokers: ['a:9092', 'b:9093'], clientId: 'lambdakappa' });
     expect(c.objectStore).toMatchObject({ kind: 's3', bucket: 'bkt', prefix: 'runs/one', region: 'eu-west-1', endpoint: undefined, forcePathStyle: false });
     expect(c.viewStore).toEqual({ kind: 'postgres', url: 'postgresql://u@h:5432/db', schema: 'lk_test' });
@@ -63,17 +64,17 @@ describe('loadConfig', () => {
   });
 
   it('reads the Kafka session timeout from KAFKA_SESSION_TIMEOUT_MS, refusing values below 1 s', () => {
-    expect(loadConfig({ LK_DATA_DIR: DIR, LK_LOG: 'kafka', KAFKA_BROKERS: 'a:9092', KAFKA_SESSION_TIMEOUT_MS: '2500' }).log).toEqual({
+    expect(loadConfig({ LK_DATA_DIR: DIR, LK_LOG: 'kafka', KAFKA_BROKERS: 'a:9092', KAFKA_SESSION_TIMEOUT_MS: '2500' }, { pipeline: ecommerceConfig() }).log).toEqual({
       kind: 'kafka',
       brokers: ['a:9092'],
       clientId: 'lambdakappa',
       sessionTimeoutMs: 2500,
     });
-    expect(() => loadConfig({ LK_DATA_DIR: DIR, LK_LOG: 'kafka', KAFKA_BROKERS: 'a:9092', KAFKA_SESSION_TIMEOUT_MS: '500' })).toThrow(/KAFKA_SESSION_TIMEOUT_MS=500 must be a whole number from 1000/);
+    expect(() => loadConfig({ LK_DATA_DIR: DIR, LK_LOG: 'kafka', KAFKA_BROKERS: 'a:9092', KAFKA_SESSION_TIMEOUT_MS: '500' }, { pipeline: ecommerceConfig() })).toThrow(/KAFKA_SESSION_TIMEOUT_MS=500 must be a whole number from 1000/);
   });
 
   it('applies the documented DATABASE_URL default when LK_VIEW_STORE=postgres is set alone', () => {
-    expect(loadConfig({ LK_DATA_DIR: DIR, LK_VIEW_STORE: 'postgres' }).viewStore).toEqual({
+    expect(loadConfig({ LK_DATA_DIR: DIR, LK_VIEW_STORE: 'postgres' }, { pipeline: ecommerceConfig() }).viewStore).toEqual({
       kind: 'postgres',
       url: 'postgres://postgres:postgres@127.0.0.1:5432/postgres',
       schema: 'lambdakappa',
@@ -82,18 +83,18 @@ describe('loadConfig', () => {
 
   it('validates the ports a command opens at once, any other only when it is read', () => {
     const env = { LK_VIEW_STORE: 'postgres', DATABASE_URL: 'mysql://x', LK_OBJECT_STORE: 's3', S3_BUCKET: '' };
-    const config = loadConfig(env, {}, ['log']);
+    const config = loadConfig(env, { pipeline: ecommerceConfig() }, ['log']);
     expect(config.log.kind).toBe('embedded');
     expect(() => config.viewStore).toThrow(ConfigError);
     expect(() => config.viewStore).toThrow('DATABASE_URL must start with postgres://');
     expect(() => config.objectStore).toThrow('S3_BUCKET is empty');
-    expect(() => loadConfig(env, {}, ['log', 'viewStore'])).toThrow('DATABASE_URL must start with postgres://');
-    expect(() => loadConfig(env)).toThrow(ConfigError);
-    expect(loadConfig({ LK_VIEW_STORE: 'postgres' }, {}, []).viewStore).toMatchObject({ kind: 'postgres' });
+    expect(() => loadConfig(env, { pipeline: ecommerceConfig() }, ['log', 'viewStore'])).toThrow('DATABASE_URL must start with postgres://');
+    expect(() => loadConfig(env, { pipeline: ecommerceConfig() })).toThrow(ConfigError);
+    expect(loadConfig({ LK_VIEW_STORE: 'postgres' }, { pipeline: ecommerceConfig() }, []).viewStore).toMatchObject({ kind: 'postgres' });
   });
 
   it('treats empty variables as unset', () => {
-    expect(loadConfig({ LK_SERVICES: '', LK_PORT: '', LK_DATA_DIR: DIR }).serving.port).toBe(8080);
+    expect(loadConfig({ LK_SERVICES: '', LK_PORT: '', LK_DATA_DIR: DIR }, { pipeline: ecommerceConfig() }).serving.port).toBe(8080);
   });
 
   const bad: [string, Record<string, string>, RegExp][] = [
@@ -115,14 +116,14 @@ describe('loadConfig', () => {
   ];
 
   it('reads the batch straggler delay: 5 minutes by default, LK_STRAGGLER_DELAY_MS, the command line over both', () => {
-    expect(loadConfig({ LK_DATA_DIR: DIR }).batch).toEqual({ stragglerDelayMs: 300_000 });
-    expect(loadConfig({ LK_DATA_DIR: DIR, LK_STRAGGLER_DELAY_MS: '60000' }).batch.stragglerDelayMs).toBe(60_000);
-    expect(loadConfig({ LK_DATA_DIR: DIR, LK_STRAGGLER_DELAY_MS: '60000' }, { stragglerDelayMs: 0 }).batch.stragglerDelayMs).toBe(0);
-    expect(() => loadConfig({ LK_DATA_DIR: DIR }, { stragglerDelayMs: 86_400_001 })).toThrow(ConfigError);
+    expect(loadConfig({ LK_DATA_DIR: DIR }, { pipeline: ecommerceConfig() }).batch).toEqual({ stragglerDelayMs: 300_000 });
+    expect(loadConfig({ LK_DATA_DIR: DIR, LK_STRAGGLER_DELAY_MS: '60000' }, { pipeline: ecommerceConfig() }).batch.stragglerDelayMs).toBe(60_000);
+    expect(loadConfig({ LK_DATA_DIR: DIR, LK_STRAGGLER_DELAY_MS: '60000' }, { pipeline: ecommerceConfig(), stragglerDelayMs: 0 }).batch.stragglerDelayMs).toBe(0);
+    expect(() => loadConfig({ LK_DATA_DIR: DIR }, { pipeline: ecommerceConfig(), stragglerDelayMs: 86_400_001 })).toThrow(ConfigError);
   });
 
   it.each(bad)('rejects %s with a ConfigError that names the setting', (_name, env, message) => {
-    expect(() => loadConfig({ LK_DATA_DIR: DIR, ...env })).toThrow(ConfigError);
-    expect(() => loadConfig({ LK_DATA_DIR: DIR, ...env })).toThrow(message);
+    expect(() => loadConfig({ LK_DATA_DIR: DIR, ...env }, { pipeline: ecommerceConfig() })).toThrow(ConfigError);
+    expect(() => loadConfig({ LK_DATA_DIR: DIR, ...env }, { pipeline: ecommerceConfig() })).toThrow(message);
   });
 });

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedLog } from '../../infra/embedded/embedded-log.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
-import { compilePipeline, defaultPipelineConfig, type Pipeline } from '../../shared/compute/pipeline.ts';
-import { DEFAULT_VIEW_OPTIONS, referenceViews } from '../../shared/compute/reference-views.ts';
+import { ecommerceConfig, ecommerceViews } from '../support/ecommerce.ts';
+import { compilePipeline, type Pipeline } from '../../shared/compute/pipeline.ts';
+import { DEFAULT_VIEW_OPTIONS } from '../../examples/ecommerce/pipeline.ts';
 import type { TopicNames } from '../../shared/config.ts';
 import type { BatchSnapshot } from '../../serving/batch-pane-source.ts';
 import { LateFootprint } from '../../shared/compute/late-footprint.ts';
@@ -18,9 +19,9 @@ import { generateWorkload } from '../../workload/generator.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 
 const topics: TopicNames = { events: 'events', deadLetter: 'events.dead-letter', late: 'events.late' };
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 // The same views but product windows of 2 minutes instead of 1: a changed definition.
-const changed = compilePipeline(defaultPipelineConfig({ views: referenceViews({ ...DEFAULT_VIEW_OPTIONS, productWindowMs: 120_000 }) }));
+const changed = compilePipeline(ecommerceConfig({ views: ecommerceViews({ ...DEFAULT_VIEW_OPTIONS, productWindowMs: 120_000 }) }));
 const dirs: string[] = [];
 
 afterEach(async () => {

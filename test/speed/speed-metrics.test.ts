@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
 import { startMetricsServer } from '../../infra/metrics/metrics-http-server.ts';
 import { emptyStats, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { speedMetrics } from '../../speed/speed-metrics.ts';
 import type { StreamProgress } from '../../speed/stream-job.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const NOW = Date.UTC(2026, 0, 1, 12);
 
 function progress(partition: number, nextOffset: number, highWatermark: number, maxEventTime: number, commitMs: number, records: number): StreamProgress {

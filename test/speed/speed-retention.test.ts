@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedLog } from '../../infra/embedded/embedded-log.ts';
 import { paneIdString } from '../../shared/compute/pane.ts';
 import { PartitionProcessor } from '../../shared/compute/partition-processor.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import type { TopicNames } from '../../shared/config.ts';
 import type { StoredPane, ViewStore } from '../../shared/ports/view-store.ts';
 import { HOUR_MS } from '../../shared/time/bucket.ts';
@@ -15,7 +16,7 @@ import { generateWorkload } from '../../workload/generator.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 
 const topics: TopicNames = { events: 'events', deadLetter: 'events.dead-letter', late: 'events.late' };
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const T0 = Date.UTC(2026, 0, 5);
 const dirs: string[] = [];
 

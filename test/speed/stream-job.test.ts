@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedLog } from '../../infra/embedded/embedded-log.ts';
 import { mergePanes } from '../../shared/compute/pane-merge.ts';
-import { compilePipeline, defaultPipelineConfig, type Pipeline } from '../../shared/compute/pipeline.ts';
+import { compilePipeline, type Pipeline } from '../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../shared/compute/reference-fold.ts';
-import type { Event } from '../../shared/model/event.ts';
-import { validateRecord } from '../../shared/model/validation.ts';
+import { type EcommerceEvent as Event } from '../../examples/ecommerce/pipeline.ts';
+import { validateRecord } from '../support/ecommerce.ts';
 import type { TopicNames } from '../../shared/config.ts';
 import type { EventLog, LogRecord } from '../../shared/ports/event-log.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
@@ -19,6 +19,7 @@ import { StreamJob, type StreamStart } from '../../speed/stream-job.ts';
 import { generateWorkload } from '../../workload/generator.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
 const topics: TopicNames = { events: 'events', deadLetter: 'events.dead-letter', late: 'events.late' };
 const dirs: string[] = [];
@@ -35,7 +36,7 @@ async function freshLog(partitions = 3): Promise<EmbeddedLog> {
   return log;
 }
 
-const pipeline: Pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline: Pipeline = compilePipeline(ecommerceConfig());
 const workload = generateWorkload({ seed: 7, events: 6_000, users: 150, products: 40, spanMs: 90 * 60_000 }, pipeline.config);
 
 async function loadWorkload(log: EmbeddedLog): Promise<void> {

@@ -56,7 +56,7 @@ export async function checkInvalidTextIsDeadLettered(deps: { log: EventLog; view
   const file = join(dir, 'invalid-text.jsonl');
   await writeFile(file, Buffer.concat(LINES.flatMap((l) => [l.bytes, Buffer.of(10)])));
   await deps.log.ensureTopic(deps.topics.events, 2);
-  const counts = await ingest(deps.log, deps.topics.events, readLines(file));
+  const counts = await ingest(deps.log, deps.topics.events, readLines(file), { keyField: deps.pipeline.config.schema.logKey });
   expect(counts.appended).toBe(LINES.length);
 
   const job = new StreamJob(deps, { namespace: 'speed', from: { kind: 'earliest' }, stopAtEnd: true, sideOutputs: true });
@@ -76,8 +76,8 @@ export async function checkInvalidTextIsDeadLettered(deps: { log: EventLog; view
   }
   expect(new Set(dead.map((d) => encodeByteText(d.value).toString('hex')))).toEqual(new Set(expected.map((l) => l.bytes.toString('hex'))));
 
-  const byProduct = deps.pipeline.views.find((v) => v.def.keyField === 'product_id')!;
-  const byUser = deps.pipeline.views.find((v) => v.def.keyField === 'user_id')!;
+  const byProduct = deps.pipeline.views.find((v) => v.def.key === 'product_id')!;
+  const byUser = deps.pipeline.views.find((v) => v.def.key === 'user_id')!;
   const keys = async (view: string) => new Set((await deps.views.queryPanes('speed', { view, from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER })).map((p) => p.key));
   expect(await keys(byProduct.name)).toEqual(new Set(['p-ok', 'p-\uFFFD']));
   expect(await keys(byUser.name)).toEqual(new Set(['u1', 'u7']));

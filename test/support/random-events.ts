@@ -1,5 +1,5 @@
 import type { SourceRecord } from '../../shared/compute/partition-processor.ts';
-import type { Event, EventType } from '../../shared/model/event.ts';
+import { type EcommerceEvent as Event, type EventType } from '../../examples/ecommerce/pipeline.ts';
 import { Random } from '../../workload/random.ts';
 
 /**
@@ -109,8 +109,8 @@ export function randomEvent(rng: Random, id: string, time: number, users = 8, pr
     event_type: type,
     user_id: `u${rng.int(0, users - 1)}`,
     product_id: `p${rng.int(0, products - 1)}`,
-    price_cents: priced || rng.chance(0.3) ? rng.int(1, 50_000) : 0,
-    quantity: priced ? rng.int(1, 3) : 0,
+    price: priced || rng.chance(0.3) ? rng.int(1, 50_000) : null,
+    quantity: priced ? rng.int(1, 3) : null,
     event_time: time,
     session_id: rng.chance(0.5) ? `s${rng.int(0, 99)}` : null,
   };
@@ -122,8 +122,8 @@ export function randomEvent(rng: Random, id: string, time: number, users = 8, pr
  */
 export function encodeEvent(e: Event, rng: Random): string {
   const o: Record<string, unknown> = { event_id: e.event_id, event_type: e.event_type, user_id: e.user_id, product_id: e.product_id };
-  if (e.price_cents > 0) o.price = e.price_cents / 100;
-  if (e.quantity > 0) o.quantity = e.quantity;
+  if (e.price !== null) o.price = e.price / 100;
+  if (e.quantity !== null) o.quantity = e.quantity;
   const format = rng.int(0, 2);
   o.event_time = format === 0 ? e.event_time : format === 1 ? new Date(e.event_time).toISOString() : isoWithOffset(e.event_time, rng.int(-12, 14) * 60);
   if (e.session_id !== null) o.session_id = e.session_id;

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { PartitionProcessor } from '../../shared/compute/partition-processor.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import type { RejectionCode } from '../../shared/model/rejection.ts';
-import { validateRecord } from '../../shared/model/validation.ts';
+import { validateRecord } from '../support/ecommerce.ts';
 import { generateWorkload, type GeneratedRecord } from '../../workload/generator.ts';
 import type { Malformation } from '../../workload/malformed-record.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
-const config = defaultPipelineConfig();
+const config = ecommerceConfig();
 const pipeline = compilePipeline(config);
 
 /** Feeds records to one PartitionProcessor per partition, as the stream job would (a key's records stay in one partition, in send order). */
@@ -154,7 +155,7 @@ describe('generateWorkload', () => {
       if (e.event_type !== 'page_view') {
         expect(e.quantity).toBeGreaterThanOrEqual(1);
         expect(e.quantity).toBeLessThanOrEqual(5);
-        expect(e.price_cents).toBeGreaterThan(0);
+        expect(e.price).toBeGreaterThan(0);
       }
       const raw = (JSON.parse(r.value) as { event_time: string | number }).event_time;
       if (typeof raw === 'number') formats.epoch++;

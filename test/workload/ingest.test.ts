@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedLog } from '../../infra/embedded/embedded-log.ts';
 import type { AppendRecord, EventLog, LogRecord } from '../../shared/ports/event-log.ts';
 import { BadRequestError, IngestIncompleteError, ServiceUnavailableError } from '../../shared/errors.ts';
-import { validateRecord } from '../../shared/model/validation.ts';
+import { validateRecord } from '../support/ecommerce.ts';
 import { DEFAULT_MAX_LINE_CHARS, ingest, type IngestCounts } from '../../workload/ingest.ts';
 
 let dir: string;
@@ -63,7 +63,7 @@ describe('ingest', () => {
     const topic = 'ingest-mixed';
     await log.ensureTopic(topic, 3);
     const lines = [good('u1', 1), '', '{"broken json', '   ', '{"user_id": 42}', '[1,2]', good('u2', 2), '{"user_id":"u1","event_type":"refund"}'];
-    const counts = await ingest(log, topic, lines, { now: () => 1_767_261_600_000 });
+    const counts = await ingest(log, topic, lines, { keyField: 'user_id', now: () => 1_767_261_600_000 });
     expect(counts).toMatchObject({ lines: 8, appended: 6, empty: 2, keyed: 3, unkeyed: 3 });
     const records = await readAll(topic);
     expect(records.map((r) => r.value).sort()).toEqual(lines.filter((l) => l.trim() !== '').sort());
@@ -83,7 +83,7 @@ describe('ingest', () => {
       for (let i = 0; i < 25; i++) yield good(`u${i % 3}`, i);
     }
     const progress: IngestCounts[] = [];
-    const counts = await ingest(log, topic, lines(), { batchSize: 10, onProgress: (c) => progress.push({ ...c }) });
+    const counts = await ingest(log, topic, lines(), { keyField: 'user_id', batchSize: 10, onProgress: (c) => progress.push({ ...c }) });
     expect(counts.appended).toBe(25);
     expect(progress.map((p) => p.appended)).toEqual([10, 20, 25]);
     const records = await readAll(topic);
@@ -101,7 +101,7 @@ describe('ingest', () => {
     await log.ensureTopic(topic, 1);
     const controller = new AbortController();
     const lines = Array.from({ length: 100 }, (_, i) => good('u', i));
-    const counts = await ingest(log, topic, lines, { batchSize: 20, signal: controller.signal, onProgress: (c) => c.appended >= 40 && controller.abort() });
+    const counts = await ingest(log, topic, lines, { keyField: 'user_id', batchSize: 20, signal: controller.signal, onProgress: (c) => c.appended >= 40 && controller.abort() });
     expect(counts.appended).toBe(40);
     expect((await log.endOffsets(topic)).get(0)).toBe(40);
   });
@@ -110,7 +110,7 @@ describe('ingest', () => {
     const topic = 'ingest-huge';
     await log.ensureTopic(topic, 2);
     const huge = JSON.stringify({ event_id: 'h', event_type: 'page_view', user_id: 'u9', product_id: 'p', event_time: '2026-01-01T10:00:00Z', pad: 'x'.repeat(2_000_000) });
-    const counts = await ingest(log, topic, [huge, good('u9', 1)]);
+    const counts = await ingest(log, topic, [huge, good('u9', 1)], { keyField: 'user_id' });
     expect(counts).toMatchObject({ appended: 2, truncated: 1, keyed: 2 });
     const [cut] = (await readAll(topic)).filter((r) => r.value.startsWith('{"event_id":"h"'));
     expect(cut.key).toBe('u9');
@@ -120,7 +120,7 @@ describe('ingest', () => {
   });
 
   it('rejects a batch size that cannot work', async () => {
-    await expect(ingest(log, 'ingest-bad-batch', [good('u', 1)], { batchSize: 0 })).rejects.toThrow(/batchSize/);
+    await expect(ingest(log, 'ingest-bad-batch', [good('u', 1)], { keyField: 'user_id', batchSize: 0 })).rejects.toThrow(/batchSize/);
   });
 
   it('retries an append while the log is unavailable, and appends every record exactly once', async () => {
@@ -130,7 +130,7 @@ describe('ingest', () => {
     const { log: unreliable, calls } = flaky(log, (call) => call >= 2 && call <= 4);
     const lines = Array.from({ length: 35 }, (_, i) => good(`u${i % 4}`, i));
     const retries: number[] = [];
-    const counts = await ingest(unreliable, topic, lines, { batchSize: 10, onRetry: (_, waitMs) => void retries.push(waitMs) });
+    const counts = await ingest(unreliable, topic, lines, { keyField: 'user_id', batchSize: 10, onRetry: (_, waitMs) => void retries.push(waitMs) });
     expect(counts.appended).toBe(35);
     expect(calls()).toBe(4 + 3);
     expect(retries).toEqual([100, 200, 400]);
@@ -144,7 +144,7 @@ describe('ingest', () => {
     const { log: unreliable } = flaky(log, (call) => call >= 3);
     // Blank lines make line numbers differ from record counts: the two batches appended are lines 1-10 and 11-21.
     const lines = Array.from({ length: 40 }, (_, i) => (i === 3 || i === 14 || i === 15 ? '' : good('u', i)));
-    const err = await ingest(unreliable, topic, lines, { batchSize: 9, retryMs: 250 }).catch((e: unknown) => e);
+    const err = await ingest(unreliable, topic, lines, { keyField: 'user_id', batchSize: 9, retryMs: 250 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IngestIncompleteError);
     const incomplete = err as IngestIncompleteError;
     expect(incomplete.appended).toBe(18);
@@ -153,7 +153,7 @@ describe('ingest', () => {
     const stored = (await readAll(topic)).map((r) => r.value);
     expect(stored).toEqual(lines.slice(0, 21).filter((l) => l !== ''));
     // Resuming at that line appends the rest, nothing twice.
-    await ingest(log, topic, lines.slice(incomplete.resumeLine - 1));
+    await ingest(log, topic, lines.slice(incomplete.resumeLine - 1), { keyField: 'user_id' });
     expect((await readAll(topic)).map((r) => r.value)).toEqual(lines.filter((l) => l !== ''));
   });
 
@@ -167,7 +167,7 @@ describe('ingest', () => {
       (call) => (call === 2 ? 4 : 3),
     );
     const lines = Array.from({ length: 30 }, (_, i) => (i === 12 ? '' : good(`u${i % 5}`, i)));
-    const counts = await ingest(unreliable, topic, lines, { batchSize: 10, runId: 'run-1', source: '/data/in.jsonl' });
+    const counts = await ingest(unreliable, topic, lines, { keyField: 'user_id', batchSize: 10, runId: 'run-1', source: '/data/in.jsonl' });
     const expected = lines.filter((l) => l !== '');
     const records = await readAll(topic);
     expect(records.map((r) => r.value).sort()).toEqual([...expected].sort());
@@ -184,9 +184,9 @@ describe('ingest', () => {
     const topic = 'ingest-two-runs';
     await log.ensureTopic(topic, 2);
     const lines = Array.from({ length: 12 }, (_, i) => good(`u${i % 3}`, i));
-    await ingest(log, topic, lines, { batchSize: 5, runId: 'first' });
+    await ingest(log, topic, lines, { keyField: 'user_id', batchSize: 5, runId: 'first' });
     const { log: unreliable } = flaky(log, (call) => call === 1, () => 2);
-    const counts = await ingest(unreliable, topic, lines, { batchSize: 5, runId: 'second' });
+    const counts = await ingest(unreliable, topic, lines, { keyField: 'user_id', batchSize: 5, runId: 'second' });
     expect(counts).toMatchObject({ appended: 12, found: 2 });
     const records = await readAll(topic);
     const runOf = (r: LogRecord) => r.headers['lk-ingest'].split(' ')[0];
@@ -200,7 +200,7 @@ describe('ingest', () => {
     // The first send writes 3 records and fails; the read-back finds them; every later send fails before reaching the log.
     const { log: unreliable } = flaky(log, () => true, (call) => (call === 1 ? 3 : 0));
     const lines = Array.from({ length: 8 }, (_, i) => good('u', i));
-    const err = await ingest(unreliable, topic, lines, { batchSize: 8, retryMs: 300, runId: 'r' }).catch((e: unknown) => e);
+    const err = await ingest(unreliable, topic, lines, { keyField: 'user_id', batchSize: 8, retryMs: 300, runId: 'r' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IngestIncompleteError);
     const stop = err as IngestIncompleteError;
     expect({ appended: stop.appended, found: stop.found, notAppended: stop.notAppended, inDoubt: stop.inDoubt, resumeLine: stop.resumeLine }).toEqual({ appended: 3, found: 3, notAppended: 5, inDoubt: 5, resumeLine: 1 });
@@ -211,7 +211,7 @@ describe('ingest', () => {
   it('does not retry an append the log refuses for good', async () => {
     await log.ensureTopic('ingest-refused', 1);
     const { log: refusing, calls } = flaky(log, () => true, () => 0, () => new BadRequestError('value', 'a record value must be a string'));
-    const err = await ingest(refusing, 'ingest-refused', [good('u', 1)], { retryMs: 60_000 }).catch((e: unknown) => e);
+    const err = await ingest(refusing, 'ingest-refused', [good('u', 1)], { keyField: 'user_id', retryMs: 60_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IngestIncompleteError);
     expect(calls()).toBe(1);
     expect((err as IngestIncompleteError).resumeLine).toBe(1);
@@ -221,6 +221,6 @@ describe('ingest', () => {
   it('propagates a failing append instead of dropping lines', async () => {
     await log.ensureTopic('ingest-fail', 1);
     const { log: failing } = flaky(log, () => true, () => 0, () => new Error('broker down'));
-    await expect(ingest(failing, 'ingest-fail', [good('u', 1)])).rejects.toThrow('broker down');
+    await expect(ingest(failing, 'ingest-fail', [good('u', 1)], { keyField: 'user_id' })).rejects.toThrow('broker down');
   });
 });

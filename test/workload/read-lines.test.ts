@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../shared/errors.ts';
 import { encodeByteText } from '../../shared/model/byte-text.ts';
-import { validateRecord } from '../../shared/model/validation.ts';
+import { validateRecord } from '../support/ecommerce.ts';
 import { readLines } from '../../workload/read-lines.ts';
 
 let dir: string;

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPipelineConfig } from '../../shared/compute/pipeline.ts';
+
 import { BadRequestError } from '../../shared/errors.ts';
 import { DEFAULT_WORKLOAD, resolveWorkloadOptions } from '../../workload/workload-options.ts';
+import { ecommerceConfig } from '../support/ecommerce.ts';
 
-const config = defaultPipelineConfig();
+const config = ecommerceConfig();
 
 describe('resolveWorkloadOptions', () => {
   it('fills in the defaults', () => {

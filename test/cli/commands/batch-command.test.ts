@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedLog } from '../../../infra/embedded/embedded-log.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
+import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { generateWorkload } from '../../../workload/generator.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
@@ -30,7 +31,7 @@ describe('lk batch --schedule --metrics-port', () => {
   it('serves the cycles and the published horizon, ready once the catch-up cycle finished', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'lk-batch-cli-'));
     dirs.push(dataDir);
-    const pipeline = compilePipeline(defaultPipelineConfig());
+    const pipeline = compilePipeline(ecommerceConfig());
     const workload = generateWorkload({ seed: 4, events: 3_000, users: 50, products: 20, spanMs: 3 * 3_600_000 }, pipeline.config);
     const log = await EmbeddedLog.open(join(dataDir, 'log'));
     await log.ensureTopic('events', 1);

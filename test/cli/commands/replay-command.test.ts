@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DuckDbViewStore } from '../../../infra/duckdb/duckdb-view-store.ts';
 import { EmbeddedLog } from '../../../infra/embedded/embedded-log.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
+import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { KAPPA_ALIAS } from '../../../speed/kappa-version.ts';
 import { generateWorkload } from '../../../workload/generator.ts';
 import { waitFor } from '../../support/wait-for.ts';
@@ -38,7 +39,7 @@ describe('lk replay, lk cutover, lk rollback', () => {
   it('gate the cut-over on the version serving and on batch, print the diff when refused, and roll back in one step', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'lk-replay-cli-'));
     dirs.push(dataDir);
-    const pipeline = compilePipeline(defaultPipelineConfig());
+    const pipeline = compilePipeline(ecommerceConfig());
     const workload = generateWorkload({ seed: 8, events: 6_000, users: 500, products: 20, spanMs: 4 * 3_600_000 }, pipeline.config);
     expect(workload.facts.tooLate).toBeGreaterThan(0);
     const log = await EmbeddedLog.open(join(dataDir, 'log'));

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DuckDbViewStore } from '../../../infra/duckdb/duckdb-view-store.ts';
 import { EmbeddedLog } from '../../../infra/embedded/embedded-log.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import type { LogRecord } from '../../../shared/ports/event-log.ts';
 import { generateWorkload } from '../../../workload/generator.ts';
 import { waitFor } from '../../support/wait-for.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
@@ -46,7 +47,7 @@ describe('lk speed', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'lk-speed-cli-'));
     dirs.push(dataDir);
     const logDir = join(dataDir, 'log');
-    const pipeline = compilePipeline(defaultPipelineConfig());
+    const pipeline = compilePipeline(ecommerceConfig());
     const workload = generateWorkload({ seed: 11, events: 3_000, users: 80, products: 20, spanMs: 30 * 60_000 }, pipeline.config);
     const log = await EmbeddedLog.open(logDir);
     await log.ensureTopic('events', 1);
@@ -133,7 +134,7 @@ describe('lk speed', () => {
   it('retires the panes the published batch covers, and only with a retention on the speed namespace', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'lk-speed-cli-'));
     dirs.push(dataDir);
-    const pipeline = compilePipeline(defaultPipelineConfig());
+    const pipeline = compilePipeline(ecommerceConfig());
     const workload = generateWorkload({ seed: 3, events: 4_000, users: 60, products: 20, spanMs: 6 * 3_600_000 }, pipeline.config);
     const log = await EmbeddedLog.open(join(dataDir, 'log'));
     await log.ensureTopic('events', 1);

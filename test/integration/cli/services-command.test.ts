@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,7 +67,7 @@ describe('lk services', () => {
     const name = uniqueName('svc');
     const config = loadConfig(
       { KAFKA_BROKERS: `127.0.0.1:${kafka}`, S3_ENDPOINT: `http://127.0.0.1:${s3}`, DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${pg}/postgres`, LK_TOPIC: name, PG_SCHEMA: name, S3_PREFIX: name },
-      { services: 'real', dataDir: join(dir, 'client') },
+      { pipeline: ecommerceConfig(), services: 'real', dataDir: join(dir, 'client') },
     );
     const adapters = await openAdapters(config);
     try {

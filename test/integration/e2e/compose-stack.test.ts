@@ -23,6 +23,7 @@ import { PLATFORM_SERVICES, readComposeFile, serviceOf, type ComposeService } fr
 import { dropPgSchema } from '../../support/pg-schema.ts';
 import { kafkaOrSkip, postgresOrSkip, s3OrSkip, uniqueName } from '../../support/services.ts';
 import { waitFor } from '../../support/wait-for.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const run = promisify(execFile);
@@ -96,7 +97,7 @@ describe('docker-compose.yml without Docker', () => {
     // batch published, Lambda must equal the truth in every window. An hour is complete once the
     // log's watermark is 5 min (the straggler delay) past its end, so within the first minutes of
     // an hour the two complete ones are the two before the previous one.
-    const config = loadConfig(envs.speed);
+    const config = loadConfig(envs.speed, { pipeline: ecommerceConfig() });
     const pipeline = compilePipeline(config.pipeline);
     const now = Date.now();
     const startTime = bucketOf(now - 10 * 60_000, HOUR_MS) - 2 * HOUR_MS;

@@ -8,6 +8,7 @@ import { ConfigError } from '../../../shared/errors.ts';
 import { newRunId } from '../../../shared/run-id.ts';
 import { dropPgSchema } from '../../support/pg-schema.ts';
 import { kafkaOrSkip, postgresOrSkip, s3OrSkip, uniqueName } from '../../support/services.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 const dirs: string[] = [];
 const schemas: Array<{ url: string; schema: string }> = [];
@@ -48,7 +49,7 @@ async function demoRun(ctx: TestContext, bucket: string, seed: number, names: Re
   const dataDir = await mkdtemp(join(tmpdir(), 'lk-demo-runs-'));
   dirs.push(dataDir);
   const { env, pgUrl } = servicesEnv(ctx, bucket, dataDir, names);
-  const config = loadConfig(env, { runId: newRunId(new Date()) });
+  const config = loadConfig(env, { pipeline: ecommerceConfig(), runId: newRunId(new Date()) });
   // Drop only a schema named after this run: never a shared default such as `lambdakappa`.
   if (config.viewStore.kind === 'postgres' && config.viewStore.schema.startsWith('demo_') && !('PG_SCHEMA' in names)) schemas.push({ url: pgUrl, schema: config.viewStore.schema });
   const said: string[] = [];

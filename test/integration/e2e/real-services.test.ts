@@ -15,6 +15,7 @@ import { generateWorkload } from '../../../workload/generator.ts';
 import { dropPgSchema } from '../../support/pg-schema.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { kafkaOrSkip, postgresOrSkip, s3OrSkip, uniqueName } from '../../support/services.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 const dirs: string[] = [];
 const schemas: Array<{ url: string; schema: string }> = [];
@@ -45,7 +46,7 @@ async function realConfig(ctx: TestContext): Promise<PlatformConfig> {
     LK_TOPIC: uniqueName('events'),
     LK_PARTITIONS: '3',
     LK_DATA_DIR: dataDir,
-  });
+  }, { pipeline: ecommerceConfig() });
 }
 
 async function readAll(config: PlatformConfig, topic: string): Promise<LogRecord[]> {

@@ -9,7 +9,7 @@ import { parquetSource } from '../../../batch/parquet-source.ts';
 import { DuckDb } from '../../../infra/duckdb/duckdb-database.ts';
 import { QueryService } from '../../../serving/query-service.ts';
 import { mergePanes } from '../../../shared/compute/pane-merge.ts';
-import { validateRecord } from '../../../shared/model/validation.ts';
+import { validateRecord } from '../../support/ecommerce.ts';
 import { Random } from '../../../workload/random.ts';
 import { postgresOrSkip } from '../../support/services.ts';
 import { waitFor } from '../../support/wait-for.ts';

@@ -8,6 +8,7 @@ import { loadConfig } from '../../../shared/config.ts';
 import { checkInvalidTextIsDeadLettered } from '../../support/invalid-text-scenario.ts';
 import { dropPgSchema } from '../../support/pg-schema.ts';
 import { kafkaOrSkip, postgresOrSkip, uniqueName } from '../../support/services.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -30,7 +31,7 @@ describe('text that is not valid Unicode, on Kafka and PostgreSQL', () => {
       PG_SCHEMA: schema,
       LK_TOPIC: uniqueName('text'),
       LK_DATA_DIR: dir,
-    });
+    }, { pipeline: ecommerceConfig() });
     const a = await openAdapters(config);
     try {
       await checkInvalidTextIsDeadLettered({ log: a.log, views: a.views, pipeline: compilePipeline(config.pipeline), topics: config.topics }, dir);

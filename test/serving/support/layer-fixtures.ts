@@ -3,7 +3,7 @@ import type { Pane } from '../../../shared/compute/pane.ts';
 import { mergePanes } from '../../../shared/compute/pane-merge.ts';
 import type { Pipeline } from '../../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../../shared/compute/reference-fold.ts';
-import type { Event, EventType } from '../../../shared/model/event.ts';
+import { type EcommerceEvent as Event, type EventType } from '../../../examples/ecommerce/pipeline.ts';
 import { partitionCommitOf, type ViewStore } from '../../../shared/ports/view-store.ts';
 
 /** Fixtures for serving tests: events, the panes each layer would hold, and the expected windows. */
@@ -23,7 +23,7 @@ export function ev(type: EventType, user: string, product: string, time: number,
     event_type: type,
     user_id: user,
     product_id: product,
-    price_cents: priced ? cents : 0,
+    price: priced ? cents : 0,
     quantity: priced ? 1 : 0,
     event_time: time,
     session_id: null,

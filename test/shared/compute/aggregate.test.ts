@@ -1,24 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { compileAggregate, type Accumulator, type Aggregate } from '../../../shared/compute/aggregate.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
-import { combine, contributionOf, identityOf, type Measure, type MeasureInput, type MeasureOp } from '../../../shared/compute/measure.ts';
-import { EVENT_TYPES } from '../../../shared/model/event.ts';
+import { compilePipeline } from '../../../shared/compute/pipeline.ts';
+import type { Measure } from '../../../shared/compute/measure.ts';
 import { Random } from '../../../workload/random.ts';
 import { randomEvent } from '../../support/random-events.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
+import { foldByDefinition, measure, measureCases } from '../support/measure-cases.ts';
 
 const T = Date.UTC(2026, 0, 1, 10);
-const everyOp: Measure[] = [
+const everyOp = ([
   { name: 'n', op: 'count' },
-  { name: 'purchases', op: 'count', when: 'purchase' },
-  { name: 'revenue', op: 'sum', input: 'amount_cents', when: 'purchase' },
+  { name: 'purchases', op: 'count', filter: "event_type = 'purchase'" },
+  { name: 'revenue', op: 'sum', input: 'price * quantity', filter: "event_type = 'purchase'" },
   { name: 'qty', op: 'sum', input: 'quantity' },
   { name: 'first', op: 'min', input: 'event_time' },
   { name: 'last', op: 'max', input: 'event_time' },
-  { name: 'cheapest_cart', op: 'min', input: 'amount_cents', when: 'add_to_cart' },
-];
+  { name: 'cheapest_cart', op: 'min', input: 'price * quantity', filter: "event_type = 'add_to_cart'" },
+] as Measure[]).map(measure);
 const aggregates: [string, Aggregate][] = [
   ['every op', compileAggregate(everyOp)],
-  ...compilePipeline(defaultPipelineConfig()).views.map((v): [string, Aggregate] => [v.name, v.aggregate]),
+  ...compilePipeline(ecommerceConfig()).views.map((v): [string, Aggregate] => [v.name, v.aggregate]),
 ];
 
 /** The accumulator of a random set of events (sometimes none, so identities occur too). */
@@ -29,24 +30,19 @@ function randomAcc(agg: Aggregate, rng: Random): Accumulator {
   return acc;
 }
 
-/** Every measure the vocabulary can express. */
-const expressible: Measure[] = (['count', 'sum', 'min', 'max'] as MeasureOp[]).flatMap((op) =>
-  ((op === 'count' ? [undefined] : ['amount_cents', 'quantity', 'event_time']) as (MeasureInput | undefined)[]).flatMap((input) =>
-    [undefined, ...EVENT_TYPES].map((when): Measure => ({ name: `${op}_${input ?? 'all'}_${when ?? 'any'}`, op, input, when })),
-  ),
-);
+/** Every op over a spread of inputs and filters. */
+const expressible = measureCases();
 
 describe('compileAggregate', () => {
-  it('folds every expressible measure exactly as the reference rule (contributionOf + combine)', () => {
-    // `add` is generated code for speed; the declarative rule is what batch SQL and docs follow.
+  it('folds every expressible measure exactly as the definition says (the tree-walking interpreter of the truth)', () => {
+    // `add` is generated code for speed; the definition is what batch SQL, the truth and docs follow.
     const agg = compileAggregate(expressible);
-    const rules = expressible.map((m) => ({ op: m.op, value: contributionOf(m) }));
     const rng = new Random(4);
     for (let i = 0; i < 300; i++) {
       const events = Array.from({ length: rng.int(0, 20) }, (_, j) => randomEvent(rng, `e${j}`, T + rng.int(-1e9, 1e9)));
       const acc = agg.empty();
       for (const e of events) agg.add(acc, e);
-      const expected = rules.map(({ op, value }) => events.reduce((a, e) => combine(op, a, value(e)), identityOf(op)));
+      const expected = expressible.map((m) => foldByDefinition(m, events));
       expect(acc).toEqual(expected);
     }
   });
@@ -59,9 +55,9 @@ describe('compileAggregate', () => {
     const agg = compileAggregate(everyOp);
     const acc = agg.empty();
     const base = { user_id: 'u', product_id: 'p', session_id: null } as const;
-    agg.add(acc, { ...base, event_id: 'a', event_type: 'purchase', price_cents: 250, quantity: 2, event_time: T });
-    agg.add(acc, { ...base, event_id: 'b', event_type: 'add_to_cart', price_cents: 100, quantity: 3, event_time: T - 5 });
-    agg.add(acc, { ...base, event_id: 'c', event_type: 'page_view', price_cents: 0, quantity: 0, event_time: T + 7 });
+    agg.add(acc, { ...base, event_id: 'a', event_type: 'purchase', price: 250, quantity: 2, event_time: T });
+    agg.add(acc, { ...base, event_id: 'b', event_type: 'add_to_cart', price: 100, quantity: 3, event_time: T - 5 });
+    agg.add(acc, { ...base, event_id: 'c', event_type: 'page_view', price: null, quantity: null, event_time: T + 7 });
     expect(agg.named(acc)).toEqual({ n: 3, purchases: 1, revenue: 500, qty: 5, first: T - 5, last: T + 7, cheapest_cart: 300 });
   });
 

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DedupSet, dedupCutoff } from '../../../shared/compute/dedup.ts';
 import { PartitionProcessor, type SourceRecord } from '../../../shared/compute/partition-processor.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { mergedViews } from '../support/merged-views.ts';
 import { PaneStore } from '../support/pane-store.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 const MIN = 60_000;
 const T = Date.UTC(2026, 0, 1, 10);
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const RETENTION = pipeline.config.dedupRetentionMs;
 const OOO = pipeline.config.lateness.maxOutOfOrdernessMs;
 

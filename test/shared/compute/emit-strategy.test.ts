@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { PartitionProcessor } from '../../../shared/compute/partition-processor.ts';
 import { paneIdString, type Pane } from '../../../shared/compute/pane.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { Random } from '../../../workload/random.ts';
 import { randomWorkload, type GeneratedRecord } from '../../support/random-events.ts';
 import { PaneStore } from '../support/pane-store.ts';
 import { runPartitions } from '../support/run-partitions.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 const MIN = 60_000;
 const T = Date.UTC(2026, 0, 1, 10);
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const { maxOutOfOrdernessMs: OOO, allowedLatenessMs: ALLOWED } = pipeline.config.lateness;
 
 /**

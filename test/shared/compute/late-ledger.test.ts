@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { LateLedgerBuilder } from '../../../shared/compute/late-ledger.ts';
+import { compilePipeline } from '../../../shared/compute/pipeline.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 const H = 3_600_000;
 const T = Date.UTC(2026, 0, 1, 10);
 const policy = { maxOutOfOrdernessMs: 5_000, allowedLatenessMs: 60_000, maxAheadOfAppendMs: 5_000 };
+const pipeline = compilePipeline(ecommerceConfig({ lateness: policy, bucketMs: H }));
 const rec = (id: string, eventTime: number, appendedAt: number) => ({
   value: JSON.stringify({ event_id: id, event_type: 'page_view', user_id: 'u', product_id: 'p', event_time: eventTime }),
   timestamp: appendedAt,
@@ -11,7 +14,7 @@ const rec = (id: string, eventTime: number, appendedAt: number) => ({
 
 describe('late-event ledger', () => {
   it('puts every distinct valid event in one state: on time, late within the allowed lateness, too late, absorbed by the batch run after it', () => {
-    const b = new LateLedgerBuilder(policy, H);
+    const b = new LateLedgerBuilder(pipeline);
     b.observe(0, rec('a', T + 100_000, T + 100_000)); // on time; watermark T + 95 s
     b.observe(0, rec('b', T + 90_000, T + 100_000)); // behind the watermark, within 60 s: late within
     b.observe(0, rec('b', T + 90_000, T + 100_000)); // duplicate: not an event
@@ -33,7 +36,7 @@ describe('late-event ledger', () => {
   });
 
   it('moves the watermark by every valid record, duplicates too, as the stream does', () => {
-    const b = new LateLedgerBuilder(policy, H);
+    const b = new LateLedgerBuilder(pipeline);
     b.observe(0, rec('a', T, T));
     b.observe(0, rec('a', T + 200_000, T + 200_000)); // a duplicate id with a later time still moves it
     b.observe(0, rec('c', T + 100_000, T + 200_000)); // 100 s behind progress 200 s: too late

@@ -1,30 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDb } from '../../../infra/duckdb/duckdb-database.ts';
-import { combine, combineSql, contributionOf, identityOf, measureSql, type Measure, type MeasureInput, type MeasureOp } from '../../../shared/compute/measure.ts';
-import { EVENT_TYPES, type Event } from '../../../shared/model/event.ts';
+import { compileAggregate } from '../../../shared/compute/aggregate.ts';
+import { combine, combineSql, identityOf, measureSql, type CompiledMeasure, type MeasureOp } from '../../../shared/compute/measure.ts';
+import { type EcommerceEvent as Event } from '../../../examples/ecommerce/pipeline.ts';
 import { Random } from '../../../workload/random.ts';
 import { randomEvent } from '../../support/random-events.ts';
 import { createEventTable } from '../support/event-table.ts';
+import { foldByDefinition as fold, measure, measureCases } from '../support/measure-cases.ts';
 
 const T = Date.UTC(2026, 0, 1, 10);
 const base = { user_id: 'u', product_id: 'p', session_id: null } as const;
-const purchase: Event = { ...base, event_id: 'a', event_type: 'purchase', price_cents: 1_999, quantity: 3, event_time: T };
-const view: Event = { ...base, event_id: 'b', event_type: 'page_view', price_cents: 500, quantity: 0, event_time: T + 1 };
+const purchase: Event = { ...base, event_id: 'a', event_type: 'purchase', price: 1_999, quantity: 3, event_time: T };
+const view: Event = { ...base, event_id: 'b', event_type: 'page_view', price: 500, quantity: null, event_time: T + 1 };
 
-/** Every measure the vocabulary can express. */
-const allMeasures: Measure[] = [];
-for (const op of ['count', 'sum', 'min', 'max'] as MeasureOp[]) {
-  for (const input of (op === 'count' ? [undefined] : ['amount_cents', 'quantity', 'event_time']) as (MeasureInput | undefined)[]) {
-    for (const when of [undefined, ...EVENT_TYPES]) allMeasures.push({ name: `${op}_${input ?? 'all'}_${when ?? 'any'}`, op, input, when });
-  }
-}
+/** Every op over a spread of inputs and filters. */
+const allMeasures: CompiledMeasure[] = measureCases();
 
-/** The JS fold of one measure over events. */
-function fold(m: Measure, events: readonly Event[]): number {
-  const value = contributionOf(m);
-  let acc = identityOf(m.op);
-  for (const e of events) acc = combine(m.op, acc, value(e));
-  return acc;
+/** What the generated fold gives for one measure over events. */
+function generated(m: CompiledMeasure, events: readonly Event[]): number {
+  const agg = compileAggregate([m]);
+  const acc = agg.empty();
+  for (const e of events) agg.add(acc, e);
+  return acc[0];
 }
 
 describe('measures', () => {
@@ -34,25 +31,49 @@ describe('measures', () => {
     }
   });
 
-  it('contribute amount as price times quantity, in cents', () => {
-    expect(contributionOf({ name: 'r', op: 'sum', input: 'amount_cents' })(purchase)).toBe(5_997);
-    expect(contributionOf({ name: 'q', op: 'sum', input: 'quantity' })(purchase)).toBe(3);
-    expect(contributionOf({ name: 't', op: 'max', input: 'event_time' })(purchase)).toBe(T);
-    expect(contributionOf({ name: 'n', op: 'count' })(purchase)).toBe(1);
+  it('contribute an arithmetic input, price times quantity in cents', () => {
+    expect(generated(measure({ name: 'r', op: 'sum', input: 'price * quantity' }), [purchase])).toBe(5_997);
+    expect(generated(measure({ name: 'q', op: 'sum', input: 'quantity' }), [purchase])).toBe(3);
+    expect(generated(measure({ name: 't', op: 'max', input: 'event_time' }), [purchase])).toBe(T);
+    expect(generated(measure({ name: 'n', op: 'count' }), [purchase])).toBe(1);
   });
 
-  it('count no amount for a page view that carries a price but no quantity', () => {
-    expect(contributionOf({ name: 'r', op: 'sum', input: 'amount_cents' })(view)).toBe(0);
+  it('align decimal scales: price + quantity adds whole units to cents', () => {
+    expect(generated(measure({ name: 'x', op: 'sum', input: 'price + quantity' }), [purchase])).toBe(1_999 + 300);
+    expect(generated(measure({ name: 'n', op: 'count', filter: 'price > 19.98' }), [purchase])).toBe(1);
+    expect(generated(measure({ name: 'n', op: 'count', filter: 'price > 19.99' }), [purchase])).toBe(0);
   });
 
-  it('contribute their identity for events of other types', () => {
-    expect(contributionOf({ name: 'n', op: 'count', when: 'purchase' })(view)).toBe(0);
-    expect(contributionOf({ name: 'm', op: 'min', input: 'event_time', when: 'purchase' })(view)).toBe(Infinity);
-    expect(contributionOf({ name: 'm', op: 'max', input: 'event_time', when: 'purchase' })(view)).toBe(-Infinity);
+  it('count no amount for a page view that carries a price but no quantity (a null input contributes nothing)', () => {
+    expect(generated(measure({ name: 'r', op: 'sum', input: 'price * quantity' }), [view])).toBe(0);
+    expect(generated(measure({ name: 'r', op: 'min', input: 'price * quantity' }), [view])).toBe(Infinity);
+  });
+
+  it('contribute their identity for events their filter refuses', () => {
+    expect(generated(measure({ name: 'n', op: 'count', filter: "event_type = 'purchase'" }), [view])).toBe(0);
+    expect(generated(measure({ name: 'm', op: 'min', input: 'event_time', filter: "event_type = 'purchase'" }), [view])).toBe(Infinity);
+    expect(generated(measure({ name: 'm', op: 'max', input: 'event_time', filter: "event_type = 'purchase'" }), [view])).toBe(-Infinity);
+  });
+
+  it('treat a comparison with an absent field as false, so not of it is true', () => {
+    expect(generated(measure({ name: 'n', op: 'count', filter: 'quantity < 5' }), [view])).toBe(0);
+    expect(generated(measure({ name: 'n', op: 'count', filter: 'not quantity < 5' }), [view])).toBe(1);
+  });
+
+  it('generate the fold the definition gives (tree-walking interpreter), for every case on random events', () => {
+    const rng = new Random(5);
+    const events = Array.from({ length: 500 }, (_, i) => randomEvent(rng, `e${i}`, T + rng.int(-1e9, 1e9)));
+    const agg = compileAggregate(allMeasures);
+    for (let i = 0; i < 50; i++) {
+      const some = events.slice(rng.int(0, 400), rng.int(400, 500));
+      const acc = agg.empty();
+      for (const e of some) agg.add(acc, e);
+      expect(acc).toEqual(allMeasures.map((m) => fold(m, some)));
+    }
   });
 });
 
-describe('measureSql, the SQL twin of contributionOf + combine', () => {
+describe('measureSql, the SQL twin of the generated fold', () => {
   let db: DuckDb;
   beforeAll(async () => {
     db = await DuckDb.open();
@@ -100,9 +121,9 @@ describe('measureSql, the SQL twin of contributionOf + combine', () => {
   });
 
   it('sums large revenues exactly (below 2^53 cents)', async () => {
-    const big = Array.from({ length: 100 }, (_, i) => ({ ...purchase, event_id: `b${i}`, price_cents: 99_999_999_99 - i, quantity: 1_000 }));
+    const big = Array.from({ length: 100 }, (_, i) => ({ ...purchase, event_id: `b${i}`, price: 99_999_999_99 - i, quantity: 1_000 }));
     await createEventTable(db, 'big', big);
-    const m: Measure = { name: 'r', op: 'sum', input: 'amount_cents' };
+    const m = measure({ name: 'r', op: 'sum', input: 'price * quantity' });
     const [r] = await db.all(`SELECT ${measureSql(m)} AS r FROM big`);
     expect(r.r).toBe(fold(m, big));
     expect(BigInt(r.r as number)).toBe((99_999_999_99n * 100n - 4_950n) * 1_000n);

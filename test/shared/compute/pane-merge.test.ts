@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Pane } from '../../../shared/compute/pane.ts';
 import { mergePanes } from '../../../shared/compute/pane-merge.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../../shared/compute/reference-fold.ts';
 import { Random } from '../../../workload/random.ts';
 import { randomWorkload, shuffled } from '../../support/random-events.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 const MIN = 60_000;
 const T = Date.UTC(2026, 0, 1, 10);
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const sessions = pipeline.view('user_sessions');
 const products = pipeline.view('product_activity');
 const session = (start: number, end: number, events: number, bucket = T): Pane => ({ view: sessions.name, key: 'u1', start, end, bucket, acc: [events, 0, 0, start, end - 30 * MIN] });

@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { PartitionProcessor, type SourceRecord } from '../../../shared/compute/partition-processor.ts';
-import { compilePipeline, defaultPipelineConfig, type Pipeline } from '../../../shared/compute/pipeline.ts';
+import { compilePipeline, type Pipeline } from '../../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../../shared/compute/reference-fold.ts';
-import type { Event } from '../../../shared/model/event.ts';
+import { type EcommerceEvent as Event } from '../../../examples/ecommerce/pipeline.ts';
 import { Random } from '../../../workload/random.ts';
 import { randomWorkload, type GeneratedRecord } from '../../support/random-events.ts';
 import { mergedViews } from '../support/merged-views.ts';
 import { PaneStore } from '../support/pane-store.ts';
 import { runPartitions } from '../support/run-partitions.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 const MIN = 60_000;
 const T = Date.UTC(2026, 0, 1, 10);
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const { maxOutOfOrdernessMs: OOO, allowedLatenessMs: ALLOWED } = pipeline.config.lateness;
 
 const json = (e: Partial<Event> & { event_time: number | string }, extra: Record<string, unknown> = {}) =>

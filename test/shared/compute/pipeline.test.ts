@@ -1,30 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { compilePipeline, DEFAULT_LATENESS, defaultPipelineConfig, UnknownViewError } from '../../../shared/compute/pipeline.ts';
-import { referenceViews } from '../../../shared/compute/reference-views.ts';
+import { compilePipeline, DEFAULT_LATENESS, UnknownViewError } from '../../../shared/compute/pipeline.ts';
 import type { ViewDef } from '../../../shared/compute/view-def.ts';
 import { ConfigError, NotFoundError } from '../../../shared/errors.ts';
-import type { Event } from '../../../shared/model/event.ts';
+import { type EcommerceEvent as Event } from '../../../examples/ecommerce/pipeline.ts';
 import { HOUR_MS } from '../../../shared/time/bucket.ts';
+import { ecommerceConfig, ecommerceViews } from '../../support/ecommerce.ts';
 
 const T = Date.UTC(2026, 0, 1, 10);
-const event: Event = { event_id: 'e', event_type: 'page_view', user_id: 'u7', product_id: 'p3', price_cents: 0, quantity: 0, event_time: T, session_id: null };
-const [products, revenue, sessions] = referenceViews();
+const event: Event = { event_id: 'e', event_type: 'page_view', user_id: 'u7', product_id: 'p3', price: 0, quantity: 0, event_time: T, session_id: null };
+const [products, revenue, sessions] = ecommerceViews();
 
 describe('defaultPipelineConfig', () => {
   it('has the three reference views, hourly buckets and the default lateness', () => {
-    const c = defaultPipelineConfig();
+    const c = ecommerceConfig();
     expect(c.views.map((v) => v.name)).toEqual(['product_activity', 'revenue', 'user_sessions']);
     expect(c.bucketMs).toBe(HOUR_MS);
     expect(c.lateness).toEqual(DEFAULT_LATENESS);
   });
 
   it('takes overrides', () => {
-    expect(defaultPipelineConfig({ bucketMs: 15 * 60_000 }).bucketMs).toBe(15 * 60_000);
+    expect(ecommerceConfig({ bucketMs: 15 * 60_000 }).bucketMs).toBe(15 * 60_000);
   });
 });
 
 describe('compilePipeline', () => {
-  const pipeline = compilePipeline(defaultPipelineConfig());
+  const pipeline = compilePipeline(ecommerceConfig());
 
   it('keys views by their key field, or by "*" for a global view', () => {
     expect(pipeline.view('product_activity').keyOf(event)).toBe('p3');
@@ -48,7 +48,7 @@ describe('compilePipeline', () => {
     expect(() => pipeline.view('nope')).toThrow('unknown view "nope"; known views: product_activity, revenue, user_sessions');
   });
 
-  const bad: [string, Parameters<typeof defaultPipelineConfig>[0], RegExp][] = [
+  const bad: [string, Parameters<typeof ecommerceConfig>[0], RegExp][] = [
     ['negative lateness', { lateness: { maxOutOfOrdernessMs: -1, allowedLatenessMs: 0, maxAheadOfAppendMs: 0 } }, /lateness/],
     ['a negative append-time tolerance', { lateness: { maxOutOfOrdernessMs: 5_000, allowedLatenessMs: 60_000, maxAheadOfAppendMs: -1 } }, /maxAheadOfAppendMs/],
     ['an append-time tolerance beyond the lateness bounds', { lateness: { maxOutOfOrdernessMs: 5_000, allowedLatenessMs: 60_000, maxAheadOfAppendMs: 65_001 } }, /maxAheadOfAppendMs/],
@@ -59,11 +59,18 @@ describe('compilePipeline', () => {
     ['a view defined twice', { views: [products, products] }, /defined twice/],
     ['a slide that does not divide the window', { views: [{ ...revenue, window: { kind: 'sliding', sizeMs: 600_000, slideMs: 70_000 } } as ViewDef] }, /revenue: window size/],
     ['a zero session gap', { views: [{ ...sessions, window: { kind: 'session', gapMs: 0 } } as ViewDef] }, /user_sessions: session gap/],
+    ['a key field the schema lacks', { views: [{ ...products, key: 'sku' }] }, /view product_activity, key: no field sku in the schema/],
+    ['an optional key field', { views: [{ ...products, key: ['product_id', 'session_id'] }] }, /view product_activity, key: session_id must be a required field/],
+    ['a filter over a field the schema lacks', { views: [{ ...revenue, filter: "kind = 'purchase'" }] }, /view revenue, filter: no field kind in the schema/],
+    ['a filter that is not a condition', { views: [{ ...revenue, filter: 'price * quantity' }] }, /view revenue, filter: must be a condition/],
+    ['a measure input over text', { views: [{ ...revenue, measures: [{ name: 'x', op: 'sum', input: 'user_id' }] }] }, /view revenue, measure x: the input must be numeric/],
+    ['a measure filter with an unknown event type', { views: [{ ...revenue, measures: [{ name: 'x', op: 'count', filter: "event_type = 'refund'" }] }] }, /view revenue, measure x, filter: event_type has no value 'refund'/],
+    ['a sum without an input', { views: [{ ...revenue, measures: [{ name: 'x', op: 'sum' }] }] }, /view revenue, measure x: sum needs an input/],
   ];
 
   it.each(bad)('rejects %s with a ConfigError saying what to change', (_name, overrides, message) => {
-    expect(() => compilePipeline(defaultPipelineConfig(overrides))).toThrow(ConfigError);
-    expect(() => compilePipeline(defaultPipelineConfig(overrides))).toThrow(message);
+    expect(() => compilePipeline(ecommerceConfig(overrides))).toThrow(ConfigError);
+    expect(() => compilePipeline(ecommerceConfig(overrides))).toThrow(message);
   });
 });
 

@@ -1,22 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../../shared/compute/reference-fold.ts';
-import type { Event, EventType } from '../../../shared/model/event.ts';
+import { type EcommerceEvent as Event, type EventType } from '../../../examples/ecommerce/pipeline.ts';
 import { HOUR_MS } from '../../../shared/time/bucket.ts';
 import { Random } from '../../../workload/random.ts';
 import { randomWorkload, shuffled } from '../../support/random-events.ts';
 import { mergedViews } from '../support/merged-views.ts';
 import { sortedPanes } from '../support/sorted-panes.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 const MIN = 60_000;
 const T = Date.UTC(2026, 0, 1, 10);
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const ev = (id: string, type: EventType, t: number, cents = 0, quantity = 0, user = 'u1', product = 'p1'): Event => ({
   event_id: id,
   event_type: type,
   user_id: user,
   product_id: product,
-  price_cents: cents,
+  price: cents,
   quantity,
   event_time: t,
   session_id: null,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Pane } from '../../../shared/compute/pane.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../../shared/compute/reference-fold.ts';
 import { HOUR_MS } from '../../../shared/time/bucket.ts';
 import { mergeLayers } from '../../../serving/layer-merge.ts';
@@ -8,6 +8,7 @@ import { Random } from '../../../workload/random.ts';
 import { randomWorkload } from '../../support/random-events.ts';
 import { mergedViews, type WindowAnswer } from '../support/merged-views.ts';
 import { runPartitions } from '../support/run-partitions.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 /**
  * THE seam property: for any batch horizon (a bucket boundary), batch panes below it plus speed
@@ -17,7 +18,7 @@ import { runPartitions } from '../support/run-partitions.ts';
 const MIN = 60_000;
 const T = Date.UTC(2026, 0, 1, 10);
 const SPAN_HOURS = 5;
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const { maxOutOfOrdernessMs: OOO, allowedLatenessMs: ALLOWED } = pipeline.config.lateness;
 const SEEDS = [1, 2, 3, 4, 5, 6];
 
@@ -75,7 +76,7 @@ describe('the seam at the batch horizon', () => {
 
   it('joins a session and a sliding window cut exactly at the horizon (hand-made case)', () => {
     const h = T + HOUR_MS;
-    const ev = (id: string, t: number) => ({ event_id: id, event_type: 'purchase' as const, user_id: 'u1', product_id: 'p1', price_cents: 1_000, quantity: 1, event_time: t, session_id: null });
+    const ev = (id: string, t: number) => ({ event_id: id, event_type: 'purchase' as const, user_id: 'u1', product_id: 'p1', price: 1_000, quantity: 1, event_time: t, session_id: null });
     const events = [ev('a', h - 10 * MIN), ev('b', h - 1), ev('c', h), ev('d', h + 25 * MIN)];
     const batch = foldEvents(pipeline, events.filter((e) => e.event_time < h));
     const speed = foldEvents(pipeline, events.filter((e) => e.event_time >= h));

@@ -1,26 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { paneIdString, type Pane, type PaneId } from '../../../shared/compute/pane.ts';
-import { compilePipeline, defaultPipelineConfig, type CompiledView } from '../../../shared/compute/pipeline.ts';
-import { referenceViews } from '../../../shared/compute/reference-views.ts';
+import { compilePipeline, type CompiledView } from '../../../shared/compute/pipeline.ts';
 import type { ViewDef } from '../../../shared/compute/view-def.ts';
 import { ViewState } from '../../../shared/compute/view-state.ts';
-import { EVENT_TYPES, type Event, type EventType } from '../../../shared/model/event.ts';
+import { EVENT_TYPES, type EcommerceEvent as Event, type EventType } from '../../../examples/ecommerce/pipeline.ts';
 import { bucketOf, HOUR_MS, isBucketOpen } from '../../../shared/time/bucket.ts';
 import { reachOf } from '../../../shared/time/window.ts';
 import { Random } from '../../../workload/random.ts';
 import { NestedMapViewState } from '../support/nested-map-view-state.ts';
+import { ecommerceConfig, ecommerceViews } from '../../support/ecommerce.ts';
 
 const MIN = 60_000;
 const GAP = 30 * MIN;
 const T = Date.UTC(2026, 0, 1, 10);
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 let n = 0;
 const ev = (t: number, type: EventType = 'page_view', user = 'u1', product = 'p1'): Event => ({
   event_id: `e${n++}`,
   event_type: type,
   user_id: user,
   product_id: product,
-  price_cents: type === 'page_view' ? 0 : 1_000,
+  price: type === 'page_view' ? 0 : 1_000,
   quantity: type === 'page_view' ? 0 : 1,
   event_time: t,
   session_id: null,
@@ -156,11 +156,11 @@ describe('ViewState against the nested-map reference (the previous implementatio
   // panes per key and event), a short session gap per product (many sessions, merges across keys
   // with panes in several buckets), a tumbling window longer than the bucket.
   const extra: ViewDef[] = [
-    { ...referenceViews()[1], name: 'user_sliding', keyField: 'user_id', eventTypes: undefined, window: { kind: 'sliding', sizeMs: 7 * MIN, slideMs: MIN } },
-    { ...referenceViews()[2], name: 'product_sessions', keyField: 'product_id', window: { kind: 'session', gapMs: 4 * MIN } },
-    { ...referenceViews()[0], name: 'long_tumbling', window: { kind: 'tumbling', sizeMs: 40 * MIN } },
+    { ...ecommerceViews()[1], name: 'user_sliding', key: 'user_id', filter: undefined, window: { kind: 'sliding', sizeMs: 7 * MIN, slideMs: MIN } },
+    { ...ecommerceViews()[2], name: 'product_sessions', key: 'product_id', window: { kind: 'session', gapMs: 4 * MIN } },
+    { ...ecommerceViews()[0], name: 'long_tumbling', window: { kind: 'tumbling', sizeMs: 40 * MIN } },
   ];
-  const p = compilePipeline(defaultPipelineConfig({ views: [...referenceViews(), ...extra], bucketMs: BUCKET }));
+  const p = compilePipeline(ecommerceConfig({ views: [...ecommerceViews(), ...extra], bucketMs: BUCKET }));
 
   /** Both implementations fed the same calls; every drain and pane count must match exactly, in order. */
   function run(view: CompiledView, seed: number) {
@@ -194,7 +194,7 @@ describe('ViewState against the nested-map reference (the previous implementatio
         event_type: type,
         user_id: `u${rng.int(1, users)}`,
         product_id: `p${rng.int(1, products)}`,
-        price_cents: type === 'page_view' ? 0 : rng.int(1, 10_000),
+        price: type === 'page_view' ? 0 : rng.int(1, 10_000),
         quantity: type === 'page_view' ? 0 : rng.int(1, 3),
         event_time: t,
         session_id: null,

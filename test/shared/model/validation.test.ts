@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RejectionCode } from '../../../shared/model/rejection.ts';
-import { DEFAULT_LIMITS, validateEvent, validateRecord, type ValidationResult } from '../../../shared/model/validation.ts';
+import { DEFAULT_LIMITS, type ValidationResult } from '../../../shared/model/validation.ts';
+import { validateEvent, validateRecord } from '../../support/ecommerce.ts';
 import { decodeByteText } from '../../../shared/model/byte-text.ts';
 import { Random } from '../../../workload/random.ts';
 import { encodeEvent, isoWithOffset, randomEvent } from '../../support/random-events.ts';
@@ -37,7 +38,7 @@ describe('validateRecord: accepted shapes', () => {
       event_type: 'purchase',
       user_id: 'u1',
       product_id: 'p1',
-      price_cents: 1_999,
+      price: 1_999,
       quantity: 2,
       event_time: T,
       session_id: null,
@@ -54,17 +55,17 @@ describe('validateRecord: accepted shapes', () => {
     expect(accepted(validateEvent({ ...purchase, event_time: '2026-01-01T10:00:00.123Z' }, T)).event_time).toBe(T + 123);
   });
 
-  it('accepts a page_view without price or quantity, as 0 cents and quantity 0', () => {
-    expect(accepted(validateEvent(pageView, T))).toMatchObject({ event_type: 'page_view', price_cents: 0, quantity: 0 });
+  it('accepts a page_view without price or quantity, as null price and quantity', () => {
+    expect(accepted(validateEvent(pageView, T))).toMatchObject({ event_type: 'page_view', price: null, quantity: null });
   });
 
   it('accepts a page_view that carries a price but no quantity', () => {
-    expect(accepted(validateEvent({ ...pageView, price: 5 }, T))).toMatchObject({ price_cents: 500, quantity: 0 });
+    expect(accepted(validateEvent({ ...pageView, price: 5 }, T))).toMatchObject({ price: 500, quantity: null });
   });
 
   it('keeps a session_id and treats null optional fields as absent', () => {
     expect(accepted(validateEvent({ ...pageView, session_id: 's9' }, T)).session_id).toBe('s9');
-    expect(accepted(validateEvent({ ...pageView, price: null, quantity: null, session_id: null }, T))).toMatchObject({ price_cents: 0, quantity: 0, session_id: null });
+    expect(accepted(validateEvent({ ...pageView, price: null, quantity: null, session_id: null }, T))).toMatchObject({ price: null, quantity: null, session_id: null });
   });
 
   it('round-trips every generated event through its wire JSON', () => {
@@ -167,7 +168,7 @@ describe('validateRecord: prices are exact cents', () => {
     for (let i = 0; i < 20_000; i++) {
       // Spread over magnitudes: small prices and prices near the limit both matter.
       const cents = Math.min(1e12, Math.floor(10 ** (rng.next() * 12)));
-      expect(accepted(validateEvent({ ...purchase, price: cents / 100 }, T)).price_cents).toBe(cents);
+      expect(accepted(validateEvent({ ...purchase, price: cents / 100 }, T)).price).toBe(cents);
     }
   });
 

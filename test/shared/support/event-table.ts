@@ -1,4 +1,4 @@
-import type { Event } from '../../../shared/model/event.ts';
+import { type EcommerceEvent as Event } from '../../../examples/ecommerce/pipeline.ts';
 import type { DuckDb } from '../../../infra/duckdb/duckdb-database.ts';
 
 /**
@@ -7,9 +7,10 @@ import type { DuckDb } from '../../../infra/duckdb/duckdb-database.ts';
  */
 export async function createEventTable(db: DuckDb, table: string, events: readonly Event[]): Promise<void> {
   await db.run(`CREATE OR REPLACE TABLE ${table} (event_id VARCHAR, event_type VARCHAR, user_id VARCHAR, product_id VARCHAR,
-    price_cents BIGINT, quantity BIGINT, event_time BIGINT, session_id VARCHAR)`);
+    price BIGINT, quantity BIGINT, event_time BIGINT, session_id VARCHAR)`);
+  const big = (x: number | null) => (x === null ? null : BigInt(x));
   await db.append(
     table,
-    events.map((e) => [e.event_id, e.event_type, e.user_id, e.product_id, BigInt(e.price_cents), BigInt(e.quantity), BigInt(e.event_time), e.session_id]),
+    events.map((e) => [e.event_id, e.event_type, e.user_id, e.product_id, big(e.price), big(e.quantity), BigInt(e.event_time), e.session_id]),
   );
 }

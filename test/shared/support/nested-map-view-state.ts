@@ -1,4 +1,4 @@
-import type { Event } from '../../../shared/model/event.ts';
+import { type EcommerceEvent as Event } from '../../../examples/ecommerce/pipeline.ts';
 import { newestWindowOf, slideOf, windowsPerTime } from '../../../shared/time/fixed-window.ts';
 import { isBucketOpen } from '../../../shared/time/bucket.ts';
 import { sessionWindowOf } from '../../../shared/time/session-window.ts';

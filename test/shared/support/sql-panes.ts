@@ -1,4 +1,6 @@
 import type { DuckDb } from '../../../infra/duckdb/duckdb-database.ts';
+import { expressionSql, sqlIdentifier } from '../../../shared/compute/expression/expression-sql.ts';
+import { encodeKeySql } from '../../../shared/compute/key-encoding.ts';
 import { measureSql } from '../../../shared/compute/measure.ts';
 import { paneIdString, type Pane } from '../../../shared/compute/pane.ts';
 import type { CompiledView, Pipeline } from '../../../shared/compute/pipeline.ts';
@@ -15,10 +17,10 @@ import { sessionNumberSql } from '../../../shared/time/session-window.ts';
  */
 export async function sqlPanes(db: DuckDb, pipeline: Pipeline, view: CompiledView, table: string): Promise<Pane[]> {
   const def = view.def;
-  const key = def.keyField === null ? `'${GLOBAL_KEY}'` : def.keyField;
+  const key = view.keyFields.length === 0 ? `'${GLOBAL_KEY}'` : encodeKeySql(view.keyFields.map(sqlIdentifier));
   const bucket = bucketSql('event_time', pipeline.config.bucketMs);
-  const filter = def.eventTypes ? `WHERE event_type IN (${def.eventTypes.map((t) => `'${t}'`).join(', ')})` : '';
-  const measures = def.measures.map((m, i) => `${measureSql(m)} AS m${i}`).join(', ');
+  const filter = view.filter ? `WHERE ${expressionSql(view.filter)}` : '';
+  const measures = view.measures.map((m, i) => `${measureSql(m)} AS m${i}`).join(', ');
   const keyed = `(SELECT *, ${key} AS key, ${bucket} AS bucket FROM ${table} ${filter})`;
   const accOf = (row: Record<string, unknown>) => def.measures.map((_, i) => row[`m${i}`] as number);
 

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DuckDb } from '../../../infra/duckdb/duckdb-database.ts';
 import { PartitionProcessor } from '../../../shared/compute/partition-processor.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { bucketOf, bucketSql, earliestPaneStart, HOUR_MS, parsePartitionPath, partitionPath } from '../../../shared/time/bucket.ts';
 import { reachOf } from '../../../shared/time/window.ts';
 import { randomWorkload } from '../../support/random-events.ts';
 import { Random } from '../../../workload/random.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 const T = Date.UTC(2026, 0, 1, 10);
 
@@ -67,7 +68,7 @@ describe('earliestPaneStart', () => {
     // Users with long, dense activity make sessions as long as a bucket allows; small buckets
     // (15 min, under the 30 min gap) make session fragments cut by bucket ends.
     for (const bucketMs of [15 * 60_000, HOUR_MS]) {
-      const pipeline = compilePipeline(defaultPipelineConfig({ bucketMs }));
+      const pipeline = compilePipeline(ecommerceConfig({ bucketMs }));
       const { records } = randomWorkload({ seed: bucketMs, events: 3_000, start: T, spanMs: 6 * HOUR_MS, users: 3, products: 4 });
       const proc = new PartitionProcessor(pipeline, 0);
       for (const r of records) proc.process(r.record);

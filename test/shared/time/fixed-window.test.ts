@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDb } from '../../../infra/duckdb/duckdb-database.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../../shared/compute/reference-fold.ts';
 import { ConfigError } from '../../../shared/errors.ts';
 import { bucketsPerWindow, checkFixedWindow, paneStartSql, slideOf, windowsOverlapping, windowStartsOf } from '../../../shared/time/fixed-window.ts';
@@ -10,6 +10,7 @@ import { randomWorkload } from '../../support/random-events.ts';
 import { createEventTable } from '../support/event-table.ts';
 import { sortedPanes } from '../support/sorted-panes.ts';
 import { sqlPanes } from '../support/sql-panes.ts';
+import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 const MIN = 60_000;
 const T = Date.UTC(2026, 0, 1, 10);
@@ -99,7 +100,7 @@ describe('paneStartSql, the SQL twin of alignDown', () => {
   });
 
   it('pre-aggregates fixed-window views in SQL to exactly the panes of foldEvents', async () => {
-    const pipeline = compilePipeline(defaultPipelineConfig());
+    const pipeline = compilePipeline(ecommerceConfig());
     for (const seed of [1, 2, 3]) {
       const { events } = randomWorkload({ seed, events: 3_000, start: T - 90 * MIN, spanMs: 4 * 60 * MIN });
       await createEventTable(db, 'events', events);

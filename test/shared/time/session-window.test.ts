@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDb } from '../../../infra/duckdb/duckdb-database.ts';
-import { compilePipeline, defaultPipelineConfig } from '../../../shared/compute/pipeline.ts';
+import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../../shared/compute/reference-fold.ts';
-import { referenceViews } from '../../../shared/compute/reference-views.ts';
-import type { Event } from '../../../shared/model/event.ts';
+import { type EcommerceEvent as Event } from '../../../examples/ecommerce/pipeline.ts';
 import { bucketSql, HOUR_MS } from '../../../shared/time/bucket.ts';
 import { checkSessionWindow, sessionNumberSql, sessionSlotSql, sessionSlotsPerBucket, sessionStartSlotSql, sessionWindowOf } from '../../../shared/time/session-window.ts';
 import type { SessionSpec } from '../../../shared/time/window.ts';
@@ -13,15 +12,16 @@ import { createEventTable } from '../support/event-table.ts';
 import { mergedViews } from '../support/merged-views.ts';
 import { sortedPanes } from '../support/sorted-panes.ts';
 import { sqlPanes } from '../support/sql-panes.ts';
+import { ecommerceConfig, ecommerceViews } from '../../support/ecommerce.ts';
 
 const MIN = 60_000;
 const GAP = 30 * MIN;
 const T = Date.UTC(2026, 0, 1, 10);
-const pipeline = compilePipeline(defaultPipelineConfig());
+const pipeline = compilePipeline(ecommerceConfig());
 const rng = new Random(5);
 
 /** A page view of user u1 at t. */
-const at = (t: number, id = `e${t}`): Event => ({ ...randomEvent(rng, id, t), user_id: 'u1', event_type: 'page_view', price_cents: 0, quantity: 0 });
+const at = (t: number, id = `e${t}`): Event => ({ ...randomEvent(rng, id, t), user_id: 'u1', event_type: 'page_view', price: 0, quantity: 0 });
 const sessions = (events: Event[]) => mergedViews(pipeline, foldEvents(pipeline, events)).user_sessions.map((w) => [w.start, w.end, w.acc[0]]);
 
 describe('session windows', () => {
@@ -117,7 +117,7 @@ describe('sessionNumberSql, the SQL twin of the overlap rule', () => {
     const coarse = events.map((e) => ({ ...e, event_time: e.event_time - (e.event_time % 20_000) }));
     await createEventTable(db, 'events', shuffled(new Random(8), coarse));
     for (const gap of [1, 20_000, MIN, 7 * MIN, 61 * MIN]) {
-      const p = compilePipeline(defaultPipelineConfig({ views: referenceViews({ productWindowMs: MIN, revenueWindowMs: 10 * MIN, revenueSlideMs: MIN, sessionGapMs: gap }) }));
+      const p = compilePipeline(ecommerceConfig({ views: ecommerceViews({ productWindowMs: MIN, revenueWindowMs: 10 * MIN, revenueSlideMs: MIN, sessionGapMs: gap }) }));
       const view = p.view('user_sessions');
       expect(sortedPanes(await sqlPanes(db, p, view, 'events'))).toEqual(sortedPanes(foldEvents(p, coarse).filter((x) => x.view === view.name)));
     }
@@ -193,7 +193,7 @@ describe('sessionStartSlotSql, sessions from slot fragments by one look back (bu
 
   /** The same shape from the shared transform's session panes (foldEvents). */
   function foldedSessions(events: Event[], gapMs: number, bucketMs: number): (string | number)[][] {
-    const p = compilePipeline(defaultPipelineConfig({ bucketMs, views: referenceViews({ productWindowMs: MIN, revenueWindowMs: 10 * MIN, revenueSlideMs: MIN, sessionGapMs: gapMs }) }));
+    const p = compilePipeline(ecommerceConfig({ bucketMs, views: ecommerceViews({ productWindowMs: MIN, revenueWindowMs: 10 * MIN, revenueSlideMs: MIN, sessionGapMs: gapMs }) }));
     const panes = foldEvents(p, events).filter((x) => x.view === 'user_sessions');
     return sortRows(panes.map((x) => [x.key, x.bucket, x.start, x.end - gapMs, x.acc[0]]));
   }

@@ -5,10 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { realModeEnv, saveLayout, servicesLayout, type ServicesLayout } from '../../../../infra/local/services/services-layout.ts';
 import { loadConfig } from '../../../../shared/config.ts';
 import { ConfigError } from '../../../../shared/errors.ts';
+import { ecommerceConfig } from '../../../support/ecommerce.ts';
 
 /** Where a `--services real` run with `env` connects. */
 function reached(env: Record<string, string>): { kafka: string; s3: string; postgres: string } {
-  const c = loadConfig(env, { services: 'real', dataDir: '/tmp/unused' });
+  const c = loadConfig(env, { pipeline: ecommerceConfig(), services: 'real', dataDir: '/tmp/unused' });
   if (c.log.kind !== 'kafka' || c.objectStore.kind !== 's3' || c.viewStore.kind !== 'postgres') throw new Error('not real mode');
   return { kafka: c.log.brokers.join(','), s3: c.objectStore.endpoint!, postgres: c.viewStore.url };
 }

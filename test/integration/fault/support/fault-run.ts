@@ -8,6 +8,7 @@ import { loadConfig, type PlatformConfig } from '../../../../shared/config.ts';
 import { dropPgSchema } from '../../../support/pg-schema.ts';
 import { uniqueName } from '../../../support/services.ts';
 import { FAULT_SESSION_TIMEOUT_MS } from './fault-services.ts';
+import { ecommerceConfig } from '../../../support/ecommerce.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -54,7 +55,7 @@ export async function openFaultRun(options: FaultRunOptions): Promise<FaultRun> 
     LK_PARTITIONS: String(options.partitions),
     LK_DATA_DIR: dataDir,
   };
-  const config = loadConfig(env);
+  const config = loadConfig(env, { pipeline: ecommerceConfig() });
   const children: LkProcess[] = [];
   return {
     env,

@@ -1,5 +1,5 @@
 import type { Pipeline } from '../../../../shared/compute/pipeline.ts';
-import { validateRecord } from '../../../../shared/model/validation.ts';
+import { validateRecord } from '../../../support/ecommerce.ts';
 import type { EventLog, LogRecord } from '../../../../shared/ports/event-log.ts';
 
 /** Every record of a topic, from the start to its end as it is now (no group). */
