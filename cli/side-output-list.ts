@@ -1,5 +1,5 @@
 import { openEventLog } from '../infra/adapters.ts';
-import type { LogRecord } from '../shared/ports/event-log.ts';
+import { readTopicToEnd, type LogRecord } from '../shared/ports/event-log.ts';
 import { provenanceOf } from '../workload/ingest-provenance.ts';
 import { configFrom, intOption, type Command, type CommandEnv, type OptionSpec, type ParsedOptions } from './command.ts';
 
@@ -54,26 +54,15 @@ async function listSideOutputs(options: ParsedOptions, env: CommandEnv, topicOf:
   const topic = config.topics[topicOf];
   const log = await openEventLog(config);
   try {
-    const exists = await log.partitionCount(topic).then((n) => n > 0, () => false);
     const counts = new Map<string, number>();
     const last: SideOutputEntry[] = [];
-    if (exists) {
-      const sub = await log.consume({
-        topic,
-        from: { kind: 'earliest' },
-        stopAtEnd: true,
-        onBatch: async (b) => {
-          for (const r of b.records) {
-            const e = sideOutputEntry(r);
-            counts.set(e.reason, (counts.get(e.reason) ?? 0) + 1);
-            if (reason !== undefined && e.reason !== reason) continue;
-            last.push(e);
-            if (last.length > limit) last.shift();
-          }
-        },
-      });
-      await sub.done;
-    }
+    const exists = await readTopicToEnd(log, topic, (r) => {
+      const e = sideOutputEntry(r);
+      counts.set(e.reason, (counts.get(e.reason) ?? 0) + 1);
+      if (reason !== undefined && e.reason !== reason) return;
+      last.push(e);
+      if (last.length > limit) last.shift();
+    });
     // Oldest first by source position, as the events topic holds them.
     last.sort((a, b) => (a.sourcePartition ?? -1) - (b.sourcePartition ?? -1) || (a.sourceOffset ?? -1) - (b.sourceOffset ?? -1));
     for (const e of last) {

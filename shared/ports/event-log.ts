@@ -111,3 +111,16 @@ export interface EventLog {
   openDerivedWriter(output: DerivedOutput): Promise<DerivedWriter>;
   close(): Promise<void>;
 }
+
+/**
+ * Reads a topic from its earliest offset to the end offsets it has now, record by record in each
+ * partition's order, without a consumer group (nothing is committed); nothing when the topic does
+ * not exist. Returns whether it existed.
+ */
+export async function readTopicToEnd(log: EventLog, topic: string, onRecord: (record: LogRecord) => void): Promise<boolean> {
+  const exists = await log.partitionCount(topic).then((n) => n > 0, () => false);
+  if (!exists) return false;
+  const sub = await log.consume({ topic, from: { kind: 'earliest' }, stopAtEnd: true, onBatch: async (b) => b.records.forEach(onRecord) });
+  await sub.done;
+  return true;
+}
