@@ -38,15 +38,15 @@ const faultKafka = useFaultKafka();
  * Runs `lk <args>` `kills` times, SIGKILLing each at a seeded moment, then once more to completion;
  * returns how many were still running when killed. A run takes well under a second here, so half
  * of the kills come at a random moment of the start and half once it reports progress (reading the
- * log, writing files, committing, publishing), a random moment later.
+ * log, writing files, committing, publishing), a random moment up to `maxDelayMs` later.
  */
-async function killedThenCompleted(run: FaultRun, args: readonly string[], rng: Random, kills: number): Promise<number> {
+async function killedThenCompleted(run: FaultRun, args: readonly string[], rng: Random, kills: number, maxDelayMs = 300): Promise<number> {
   let killedMidRun = 0;
   for (let i = 0; i < kills; i++) {
     const p = run.lk(args);
     if (rng.chance(0.5)) await Promise.race([sleep(rng.int(100, 700)), p.exited]);
     else {
-      const delayMs = rng.int(0, 300);
+      const delayMs = rng.int(0, maxDelayMs);
       await p.waitFor(new RegExp(`^${args[0]}: `), 60_000).catch(() => undefined);
       await Promise.race([sleep(delayMs), p.exited]);
     }
@@ -125,7 +125,8 @@ describe('fault injection: lk archive and lk batch SIGKILLed and restarted', () 
       })();
       try {
         // --from recomputes every complete hour each time: a run with nothing stale ends before any kill (lk starts faster than it did).
-        batchesKilled = await killedThenCompleted(run, ['batch', '--from', '0'], rng, 6);
+        // Its first progress line comes after the first of several hours: a kill soon after lands before the publish.
+        batchesKilled = await killedThenCompleted(run, ['batch', '--from', '0'], rng, 8, 20);
       } finally {
         polling = false;
         await poller;
