@@ -12,7 +12,7 @@ function mainHelp(list: readonly Command[]): string {
     'Usage: lk <command> [options]      (npm run lk -- <command> [options])',
     '',
     'Commands:',
-    ...list.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
+    ...list.map((c) => `  ${c.name.padEnd(Math.max(...list.map((x) => x.name.length)) + 1)} ${c.summary}`),
     '',
     'Run `lk <command> --help` for its options. `npm start` runs `lk demo`.',
     'Services: embedded by default (no installs); --services real (or LK_SERVICES=real) uses Kafka, S3 and PostgreSQL.',
