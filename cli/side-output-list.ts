@@ -61,8 +61,10 @@ async function listSideOutputs(options: ParsedOptions, env: CommandEnv, topicOf:
       counts.set(e.reason, (counts.get(e.reason) ?? 0) + 1);
       if (reason !== undefined && e.reason !== reason) return;
       last.push(e);
-      if (last.length > limit) last.shift();
+      // Trimmed in steps, not per record: shifting one off each time costs the whole array.
+      if (last.length >= 2 * limit) last.splice(0, last.length - limit);
     });
+    if (last.length > limit) last.splice(0, last.length - limit);
     // Oldest first by source position, as the events topic holds them.
     last.sort((a, b) => (a.sourcePartition ?? -1) - (b.sourcePartition ?? -1) || (a.sourceOffset ?? -1) - (b.sourceOffset ?? -1));
     for (const e of last) {

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { BadRequestError } from '../shared/errors.ts';
 import { httpErrorOf, unknownViewError, type HttpErrorResponse } from './http-error.ts';
 import type { QueryService } from './query-service.ts';
 import { openApiDocument } from './openapi.ts';
@@ -141,9 +142,9 @@ export async function startHttpServer(service: QueryService, options: HttpServer
     app.post<{ Querystring: Record<string, unknown> }>('/v1/admin/cutover', async (request, reply) => {
       if (!authorized(request)) return refuse(reply);
       const version = request.query.version;
-      if (typeof version !== 'string' || version === '') return send(reply, { status: 400, body: { error: { code: 'bad_request', message: 'version is required, e.g. ?version=kappa_v3', parameter: 'version' } } });
+      if (typeof version !== 'string' || version === '') throw new BadRequestError('version', 'is required, e.g. ?version=kappa_v3');
       const force = request.query.force;
-      if (force !== undefined && force !== 'true' && force !== 'false') return send(reply, { status: 400, body: { error: { code: 'bad_request', message: 'force must be true or false', parameter: 'force' } } });
+      if (force !== undefined && force !== 'true' && force !== 'false') throw new BadRequestError('force', 'must be true or false');
       const r = await admin.actions.cutover(version, force === 'true');
       return reply.code(r.cutOver ? 200 : 409).send(r);
     });
