@@ -17,7 +17,7 @@ import type { Layer, LayerPanes } from './layer-merge.ts';
 import type { Freshness, NamespaceStatus, QueryResult, RankedKey, ServedWindow, ServiceStatus, TopResult, ViewInfo } from './query-result.ts';
 import { topKeys } from '../shared/compute/top-keys.ts';
 import type { ServingMode } from './serving-mode.ts';
-import { streamPosition, type StreamPosition } from './stream-position.ts';
+import { streamPosition, type StreamPosition } from '../shared/compute/stream-position.ts';
 import { isWindowFinal } from './window-finality.ts';
 
 export interface QueryServiceDeps {

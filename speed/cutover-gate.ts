@@ -5,7 +5,7 @@ import type { Pane } from '../shared/compute/pane.ts';
 import type { CompiledView, Pipeline } from '../shared/compute/pipeline.ts';
 import type { ViewStore } from '../shared/ports/view-store.ts';
 import type { BatchSnapshot } from '../serving/batch-pane-source.ts';
-import { streamPosition } from '../serving/stream-position.ts';
+import { streamPosition } from '../shared/compute/stream-position.ts';
 
 /** How far a new Kappa version may differ before its cut-over is refused: shares of the windows compared. */
 export interface CutoverThresholds {

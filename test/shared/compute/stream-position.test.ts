@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
-import { streamPosition } from '../../serving/stream-position.ts';
+import type { PartitionCheckpoint } from '../../../shared/compute/partition-processor.ts';
+import { streamPosition } from '../../../shared/compute/stream-position.ts';
 
 const policy = { maxOutOfOrdernessMs: 5_000, allowedLatenessMs: 60_000, maxAheadOfAppendMs: 5_000 };
 const cp = (partition: number, maxEventTime: number | null, valid = 1): PartitionCheckpoint => ({

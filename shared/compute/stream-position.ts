@@ -1,6 +1,6 @@
-import { checkpointWatermark, emptyStats, type PartitionCheckpoint, type PartitionStats } from '../shared/compute/partition-processor.ts';
-import { combinedWatermark } from '../shared/time/combined-watermark.ts';
-import { NO_WATERMARK, type LatenessPolicy, type Watermark } from '../shared/time/watermark.ts';
+import { checkpointWatermark, emptyStats, type PartitionCheckpoint, type PartitionStats } from './partition-processor.ts';
+import { combinedWatermark } from '../time/combined-watermark.ts';
+import { NO_WATERMARK, type LatenessPolicy, type Watermark } from '../time/watermark.ts';
 
 /** How far a streaming namespace has got, from its checkpoints. Times are epoch ms; -Infinity means "nothing yet". */
 export interface StreamPosition {
