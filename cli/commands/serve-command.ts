@@ -16,6 +16,7 @@ import { configFrom, intOption, type Command } from '../command.ts';
 import { cutOverTo, rollback } from '../../speed/kappa-cutover.ts';
 import type { EventLog } from '../../shared/ports/event-log.ts';
 import { windowExplainerOf } from '../window-explainer-of.ts';
+import { readReplayProgress } from '../../speed/replay-progress.ts';
 
 /** `lk serve`: the serving layer's HTTP API as a long-lived process. */
 export const serveCommand: Command = {
@@ -66,7 +67,7 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
       // tries to load again, so a republished manifest is picked up), and /ready says why.
       await batch.refresh().catch((err: unknown) => env.err(`serve: the published batch could not be loaded: ${err instanceof Error ? err.message : String(err)}`));
       batch.start();
-      const service = new QueryService({ pipeline, viewStore: views, batch }, { streamStateTtlMs: intOption(options, 'stream-state-ms', 0, 60_000, 50) });
+      const service = new QueryService({ pipeline, viewStore: views, batch, replayProgress: () => readReplayProgress(objects) }, { streamStateTtlMs: intOption(options, 'stream-state-ms', 0, 60_000, 50) });
       const server = await startHttpServer(service, {
         host: (options.host as string | undefined) ?? config.serving.host,
         port: config.serving.port,
