@@ -89,7 +89,11 @@ export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions
   let verdict: CutoverVerdict | undefined;
   if (options.cutOver ?? true) {
     await progress?.state('gating');
-    const r = await cutOverTo({ views: deps.views, pipeline: deps.pipeline, batch: options.batch, late: options.late }, namespace, { force: options.force, thresholds: options.thresholds });
+    const r = await cutOverTo({ views: deps.views, pipeline: deps.pipeline, batch: options.batch, late: options.late }, namespace, { force: options.force, thresholds: options.thresholds }).catch(async (err: unknown) => {
+      // The version stays built (as a refused one does); the progress must not say "gating" forever.
+      await progress?.state('failed', `the cut-over failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    });
     ({ cutOver, verdict } = r);
     if (cutOver) await dropOldVersions(deps.views, namespace, previous, options.keepOlder ?? 0);
   }
