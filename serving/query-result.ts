@@ -1,5 +1,6 @@
 import type { PartitionStats } from '../shared/compute/partition-processor.ts';
 import type { ServingMode } from './serving-mode.ts';
+import type { ReplayProgress } from '../speed/replay-progress.ts';
 
 /**
  * The serving layer's answers, JSON-ready: every time is ISO-8601 UTC (null when there is none
@@ -108,4 +109,14 @@ export interface ServiceStatus {
   readonly speedNamespace: string;
   readonly kappa: { readonly alias: string; readonly namespace: string | null };
   readonly namespaces: readonly NamespaceStatus[];
+  /** The latest Kappa replay (`lk replay`) as it published its progress: the version it builds while the alias's keeps serving; null when none did. */
+  readonly replay: ReplayStatus | null;
+}
+
+/** A replay's published progress, with how old that is and how far the version is behind the one serving. */
+export interface ReplayStatus extends ReplayProgress {
+  /** asOf minus updatedAt: a replay that stopped without saying so stops updating. */
+  readonly ageMs: number;
+  /** While it builds: the serving version's latest event time minus the new version's (ms); null otherwise. */
+  readonly behindServingMs: number | null;
 }

@@ -4,6 +4,7 @@ import type { LateFootprint } from '../shared/compute/late-footprint.ts';
 import type { CutoverThresholds, CutoverVerdict } from './cutover-gate.ts';
 import { cutOverTo } from './kappa-cutover.ts';
 import { KAPPA_ALIAS, kappaVersionNumber, nextKappaVersion } from './kappa-version.ts';
+import type { ReplayProgressReporter } from './replay-progress.ts';
 import { StreamJob, type StreamJobDeps, type StreamProgress, type StreamStart } from './stream-job.ts';
 
 export interface ReplayResult {
@@ -41,6 +42,8 @@ export interface ReplayOptions {
    */
   readonly sideOutputs?: boolean;
   readonly onProgress?: (p: StreamProgress) => void;
+  /** Publishes the replay's progress and state for serving to show (replay-progress.ts). */
+  readonly progress?: ReplayProgressReporter;
 }
 
 /**
@@ -59,29 +62,42 @@ export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions
   const namespace = await nextKappaVersion(deps.views);
   const previous = await deps.views.getAlias(KAPPA_ALIAS);
   const started = Date.now();
+  const progress = options.progress;
+  // The job reads to the end offsets it finds when it starts: about these.
+  await progress?.start(namespace, previous ?? null, await deps.log.endOffsets(deps.topics.events));
   const job = new StreamJob(deps, {
     namespace,
     from: options.from ?? { kind: 'earliest' },
     stopAtEnd: true,
     emit: 'onWindowClose',
     sideOutputs: options.sideOutputs ?? false,
-    onCommit: options.onProgress,
+    onCommit: (p) => {
+      progress?.update(p);
+      options.onProgress?.(p);
+    },
   });
   try {
     const sub = await job.start();
     await sub.done;
   } catch (err) {
     await deps.views.dropNamespace(namespace).catch(() => undefined);
+    await progress?.state('failed', err instanceof Error ? err.message : String(err));
     throw err;
   }
   const elapsedMs = Date.now() - started;
   let cutOver = false;
   let verdict: CutoverVerdict | undefined;
   if (options.cutOver ?? true) {
-    const r = await cutOverTo({ views: deps.views, pipeline: deps.pipeline, batch: options.batch, late: options.late }, namespace, { force: options.force, thresholds: options.thresholds });
+    await progress?.state('gating');
+    const r = await cutOverTo({ views: deps.views, pipeline: deps.pipeline, batch: options.batch, late: options.late }, namespace, { force: options.force, thresholds: options.thresholds }).catch(async (err: unknown) => {
+      // The version stays built (as a refused one does); the progress must not say "gating" forever.
+      await progress?.state('failed', `the cut-over failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    });
     ({ cutOver, verdict } = r);
     if (cutOver) await dropOldVersions(deps.views, namespace, previous, options.keepOlder ?? 0);
   }
+  await progress?.state(cutOver ? 'served' : options.cutOver ?? true ? 'refused' : 'built');
   return {
     namespace,
     previous,

@@ -2,6 +2,7 @@ import { openLogAndViews } from '../../infra/adapters.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { BadRequestError } from '../../shared/errors.ts';
 import { runKappaReplay } from '../../speed/kappa-replay.ts';
+import { ReplayProgressReporter } from '../../speed/replay-progress.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 import { CUTOVER_OPTIONS, printVerdict, thresholdsFrom, withGateInputs } from '../cutover-options.ts';
 import { startOption } from '../start-position.ts';
@@ -51,7 +52,7 @@ replay's cut-over; just run lk replay again.`,
     const adapters = await openLogAndViews(config);
     try {
       const progress = new Progress();
-      const result = await withGateInputs(config, pipeline, adapters.log, ({ batch, late }) =>
+      const result = await withGateInputs(config, pipeline, adapters.log, ({ batch, late, objects }) =>
         runKappaReplay(
           { log: adapters.log, views: adapters.views, pipeline, topics: config.topics },
           {
@@ -63,6 +64,8 @@ replay's cut-over; just run lk replay again.`,
             late,
             thresholds,
             force: Boolean(options.force),
+            // lk serve shows it in /v1/status and on the dashboard while this version builds.
+            progress: new ReplayProgressReporter(objects, { onError: (err) => env.err(`replay: progress not published (${err instanceof Error ? err.message : String(err)}); the replay goes on`) }),
             onProgress: (p) => progress.update(`replay: ${formatCount(p.records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}`),
           },
         ),
