@@ -92,6 +92,13 @@ export class PartitionWatermark {
   }
 }
 
+/** The hours (starts, epoch ms) in which some partition archived valid records, as far as the counts go. */
+export function hoursWithValidRecords(progress: ArchiveProgressMap): number[] {
+  const hours = new Set<number>();
+  for (const a of progress.values()) for (const [h, n] of Object.entries(a.counts?.valid ?? {})) if (n > 0) hours.add(Number(h));
+  return [...hours].sort((a, b) => a - b);
+}
+
 /**
  * The archived records of a batch bucket over every partition: valid ones (by event time) and
  * dead letters (by append time). Null when the bucket is shorter than an hour (the counts are per

@@ -4,11 +4,11 @@ import type { Pipeline } from '../shared/compute/pipeline.ts';
 import { DEFAULT_STRAGGLER_DELAY_MS } from '../shared/config.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import { bucketOf } from '../shared/time/bucket.ts';
-import { archivedCounts, completeBefore, readArchiveProgress } from './archive-progress.ts';
+import { archivedCounts, completeBefore, hoursWithValidRecords, readArchiveProgress } from './archive-progress.ts';
 import { readManifest, type PublishedBucket } from './batch-manifest.ts';
 import { nextManifest, publishManifest, pruneRuns } from './batch-publisher.ts';
 import { DEFAULT_CHUNK_LIMITS, planChunks, type ChunkLimits } from './batch-chunks.ts';
-import { clipRanges } from './bucket-coverage.ts';
+import { clipRanges, isCovered } from './bucket-coverage.ts';
 import { planBuckets, type BucketSelection } from './bucket-selection.ts';
 import { computeChunkViews } from './chunk-views.ts';
 import { masterFilesByBucket } from './master-buckets.ts';
@@ -137,10 +137,13 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions = {}): Pro
     },
   );
   const computed: PublishedBucket[] = perChunk.flatMap((c) => c.entries).map((b) => (b.bucket + bucketMs > complete ? { ...b, incomplete: true as const } : b));
-  const hours = computed.filter((b) => b.source.files > 0).map((b): HourFacts => {
-    const archived = archivedCounts(progress, b.bucket, bucketMs);
-    return { bucket: b.bucket, rows: b.rows, events: b.events, archivedValid: archived?.valid ?? null, deadLettered: archived?.invalid ?? null };
-  });
+  const factsOf = (bucket: number, rows: number, events: number): HourFacts => {
+    const archived = archivedCounts(progress, bucket, bucketMs);
+    return { bucket, rows, events, archivedValid: archived?.valid ?? null, deadLettered: archived?.invalid ?? null };
+  };
+  // A covered bucket without master files that the archiver stored records in lost them all: judged as an hour of no rows.
+  const emptied = [...new Set(hoursWithValidRecords(progress).map((h) => bucketOf(h, bucketMs)))].filter((b) => !sources.has(b) && isCovered(cover, b));
+  const hours = [...computed.filter((b) => b.source.files > 0).map((b) => factsOf(b.bucket, b.rows, b.events)), ...emptied.map((b) => factsOf(b, 0, 0))];
   const failures = gate ? qualityGate(pipeline.views, { bucketMs, hours, views: perChunk.flatMap((c) => c.facts) }) : [];
   const quality = { skipped: gate === undefined, failures, rejected: [...new Set(failures.map((f) => f.bucket))].sort((a, b) => a - b) };
 
