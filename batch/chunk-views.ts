@@ -109,7 +109,7 @@ async function writeViewPanes(deps: ChunkViewsDeps, runId: string, view: Compile
   await rm(outDir, { recursive: true, force: true });
   const keys = new Map<number, WrittenFile[]>();
   try {
-    await writeByBucket(db, select, outDir, buckets);
+    const single = await writeByBucket(db, select, outDir, buckets);
     for (const bucket of buckets) {
       // DuckDB names partitions `bucket=<value>` and writes data_0.parquet, data_1.parquet, ... into them.
       const dir = join(outDir, `bucket=${bucket}`);
@@ -118,7 +118,8 @@ async function writeViewPanes(deps: ChunkViewsDeps, runId: string, view: Compile
       for (const [i, part] of parts.entries()) {
         const key = paneFileKey(runId, view.name, bucket, i);
         const local = join(dir, part);
-        const rows = deps.gate ? await parquetRows(db, local) : 0;
+        // A single bucket's one file: DuckDB's COPY counted its rows already.
+        const rows = !deps.gate ? 0 : single !== undefined && parts.length === 1 ? single : await parquetRows(db, local);
         await objects.putFile(key, local);
         list.push({ key, rows });
       }
@@ -134,15 +135,18 @@ async function writeViewPanes(deps: ChunkViewsDeps, runId: string, view: Compile
  * Writes the rows of `select` (which has a `bucket` column) as Parquet under `outDir`, one
  * `bucket=<value>` directory per bucket with rows, as DuckDB's PARTITION_BY lays them out. A
  * single bucket goes straight to one file: partitioning costs about a third more to write.
+ * Returns the rows written for a single bucket (undefined for several).
  */
-async function writeByBucket(db: DuckDb, select: string, outDir: string, buckets: readonly number[]): Promise<void> {
+async function writeByBucket(db: DuckDb, select: string, outDir: string, buckets: readonly number[]): Promise<number | undefined> {
   if (buckets.length > 1) {
     await db.run(`COPY (${select}) TO ${sqlString(outDir)} (${PANE_PARQUET}, PARTITION_BY (bucket), WRITE_PARTITION_COLUMNS true)`);
-    return;
+    return undefined;
   }
   const dir = join(outDir, `bucket=${buckets[0]}`);
   await mkdir(dir, { recursive: true });
   const [written] = await db.all<{ Count: bigint }>(`COPY (${select}) TO ${sqlString(join(dir, 'data_0.parquet'))} (${PANE_PARQUET})`);
   // Like a partitioned write, no file for a bucket without panes.
-  if (Number(written?.Count ?? 0) === 0) await rm(dir, { recursive: true, force: true });
+  const rows = Number(written?.Count ?? 0);
+  if (rows === 0) await rm(dir, { recursive: true, force: true });
+  return rows;
 }
