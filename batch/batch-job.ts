@@ -13,7 +13,7 @@ import { planBuckets, type BucketSelection } from './bucket-selection.ts';
 import { computeChunkViews } from './chunk-views.ts';
 import { masterFilesByBucket } from './master-buckets.ts';
 import { onParallelConnections } from './parallel-connections.ts';
-import { qualityGate, type HourFacts, type QualityFailure } from './quality-gate.ts';
+import { qualityGate, type HourFacts, type QualityCheck, type QualityFailure } from './quality-gate.ts';
 import { assertRunId, newRunId } from './run-id.ts';
 
 export interface BatchDeps {
@@ -47,6 +47,8 @@ export interface BatchOptions {
    * rejected hours and accepts the data. Default false: hours that fail a check are not published.
    */
   readonly skipQuality?: boolean;
+  /** Checks whose failures do not reject an hour (they are still computed): a narrower skipQuality. */
+  readonly acceptChecks?: readonly QualityCheck[];
 }
 
 export interface BatchProgress {
@@ -144,7 +146,8 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions = {}): Pro
   // A covered bucket without master files that the archiver stored records in lost them all: judged as an hour of no rows.
   const emptied = [...new Set(hoursWithValidRecords(progress).map((h) => bucketOf(h, bucketMs)))].filter((b) => !sources.has(b) && isCovered(cover, b));
   const hours = [...computed.filter((b) => b.source.files > 0).map((b) => factsOf(b.bucket, b.rows, b.events)), ...emptied.map((b) => factsOf(b, 0, 0))];
-  const failures = gate ? qualityGate(pipeline.views, { bucketMs, hours, views: perChunk.flatMap((c) => c.facts) }) : [];
+  const accepted = new Set(options.acceptChecks ?? []);
+  const failures = gate ? qualityGate(pipeline.views, { bucketMs, hours, views: perChunk.flatMap((c) => c.facts) }).filter((f) => !accepted.has(f.check)) : [];
   const quality = { skipped: gate === undefined, failures, rejected: [...new Set(failures.map((f) => f.bucket))].sort((a, b) => a - b) };
 
   // Read the manifest as late as possible: what this run publishes goes on top of the newest one.

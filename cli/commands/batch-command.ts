@@ -9,7 +9,7 @@ import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
 import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { BadRequestError, QualityGateError } from '../../shared/errors.ts';
-import type { QualityFailure } from '../../batch/quality-gate.ts';
+import { QUALITY_CHECKS, type QualityCheck, type QualityFailure } from '../../batch/quality-gate.ts';
 import { configFrom, intOption, timeOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 
@@ -42,7 +42,8 @@ dead-letter share and on drift against the published hour). An hour that fails i
 its previous version keeps serving, the reasons go to the manifest's "rejected" list, stderr and
 /v1/status, and a one-off run exits 1 (the other hours are published). --schedule reports it and
 keeps running (metric lk_batch_quality_failures_total{view,check}); the next cycle tries the hour
-again. --skip-quality publishes a one-off run without the gate, for data you have checked.
+again. --skip-quality publishes a one-off run without the gate, for data you have checked;
+--accept-check measures,drift publishes hours that fail only those checks.
 
 Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
   options: {
@@ -60,6 +61,7 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
     'metrics-port': { type: 'string', valueName: 'N', description: 'with --schedule: serve Prometheus /metrics (cycles, durations, horizon and its lag) and /ready (the catch-up cycle finished) on this port (0: a free one; default: none)' },
     'include-incomplete': { type: 'boolean', description: 'once: also publish incomplete hours, marked incomplete (above the horizon, never final)' },
     'skip-quality': { type: 'boolean', description: 'once: publish without the quality gate (for hours it rejected whose data you accept)' },
+    'accept-check': { type: 'string', valueName: 'CHECKS', description: `once: publish hours that fail only these checks (comma-separated: ${QUALITY_CHECKS.join(', ')})` },
   },
   async run(options, env) {
     const config = await configFrom(options, ['log', 'objectStore']);
@@ -74,6 +76,8 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
     const metricsPort = options['metrics-port'] === undefined ? undefined : intOption(options, 'metrics-port', 0, 65_535);
     if (options.schedule && options['include-incomplete']) throw new BadRequestError('--include-incomplete', 'only applies to a one-off run: a schedule publishes complete hours');
     if (options.schedule && options['skip-quality']) throw new BadRequestError('--skip-quality', 'only applies to a one-off run: accept the hours the gate rejected with lk batch --from/--to --skip-quality');
+    if (options.schedule && options['accept-check'] !== undefined) throw new BadRequestError('--accept-check', 'only applies to a one-off run');
+    const acceptChecks = acceptedChecks(options['accept-check'] as string | undefined);
     const { stragglerDelayMs } = config.batch;
     const pipeline = compilePipeline(config.pipeline);
     const hourly = hourlyCron ?? hourlyCronAfter(stragglerDelayMs, pipeline.config.lateness.maxOutOfOrdernessMs);
@@ -132,6 +136,7 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
           stragglerDelayMs,
           includeIncomplete: options['include-incomplete'] === true,
           skipQuality: options['skip-quality'] === true,
+          acceptChecks,
         },
       );
       for (const line of rejectionLines(r.quality.failures)) env.err(`batch: ${line}`);
@@ -166,4 +171,13 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
 /** One line per failed check of the quality gate, for the run's log (stderr). */
 function rejectionLines(failures: readonly QualityFailure[]): string[] {
   return failures.map((f) => `quality gate rejected hour ${new Date(f.bucket).toISOString()}${f.view === null ? '' : ` of view ${f.view}`} (${f.check}): ${f.detail}`);
+}
+
+/** The checks `--accept-check` names; a BadRequestError for one the gate does not have. */
+function acceptedChecks(list: string | undefined): QualityCheck[] | undefined {
+  if (list === undefined) return undefined;
+  const names = list.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const unknown = names.filter((c) => !(QUALITY_CHECKS as readonly string[]).includes(c));
+  if (names.length === 0 || unknown.length > 0) throw new BadRequestError('--accept-check', `must name checks of the quality gate (${QUALITY_CHECKS.join(', ')}), got ${list}`);
+  return names as QualityCheck[];
 }

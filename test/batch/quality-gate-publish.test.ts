@@ -158,6 +158,11 @@ describe('the batch quality gate', () => {
     expect(status.batchQuality.lastFailure?.runId).toBe(bad.runId);
     expect(status.batchQuality.lastFailure?.failures.map((f) => [f.hour, f.check])).toEqual([[iso(BAD_HOUR), 'measures']]);
 
+    // Accepting another check changes nothing; accepting this one publishes the hour.
+    expect((await runBatch({ ...e, objects: store }, { buckets: { from: BAD_HOUR, to: BAD_HOUR + HOUR_MS }, acceptChecks: ['drift'] })).quality.rejected).toEqual([BAD_HOUR]);
+    const accepted = await runBatch({ ...e, objects: store }, { buckets: { from: BAD_HOUR, to: BAD_HOUR + HOUR_MS }, acceptChecks: ['measures'] });
+    expect(accepted.quality.failures).toEqual([]);
+    expect((await readManifest(e.objects))!.buckets.find((b) => b.bucket === BAD_HOUR)?.runId).toBe(accepted.runId);
     // An operator who accepts the data publishes it without the gate.
     const forced = await runBatch({ ...e, objects: store }, { buckets: { from: BAD_HOUR, to: BAD_HOUR + HOUR_MS }, skipQuality: true });
     expect(forced.quality).toEqual({ skipped: true, failures: [], rejected: [] });

@@ -104,4 +104,12 @@ describe('lk batch and the quality gate', () => {
     expect(forced.code).toBe(0);
     expect(forced.stderr).toContain('published without the quality gate');
   });
+
+  it('refuses --accept-check naming no check of the gate', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lk-batch-cli-'));
+    dirs.push(dataDir);
+    const r = await lk(dataDir, ['batch', '--accept-check', 'measures,nulls']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--accept-check: must name checks of the quality gate (schema, files, counts, measures, reach, dead_letters, drift), got measures,nulls');
+  });
 });
