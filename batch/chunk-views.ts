@@ -49,7 +49,8 @@ const PANE_PARQUET = 'FORMAT parquet, PARQUET_VERSION v2';
  * under the run: per view one DuckDB statement over the whole chunk, its output split by bucket.
  * Returns the buckets' manifest entries; nothing is visible until a manifest names them. A
  * bucket without master files gets an entry without files, which the publisher leaves out (the
- * run's coverage already says it is empty).
+ * run's coverage already says it is empty). With `deps.gate`, each stored pane file is read back
+ * for the quality gate right after its upload, on the chunk's own connection.
  */
 export async function computeChunkViews(deps: ChunkViewsDeps, runId: string, chunk: BatchChunk, sources: ReadonlyMap<number, readonly MasterObject[]>): Promise<ChunkViews> {
   const { objects, db, pipeline } = deps;
