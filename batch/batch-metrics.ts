@@ -57,7 +57,8 @@ export function batchMetrics(registry: MetricsRegistry, clock: () => number = Da
       archived.inc({}, r.archived.valid);
       for (const f of r.batch?.quality.failures ?? []) qualityFailures.inc({ view: f.view ?? '*', check: f.check });
       if (r.batch?.published) {
-        buckets.inc({}, r.batch.buckets.length - r.batch.quality.rejected.length);
+        const rejected = new Set(r.batch.quality.rejected);
+        buckets.inc({}, r.batch.buckets.filter((b) => !rejected.has(b)).length);
         setHorizon(r.batch.horizon);
       }
       success.set({}, clock() / 1000);

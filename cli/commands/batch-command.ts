@@ -149,7 +149,7 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
         );
       }
       if (r.quality.skipped) env.err('batch: published without the quality gate (--skip-quality)');
-      const accepted = r.buckets.length - r.quality.rejected.length;
+      const accepted = r.buckets.filter((b) => !r.quality.rejected.includes(b)).length;
       progress.done(
         r.quality.rejected.length > 0
           ? `batch: ${accepted} of ${r.buckets.length} hours published, ${r.quality.rejected.length} rejected by the quality gate; horizon ${r.horizon === null ? 'none' : new Date(r.horizon).toISOString()}`
