@@ -6,6 +6,7 @@ import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { WindowSpec } from '../shared/time/window.ts';
 import { coverageHorizon, isCovered, mergeRanges, rangesOfBuckets, type BucketRange } from './bucket-coverage.ts';
 import { VIEWS_PREFIX } from './pane-file.ts';
+import { QUALITY_CHECKS, type QualityCheck } from './quality-gate.ts';
 
 /**
  * The manifest is the published state of the batch layer: which run computed each bucket and
@@ -67,6 +68,32 @@ export interface BatchManifest {
   readonly buckets: readonly PublishedBucket[];
   /** Runs that published, oldest first (the last few), so pruning keeps recent runs readable. */
   readonly history: readonly string[];
+  /**
+   * Hours the quality gate kept from being published, oldest first (the last REJECTIONS_KEPT): the
+   * previous version of each keeps serving. Absent in manifests written before the gate.
+   */
+  readonly rejected?: readonly QualityRejection[];
+}
+
+/** One failed check of one run's hour (and view; null for the hour's input counts). */
+export interface QualityRejection {
+  readonly runId: string;
+  /** When the run's gate judged it (ISO-8601). */
+  readonly at: string;
+  readonly view: string | null;
+  readonly bucket: number;
+  readonly check: QualityCheck;
+  readonly detail: string;
+}
+
+/** Rejections a manifest remembers. */
+export const REJECTIONS_KEPT = 100;
+
+/** The rejections of the last run whose gate failed, or [] when none did. */
+export function lastRejection(m: Pick<BatchManifest, 'rejected'> | undefined): QualityRejection[] {
+  const all = m?.rejected ?? [];
+  const last = all[all.length - 1]?.runId;
+  return all.filter((r) => r.runId === last);
 }
 
 /** The signature of every view of a pipeline. */
@@ -149,5 +176,8 @@ export function parseManifest(text: string): BatchManifest {
   // Incomplete buckets are published above the coverage: it holds complete hours only.
   if (m.buckets.some((b) => !b.incomplete && !isCovered(covered, b.bucket))) throw damaged('a complete bucket outside the covered ranges');
   if (m.horizon !== manifestHorizon(covered, m.buckets)) throw damaged('the horizon does not match its covered ranges');
+  if (m.rejected !== undefined && (!Array.isArray(m.rejected) || m.rejected.some((r) => typeof r?.runId !== 'string' || !Number.isInteger(r.bucket) || !QUALITY_CHECKS.includes(r.check)))) {
+    throw damaged('the rejected hours');
+  }
   return m as BatchManifest;
 }

@@ -68,7 +68,7 @@ const ROUTES: readonly RegExp[] = [/^\/$/, /^\/health$/, /^\/ready$/, /^\/metric
  *   GET /v1/explain/:view?key=&start=&mode=
  *                                  why one window has its value (window-explanation.ts): layers and version,
  *                                  horizon and watermark, the truth where known, too-late events, duplicates
- *   GET /v1/status                 batch horizon and run, Kappa alias, streaming namespaces' progress
+ *   GET /v1/status                 batch horizon and run, the quality gate's last rejection, Kappa alias, streaming namespaces' progress
  *   GET /openapi.json              the API, from the schemas that validate it (openapi.ts)
  *   GET /ready                     readiness: 200 once the published batch is loaded and the stores answer, else 503
  *   GET /metrics                   Prometheus metrics (when given; serving-metrics.ts)

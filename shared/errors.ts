@@ -181,3 +181,34 @@ export class WriterFencedError extends FencedError {
     this.sourcePartition = sourcePartition;
   }
 }
+
+/** One failed check of the batch quality gate, as the error reports it. */
+export interface QualityGateFailure {
+  readonly view: string | null;
+  /** The hour (bucket start, epoch ms). */
+  readonly bucket: number;
+  readonly check: string;
+  readonly detail: string;
+}
+
+/**
+ * The batch quality gate rejected hours of a run: they were not published and their previous
+ * versions keep serving (the manifest's `rejected` list says why). `lk batch` exits 1 with it.
+ */
+export class QualityGateError extends LkError {
+  readonly runId: string;
+  readonly failures: readonly QualityGateFailure[];
+
+  constructor(runId: string, failures: readonly QualityGateFailure[]) {
+    const hours = [...new Set(failures.map((f) => f.bucket))].sort((a, b) => a - b).map((b) => new Date(b).toISOString());
+    const first = failures[0];
+    super(
+      `batch run ${runId}: the quality gate rejected ${hours.length === 1 ? `hour ${hours[0]}` : `${hours.length} hours (${hours.slice(0, 3).join(', ')}${hours.length > 3 ? ', …' : ''})`} ` +
+        `with ${failures.length} failed check${failures.length === 1 ? '' : 's'}, first ${first ? `${first.check}${first.view ? ` of view ${first.view}` : ''}: ${first.detail}` : 'none'}; ` +
+        'those hours were not published and their previous versions keep serving. Fix the master dataset or the job and run lk batch again, ' +
+        'or publish the hours as they are with lk batch --from/--to --skip-quality once you accept the data',
+    );
+    this.runId = runId;
+    this.failures = failures;
+  }
+}
