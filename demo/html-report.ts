@@ -1,4 +1,4 @@
-import { MODE_NAMES } from '../compare/comparison-report.ts';
+import { formatComparisonReport, MODE_NAMES } from '../compare/comparison-report.ts';
 import type { ChartAssets } from '../infra/uplot/chart-assets.ts';
 import type { DemoResult } from './run-demo.ts';
 import { formatTimelineSummary } from './timeline-summary.ts';
@@ -153,7 +153,7 @@ body{font:14px system-ui,sans-serif;margin:24px;max-width:1100px;color:#222}h1{f
 <p>${escapeHtml(`${r.timeline.simStart} to ${r.timeline.simEnd} simulated (${r.timeline.speedup}x). Every window is scored against the final ground truth.`)}</p>
 ${Object.entries(charts).map(([id, c]) => `<h2>${escapeHtml(c.title)}</h2><div class="chart" id="${id}"></div>`).join('\n')}
 <h2>Summary</h2>
-<pre>${escapeHtml(formatTimelineSummary(r))}</pre>
+<pre>${escapeHtml(`${formatComparisonReport(r.report)}\n\n${formatTimelineSummary(r)}`)}</pre>
 <script>${safe(assets.script)}</script>
 <script type="application/json" id="chart-data">${safe(JSON.stringify(charts))}</script>
 <script>

@@ -191,7 +191,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
     }
     const tooLate = t.speed.totals().tooLate;
     const sourceKind = source.kind;
-    const report = buildComparisonReport({ pipeline, truth, modes, tooLate, generated: t.appended, source: sourceKind });
+    const report = buildComparisonReport({ pipeline, truth, modes, tooLate, generated: t.appended - t.probes.length, probes: t.probes.length, source: sourceKind });
     const below = <W extends { readonly end: number }>(byView: Readonly<Record<string, readonly W[]>>) =>
       Object.fromEntries(Object.entries(byView).map(([v, ws]) => [v, ws.filter((w) => horizon !== null && w.end <= horizon)]));
     const belowHorizon =
@@ -202,7 +202,8 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
             truth: { ...truth, views: below(truth.views) },
             modes: Object.fromEntries(Object.entries(modes).map(([m, r]) => [m, { ...r, windows: below(r.windows) }])),
             tooLate,
-            generated: t.appended,
+            generated: t.appended - t.probes.length,
+            probes: t.probes.length,
             source: sourceKind,
           });
 

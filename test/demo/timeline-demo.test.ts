@@ -95,7 +95,7 @@ describe('the demo on a simulated timeline (embedded services)', () => {
     expect(result.freshness.perMode.speed!.count).toBeGreaterThan(0);
     expect(result.freshness.batchSchedule!.p50Ms).toBeGreaterThan(0);
     expect(result.backfill.timeline!.namespace).toBe('kappa_v2');
-    expect(result.backfill.kappa.records).toBe(result.timeline.batchRuns.length > 0 ? result.report.events.generated : -1);
+    expect(result.backfill.kappa.records).toBe(result.timeline.batchRuns.length > 0 ? result.report.events.generated + result.report.events.probes : -1);
     expect(result.cost.storage.master.bytes).toBeGreaterThan(0);
     expect(result.cost.storage.viewStore.rows.speed).toBeGreaterThan(0);
   });
