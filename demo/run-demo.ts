@@ -17,7 +17,7 @@ import type { ReplayResult } from '../speed/kappa-replay.ts';
 import { measureStorage, type StorageCost } from './storage-cost.ts';
 import { reconcileLedger, type LedgerReport } from './reconcile-ledger.ts';
 import { windowErrors, type WindowErrors } from '../compare/window-errors.ts';
-import { compareBackfills, probeFreshness, runTimeline, type BackfillComparison, type TimelineBackfill, type TimelineBatchRun, type TimelineInstant, type TimelineOptions } from './timeline.ts';
+import { compareBackfills, probeFreshness, runTimeline, type BackfillComparison, type TimelineBackfill, type TimelineCpu, type TimelineBatchRun, type TimelineInstant, type TimelineOptions } from './timeline.ts';
 import { fileSource, generatedSource, topicSource, type TimelineSource } from './timeline-source.ts';
 
 /** Where the records come from: generated (default), a JSON lines file, or a topic's recorded records. */
@@ -67,6 +67,8 @@ export interface TimelineReport {
 export interface CostReport {
   readonly events: number;
   readonly cpuSecondsPerMillionEvents: Readonly<Record<string, number>>;
+  /** CPU ms per layer during the timeline (see TimelineCpu and method). */
+  readonly timelineCpuMs: TimelineCpu;
   readonly method: string;
   readonly storage: StorageCost;
 }
@@ -225,16 +227,24 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
     const masterRows = t.batchRuns.reduce((s, r) => s + r.archived, 0);
     const storage = await measureStorage(config, pipeline, { objects, views, batch: reader }, { logRecords: t.appended, masterRows, namespaces: ['speed', t.kappaNamespace] });
     const perM = (cpuMs: number) => Math.round((cpuMs / 1000 / Math.max(1, truth.counts.events)) * 1e6 * 100) / 100;
-    const batchCyclesCpu = t.batchRuns.reduce((s, r) => s + r.cpuMs, 0);
     const cost: CostReport = {
       events: truth.counts.events,
       cpuSecondsPerMillionEvents: {
         'stream job (Kappa replay, quiet)': perM(backfills.kappa.cpuMs),
         'batch recompute (quiet)': perM(backfills.lambdaBatch.cpuMs),
-        'batch cycles on the timeline (archive + compute; stream jobs alongside)': perM(batchCyclesCpu),
+        'timeline: speed layer (transform, main thread)': perM(t.cpu.speedMs),
+        'timeline: Kappa live jobs + backfill replay (transform, main thread)': perM(t.cpu.kappaMs),
+        'timeline: batch runs (archive + compute, process CPU less the stream transform meanwhile)': perM(t.cpu.batchMs),
+        'timeline: query instants (HTTP client + server, process CPU less the stream transform meanwhile)': perM(t.cpu.queriesMs),
+        'timeline: rest (ingest, view-store and side-output writes, probes)': perM(t.cpu.restMs),
         'whole timeline (ingest, speed, Kappa, batch, queries)': perM(t.cpuMs),
       },
-      method: 'process.cpuUsage() around each step; the quiet figures ran alone, the timeline ones share the process with the live stream jobs and the queries',
+      timelineCpuMs: t.cpu,
+      method:
+        'quiet: process.cpuUsage() around each backfill, run alone after the timeline. Timeline (one process for every layer): the stream jobs\' transform is ' +
+        'process.threadCpuUsage() around its synchronous steps (record processing, taking change sets), so it is theirs alone but leaves out their view-store writes; ' +
+        'batch runs and query instants are process.cpuUsage() while the timeline waited for them (no appends meanwhile) less the stream transform in that time; ' +
+        'rest = the whole timeline\'s process CPU less all of these',
       storage,
     };
 
@@ -270,6 +280,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
         eventsPerSecond: backfills.kappa.wallMs > 0 ? Math.round((backfills.kappa.records * 1000) / backfills.kappa.wallMs) : backfills.kappa.records,
         cutOver: t.backfill !== null,
         cpuMs: backfills.kappa.cpuMs,
+        computeCpuMs: backfills.kappa.computeCpuMs,
         ...backfills,
         timeline: t.backfill,
       },

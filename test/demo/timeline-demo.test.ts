@@ -97,6 +97,11 @@ describe('the demo on a simulated timeline (embedded services)', () => {
     expect(result.backfill.timeline!.namespace).toBe('kappa_v2');
     expect(result.backfill.kappa.records).toBe(result.timeline.batchRuns.length > 0 ? result.report.events.generated + result.report.events.probes : -1);
     expect(result.cost.storage.master.bytes).toBeGreaterThan(0);
+    // CPU per layer during the timeline, where they share one process: each measured, adding up to the whole.
+    const cpu = result.cost.timelineCpuMs;
+    for (const layer of ['speedMs', 'kappaMs', 'batchMs', 'queriesMs', 'restMs'] as const) expect(cpu[layer], layer).toBeGreaterThan(0);
+    expect(cpu.speedMs + cpu.kappaMs + cpu.batchMs + cpu.queriesMs + cpu.restMs).toBe(cpu.totalMs);
+    expect(Object.keys(result.cost.cpuSecondsPerMillionEvents).filter((k) => k.startsWith('timeline: '))).toHaveLength(5);
     expect(result.cost.storage.viewStore.rows.speed).toBeGreaterThan(0);
   });
 
