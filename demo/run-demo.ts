@@ -1,11 +1,14 @@
 import { join } from 'node:path';
 import { BatchViewReader } from '../batch/batch-view-reader.ts';
 import { buildComparisonReport, MODE_NAMES, type ComparisonReport, type ModeName, type ModeResult } from '../compare/comparison-report.ts';
-import { openAdapters } from '../infra/adapters.ts';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { openAdapters, openEventLog } from '../infra/adapters.ts';
+import type { EventLog } from '../shared/ports/event-log.ts';
 import { DuckDb } from '../infra/duckdb/duckdb-database.ts';
 import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import { compilePipeline } from '../shared/compute/pipeline.ts';
-import type { PlatformConfig } from '../shared/config.ts';
+import { withDataDir, type PlatformConfig } from '../shared/config.ts';
 import { ConfigError, NotFoundError } from '../shared/errors.ts';
 import type { LatencySummary } from '../shared/metrics/latency-histogram.ts';
 import { QueryService } from '../serving/query-service.ts';
@@ -124,15 +127,57 @@ export function defaultSimStart(wallNow: number): number {
  * the HTTP API at regular instants and scored against the final truth (timeline.ts), then the
  * final comparison, the late-event ledger, a quiet backfill comparison and the storage cost.
  */
-export async function runDemo(config: PlatformConfig, options: DemoOptions): Promise<DemoResult> {
+export async function runDemo(given: PlatformConfig, options: DemoOptions): Promise<DemoResult> {
   const say = options.progress;
-  if (options.inputTopic !== undefined && config.log.kind === 'embedded') {
-    // The embedded log lives in the data dir the run starts by clearing.
-    throw new ConfigError('--topic plays a topic of the real log (--services real); on embedded services give the records as a file with --input');
+  // What the run leaves behind only while it runs: the topic's spool, a scratch data dir, the user's log it reads.
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanUp = async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  };
+  let config = given;
+  let topicLog: EventLog | undefined;
+  let spoolDir: string | undefined;
+  try {
+    if (options.inputTopic !== undefined) {
+      spoolDir = await mkdtemp(join(tmpdir(), 'lk-topic-'));
+      cleanups.push(() => rm(spoolDir!, { recursive: true, force: true }));
+      if (given.log.kind === 'embedded') {
+        // The embedded log lives in the data dir a run starts by clearing: the topic is read from
+        // the user's data dir as it is, and the comparison runs in a scratch data dir of its own.
+        topicLog = await openTopicLog(given, options.inputTopic);
+        cleanups.push(() => topicLog!.close());
+        const scratch = await mkdtemp(join(tmpdir(), 'lk-compare-'));
+        cleanups.push(() => rm(scratch, { recursive: true, force: true }));
+        config = withDataDir(given, scratch);
+        say(`topic ${options.inputTopic} read from the embedded log in ${given.log.dir}; the comparison runs in ${scratch} (removed at the end)`, true);
+      } else if (options.inputTopic === config.topics.events) {
+        throw new ConfigError(`--topic ${options.inputTopic} is the topic this run appends to; set LK_TOPIC to another name or leave it unset (a run names its own)`);
+      }
+    }
+    return await runOnConfig(config, options, topicLog, spoolDir, cleanUp);
+  } catch (err) {
+    await cleanUp();
+    throw err;
   }
-  if (options.inputTopic !== undefined && options.inputTopic === config.topics.events) {
-    throw new ConfigError(`--topic ${options.inputTopic} is the topic this run appends to; set LK_TOPIC to another name or leave it unset (a run names its own)`);
+}
+
+/** The user's embedded log, to read `topic` from; refused when it has no such topic. */
+async function openTopicLog(config: PlatformConfig, topic: string): Promise<EventLog> {
+  const dir = config.log.kind === 'embedded' ? config.log.dir : '';
+  if (!(await stat(dir).then((st) => st.isDirectory(), () => false))) {
+    throw new ConfigError(`--topic ${topic}: there is no embedded log in ${dir}; point --data-dir (or LK_DATA_DIR) at the data dir holding it, or use --services real for Kafka`);
   }
+  const log = await openEventLog(config);
+  const found = await log.partitionCount(topic).then((n) => n > 0, (err: unknown) => (err instanceof NotFoundError ? false : Promise.reject(err)));
+  if (!found) {
+    await log.close();
+    throw new NotFoundError(`--topic ${topic}: the embedded log in ${dir} has no topic ${topic}; append records to it first (LK_TOPIC=${topic} lk ingest --input FILE), or give them as a file with --input`);
+  }
+  return log;
+}
+
+async function runOnConfig(config: PlatformConfig, options: DemoOptions, topicLog: EventLog | undefined, spoolDir: string | undefined, cleanUp: () => Promise<void>): Promise<DemoResult> {
+  const say = options.progress;
   const embedded = config.log.kind === 'embedded' || config.objectStore.kind === 'local' || config.viewStore.kind === 'duckdb';
   if (!options.keepData && embedded) await prepareDemoDataDir(config.dataDir);
   const pipeline = compilePipeline(config.pipeline);
@@ -155,7 +200,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
     const service = new QueryService({ pipeline, viewStore: views, batch: reader, clock: () => simNow });
     server = await startHttpServer(service, { host: config.serving.host, port: options.port });
     const source: TimelineSource = options.inputTopic
-      ? topicSource(log, options.inputTopic)
+      ? topicSource(topicLog ?? log, options.inputTopic, spoolDir!)
       : options.input
         ? fileSource(options.input, pipeline)
         : generatedSource({ startTime: defaultSimStart(Date.now()), spanMs: 3 * 3_600_000, ...options.workload }, config.pipeline);
@@ -299,6 +344,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
         await server?.close();
         await db.close();
         await adapters.close();
+        await cleanUp();
       },
     };
   } catch (err) {
