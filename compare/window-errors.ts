@@ -12,6 +12,8 @@ import type { TruthWindow } from './ground-truth.ts';
  */
 export interface WindowErrors {
   readonly starts: readonly number[];
+  /** The latest end of the windows at each of `starts` (sessions of several keys may share a start). */
+  readonly ends: readonly number[];
   /** The additive measures, in the view's order. */
   readonly measures: readonly string[];
   /** Those of them that count events (the others are sums). */
@@ -24,9 +26,11 @@ export interface WindowErrors {
 export function windowErrors(view: CompiledView, modes: Partial<Record<ModeName, readonly MergedWindow[]>>, truth: readonly TruthWindow[]): WindowErrors {
   const measures = view.def.measures.filter((m) => m.op === 'count' || m.op === 'sum').map((m) => m.name);
   const combined = Object.entries(modes).map(([mode, windows]) => [mode as ModeName, combineSameStart(view, windows)] as const);
-  const starts = new Set<number>(truth.map((w) => w.start));
-  for (const [, windows] of combined) for (const w of windows) starts.add(w.start);
-  const sorted = [...starts].sort((a, b) => a - b);
+  const ends = new Map<number, number>();
+  const see = (w: { readonly start: number; readonly end: number }) => ends.set(w.start, Math.max(ends.get(w.start) ?? w.end, w.end));
+  truth.forEach(see);
+  for (const [, windows] of combined) windows.forEach(see);
+  const sorted = [...ends.keys()].sort((a, b) => a - b);
   const index = new Map(sorted.map((s, i) => [s, i]));
   const out: Partial<Record<ModeName, Record<string, number[]>>> = {};
   for (const [mode, windows] of combined) {
@@ -39,5 +43,5 @@ export function windowErrors(view: CompiledView, modes: Partial<Record<ModeName,
     out[mode] = errors;
   }
   const counts = view.def.measures.filter((m) => m.op === 'count').map((m) => m.name);
-  return { starts: sorted, measures, counts, modes: out };
+  return { starts: sorted, ends: sorted.map((s) => ends.get(s)!), measures, counts, modes: out };
 }

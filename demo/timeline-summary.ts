@@ -34,8 +34,11 @@ export function formatTimelineSummary(r: DemoResult): string {
     const late = ws.filter((w) => w.tooLate + w.absorbed > 0).length;
     const e = r.errorByWindow[view];
     const measure = e?.counts[0] ?? e?.measures[0];
-    const worst = e && measure ? MODE_NAMES.filter((m) => e.modes[m]).map((m) => `${m} ${n(Math.max(0, ...e.modes[m]![measure]))}`).join(', ') : '';
-    return `${view} ${n(ws.length)} windows, ${n(late)} with a too-late event (${n(ws.filter((w) => w.tooLate > 0).length)} of them never absorbed)${worst ? `, largest |${measure} - truth| at one window start: ${worst}` : ''}`;
+    // Batch below its horizon only: above it, it has nothing yet (its staleness, not a window's error).
+    const horizon = r.batchHorizon === null ? null : Date.parse(r.batchHorizon);
+    const scored = (m: (typeof MODE_NAMES)[number], i: number) => m !== 'batch' || (horizon !== null && e!.ends[i] <= horizon);
+    const worst = e && measure ? MODE_NAMES.filter((m) => e.modes[m]).map((m) => `${m} ${n(Math.max(0, ...e.modes[m]![measure].filter((_, i) => scored(m, i))))}`).join(', ') : '';
+    return `${view} ${n(ws.length)} windows, ${n(late)} with a too-late event (${n(ws.filter((w) => w.tooLate > 0).length)} of them never absorbed)${worst ? `, largest |${measure} - truth| at one window start (batch: below its horizon): ${worst}` : ''}`;
   });
   lines.push(`Per window (JSON ledger.byWindow, errorByWindow): ${perWindow.join('; ')}.`);
   const f = r.freshness;

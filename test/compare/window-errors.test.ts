@@ -27,6 +27,7 @@ describe('windowErrors', () => {
     ];
     const e = windowErrors(products, { speed, lambda: truth.map(modeOf) }, truth);
     expect(e.starts).toEqual([0, MIN, 2 * MIN, 3 * MIN]);
+    expect(e.ends).toEqual([MIN, 2 * MIN, 3 * MIN, 4 * MIN]);
     expect(e.measures).toEqual(['views', 'carts', 'purchases', 'revenue_cents']);
     expect(e.counts).toEqual(['views', 'carts', 'purchases']);
     expect(e.modes.speed).toEqual({ views: [2, 1, 0, 4], carts: [0, 0, 0, 0], purchases: [1, 0, 0, 0], revenue_cents: [1999, 0, 0, 0] });
