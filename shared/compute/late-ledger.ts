@@ -197,5 +197,5 @@ function sessionsOf(view: CompiledView, events: readonly SessionEvent[]): Ledger
     }
     out.push(open);
   }
-  return out.sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return out.sort((a, b) => a.start - b.start || (a.key! < b.key! ? -1 : a.key! > b.key! ? 1 : 0));
 }
