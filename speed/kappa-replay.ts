@@ -13,6 +13,8 @@ export interface ReplayResult {
   readonly records: number;
   readonly elapsedMs: number;
   readonly eventsPerSecond: number;
+  /** The replay job's transform CPU on the main thread (StreamJob.computeCpuMs). */
+  readonly computeCpuMs: number;
   readonly cutOver: boolean;
   /** The correctness gate's verdict on the new version (absent without a cut-over). cutOver is false when it refused. */
   readonly verdict?: CutoverVerdict;
@@ -104,6 +106,7 @@ export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions
     records: job.records,
     elapsedMs,
     eventsPerSecond: elapsedMs > 0 ? Math.round((job.records * 1000) / elapsedMs) : job.records,
+    computeCpuMs: job.computeCpuMs,
     cutOver,
     verdict,
   };

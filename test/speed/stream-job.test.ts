@@ -131,6 +131,8 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     });
     expect(f.malformed).toBeGreaterThan(0);
     expect(f.tooLate).toBeGreaterThan(0);
+    // Its transform's CPU, measured on its own thread around the synchronous steps.
+    expect(job.computeCpuMs).toBeGreaterThan(0);
     await log.close();
   });
 
@@ -516,6 +518,7 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     await runToEnd(log, store, 'speed');
     const first = await runKappaReplay({ log, views: store, pipeline, topics });
     expect(first).toMatchObject({ namespace: 'kappa_v1', previous: undefined, records: workload.records.length, cutOver: true });
+    expect(first.computeCpuMs).toBeGreaterThan(0);
     expect(await store.getAlias(KAPPA_ALIAS)).toBe('kappa_v1');
     expect(await windowsOf(store, 'kappa_v1')).toEqual(await windowsOf(store, 'speed'));
 
