@@ -1,6 +1,7 @@
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
-import { manifestHorizon, MANIFEST_KEY, MANIFEST_VERSION, sameViews, viewSignatures, type BatchManifest, type PublishedBucket } from './batch-manifest.ts';
+import { manifestHorizon, MANIFEST_KEY, MANIFEST_VERSION, type BatchManifest, type PublishedBucket } from './batch-manifest.ts';
+import { sameViews, viewSignatures } from '../shared/compute/view-signature.ts';
 import { isCovered, mergeRanges, type BucketRange } from './bucket-coverage.ts';
 import { RUNS_PREFIX, runIdOfKey } from './pane-file.ts';
 
