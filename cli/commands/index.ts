@@ -21,6 +21,7 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'replay', load: async () => (await import('./replay-command.ts')).replayCommand },
   { name: 'cutover', load: async () => (await import('./cutover-command.ts')).cutoverCommand },
   { name: 'rollback', load: async () => (await import('./rollback-command.ts')).rollbackCommand },
+  { name: 'savepoint', load: async () => (await import('./savepoint-command.ts')).savepointCommand },
   { name: 'dead-letters', load: async () => (await import('./dead-letters-command.ts')).deadLettersCommand },
   { name: 'late', load: async () => (await import('./late-command.ts')).lateCommand },
   { name: 'archive', load: async () => (await import('./archive-command.ts')).archiveCommand },
