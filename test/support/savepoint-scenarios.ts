@@ -154,6 +154,21 @@ export function describeSavepointScenarios(name: string, factory: () => Promise<
       expect(await views.checkpoints('changed')).toEqual(await views.checkpoints('uninterrupted'));
     });
 
+    it('a job stopped while its new views catch up goes on from its checkpoints: each view still starts where it should', async () => {
+      const { log, views, objects, saved } = await savedHalfway();
+      await restoreSavepoint({ views, objects, log, pipeline: v2, topics }, saved.id, { namespace: 'changed', rebuildChanged: true });
+      // Stopped after its first commits, long before the savepoint's offsets.
+      let commits = 0;
+      const job = new StreamJob({ log, views, pipeline: v2, topics }, { namespace: 'changed', from: { kind: 'earliest' }, stopAtEnd: true, maxBatchRecords: 50, maxUncommittedRecords: 50, sideOutputs: false, onCommit: () => void (++commits === 2 && job.stop()) });
+      await (await job.start()).done;
+      const midway = await views.checkpoints('changed');
+      expect([...midway.values()].some((cp) => cp.catchUp?.expect !== undefined && cp.nextOffset < cp.catchUp.expect.offset)).toBe(true);
+      await runToEnd(log, views, v2, 'changed');
+      await runToEnd(log, views, v2, 'uninterrupted');
+      expect(await windowsOf(views, 'changed', v2)).toEqual(await windowsOf(views, 'uninterrupted', v2));
+      expect(await views.checkpoints('changed')).toEqual(await views.checkpoints('uninterrupted'));
+    });
+
     it('refuses to resume views whose namespace did not start where the new views are built from', async () => {
       const log = await openLog();
       const views = await openStore();
