@@ -154,6 +154,20 @@ export function describeSavepointScenarios(name: string, factory: () => Promise<
       expect(await views.checkpoints('changed')).toEqual(await views.checkpoints('uninterrupted'));
     });
 
+    it('new views from latest start at the end of the log while the resumed views go on from the savepoint', async () => {
+      const { log, views, objects, saved } = await savedHalfway();
+      await restoreSavepoint({ views, objects, log, pipeline: v2, topics }, saved.id, { namespace: 'changed', rebuildChanged: true, newViewsFrom: { kind: 'latest' } });
+      await runToEnd(log, views, v2, 'changed');
+      await runToEnd(log, views, v2, 'uninterrupted');
+      const windows = await windowsOf(views, 'changed', v2);
+      const reference = await windowsOf(views, 'uninterrupted', v2);
+      expect(windows.product_activity).toEqual(reference.product_activity);
+      // Nothing was appended after the restore: the new and rebuilt views have no window yet.
+      expect(windows.user_purchases).toEqual([]);
+      expect(windows.revenue).toEqual([]);
+      expect([...(await views.checkpoints('changed')).values()].every((cp) => cp.catchUp === undefined)).toBe(true);
+    });
+
     it('a job stopped while its new views catch up goes on from its checkpoints: each view still starts where it should', async () => {
       const { log, views, objects, saved } = await savedHalfway();
       await restoreSavepoint({ views, objects, log, pipeline: v2, topics }, saved.id, { namespace: 'changed', rebuildChanged: true });
