@@ -51,7 +51,9 @@ export async function restoreSavepoint(deps: RestoreDeps, id: string, options: R
     throw new SavepointError(`savepoint ${id} was taken with ${descriptor.partitionCount} partitions of ${topics.events}, which now has ${ends.size}: keys would be in other partitions, so its state cannot be resumed; rebuild the views with lk replay`);
   }
   if ((await views.listNamespaces()).includes(options.namespace) && (await views.checkpoints(options.namespace)).size > 0) {
-    throw new SavepointError(`namespace "${options.namespace}" already has checkpoints: a savepoint starts a fresh namespace; give another --namespace (with --create), or drop this one first`);
+    throw new SavepointError(
+      `namespace "${options.namespace}" already has checkpoints: a savepoint starts a fresh namespace; to go on with this one, leave --from out (it resumes from its checkpoints); to start from the savepoint, give another --namespace`,
+    );
   }
   const state = await readState(objects, descriptor);
   const building = plan.added.length + plan.rebuilt.length > 0;
