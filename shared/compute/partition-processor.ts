@@ -175,16 +175,17 @@ export class PartitionProcessor {
     // Before the record changes anything: the state the savepoint's views resume with.
     if (this.#catchUp?.expect !== undefined && record.offset >= this.#catchUp.expect.offset) this.#checkCaughtUp();
     this.#nextOffset = record.offset + 1;
-    if (this.#catchUp !== undefined) this.#endCatchUp();
     if (record.timestamp < this.#minAppend) this.#minAppend = record.timestamp;
     if (record.timestamp > this.#maxAppend) this.#maxAppend = record.timestamp;
     const result = this.#pipeline.validator.validateRecord(record.value, record.timestamp);
     if (!result.ok) {
       this.#stats.deadLetter++;
       this.#deadLetters.push({ record, rejection: result.rejection });
-      return;
+    } else {
+      this.#accept(result.event, record);
     }
-    this.#accept(result.event, record);
+    // After the record: it was judged by the views' starts still in force.
+    if (this.#catchUp !== undefined) this.#endCatchUp();
   }
 
   /** Processes an already-validated event (benchmarks, tests). */
