@@ -15,6 +15,7 @@ import { StreamJob, type StreamStart } from '../../speed/stream-job.ts';
 import { takeSavepoint } from '../../speed/take-savepoint.ts';
 import { generateWorkload } from '../../workload/generator.ts';
 import { ecommerceConfig, ecommerceViews } from './ecommerce.ts';
+import { InMemoryViewStore } from './in-memory-view-store.ts';
 import { waitFor } from './wait-for.ts';
 import type { ViewStoreFixture } from './contracts/view-store-contract.ts';
 
@@ -107,6 +108,15 @@ export function describeSavepointScenarios(name: string, factory: () => Promise<
       expect(await windowsOf(views, 'restored', v1)).toEqual(await windowsOf(views, 'uninterrupted', v1));
       // The restored job read only the second half: its checkpoints equal the uninterrupted run's, counts included.
       expect(await views.checkpoints('restored')).toEqual(await views.checkpoints('uninterrupted'));
+    });
+
+    it('is portable: a savepoint of this store starts a namespace in another store with the views of an uninterrupted run', async () => {
+      const { log, objects, saved } = await savedHalfway();
+      const other = new InMemoryViewStore();
+      await restoreSavepoint({ views: other, objects, log, pipeline: v1, topics }, saved.id, { namespace: 'speed' });
+      await runToEnd(log, other, v1, 'speed');
+      await runToEnd(log, other, v1, 'uninterrupted');
+      expect(await windowsOf(other, 'speed', v1)).toEqual(await windowsOf(other, 'uninterrupted', v1));
     });
 
     it('a savepoint taken while the job consumes and commits resumes to the views of an uninterrupted run', async () => {
