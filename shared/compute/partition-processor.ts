@@ -336,9 +336,15 @@ export class PartitionProcessor {
     return bucketOf(wm.lateBefore - pipeline.config.bucketMs - maxReach, pipeline.config.bucketMs);
   }
 
-  /** Which stored panes of this partition must be restored to resume from `cp` (the others are final). */
+  /**
+   * Which stored panes of this partition must be restored to resume from `cp` (the others are
+   * final). A view catching up to a savepoint's offset folds nothing before it, where the
+   * watermark is the savepoint's: its panes final there are final now.
+   */
   static needsRestore(pipeline: Pipeline, cp: PartitionCheckpoint, pane: Pane): boolean {
-    const wm = checkpointWatermark(pipeline.config.lateness, cp);
+    const expect = cp.catchUp?.expect;
+    const resumed = expect !== undefined && cp.catchUp!.viewsFrom[pane.view] !== undefined;
+    const wm = checkpointWatermark(pipeline.config.lateness, resumed ? expect.state : cp);
     return isBucketOpen(pane.bucket, pipeline.config.bucketMs, reachOf(pipeline.view(pane.view).def.window), wm.lateBefore);
   }
 }

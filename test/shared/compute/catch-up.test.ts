@@ -66,4 +66,16 @@ describe('PartitionProcessor catching views up (a job started from a savepoint)'
     expect(() => run(fresh({ viewsFrom: { product_activity: 6 }, expect: { offset: 6, state: wrong } }), records)).toThrow(SavepointError);
     expect(() => run(fresh({ viewsFrom: { product_activity: 6 }, expect: { offset: 6, state: wrong } }), records)).toThrow(/partition 0 reached the savepoint's offset 6 in another state \(valid count 6, the savepoint's 7\)/);
   });
+
+  it('restores a resumed view\'s panes that are final at the savepoint\'s state no more, a new view\'s as usual', () => {
+    const state = { maxEventTime: T0 + 5 * 3_600_000, watermarkProgress: T0 + 5 * 3_600_000, lastAppendTime: T0 + 5 * 3_600_000, stats: emptyStats() };
+    const cp = fresh({ viewsFrom: { product_activity: 100 }, expect: { offset: 100, state } });
+    const old = (view: string): Pane => ({ view, key: 'p1', start: T0, end: T0 + 60_000, bucket: T0, acc: [1, 0, 0, 0] });
+    expect(PartitionProcessor.needsRestore(pipeline, cp, old('product_activity'))).toBe(false);
+    // Another view reads from the partition's start, with a watermark that starts from nothing.
+    expect(PartitionProcessor.needsRestore(pipeline, cp, old('user_sessions'))).toBe(true);
+    expect(PartitionProcessor.needsRestore(pipeline, cp, { ...old('product_activity'), bucket: T0 + 5 * 3_600_000, start: T0 + 5 * 3_600_000, end: T0 + 5 * 3_600_000 + 60_000 })).toBe(true);
+    // The floor stays the lowest any view needs, so retention never drops what a restart reads.
+    expect(PartitionProcessor.restoreFloor(pipeline, cp)).toBe(Number.MIN_SAFE_INTEGER);
+  });
 });
