@@ -50,7 +50,8 @@ export async function takeSavepoint(deps: TakeSavepointDeps, options: TakeSavepo
       if (PartitionProcessor.needsRestore(pipeline, checkpoint, pane)) c.openPanes++;
     }
   }
-  const id = newRunId(options.now ?? new Date(), options.random, 'sp');
+  const now = options.now ?? new Date();
+  const id = newRunId(now, options.random, 'sp');
   const savedViews: Record<string, SavepointView> = {};
   for (const [name, signature] of Object.entries(signatures)) savedViews[name] = { fingerprint: viewFingerprint(signature), signature, ...counts.get(name)! };
   const { config } = pipeline;
@@ -60,7 +61,7 @@ export async function takeSavepoint(deps: TakeSavepointDeps, options: TakeSavepo
       format: SAVEPOINT_FORMAT,
       version: SAVEPOINT_VERSION,
       id,
-      createdAt: (options.now ?? new Date()).toISOString(),
+      createdAt: now.toISOString(),
       pipeline: options.pipelineName,
       namespace,
       topic: options.topic,
