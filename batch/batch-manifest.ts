@@ -1,9 +1,6 @@
-import type { Expr } from '../shared/compute/expression/expression.ts';
-import type { CompiledMeasure } from '../shared/compute/measure.ts';
-import type { Pipeline } from '../shared/compute/pipeline.ts';
+import type { ViewSignature } from '../shared/compute/view-signature.ts';
 import { LkError } from '../shared/errors.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
-import type { WindowSpec } from '../shared/time/window.ts';
 import { coverageHorizon, isCovered, mergeRanges, rangesOfBuckets, type BucketRange } from './bucket-coverage.ts';
 import { VIEWS_PREFIX } from './pane-file.ts';
 import { QUALITY_CHECKS, type QualityCheck } from './quality-gate.ts';
@@ -15,17 +12,6 @@ import { QUALITY_CHECKS, type QualityCheck } from './quality-gate.ts';
  */
 export const MANIFEST_KEY = `${VIEWS_PREFIX}_manifest.json`;
 export const MANIFEST_VERSION = 2;
-
-/**
- * What a view's panes mean: published panes are only usable by a pipeline with the same definition.
- * Filter and measures in their resolved form, so a changed decimal scale changes the signature.
- */
-export interface ViewSignature {
-  readonly key: readonly string[];
-  readonly filter: Expr | null;
-  readonly window: WindowSpec;
-  readonly measures: readonly CompiledMeasure[];
-}
 
 export interface PublishedBucket {
   /** Bucket start (epoch ms). */
@@ -94,37 +80,6 @@ export function lastRejection(m: Pick<BatchManifest, 'rejected'> | undefined): Q
   const all = m?.rejected ?? [];
   const last = all[all.length - 1]?.runId;
   return all.filter((r) => r.runId === last);
-}
-
-/** The signature of every view of a pipeline. */
-export function viewSignatures(pipeline: Pipeline): Record<string, ViewSignature> {
-  const out: Record<string, ViewSignature> = {};
-  for (const v of pipeline.views) {
-    out[v.name] = { key: v.keyFields, filter: v.filter ?? null, window: v.def.window, measures: v.measures };
-  }
-  return out;
-}
-
-/** Whether two signatures describe the same panes. */
-export function sameSignature(a: ViewSignature | undefined, b: ViewSignature | undefined): boolean {
-  return a !== undefined && b !== undefined && canonicalJson(a) === canonicalJson(b);
-}
-
-/** Whether two sets of views are the same views with the same signatures. */
-export function sameViews(a: Readonly<Record<string, ViewSignature>>, b: Readonly<Record<string, ViewSignature>>): boolean {
-  const names = Object.keys(a);
-  return names.length === Object.keys(b).length && names.every((n) => sameSignature(a[n], b[n]));
-}
-
-// Key order must not matter: a definition read back from JSON may list fields in another order.
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
 
 /** The horizon of a coverage: the end of the range that starts at the earliest covered bucket. */

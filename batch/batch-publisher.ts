@@ -1,6 +1,7 @@
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
-import { manifestHorizon, MANIFEST_KEY, MANIFEST_VERSION, REJECTIONS_KEPT, sameViews, viewSignatures, type BatchManifest, type PublishedBucket } from './batch-manifest.ts';
+import { manifestHorizon, MANIFEST_KEY, MANIFEST_VERSION, REJECTIONS_KEPT, type BatchManifest, type PublishedBucket } from './batch-manifest.ts';
+import { sameViews, viewSignatures } from '../shared/compute/view-signature.ts';
 import { isCovered, mergeRanges, withoutBuckets, type BucketRange } from './bucket-coverage.ts';
 import type { QualityFailure } from './quality-gate.ts';
 import { RUNS_PREFIX, runIdOfKey } from './pane-file.ts';

@@ -6,7 +6,8 @@ import { rowLimit, type PanePosition } from '../shared/ports/view-store.ts';
 import { reachOf } from '../shared/time/window.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { BatchSnapshot } from '../serving/batch-pane-source.ts';
-import { lastRejection, readManifest, sameSignature, viewSignatures, type BatchManifest, type PublishedBucket, type ViewSignature } from './batch-manifest.ts';
+import { lastRejection, readManifest, type BatchManifest, type PublishedBucket } from './batch-manifest.ts';
+import { sameSignature, viewSignatures, type ViewSignature } from '../shared/compute/view-signature.ts';
 import { accumulatorSql } from './pane-file.ts';
 import { parquetSource } from './parquet-source.ts';
 

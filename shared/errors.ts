@@ -212,3 +212,23 @@ export class QualityGateError extends LkError {
     this.failures = failures;
   }
 }
+
+/** A savepoint cannot be read, or cannot start this job (missing, damaged, another format, a view changed). The message says what to do. */
+export class SavepointError extends LkError {}
+
+/**
+ * A view of the pipeline differs from the view of the same name in the savepoint a job starts
+ * from: its stored panes mean something else. Names each view and what changed in it.
+ */
+export class ChangedViewError extends SavepointError {
+  readonly changes: Readonly<Record<string, readonly string[]>>;
+
+  constructor(savepoint: string, changes: Readonly<Record<string, readonly string[]>>) {
+    const list = Object.entries(changes).map(([view, parts]) => `${view} (${parts.join(', ')} changed)`);
+    super(
+      `savepoint ${savepoint}: view${list.length > 1 ? 's' : ''} ${list.join('; ')} differ${list.length > 1 ? '' : 's'} from the savepoint's definition, so its panes cannot be resumed; ` +
+        'give --rebuild-changed to build them again from --new-views-from, or start from a savepoint taken with this definition',
+    );
+    this.changes = changes;
+  }
+}

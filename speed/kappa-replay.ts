@@ -43,6 +43,12 @@ export interface ReplayOptions {
    * them; a replay writing them fences its writers while both run). Never twice per source offset.
    */
   readonly sideOutputs?: boolean;
+  /**
+   * Seeds the new version before the job reads (a savepoint's state, savepoint-restore.ts): the
+   * job then goes on from the seeded checkpoints, writing on window update instead of
+   * bulk-loading (a load starts from nothing). Absent: the version is bulk-loaded from `from`.
+   */
+  readonly seed?: (namespace: string) => Promise<void>;
   readonly onProgress?: (p: StreamProgress) => void;
   /** Publishes the replay's progress and state for serving to show (replay-progress.ts). */
   readonly progress?: ReplayProgressReporter;
@@ -71,7 +77,7 @@ export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions
     namespace,
     from: options.from ?? { kind: 'earliest' },
     stopAtEnd: true,
-    emit: 'onWindowClose',
+    emit: options.seed ? 'onWindowUpdate' : 'onWindowClose',
     sideOutputs: options.sideOutputs ?? false,
     onCommit: (p) => {
       progress?.update(p);
@@ -79,6 +85,7 @@ export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions
     },
   });
   try {
+    await options.seed?.(namespace);
     const sub = await job.start();
     await sub.done;
   } catch (err) {

@@ -10,6 +10,7 @@ import { partitionCommitOf, type NamespaceLoad, type PartitionCommit, type ViewS
 import type { DerivedWriter } from '../shared/ports/derived-writer.ts';
 import { ensureSideTopics, openSideOutputWriter, sideRecords } from './side-outputs.ts';
 import { threadCpuMicros } from './thread-cpu.ts';
+import { startOffsets } from './start-offsets.ts';
 
 export interface StreamJobDeps {
   readonly log: EventLog;
@@ -291,25 +292,9 @@ export class StreamJob {
   async #startOffsets(): Promise<PartitionOffsets> {
     const { log, topics } = this.#deps;
     const from = this.#options.from;
-    switch (from.kind) {
-      case 'earliest':
-        return log.beginningOffsets(topics.events);
-      case 'latest':
-        this.#latest ??= log.endOffsets(topics.events);
-        return this.#latest;
-      case 'timestamp':
-        return log.offsetsForTimestamp(topics.events, from.timestamp);
-      case 'offsets': {
-        const [low, high] = await Promise.all([log.beginningOffsets(topics.events), log.endOffsets(topics.events)]);
-        const out = new Map<number, number>();
-        for (const [p, end] of high) {
-          const begin = low.get(p) ?? 0;
-          const o = from.offsets.get(p);
-          out.set(p, o !== undefined && o >= begin && o <= end ? o : from.fallback === 'earliest' ? begin : end);
-        }
-        return out;
-      }
-    }
+    if (from.kind !== 'latest') return startOffsets(log, topics.events, from);
+    this.#latest ??= startOffsets(log, topics.events, from);
+    return this.#latest;
   }
 
   async #onBatch(batch: RecordBatch): Promise<void> {

@@ -22,6 +22,7 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'cutover', load: async () => (await import('./cutover-command.ts')).cutoverCommand },
   { name: 'rollback', load: async () => (await import('./rollback-command.ts')).rollbackCommand },
   { name: 'explain', load: async () => (await import('./explain-command.ts')).explainCommand },
+  { name: 'savepoint', load: async () => (await import('./savepoint-command.ts')).savepointCommand },
   { name: 'dead-letters', load: async () => (await import('./dead-letters-command.ts')).deadLettersCommand },
   { name: 'late', load: async () => (await import('./late-command.ts')).lateCommand },
   { name: 'archive', load: async () => (await import('./archive-command.ts')).archiveCommand },

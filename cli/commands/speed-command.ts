@@ -14,6 +14,7 @@ import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 import { ensureEventsTopic } from '../events-topic.ts';
 import { assertNoCheckpoints, START_VALUES, startOption } from '../start-position.ts';
+import { SAVEPOINT_START_OPTIONS, savepointStartOf, startFromSavepoint } from '../savepoint-start.ts';
 
 /** `lk speed`: the Lambda speed layer (or the live Kappa job) as a long-lived process. */
 export const speedCommand: Command = {
@@ -35,10 +36,16 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
 The speed layer retires its panes once the batch layer covers them: every minute it reads the
 batch manifest, and drops panes of buckets more than --retention-ms below the batch horizon (never
 one a restart could still need), so its store holds the recent hours, not the whole history.
-\`mode=speed\` queries answer for that retention only. A Kappa version keeps its whole history.`,
+\`mode=speed\` queries answer for that retention only. A Kappa version keeps its whole history.
+
+--from savepoint:<id> starts a fresh namespace (e.g. --namespace speed_v2) from a savepoint: the
+views whose definition is unchanged resume from its checkpoints, panes and dedup ids; views it
+lacks are built from --new-views-from (default earliest: the job reads those partitions from there,
+the resumed views skipping what they hold); a view whose definition changed is refused, naming
+what changed, unless --rebuild-changed builds it again like a new one.`,
   options: {
     namespace: { type: 'string', valueName: 'NAME', description: 'view-store namespace to write', default: 'speed' },
-    from: { type: 'string', valueName: 'POS', description: `where to start: ${START_VALUES} (the stored checkpoints, else the earliest offset); a position other than checkpoint only for a namespace without checkpoints`, default: 'checkpoint' },
+    from: { type: 'string', valueName: 'POS', description: `where to start: ${START_VALUES} (the stored checkpoints, else the earliest offset); a position other than checkpoint only for a namespace without checkpoints; savepoint:<id> seeds a fresh namespace from a savepoint (lk savepoint take)`, default: 'checkpoint' },
     create: { type: 'boolean', description: 'create the namespace if it does not exist (built from the start of the log)' },
     'side-outputs': { type: 'boolean', description: 'write the dead-letter and late topics (the default for the speed namespace only)' },
     'no-side-outputs': { type: 'boolean', description: 'do not write the dead-letter and late topics (another job over the same log writes them)' },
@@ -48,6 +55,7 @@ one a restart could still need), so its store holds the recent hours, not the wh
     'metrics-port': { type: 'string', valueName: 'N', description: 'serve Prometheus /metrics and /ready (caught up: no partition lags) on this port (0: a free one; default: none)' },
     'retention-ms': { type: 'string', valueName: 'MS', description: 'keep panes the batch layer covers this long below its horizon, then drop them (speed namespace only)', default: String(DEFAULT_SPEED_RETENTION_MS) },
     'no-retire': { type: 'boolean', description: 'keep every pane of the speed namespace (do not read the batch manifest)' },
+    ...SAVEPOINT_START_OPTIONS,
     'commit-interval-ms': { type: 'string', valueName: 'MS', description: 'longest wait before processed records are committed (visible); batches arriving meanwhile share a commit', default: '100' },
   },
   async run(options, env) {
@@ -58,7 +66,10 @@ one a restart could still need), so its store holds the recent hours, not the wh
     }
     // Retirement reads the batch manifest, so the object store is configured (and checked) only when it runs.
     const retire = namespace === RETIRING_NAMESPACE && !options['no-retire'];
-    const config = await configFrom(options, retire ? ['log', 'viewStore', 'objectStore'] : ['log', 'viewStore']);
+    const start = startOption(options, { kind: 'checkpoint' }, true);
+    const fromSavepoint = savepointStartOf(options, start.kind === 'savepoint' ? start.id : undefined);
+    // Savepoints and the batch manifest are in the object store: configured (and checked) only when used.
+    const config = await configFrom(options, retire || fromSavepoint ? ['log', 'viewStore', 'objectStore'] : ['log', 'viewStore']);
     if (options['side-outputs'] && options['no-side-outputs']) throw new BadRequestError('--side-outputs', 'contradicts --no-side-outputs: give one of them');
     // The speed layer owns the side outputs; a Kappa version continuing live would write the same records again.
     const sideOutputs = options['side-outputs'] ? true : options['no-side-outputs'] ? false : namespace === 'speed';
@@ -66,7 +77,6 @@ one a restart could still need), so its store holds the recent hours, not the wh
     const commitIntervalMs = intOption(options, 'commit-interval-ms', 1, 600_000, 100);
     const storeRetryMs = intOption(options, 'store-retry-ms', 0, 86_400_000, 60_000);
     const logRetryMs = intOption(options, 'log-retry-ms', 0, 86_400_000, 60_000);
-    const start = startOption(options, { kind: 'checkpoint' }, true);
     const retentionMs = intOption(options, 'retention-ms', 0, 365 * 86_400_000, DEFAULT_SPEED_RETENTION_MS);
     const metricsPort = options['metrics-port'] === undefined ? undefined : intOption(options, 'metrics-port', 0, 65_535);
     const pipeline = compilePipeline(config.pipeline);
@@ -81,9 +91,11 @@ one a restart could still need), so its store holds the recent hours, not the wh
         metricsServer = await startMetricsServer(registry, { host: config.serving.host, port: metricsPort!, ready: () => metrics!.caughtUp() });
         env.err(`speed: metrics on ${metricsServer.url}/metrics`);
       }
-      if (namespace !== 'speed' && !options.create) await requireNamespace(adapters.views, namespace);
+      // A savepoint starts a fresh namespace (and refuses one with checkpoints itself).
+      if (namespace !== 'speed' && !options.create && !fromSavepoint) await requireNamespace(adapters.views, namespace);
       await assertNoCheckpoints(adapters.views, namespace, start);
       await ensureEventsTopic(adapters.log, config, (line) => env.err(`speed: ${line}`));
+      if (fromSavepoint) await startFromSavepoint({ config, log: adapters.log, views: adapters.views, pipeline }, fromSavepoint, namespace, (line) => env.err(`speed: ${line}`));
       const progress = new Progress();
       if (retire) {
         objects = await openObjectStore(config);
@@ -103,7 +115,8 @@ one a restart could still need), so its store holds the recent hours, not the wh
           {
             namespace,
             groupId: (options.group as string | undefined) ?? `lk-${namespace}`,
-            from: start.kind === 'checkpoint' ? { kind: 'earliest' } : start,
+            // Partitions without a checkpoint (none stored, none in the savepoint) start at the earliest offset.
+            from: start.kind === 'checkpoint' || start.kind === 'savepoint' ? { kind: 'earliest' } : start,
             sideOutputs,
             commitIntervalMs,
             storeRetryMs,
