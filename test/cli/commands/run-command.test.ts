@@ -118,7 +118,7 @@ describe('lk run', () => {
     // /ready covers the hosted jobs (caught up with the log, the batch catch-up done) besides serving.
     const ready = await waitFor(async () => {
       const res = await fetch(`${run.url}/ready`);
-      return res.status === 200 && ((await res.json()) as { checks: Record<string, string> });
+      return res.status === 200 ? ((await res.json()) as { checks: Record<string, string> }) : undefined;
     }, { timeoutMs: 30_000 });
     expect(Object.keys(ready.checks).sort()).toEqual(['batch', 'stream kappa_v1', 'stream speed', 'viewStore']);
     const metrics = await (await fetch(`${run.url}/metrics`)).text();
