@@ -127,7 +127,6 @@ async function runPlatform(mode: PlatformMode, options: ParsedOptions, env: Comm
   const jobs: HostedJob[] = [];
   /** /ready checks of the hosted jobs besides the stream jobs (the batch schedule's catch-up). */
   const moreChecks: Array<() => Promise<Record<string, string>>> = [];
-  let backfilling: Promise<void> | undefined;
   let failure: unknown;
   try {
     const adapters = await openAdapters(config);
@@ -183,7 +182,11 @@ async function runPlatform(mode: PlatformMode, options: ParsedOptions, env: Comm
     closing.push(() => server.close());
     await lock?.describe({ url: server.url });
     say(`lk run ${mode} is up: ${[lambda && 'speed layer, batch schedule', kappa && 'live Kappa job', `HTTP API at ${server.url}`].filter(Boolean).join(', ')}; append with \`lk ingest --data-dir ${config.dataDir} --input FILE\``);
-    if (kappa && options.backfill) backfilling = backfill(config, deps, say, env, stop.signal);
+    if (kappa && options.backfill) {
+      const backfilling = backfill(config, deps, say, env, stop.signal);
+      // Stopped by the signal, the replay drops its unfinished version: first thing on the way out.
+      closing.push(() => backfilling);
+    }
 
     if (!stop.signal.aborted) await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
     say('stopping: the jobs commit what they read');
@@ -197,8 +200,6 @@ async function runPlatform(mode: PlatformMode, options: ParsedOptions, env: Comm
   } finally {
     env.signal.removeEventListener('abort', onSignal);
     for (const close of closing.reverse()) await close().catch((err: unknown) => say(`while stopping: ${err instanceof Error ? err.message : String(err)}`));
-    // A replay still running ends with the log it reads (its unfinished version is dropped, as after any failed replay).
-    await backfilling;
     await lock?.release();
   }
   if (failure !== undefined) throw failure;
@@ -238,12 +239,12 @@ async function lockDataDir(config: PlatformConfig, mode: PlatformMode): Promise<
 async function backfill(config: PlatformConfig, deps: Parameters<typeof runKappaReplay>[0], say: (line: string) => void, env: CommandEnv, signal: AbortSignal): Promise<void> {
   try {
     say('kappa backfill: replaying the log into a new version');
-    const r = await withGateInputs(config, deps.pipeline, deps.log, ({ batch, late }) => runKappaReplay(deps, { cutOver: true, batch, late }));
+    const r = await withGateInputs(config, deps.pipeline, deps.log, ({ batch, late }) => runKappaReplay(deps, { cutOver: true, batch, late, signal }));
     if (signal.aborted) return;
     printVerdict(env, r.namespace, r.verdict, r.cutOver);
     say(`kappa backfill: ${formatCount(r.records)} records into ${r.namespace} in ${(r.elapsedMs / 1000).toFixed(1)} s; ${r.cutOver ? `kappa now serves ${r.namespace} (was ${r.previous ?? 'none'})` : `cut-over refused, ${r.previous ?? 'nothing'} keeps serving`}`);
   } catch (err) {
-    if (signal.aborted) return;
-    say(`kappa backfill failed: ${err instanceof Error ? err.message : String(err)}; the serving version is unchanged`);
+    const message = err instanceof Error ? err.message : String(err);
+    say(signal.aborted ? `kappa backfill: ${message}` : `kappa backfill failed: ${message}; the serving version is unchanged`);
   }
 }
