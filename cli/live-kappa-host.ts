@@ -16,6 +16,7 @@ export interface LiveKappaJob {
 export interface LiveKappaHooks {
   readonly signal: AbortSignal;
   readonly say: (line: string) => void;
+  /** Each commit, with the records the job on that version processed. */
   readonly onCommit?: (namespace: string, p: StreamProgress, records: number) => void;
   /** How often the alias is read to follow a cut-over or rollback (default 1000 ms). */
   readonly aliasPollMs?: number;
@@ -41,7 +42,7 @@ export async function hostLiveKappaJob(deps: StreamJobDeps, options: Omit<Stream
       try {
         const job = hostStreamJob(deps, { ...options, namespace: version, groupId: `lk-${version}` }, {
           signal: stop.signal,
-          onCommit: (p, r) => hooks.onCommit?.(version, p, records + r),
+          onCommit: (p, r) => hooks.onCommit?.(version, p, r),
           onStarted: () => hooks.say(`consuming ${deps.topics.events} into ${version} (the version the ${KAPPA_ALIAS} alias serves), side outputs ${options.sideOutputs ? 'on' : 'off'}`),
           onRestart: (err) => hooks.say(`${err.message}; restarting from the stored checkpoints`),
         });
