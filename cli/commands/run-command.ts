@@ -128,6 +128,14 @@ async function runPlatform(mode: PlatformMode, options: ParsedOptions, env: Comm
   /** /ready checks of the hosted jobs besides the stream jobs (the batch schedule's catch-up). */
   const moreChecks: Array<() => Promise<Record<string, string>>> = [];
   let failure: unknown;
+  /** Hosts a job: its failure stops the others, and the process then exits with it. */
+  const host = (job: HostedJob) => {
+    jobs.push(job);
+    job.done.catch((err: unknown) => {
+      failure ??= err;
+      stop.abort();
+    });
+  };
   try {
     const adapters = await openAdapters(config);
     closing.push(() => adapters.close());
@@ -149,7 +157,7 @@ async function runPlatform(mode: PlatformMode, options: ParsedOptions, env: Comm
         onStarted: () => say(`speed layer: consuming ${config.topics.events} into namespace speed, side outputs on`),
         onRestart: (err) => say(`speed layer: ${err.message}; restarting from the stored checkpoints`),
       });
-      jobs.push({ name: () => 'speed', positions: () => speed.positions(), done: speed.done });
+      host({ name: () => 'speed', positions: () => speed.positions(), done: speed.done });
       // The job creates its namespace as it starts; retirement, which reads it, may look first.
       await views.ensureNamespace('speed');
       const retirement = startSpeedRetirement(views, objects, pipeline, retentionMs, (line) => say(`speed layer: ${line}`));
@@ -170,15 +178,14 @@ async function runPlatform(mode: PlatformMode, options: ParsedOptions, env: Comm
     }
     if (kappa) {
       const live = await hostLiveKappaJob(deps, { from: { kind: 'earliest' }, sideOutputs: mode === 'kappa', commitIntervalMs }, { signal: stop.signal, say: (line) => say(`kappa: ${line}`), onCommit });
-      jobs.push({ name: () => live.namespace(), positions: () => live.positions(), done: live.done });
+      host({ name: () => live.namespace(), positions: () => live.positions(), done: live.done });
     }
-    const failed = Promise.race(jobs.map((j) => j.done.then(() => new Promise<never>(() => undefined))));
-    failed.catch((err: unknown) => {
-      failure ??= err;
-      stop.abort();
-    });
-
-    const server = await startServing({ config, pipeline, objects, views, log, registry }, { ...servingOptions, moreChecks: async () => ({ ...(await streamChecks(log, config.topics.events, jobs)), ...Object.assign({}, ...(await Promise.all(moreChecks.map((c) => c())))) }) }, say);
+    const readiness = async () => {
+      const checks = await streamChecks(log, config.topics.events, jobs);
+      for (const more of moreChecks) Object.assign(checks, await more());
+      return checks;
+    };
+    const server = await startServing({ config, pipeline, objects, views, log, registry }, { ...servingOptions, moreChecks: readiness }, say);
     closing.push(() => server.close());
     await lock?.describe({ url: server.url });
     say(`lk run ${mode} is up: ${[lambda && 'speed layer, batch schedule', kappa && 'live Kappa job', `HTTP API at ${server.url}`].filter(Boolean).join(', ')}; append with \`lk ingest --data-dir ${config.dataDir} --input FILE\``);
@@ -190,8 +197,7 @@ async function runPlatform(mode: PlatformMode, options: ParsedOptions, env: Comm
 
     if (!stop.signal.aborted) await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
     say('stopping: the jobs commit what they read');
-    const results = await Promise.allSettled(jobs.map((j) => j.done));
-    for (const r of results) if (r.status === 'rejected') failure ??= r.reason;
+    await Promise.allSettled(jobs.map((j) => j.done));
     progress.done(`run: stopped${committed.size > 0 ? ` after ${[...committed].map(([n, r]) => `${n} ${formatCount(r)}`).join(', ')} records` : ''}`);
   } catch (err) {
     failure ??= err;
