@@ -43,7 +43,11 @@ function lk(dir: string, args: readonly string[]) {
 /** `lk run <mode>` on a free port, once it says where its HTTP API is. */
 async function lkRun(dir: string, mode: string) {
   const p = lk(dir, ['run', mode, '--port', '0']);
-  const url = await waitFor(() => /HTTP API at (http:\/\/[^\s;]+)/.exec(p.stderr())?.[1], { timeoutMs: 45_000, message: `lk run ${mode} did not come up: ${p.stderr()}` });
+  const url = await waitFor(() => {
+    const up = /HTTP API at (http:\/\/[^\s;]+)/.exec(p.stderr())?.[1];
+    if (up === undefined && p.child.exitCode !== null) throw new Error(`lk run ${mode} exited ${p.child.exitCode} instead of coming up: ${p.stderr()}`);
+    return up;
+  }, { timeoutMs: 45_000, message: `lk run ${mode} did not come up` });
   return { ...p, url };
 }
 
