@@ -39,6 +39,8 @@ export async function hostLiveKappaJob(deps: StreamJobDeps, options: Omit<Stream
       const stop = new AbortController();
       const onStop = () => stop.abort();
       hooks.signal.addEventListener('abort', onStop, { once: true });
+      // Stopped before this version's job started (a signal during start-up): it stops at once.
+      if (hooks.signal.aborted) stop.abort();
       try {
         const job = hostStreamJob(deps, { ...options, namespace: version, groupId: `lk-${version}` }, {
           signal: stop.signal,
