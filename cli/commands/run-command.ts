@@ -123,6 +123,7 @@ async function runPlatform(mode: PlatformMode, options: ParsedOptions, env: Comm
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   env.signal.addEventListener('abort', onSignal, { once: true });
+  if (env.signal.aborted) stop.abort();
   const closing: Array<() => Promise<void>> = [];
   const jobs: HostedJob[] = [];
   /** /ready checks of the hosted jobs besides the stream jobs (the batch schedule's catch-up). */

@@ -193,6 +193,16 @@ describe('lk run', () => {
     expect(await run.exited, run.stderr()).toBe(0);
   });
 
+  it('SIGTERM while it starts up stops it cleanly: exit 0, the data dir released', async () => {
+    const dir = await dataDir();
+    for (const when of ['run: ', 'speed layer: consuming', 'kappa: ']) {
+      const p = lk(dir, ['run', 'both', '--port', '0']);
+      await waitFor(() => p.stderr().includes(when), { timeoutMs: 45_000, message: `no "${when}" from lk run` });
+      p.child.kill('SIGTERM');
+      expect(await p.exited, p.stderr()).toBe(0);
+    }
+  });
+
   it('without a mode says which exist', async () => {
     const dir = await dataDir();
     const p = lk(dir, ['run']);
