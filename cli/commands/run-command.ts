@@ -12,6 +12,7 @@ import type { PlatformConfig } from '../../shared/config.ts';
 import { BadRequestError, PlatformRunningError } from '../../shared/errors.ts';
 import type { EventLog } from '../../shared/ports/event-log.ts';
 import { runKappaReplay } from '../../speed/kappa-replay.ts';
+import { speedMetrics } from '../../speed/speed-metrics.ts';
 import { DEFAULT_SPEED_RETENTION_MS } from '../../speed/speed-retention.ts';
 import type { StreamProgress } from '../../speed/stream-job.ts';
 import { hostBatchSchedule } from '../batch-schedule-host.ts';
@@ -150,11 +151,16 @@ async function runPlatform(mode: PlatformMode, options: ParsedOptions, env: Comm
       progress.update(`run: ${[...committed].map(([n, r]) => `${n} ${formatCount(r)}`).join(', ')} records; ${name} partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}, dead-letter ${p.totals.deadLetter}, late ${p.totals.tooLate}, dup ${p.totals.duplicate}`);
     };
     const registry = prometheusMetrics();
+    // lk speed --metrics-port's per-partition metrics, for the job that owns the side outputs (one set of names per registry).
+    const streamMetrics = speedMetrics(registry, pipeline.config.lateness);
 
     if (lambda) {
       const speed = hostStreamJob(deps, { namespace: 'speed', groupId: 'lk-speed', from: { kind: 'earliest' }, sideOutputs: true, commitIntervalMs }, {
         signal: stop.signal,
-        onCommit: (p, records) => onCommit('speed', p, records),
+        onCommit: (p, records) => {
+          streamMetrics.onCommit(p);
+          onCommit('speed', p, records);
+        },
         onStarted: () => say(`speed layer: consuming ${config.topics.events} into namespace speed, side outputs on`),
         onRestart: (err) => say(`speed layer: ${err.message}; restarting from the stored checkpoints`),
       });
@@ -178,7 +184,14 @@ async function runPlatform(mode: PlatformMode, options: ParsedOptions, env: Comm
       moreChecks.push(async () => ({ batch: metrics.caughtUp() ? 'ok' : 'the catch-up cycle has not finished yet' }));
     }
     if (kappa) {
-      const live = await hostLiveKappaJob(deps, { from: { kind: 'earliest' }, sideOutputs: mode === 'kappa', commitIntervalMs }, { signal: stop.signal, say: (line) => say(`kappa: ${line}`), onCommit });
+      const live = await hostLiveKappaJob(deps, { from: { kind: 'earliest' }, sideOutputs: mode === 'kappa', commitIntervalMs }, {
+        signal: stop.signal,
+        say: (line) => say(`kappa: ${line}`),
+        onCommit: (version, p, records) => {
+          if (!lambda) streamMetrics.onCommit(p);
+          onCommit(version, p, records);
+        },
+      });
       host({ name: () => live.namespace(), positions: () => live.positions(), done: live.done });
     }
     const readiness = async () => {

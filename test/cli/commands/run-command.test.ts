@@ -129,6 +129,7 @@ describe('lk run', () => {
     expect(metrics).toContain('lk_batch_cycles_total{kind="hourly",outcome="ok"}');
     expect(metrics).toContain(`lk_stream_records_read{namespace="speed"} ${all.length}`);
     expect(metrics).toContain(`lk_stream_records_read{namespace="kappa_v1"} ${all.length}`);
+    expect(metrics).toMatch(/lk_speed_consumer_lag_records\{partition="0"\} 0/);
     run.child.kill('SIGTERM');
     expect(await run.exited, run.stderr()).toBe(0);
     expect(run.stderr()).toContain(`speed ${all.length.toLocaleString('en-US')}`);
