@@ -12,6 +12,7 @@ import type { PlatformConfig } from '../../shared/config.ts';
 import { BadRequestError, PlatformRunningError } from '../../shared/errors.ts';
 import type { EventLog } from '../../shared/ports/event-log.ts';
 import { runKappaReplay } from '../../speed/kappa-replay.ts';
+import { ReplayProgressReporter } from '../../speed/replay-progress.ts';
 import { speedMetrics } from '../../speed/speed-metrics.ts';
 import { DEFAULT_SPEED_RETENTION_MS } from '../../speed/speed-retention.ts';
 import type { StreamProgress } from '../../speed/stream-job.ts';
@@ -199,7 +200,7 @@ async function runPlatform(mode: PlatformMode, options: ParsedOptions, env: Comm
       for (const more of moreChecks) Object.assign(checks, await more());
       return checks;
     };
-    const server = await startServing({ config, pipeline, objects, views, log, registry }, { ...servingOptions, moreChecks: readiness }, say);
+    const server = await startServing({ config, pipeline, objects, views, log: async () => log, registry }, { ...servingOptions, moreChecks: readiness }, say);
     closing.push(() => server.close());
     await lock?.describe({ url: server.url });
     say(`lk run ${mode} is up: ${[lambda && 'speed layer, batch schedule', kappa && 'live Kappa job', `HTTP API at ${server.url}`].filter(Boolean).join(', ')}; append with \`lk ingest --data-dir ${config.dataDir} --input FILE\``);
@@ -259,7 +260,16 @@ async function lockDataDir(config: PlatformConfig, mode: PlatformMode): Promise<
 async function backfill(config: PlatformConfig, deps: Parameters<typeof runKappaReplay>[0], say: (line: string) => void, env: CommandEnv, signal: AbortSignal): Promise<void> {
   try {
     say('kappa backfill: replaying the log into a new version');
-    const r = await withGateInputs(config, deps.pipeline, deps.log, ({ batch, late }) => runKappaReplay(deps, { cutOver: true, batch, late, signal }));
+    const r = await withGateInputs(config, deps.pipeline, deps.log, ({ batch, late, objects }) => 
+      runKappaReplay(deps, {
+        cutOver: true,
+        batch,
+        late,
+        signal,
+        // /v1/status and the dashboard show it while the version builds, as for lk replay.
+        progress: new ReplayProgressReporter(objects, { onError: (err) => say(`kappa backfill: progress not published (${err instanceof Error ? err.message : String(err)}); the replay goes on`) }),
+      }),
+    );
     if (signal.aborted) return;
     printVerdict(env, r.namespace, r.verdict, r.cutOver);
     say(`kappa backfill: ${formatCount(r.records)} records into ${r.namespace} in ${(r.elapsedMs / 1000).toFixed(1)} s; ${r.cutOver ? `kappa now serves ${r.namespace} (was ${r.previous ?? 'none'})` : `cut-over refused, ${r.previous ?? 'nothing'} keeps serving`}`);

@@ -190,6 +190,9 @@ describe('lk run', () => {
     await ingest(dir, after, 'after');
     await expectServedTruth(url, 'kappa', await truthOf(all));
     expect((await fetchServedView(url, 'revenue', 'kappa', Date.now() - 3_600_000, Date.now()))?.kappaVersion).toBe('kappa_v2');
+    // The backfill published its progress as lk replay does: /v1/status shows it served.
+    const status = (await (await fetch(`${url}/v1/status`)).json()) as { replay: { version: string; serving: string; state: string } | null };
+    expect(status.replay).toMatchObject({ version: 'kappa_v2', serving: 'kappa_v1', state: 'served' });
     run.child.kill('SIGTERM');
     expect(await run.exited, run.stderr()).toBe(0);
   });
