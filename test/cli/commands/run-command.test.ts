@@ -22,6 +22,8 @@ afterEach(async () => {
 });
 
 const PARTITIONS = 2;
+/** Each test starts several lk processes (about 2 s each on an idle 2-core machine); room for a busy one. */
+const SLOW_MS = 180_000;
 const pipeline = compilePipeline(ecommerceConfig());
 
 async function dataDir(): Promise<string> {
@@ -134,7 +136,7 @@ describe('lk run', () => {
     expect(await run.exited, run.stderr()).toBe(0);
     expect(run.stderr()).toContain(`speed ${all.length.toLocaleString('en-US')}`);
     await expectDeadLettersOnce(dir);
-  });
+  }, SLOW_MS);
 
   it('a second lk run on the same data dir is refused naming the process that holds it, and lk serve beside it points at lk run', async () => {
     const dir = await dataDir();
@@ -153,7 +155,7 @@ describe('lk run', () => {
     const again = await lkRun(dir, 'kappa');
     again.child.kill('SIGTERM');
     expect(await again.exited).toBe(0);
-  });
+  }, SLOW_MS);
 
   it('SIGKILLed while lk ingest appends, restarted, it serves the truth in lambda and kappa mode: nothing lost, nothing counted twice', async () => {
     const dir = await dataDir();
@@ -175,7 +177,7 @@ describe('lk run', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited, second.stderr()).toBe(0);
     await expectDeadLettersOnce(dir);
-  });
+  }, SLOW_MS);
 
   it('kappa --backfill replays into a new version, cuts over through the gate, and the live Kappa job follows the alias', async () => {
     const dir = await dataDir();
@@ -195,7 +197,7 @@ describe('lk run', () => {
     expect(status.replay).toMatchObject({ version: 'kappa_v2', serving: 'kappa_v1', state: 'served' });
     run.child.kill('SIGTERM');
     expect(await run.exited, run.stderr()).toBe(0);
-  });
+  }, SLOW_MS);
 
   it('SIGTERM while it starts up stops it cleanly: exit 0, the data dir released', async () => {
     const dir = await dataDir();
@@ -205,7 +207,7 @@ describe('lk run', () => {
       p.child.kill('SIGTERM');
       expect(await p.exited, p.stderr()).toBe(0);
     }
-  });
+  }, SLOW_MS);
 
   it('without a mode says which exist', async () => {
     const dir = await dataDir();
