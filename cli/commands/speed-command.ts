@@ -35,7 +35,11 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
 The speed layer retires its panes once the batch layer covers them: every minute it reads the
 batch manifest, and drops panes of buckets more than --retention-ms below the batch horizon (never
 one a restart could still need), so its store holds the recent hours, not the whole history.
-\`mode=speed\` queries answer for that retention only. A Kappa version keeps its whole history.`,
+\`mode=speed\` queries answer for that retention only. A Kappa version keeps its whole history.
+
+On the embedded view store (a DuckDB file, one process at a time) nothing else can open the store
+while this runs: \`lk run\` hosts the speed layer, the batch schedule, the Kappa job and serving in
+one process.`,
   options: {
     namespace: { type: 'string', valueName: 'NAME', description: 'view-store namespace to write', default: 'speed' },
     from: { type: 'string', valueName: 'POS', description: `where to start: ${START_VALUES} (the stored checkpoints, else the earliest offset); a position other than checkpoint only for a namespace without checkpoints`, default: 'checkpoint' },
