@@ -33,8 +33,8 @@ async function dataDir(): Promise<string> {
 }
 
 /** An `lk` child process over the embedded services in `dir`; its stderr is collected. */
-function lk(dir: string, args: readonly string[]) {
-  const child = spawn(process.execPath, ['cli/main.ts', ...args], { env: { ...process.env, LK_DATA_DIR: dir, LK_PARTITIONS: String(PARTITIONS) }, stdio: ['ignore', 'ignore', 'pipe'] });
+function lk(dir: string, args: readonly string[], env: Readonly<Record<string, string>> = {}) {
+  const child = spawn(process.execPath, ['cli/main.ts', ...args], { env: { ...process.env, LK_DATA_DIR: dir, LK_PARTITIONS: String(PARTITIONS), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -179,22 +179,30 @@ describe('lk run', () => {
     await expectDeadLettersOnce(dir);
   }, SLOW_MS);
 
-  it('kappa --backfill replays into a new version, cuts over through the gate, and the live Kappa job follows the alias', async () => {
+  it('kappa --backfill replays into a new version, cuts over through the gate, and the live Kappa job follows the alias, back too after an admin rollback', async () => {
     const dir = await dataDir();
     const all = lines(13, 2_000);
-    const [before, after] = [all.slice(0, 1_200), all.slice(1_200)];
+    const [before, after, last] = [all.slice(0, 1_200), all.slice(1_200, 1_600), all.slice(1_600)];
     await ingest(dir, before, 'before');
-    const run = lk(dir, ['run', 'kappa', '--port', '0', '--backfill']);
+    const token = 'run-command-test-token';
+    const run = lk(dir, ['run', 'kappa', '--port', '0', '--backfill'], { LK_ADMIN_TOKEN: token });
     await waitFor(() => run.stderr().includes('the live job continues kappa_v2'), { timeoutMs: 60_000, message: `no cut-over to kappa_v2: ${run.stderr()}` });
     expect(run.stderr()).toContain('kappa now serves kappa_v2 (was kappa_v1)');
     const url = /HTTP API at (http:\/\/[^\s;]+)/.exec(run.stderr())![1];
     // Appended after the cut-over: only a live job on kappa_v2 brings them into what kappa mode serves.
     await ingest(dir, after, 'after');
-    await expectServedTruth(url, 'kappa', await truthOf(all));
+    await expectServedTruth(url, 'kappa', await truthOf([...before, ...after]));
     expect((await fetchServedView(url, 'revenue', 'kappa', Date.now() - 3_600_000, Date.now()))?.kappaVersion).toBe('kappa_v2');
     // The backfill published its progress as lk replay does: /v1/status shows it served.
     const status = (await (await fetch(`${url}/v1/status`)).json()) as { replay: { version: string; serving: string; state: string } | null };
     expect(status.replay).toMatchObject({ version: 'kappa_v2', serving: 'kappa_v1', state: 'served' });
+    // Rolled back through the admin endpoint, the live job goes back to kappa_v1 and brings it up to the log.
+    const rollback = await fetch(`${url}/v1/admin/rollback`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(rollback.status).toBe(200);
+    await waitFor(() => run.stderr().includes('the live job continues kappa_v1'), { timeoutMs: 30_000, message: 'the live job did not follow the rollback' });
+    await ingest(dir, last, 'last');
+    await expectServedTruth(url, 'kappa', await truthOf(all));
+    expect((await fetchServedView(url, 'revenue', 'kappa', Date.now() - 3_600_000, Date.now()))?.kappaVersion).toBe('kappa_v1');
     run.child.kill('SIGTERM');
     expect(await run.exited, run.stderr()).toBe(0);
   }, SLOW_MS);
