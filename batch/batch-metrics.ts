@@ -23,12 +23,13 @@ const CYCLE_BUCKETS: readonly number[] = [...LATENCY_BUCKETS, 30, 60, 120, 300, 
  * scrape; the figure to alert on: an hourly schedule keeps it between about one and two hours),
  * when a cycle last succeeded, and the quality gate's failed checks.
  */
-export function batchMetrics(registry: MetricsRegistry, clock: () => number = Date.now): BatchMetrics {
+export function batchMetrics(registry: MetricsRegistry, clock: () => number = Date.now, options: { readonly horizonGauge?: boolean } = {}): BatchMetrics {
   const cycles = registry.counter('lk_batch_cycles_total', 'batch cycles by kind (hourly, daily) and outcome (ok, failed, skipped: the previous one still ran)', ['kind', 'outcome']);
   const duration = registry.histogram('lk_batch_cycle_duration_seconds', 'duration of one batch cycle (archive, recompute, publish)', ['kind'], CYCLE_BUCKETS);
   const buckets = registry.counter('lk_batch_buckets_recomputed_total', 'hours recomputed and published');
   const archived = registry.counter('lk_batch_events_archived_total', 'valid events copied from the log into the master dataset');
-  const horizonGauge = registry.gauge('lk_batch_horizon_timestamp_seconds', 'the published batch horizon (Lambda serves batch below it)');
+  // Off where serving shares the registry (`lk run`): its own gauge of the same name reads the horizon it serves.
+  const horizonGauge = (options.horizonGauge ?? true) ? registry.gauge('lk_batch_horizon_timestamp_seconds', 'the published batch horizon (Lambda serves batch below it)') : undefined;
   const qualityFailures = registry.counter('lk_batch_quality_failures_total', 'checks the batch quality gate failed, by view (* for an hour\'s input) and check; the hours were not published', ['view', 'check']);
   const success = registry.gauge('lk_batch_last_success_timestamp_seconds', 'when a batch cycle last finished without error');
   let horizon: number | null = null;
@@ -44,7 +45,7 @@ export function batchMetrics(registry: MetricsRegistry, clock: () => number = Da
   };
   const setHorizon = (h: number | null) => {
     horizon = h;
-    horizonGauge.set({}, h === null ? Number.NaN : h / 1000);
+    horizonGauge?.set({}, h === null ? Number.NaN : h / 1000);
   };
   return {
     setHorizon,

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { BadRequestError } from '../shared/errors.ts';
+import { BadRequestError, LkError } from '../shared/errors.ts';
 import { httpErrorOf, unknownViewError, type HttpErrorResponse } from './http-error.ts';
 import type { QueryService } from './query-service.ts';
 import { openApiDocument } from './openapi.ts';
@@ -190,6 +190,12 @@ export async function startHttpServer(service: QueryService, options: HttpServer
     send(reply, r);
   });
 
-  const url = await app.listen({ host: options.host, port: options.port });
+  const url = await app.listen({ host: options.host, port: options.port }).catch(async (err: unknown) => {
+    await app.close().catch(() => undefined);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new LkError(`port ${options.port} on ${options.host} is in use (another lk serve or lk run?): give another --port (or LK_PORT), 0 for a free one`, { cause: err });
+    }
+    throw err;
+  });
   return { url, close: () => app.close() };
 }

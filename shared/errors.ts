@@ -232,3 +232,21 @@ export class ChangedViewError extends SavepointError {
     this.changes = changes;
   }
 }
+
+/**
+ * `lk run` found its embedded data dir held by another running platform (the embedded view store
+ * is one process's): says which process, where it serves, and what to do instead.
+ */
+export class PlatformRunningError extends LkError {
+  readonly holderPid: number;
+
+  constructor(dataDir: string, lockFile: string, holder: { readonly pid: number; readonly host: string; readonly command?: string; readonly url?: string }) {
+    const what = `${holder.command ?? 'lk run'} (process ${holder.pid}${holder.url ? `, serving ${holder.url}` : ''})`;
+    super(
+      `another ${what} already holds the embedded data dir ${dataDir}: query it at its HTTP API and append with \`lk ingest --data-dir ${dataDir}\`; ` +
+        `to run a second platform give it its own --data-dir (and --port); to restart this one stop process ${holder.pid} first (kill -TERM ${holder.pid}). ` +
+        `If process ${holder.pid} (on host ${holder.host}) is gone, delete ${lockFile}`,
+    );
+    this.holderPid = holder.pid;
+  }
+}

@@ -1,3 +1,4 @@
+import { LkError } from '../shared/errors.ts';
 import type { BatchSnapshot } from '../serving/batch-pane-source.ts';
 import type { ViewStore } from '../shared/ports/view-store.ts';
 import type { LateFootprint } from '../shared/compute/late-footprint.ts';
@@ -52,6 +53,11 @@ export interface ReplayOptions {
   readonly onProgress?: (p: StreamProgress) => void;
   /** Publishes the replay's progress and state for serving to show (replay-progress.ts). */
   readonly progress?: ReplayProgressReporter;
+  /**
+   * Stops the replay before the end of the log (`lk run` shutting down): its version is dropped,
+   * as a failed replay's is, and the replay rejects. Never cut over part-way.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -87,7 +93,16 @@ export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions
   try {
     await options.seed?.(namespace);
     const sub = await job.start();
-    await sub.done;
+    const stop = () => void sub.stop();
+    options.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      if (options.signal?.aborted) await sub.stop();
+      await sub.done;
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+    }
+    // A stopped load finishes with what it read: a version of part of the log, which must not serve.
+    if (options.signal?.aborted) throw new LkError(`the replay into ${namespace} was stopped before the end of the log; its version was dropped (run the backfill again)`);
   } catch (err) {
     await deps.views.dropNamespace(namespace).catch(() => undefined);
     await progress?.state('failed', err instanceof Error ? err.message : String(err));

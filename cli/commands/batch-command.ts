@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { runBatch } from '../../batch/batch-job.ts';
-import { assertCronExpression, DEFAULT_DAILY_CRON, DEFAULT_HOURLY_CRON, hourlyCronAfter, scheduleBatch } from '../../batch/batch-schedule.ts';
+import { assertCronExpression, DEFAULT_DAILY_CRON, DEFAULT_HOURLY_CRON, hourlyCronAfter } from '../../batch/batch-schedule.ts';
 import { batchMetrics } from '../../batch/batch-metrics.ts';
 import { readManifest } from '../../batch/batch-manifest.ts';
 import { openEventLog, openObjectStore } from '../../infra/adapters.ts';
@@ -9,9 +9,11 @@ import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
 import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { BadRequestError, QualityGateError } from '../../shared/errors.ts';
-import { QUALITY_CHECKS, type QualityCheck, type QualityFailure } from '../../batch/quality-gate.ts';
+import { QUALITY_CHECKS, type QualityCheck } from '../../batch/quality-gate.ts';
 import { configFrom, intOption, timeOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
+import { hostBatchSchedule } from '../batch-schedule-host.ts';
+import { rejectionLines } from '../rejection-lines.ts';
 
 /** `lk batch`: recompute batch views from the master dataset, once or on a schedule. */
 export const batchCommand: Command = {
@@ -97,28 +99,7 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
             metricsServer = await startMetricsServer(registry, { host: config.serving.host, port: metricsPort!, ready: () => metrics!.caughtUp() });
             env.err(`batch: metrics on ${metricsServer.url}/metrics`);
           }
-          const handle = scheduleBatch(
-            { log, objects, db, pipeline, topic: config.topics.events, workDir, stragglerDelayMs, onBatchProgress: (p) => progress.update(`batch: bucket ${p.bucketsDone}/${p.bucketsTotal}`) },
-            {
-              hourly,
-              daily: dailyCron,
-              onStart: (kind) => metrics?.onStart(kind),
-              onResult: (kind, r) => {
-                metrics?.onResult(kind, r);
-                for (const line of rejectionLines(r.batch?.quality.failures ?? [])) env.err(`batch ${kind}: ${line}`);
-                progress.done(`batch ${kind}: archived ${formatCount(r.archived.valid)} events; ${r.batch ? `recomputed ${r.batch.buckets.length} hours, horizon ${r.batch.horizon === null ? 'none' : new Date(r.batch.horizon).toISOString()}` : 'nothing to recompute'}`);
-              },
-              onSkipped: (kind) => {
-                metrics?.onSkipped(kind);
-                env.err(`batch ${kind}: previous cycle still running; skipped`);
-              },
-              onError: (kind, err) => {
-                metrics?.onError(kind);
-                env.err(`batch ${kind}: failed: ${(err as Error).message}`);
-              },
-            },
-          );
-          env.err(`batch: catching up now, then hourly at "${hourly}" and daily at "${dailyCron ?? DEFAULT_DAILY_CRON}" (cron, UTC); Ctrl-C to stop`);
+          const handle = hostBatchSchedule({ log, objects, db, pipeline, topic: config.topics.events, workDir, stragglerDelayMs }, { hourly, daily: dailyCron, metrics }, env.err, progress);
           await new Promise<void>((resolve) => env.signal.addEventListener('abort', () => resolve(), { once: true }));
           await handle.stop();
           return 0;
@@ -168,10 +149,6 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
   },
 };
 
-/** One line per failed check of the quality gate, for the run's log (stderr). */
-function rejectionLines(failures: readonly QualityFailure[]): string[] {
-  return failures.map((f) => `quality gate rejected hour ${new Date(f.bucket).toISOString()}${f.view === null ? '' : ` of view ${f.view}`} (${f.check}): ${f.detail}`);
-}
 
 /** The checks `--accept-check` names; a BadRequestError for one the gate does not have. */
 function acceptedChecks(list: string | undefined): QualityCheck[] | undefined {

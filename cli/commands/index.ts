@@ -27,6 +27,7 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'late', load: async () => (await import('./late-command.ts')).lateCommand },
   { name: 'archive', load: async () => (await import('./archive-command.ts')).archiveCommand },
   { name: 'batch', load: async () => (await import('./batch-command.ts')).batchCommand },
+  { name: 'run', load: async () => (await import('./run-command.ts')).runCommand },
   { name: 'serve', load: async () => (await import('./serve-command.ts')).serveCommand },
   { name: 'services', load: async () => (await import('./services-command.ts')).servicesCommand },
 ];

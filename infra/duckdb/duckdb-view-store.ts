@@ -62,7 +62,7 @@ export class DuckDbViewStore implements ViewStore {
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (/lock/i.test(msg)) {
-        throw new LkError(`the view store ${file} is in use by another process (${msg.match(/PID \d+/)?.[0] ?? 'see cause'}): stop it, or give this process its own LK_DATA_DIR, or use the PostgreSQL view store (LK_VIEW_STORE=postgres)`, { cause: err });
+        throw new LkError(`the view store ${file} is in use by another process (${msg.match(/PID \d+/)?.[0] ?? 'see cause'}): stop it, or give this process its own LK_DATA_DIR, or use the PostgreSQL view store (LK_VIEW_STORE=postgres); to stream and serve on one embedded store, \`lk run lambda | kappa | both\` hosts the jobs and the HTTP API in one process`, { cause: err });
       }
       throw new LkError(`cannot open the view store ${path}: ${msg}`, { cause: err });
     }

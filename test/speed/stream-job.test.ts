@@ -564,6 +564,18 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     expect(await windowsOf(store, 'kappa_v2')).toEqual((await loadedLogWithReference()).reference);
   });
 
+  it('a replay stopped by its signal drops its version instead of serving part of the log', async () => {
+    const log = await freshLog();
+    await loadWorkload(log);
+    const store = new InMemoryViewStore();
+    const stop = new AbortController();
+    const replay = runKappaReplay({ log, views: store, pipeline, topics }, { signal: stop.signal, onProgress: () => stop.abort() });
+    await expect(replay).rejects.toThrow(/stopped before the end of the log; its version was dropped/);
+    expect(await store.listNamespaces()).toEqual([]);
+    expect(await store.getAlias(KAPPA_ALIAS)).toBeUndefined();
+    await log.close();
+  });
+
   it('a replay that is not cut over leaves the alias where it was', async () => {
     const log = await freshLog(2);
     await loadWorkload(log);
