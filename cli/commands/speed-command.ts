@@ -9,11 +9,15 @@ import { BadRequestError, FencedError } from '../../shared/errors.ts';
 import type { ViewStore } from '../../shared/ports/view-store.ts';
 import { KAPPA_ALIAS } from '../../speed/kappa-version.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
+import { DEFAULT_MAX_BUFFERED_RECORDS } from '../../speed/buffer-bound.ts';
 import { formatDuration } from '../../shared/metrics/format-duration.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 import { ensureEventsTopic } from '../events-topic.ts';
 import { assertNoCheckpoints, START_VALUES, startOption } from '../start-position.ts';
+
+/** Records per batch `lk speed` takes from the log. */
+const MAX_BATCH_RECORDS = 5_000;
 
 /** `lk speed`: the Lambda speed layer (or the live Kappa job) as a long-lived process. */
 export const speedCommand: Command = {
@@ -49,6 +53,12 @@ one a restart could still need), so its store holds the recent hours, not the wh
     'retention-ms': { type: 'string', valueName: 'MS', description: 'keep panes the batch layer covers this long below its horizon, then drop them (speed namespace only)', default: String(DEFAULT_SPEED_RETENTION_MS) },
     'no-retire': { type: 'boolean', description: 'keep every pane of the speed namespace (do not read the batch manifest)' },
     'commit-interval-ms': { type: 'string', valueName: 'MS', description: 'longest wait before processed records are committed (visible); batches arriving meanwhile share a commit', default: '100' },
+    'max-buffered-records': {
+      type: 'string',
+      valueName: 'N',
+      description: 'memory bound: most records processed and not yet visible; consuming pauses above it (backpressure: the backlog stays in the log as lag)',
+      default: String(DEFAULT_MAX_BUFFERED_RECORDS),
+    },
   },
   async run(options, env) {
     const namespace = (options.namespace as string | undefined) ?? 'speed';
@@ -66,6 +76,8 @@ one a restart could still need), so its store holds the recent hours, not the wh
     const commitIntervalMs = intOption(options, 'commit-interval-ms', 1, 600_000, 100);
     const storeRetryMs = intOption(options, 'store-retry-ms', 0, 86_400_000, 60_000);
     const logRetryMs = intOption(options, 'log-retry-ms', 0, 86_400_000, 60_000);
+    // At least one batch (5,000 records): a smaller bound could never take one.
+    const maxBufferedRecords = intOption(options, 'max-buffered-records', MAX_BATCH_RECORDS, 100_000_000, DEFAULT_MAX_BUFFERED_RECORDS);
     const start = startOption(options, { kind: 'checkpoint' }, true);
     const retentionMs = intOption(options, 'retention-ms', 0, 365 * 86_400_000, DEFAULT_SPEED_RETENTION_MS);
     const metricsPort = options['metrics-port'] === undefined ? undefined : intOption(options, 'metrics-port', 0, 65_535);
@@ -106,6 +118,8 @@ one a restart could still need), so its store holds the recent hours, not the wh
             from: start.kind === 'checkpoint' ? { kind: 'earliest' } : start,
             sideOutputs,
             commitIntervalMs,
+            maxBatchRecords: MAX_BATCH_RECORDS,
+            maxBufferedRecords,
             storeRetryMs,
             onStoreRetry: (err, waitMs) => env.err(`speed: view store unavailable (${err.message}); retrying the commit in ${waitMs} ms`),
             logRetryMs,
@@ -118,6 +132,7 @@ one a restart could still need), so its store holds the recent hours, not the wh
         );
       let records = 0;
       let current: StreamJob | undefined;
+      metrics?.watchFlow(() => current?.flow());
       env.signal.addEventListener('abort', () => void current?.stop(), { once: true });
       // A fenced commit or side-output append means another member took a partition over while this
       // one still had work on it (a rebalance it learnt of late): that work is void, so the job starts
