@@ -90,6 +90,20 @@ export class LkProcess {
     }
   }
 
+  /**
+   * Its resident set size now and at its peak (VmRSS, VmHWM), in KiB, from /proc (Linux; undefined
+   * elsewhere or once it exited).
+   */
+  async memoryKb(): Promise<{ readonly rss: number; readonly peak: number } | undefined> {
+    try {
+      const status = await readFile(`/proc/${this.#child.pid}/status`, 'utf8');
+      const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+      return { rss: field('VmRSS'), peak: field('VmHWM') };
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Its last output lines. */
   tail(): string {
     return this.#tail.join('\n') || '(no output)';
