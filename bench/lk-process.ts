@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import type { Writable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -19,11 +20,13 @@ export class LkProcess {
 
   /**
    * Starts `lk <args>` on this Node (which runs TypeScript natively) with `env`; `stdin: 'pipe'`
-   * lets the caller feed it (see `stdin`); `cli`: another build's cli/main.ts.
+   * lets the caller feed it (see `stdin`); `cli`: another build's cli/main.ts; `nice`: its CPU
+   * priority (0 normal, 19 lowest).
    */
-  constructor(args: readonly string[], env: Readonly<Record<string, string | undefined>>, options: { readonly stdin?: 'ignore' | 'pipe'; readonly cli?: string } = {}) {
+  constructor(args: readonly string[], env: Readonly<Record<string, string | undefined>>, options: { readonly stdin?: 'ignore' | 'pipe'; readonly cli?: string; readonly nice?: number } = {}) {
     this.#name = `lk ${args.join(' ')}`;
     this.#child = spawn(process.execPath, [options.cli ?? CLI, ...args], { env: { ...env } as NodeJS.ProcessEnv, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
+    if (options.nice !== undefined && this.#child.pid !== undefined) setPriority(this.#child.pid, options.nice);
     this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
     // Writing to a process that exited fails with EPIPE; its exit code and output tell why.
     this.#child.stdin?.on('error', () => undefined);

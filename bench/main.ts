@@ -39,6 +39,8 @@ const HELP = `npm run bench [-- options]: figures, not pass/fail, each next to i
   --calibration-records N        overload: the backlog C is measured on (default ${formatCount(DEFAULT_OVERLOAD.calibrationRecords)})
   --max-buffered-records N       overload: passed to lk speed (its memory bound)
   --speed-cli PATH               overload: run another build's cli/main.ts as lk speed (before/after)
+  --speed-nice N                 overload: lk speed's CPU priority, 0-19 (default 0): on a small shared
+                                 machine the producer cannot outpace lk speed at normal priority
   --only serving                 lk serve under autocannon on loopback: a merged 1-hour product_activity
                                  query for one product (Lambda) and a top-10 query, each at --rate
                                  req/s for --seconds, next to a fastify route answering from memory
@@ -85,6 +87,7 @@ const { values } = parseArgs({
     'calibration-records': { type: 'string' },
     'max-buffered-records': { type: 'string' },
     'speed-cli': { type: 'string' },
+    'speed-nice': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -192,6 +195,7 @@ try {
         calibrationRecords: intOption('calibration-records', DEFAULT_OVERLOAD.calibrationRecords, 1_000),
         speedCli: values['speed-cli'],
         speedArgs: maxBuffered,
+        speedNice: Math.min(19, intOption('speed-nice', DEFAULT_OVERLOAD.speedNice, 0)),
       };
       figures.push(...real.figures, ...(await benchOverload(real.configFor(`lk-bench-${runId}-overload`), real.env, overload, runId)));
     } finally {

@@ -118,6 +118,10 @@ export interface StreamProgress {
  * meanwhile; that is safe because on (re)assignment the view store's checkpoint, not the group
  * offset, decides where reading resumes (or, for a partition
  * never checkpointed, the configured start position).
+ *
+ * Memory is bounded by backpressure: records processed and not yet visible never exceed
+ * `maxBufferedRecords`; a batch that would pass it waits (and with it the consumer) until writes
+ * have freed room, so a log that grows faster than the store commits keeps its backlog as lag.
  */
 export class StreamJob {
   readonly #deps: StreamJobDeps;
