@@ -6,7 +6,7 @@ import { mergePanes } from '../shared/compute/pane-merge.ts';
 import { compilePipeline, type Pipeline } from '../shared/compute/pipeline.ts';
 import type { PlatformConfig } from '../shared/config.ts';
 import type { AppendRecord, EventLog } from '../shared/ports/event-log.ts';
-import { LkError } from '../shared/errors.ts';
+import { LkError, NotFoundError } from '../shared/errors.ts';
 import type { GeneratedRecord } from '../workload/generator.ts';
 import { streamWorkload } from '../workload/generator.ts';
 import { StreamJob } from '../speed/stream-job.ts';
@@ -72,8 +72,19 @@ export async function benchOverload(config: PlatformConfig, env: Readonly<Record
   const producers: EventLog[] = [];
   try {
     const partitions = await a.log.ensureTopic(topic, config.partitions);
-    // Made here, settled before lk speed starts: a loaded broker sometimes reports a topic it just created as missing to the next call.
-    for (const side of [config.topics.deadLetter, config.topics.late]) await a.log.ensureTopic(side, partitions);
+    // Made here, settled before lk speed starts: a loaded broker sometimes reports a topic it just
+    // created as missing to the next call (NotFoundError from ensureTopic's partition count), so retry.
+    for (const side of [config.topics.deadLetter, config.topics.late]) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await a.log.ensureTopic(side, partitions);
+          break;
+        } catch (err) {
+          if (!(err instanceof NotFoundError) || attempt === 10) throw err;
+          await sleep(500);
+        }
+      }
+    }
     // The generator (~30 us a record) is slower than the speed layer; a recycled pool is not.
     const pool = [...streamWorkload({ seed: 5, events: POOL_RECORDS, spanMs: POOL_SPAN_MS, startTime: Date.now() - 60_000, users: 5_000, products: 500 }, pipeline.config)];
     // Several producers: each sends one request at a time (idempotent, in order), so one alone is capped by a loaded broker's round trip.
@@ -84,9 +95,10 @@ export async function benchOverload(config: PlatformConfig, env: Readonly<Record
     const backlogStart = Date.now();
     await producer.burst(o.calibrationRecords);
     const producerMax = Math.round(o.calibrationRecords / ((Date.now() - backlogStart) / 1000));
-    speed = new LkProcess(['speed', '--group', `lk-bench-overload-${runId}`, '--no-retire', ...o.speedArgs], { ...env, LK_TOPIC: topic }, { cli: o.speedCli, nice: o.speedNice });
+    speed = new LkProcess(['speed', '--group', `lk-bench-overload-${runId}`, '--no-retire', '--metrics-port', '0', ...o.speedArgs], { ...env, LK_TOPIC: topic }, { cli: o.speedCli, nice: o.speedNice });
+    const metricsUrl = speed.waitFor(/^speed: metrics on (\S+)/, 120_000);
     await speed.waitFor(/^speed: consuming/, 120_000);
-    const sampler = new Sampler(a, topic, speed);
+    const sampler = new Sampler(a, topic, speed, (await metricsUrl)[1]);
     const drained = await sampler.until((s) => s.lag === 0 && s.appended === producer.appended, 600_000, (s) => progress.update(`overload: calibration lag ${formatCount(s.lag)}`));
     // From the first sample that saw a commit: lk speed's start-up is not capacity.
     const moving = sampler.samples.find((s) => s.lag < s.appended) ?? drained;
@@ -104,7 +116,9 @@ export async function benchOverload(config: PlatformConfig, env: Readonly<Record
     const burstEndKb = sampler.last.rssKb;
     const caughtUpLag = Math.max(steadyLag, Math.round(capacity / 2));
     let caughtUpAt: number | undefined;
-    const recovery = await producer.paced(capacity / 2, () => {
+    // C/2, or a quarter of what the burst achieved when the producer could not reach 2C: the job must have room to catch up.
+    const recoveryRate = Math.min(capacity / 2, burst.records / burst.seconds / 4);
+    const recovery = await producer.paced(recoveryRate, () => {
       if (sampler.last.at > burstEnd && sampler.last.lag <= caughtUpLag) caughtUpAt = sampler.last.at;
       return caughtUpAt !== undefined || Date.now() - burstEnd > RECOVERY_LIMIT * o.seconds * 1000;
     }, () => progress.update(`overload: recovery, lag ${formatCount(sampler.last.lag)}`));
@@ -127,8 +141,17 @@ export async function benchOverload(config: PlatformConfig, env: Readonly<Record
       { name: 'overload: speed layer capacity (calibration backlog drain)', value: capacity, unit: 'events/s', note: `${formatCount(o.calibrationRecords)} records, Kafka -> lk speed -> PostgreSQL${o.speedNice ? `; lk speed at nice ${o.speedNice}` : ''}` },
       { name: 'overload: producer alone (the backlog, as fast as it goes)', value: producerMax, unit: 'events/s', note: `${APPENDS_IN_FLIGHT} kafkajs producers in the bench process, lk speed not yet running` },
       { name: `overload: ingest during the ${o.seconds} s burst`, value: Math.round(burst.records / burst.seconds), unit: 'events/s', note: `asked 2 x capacity; achieved ${ratio(burst.records / burst.seconds)}` },
-      { name: 'overload: ingest after the burst', value: Math.round(recovery.records / Math.max(0.001, recovery.seconds)), unit: 'events/s', note: `asked capacity / 2 for ${recovery.seconds.toFixed(1)} s` },
+      { name: 'overload: ingest after the burst', value: Math.round(recovery.records / Math.max(0.001, recovery.seconds)), unit: 'events/s', note: `asked ${formatCount(Math.round(recoveryRate))}/s (C/2, or a quarter of the burst's achieved rate if less) for ${recovery.seconds.toFixed(1)} s` },
       { name: 'overload: lk speed peak RSS', value: mb(memory?.peak ?? Number.NaN), unit: 'MB', note: `RSS ${mb(afterCalibrationKb)} MB after calibration, ${mb(burstEndKb)} MB at the end of the burst, ${mb(memory?.rss ?? Number.NaN)} MB at the end${o.speedArgs.length ? `; lk speed ${o.speedArgs.join(' ')}` : ''}${o.speedCli ? `; cli ${o.speedCli}` : ''}` },
+      {
+        name: 'overload: most records lk speed held (its own accounting)',
+        value: sampler.maxBuffered ?? 'not reported',
+        unit: sampler.maxBuffered === undefined ? undefined : 'records',
+        note:
+          sampler.maxBuffered === undefined
+            ? 'this build has no lk_speed_buffered_records'
+            : `lk_speed_buffered_records sampled every ${SAMPLE_MS} ms, bound ${formatCount(sampler.bound ?? Number.NaN)}; paused ${sampler.pauses} times, ${sampler.pausedS.toFixed(1)} s in all`,
+      },
       { name: 'overload: maximum lag', value: maxLag, unit: 'records', note: `${(maxLag / capacity).toFixed(1)} s of capacity` },
       {
         name: 'overload: time to catch up after the burst',
@@ -233,13 +256,19 @@ class Producer {
 /** Samples the lag (end offsets minus the stored checkpoints of `speed`) and lk speed's RSS every SAMPLE_MS. */
 class Sampler {
   readonly samples: Sample[] = [];
+  /** From lk speed's /metrics (a build with backpressure metrics): the most records buffered seen, the bound, pauses and time paused. */
+  maxBuffered: number | undefined;
+  bound: number | undefined;
+  pauses = 0;
+  pausedS = 0;
   #stopped = false;
   #next: Array<(s: Sample) => void> = [];
 
-  constructor(a: Adapters, topic: string, speed: LkProcess) {
+  constructor(a: Adapters, topic: string, speed: LkProcess, metricsUrl: string) {
     void (async () => {
       while (!this.#stopped) {
         const t = Date.now();
+        void this.#scrape(metricsUrl);
         try {
           const [end, checkpoints, memory] = await Promise.all([a.log.endOffsets(topic), a.views.checkpoints('speed').catch(() => new Map()), speed.memoryKb()]);
           let lag = 0;
@@ -257,6 +286,24 @@ class Sampler {
         await sleep(Math.max(0, SAMPLE_MS - (Date.now() - t)));
       }
     })();
+  }
+
+  async #scrape(url: string): Promise<void> {
+    try {
+      const body = await (await fetch(url)).text();
+      const value = (name: string) => {
+        const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(body);
+        return m ? Number(m[1]) : undefined;
+      };
+      const buffered = value('lk_speed_buffered_records');
+      if (buffered === undefined) return;
+      this.maxBuffered = Math.max(this.maxBuffered ?? 0, buffered);
+      this.bound = value('lk_speed_buffered_records_limit');
+      this.pauses = value('lk_speed_pauses') ?? this.pauses;
+      this.pausedS = value('lk_speed_paused_seconds') ?? this.pausedS;
+    } catch {
+      // A scrape that failed (lk speed busy) is skipped.
+    }
   }
 
   /** The latest sample (an empty one before the first). */
