@@ -372,9 +372,14 @@ export class StreamJob {
     try {
       while (!this.#buffer.fits(records)) {
         if (this.#commitFailed !== undefined) throw this.#commitFailed;
-        if (this.#writeInFlight) await this.#writing;
-        else if (this.#uncommitted.size > 0) await this.#commit();
-        else break; // nothing held that a write could free: the accounting and the job disagree, so do not stall
+        if (this.#writeInFlight) {
+          await this.#writing;
+          continue;
+        }
+        const generation = this.#writeGeneration;
+        if (this.#uncommitted.size > 0) await this.#commit();
+        // Nothing held that a write could free: the accounting and the job disagree, so do not stall.
+        if (this.#writeGeneration === generation) break;
       }
     } finally {
       this.#buffer.resume();
