@@ -1,4 +1,5 @@
 import { FencedError } from '../shared/errors.ts';
+import type { FlowState } from '../speed/buffer-bound.ts';
 import type { LatencySummary } from '../shared/metrics/latency-histogram.ts';
 import { StreamJob, type StreamJobDeps, type StreamJobOptions, type StreamProgress } from '../speed/stream-job.ts';
 
@@ -7,6 +8,8 @@ export interface HostedStreamJob {
   readonly namespace: string;
   /** Next visible offset per partition of the job running now (to tell whether it caught up). */
   positions(): ReadonlyMap<number, number>;
+  /** The running job's backpressure state (undefined before the first job starts). */
+  flow(): FlowState | undefined;
   /** Resolves once `signal` stopped it; rejects on any failure but a fenced commit. */
   readonly done: Promise<{ readonly records: number; readonly freshness: LatencySummary }>;
 }
@@ -55,5 +58,5 @@ export function hostStreamJob(deps: StreamJobDeps, options: Omit<StreamJobOption
       hooks.signal.removeEventListener('abort', stopCurrent);
     }
   })();
-  return { namespace: options.namespace, positions: () => current?.positions() ?? new Map(), done };
+  return { namespace: options.namespace, positions: () => current?.positions() ?? new Map(), flow: () => current?.flow(), done };
 }

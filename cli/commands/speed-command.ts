@@ -7,6 +7,7 @@ import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { BadRequestError } from '../../shared/errors.ts';
 import type { ViewStore } from '../../shared/ports/view-store.ts';
 import { KAPPA_ALIAS } from '../../speed/kappa-version.ts';
+import { DEFAULT_MAX_BUFFERED_RECORDS } from '../../speed/buffer-bound.ts';
 import { formatDuration } from '../../shared/metrics/format-duration.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
@@ -15,6 +16,9 @@ import { hostStreamJob } from '../hosted-stream-job.ts';
 import { startSpeedRetirement } from '../speed-retirement.ts';
 import { assertNoCheckpoints, START_VALUES, startOption } from '../start-position.ts';
 import { SAVEPOINT_START_OPTIONS, savepointStartOf, startFromSavepoint } from '../savepoint-start.ts';
+
+/** Records per batch `lk speed` takes from the log. */
+const MAX_BATCH_RECORDS = 5_000;
 
 /** `lk speed`: the Lambda speed layer (or the live Kappa job) as a long-lived process. */
 export const speedCommand: Command = {
@@ -61,6 +65,12 @@ one process.`,
     'no-retire': { type: 'boolean', description: 'keep every pane of the speed namespace (do not read the batch manifest)' },
     ...SAVEPOINT_START_OPTIONS,
     'commit-interval-ms': { type: 'string', valueName: 'MS', description: 'longest wait before processed records are committed (visible); batches arriving meanwhile share a commit', default: '100' },
+    'max-buffered-records': {
+      type: 'string',
+      valueName: 'N',
+      description: 'memory bound: most records processed and not yet visible; consuming pauses above it (backpressure: the backlog stays in the log as lag)',
+      default: String(DEFAULT_MAX_BUFFERED_RECORDS),
+    },
   },
   async run(options, env) {
     const namespace = (options.namespace as string | undefined) ?? 'speed';
@@ -81,6 +91,8 @@ one process.`,
     const commitIntervalMs = intOption(options, 'commit-interval-ms', 1, 600_000, 100);
     const storeRetryMs = intOption(options, 'store-retry-ms', 0, 86_400_000, 60_000);
     const logRetryMs = intOption(options, 'log-retry-ms', 0, 86_400_000, 60_000);
+    // At least one batch (5,000 records): a smaller bound could never take one.
+    const maxBufferedRecords = intOption(options, 'max-buffered-records', MAX_BATCH_RECORDS, 100_000_000, DEFAULT_MAX_BUFFERED_RECORDS);
     const retentionMs = intOption(options, 'retention-ms', 0, 365 * 86_400_000, DEFAULT_SPEED_RETENTION_MS);
     const metricsPort = options['metrics-port'] === undefined ? undefined : intOption(options, 'metrics-port', 0, 65_535);
     const pipeline = compilePipeline(config.pipeline);
@@ -114,6 +126,8 @@ one process.`,
           from: start.kind === 'checkpoint' || start.kind === 'savepoint' ? { kind: 'earliest' } : start,
           sideOutputs,
           commitIntervalMs,
+          maxBatchRecords: MAX_BATCH_RECORDS,
+          maxBufferedRecords,
           storeRetryMs,
           onStoreRetry: (err, waitMs) => env.err(`speed: view store unavailable (${err.message}); retrying the commit in ${waitMs} ms`),
           logRetryMs,
@@ -129,6 +143,7 @@ one process.`,
           onRestart: (err) => env.err(`speed: ${err.message}; restarting from the stored checkpoints`),
         },
       );
+      metrics?.watchFlow(() => hosted.flow());
       const { records, freshness: f } = await hosted.done;
       progress.done(`speed: stopped after ${formatCount(records)} records; freshness p50 ${formatDuration(f.p50Ms)}, p99 ${formatDuration(f.p99Ms)}`);
       return 0;
