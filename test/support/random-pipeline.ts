@@ -23,6 +23,8 @@ export interface RandomPipeline {
 }
 
 const MIN = 60_000;
+/** Around when the property tests put their events: filters on the event time compare with instants of the next hours. */
+export const RANDOM_PIPELINE_EPOCH = Date.UTC(2026, 0, 1, 10);
 /** Text values: a `|`, a `\` and a quote exercise the composite key's escaping and the literal syntax. */
 const TEXTS = ['a', 'b', 'c|d', 'e\\', "o'k", ''];
 const ENUMS = ['red', 'green', 'blue', 'cyan'];
@@ -155,22 +157,21 @@ function randomMeasure(rng: Random, name: string, plans: readonly FieldPlan[]): 
   const op = rng.pick(['count', 'sum', 'min', 'max'] as const);
   const filter = rng.chance(0.35) ? { filter: randomCondition(rng, plans, 1) } : {};
   if (op === 'count') return { name, op, ...filter };
-  return { name, op, input: randomNumber(rng, plans, op !== 'sum'), ...filter };
+  return { name, op, input: randomNumber(rng, plans), ...filter };
 }
 
 /**
- * A numeric expression: a number field, `a * b`, `a + b`, `a - 3`, or (for min/max, or for sum
- * whose events span only hours) the distance of a timestamp field from the event time.
+ * A numeric expression: a number field, `a * b`, `a + b`, `(a - 3) * 2`, a timestamp field or its
+ * distance from the event time (sums of times over a test's events stay exact in a double).
  */
-function randomNumber(rng: Random, plans: readonly FieldPlan[], allowTimes: boolean): string {
+function randomNumber(rng: Random, plans: readonly FieldPlan[]): string {
   const numbers = plans.filter(isNumber);
-  const times = plans.filter((p) => p.spec.type === 'timestamp' && p.name !== 'occurred_at');
+  const times = plans.filter((p) => p.spec.type === 'timestamp');
   const r = rng.next();
-  if ((numbers.length === 0 || r < 0.15) && (times.length > 0 || allowTimes)) {
-    const t = times.length > 0 ? rng.pick(times).name : 'occurred_at';
-    return allowTimes && rng.chance(0.3) ? t : `${t} - occurred_at`;
+  if (numbers.length === 0 || r < 0.15) {
+    const t = rng.pick(times).name;
+    return t === 'occurred_at' || rng.chance(0.3) ? t : `${t} - occurred_at`;
   }
-  if (numbers.length === 0) return 'occurred_at - occurred_at';
   const a = rng.pick(numbers).name;
   if (r < 0.55) return a;
   const b = rng.pick(numbers).name;
@@ -196,6 +197,8 @@ function randomCondition(rng: Random, plans: readonly FieldPlan[], depth: number
     case 'boolean':
       return rng.chance(0.5) ? p.name : `${p.name} ${rng.pick(['=', '!='])} ${rng.pick(['true', 'false'])}`;
     case 'timestamp':
+      // The event time against an instant of the test's hours (a filter that changes at some time), another time by its distance.
+      if (p.name === 'occurred_at') return `occurred_at ${rng.pick(['<', '>='])} ${RANDOM_PIPELINE_EPOCH + rng.int(0, 6 * 60) * MIN}`;
       return `${p.name} - occurred_at ${rng.pick(['<', '>=', '>'])} ${rng.int(-30, 30) * MIN}`;
     case 'integer':
     case 'decimal': {
@@ -248,7 +251,11 @@ export function randomPipelineRecords(def: PipelineDefinition, o: RandomRecordsO
   const rng = new Random(o.seed * 7919 + 1);
   const fields = def.schema.fields as FieldSpecs;
   const disorder = (def.lateness?.maxOutOfOrdernessMs ?? 0) + (def.lateness?.allowedLatenessMs ?? 0);
-  const base = Array.from({ length: o.events }, (_, i) => randomRawEvent(rng, fields, `e${i}`, o.start + rng.int(0, o.spanMs - 1)));
+  // Times on a coarse grid too (whole seconds or minutes), so that events tie, sit exactly a session
+  // gap apart and fall exactly on window and bucket boundaries (the horizon among them).
+  const grain = rng.pick([1, 1_000, MIN]);
+  const at = () => o.start + Math.floor(rng.int(0, o.spanMs - 1) / grain) * grain;
+  const base = Array.from({ length: o.events }, (_, i) => randomRawEvent(rng, fields, `e${i}`, at()));
   const order = base.map((e) => ({ e, at: e.time + rng.int(0, disorder), kind: 'original' as PipelineRecord['kind'] })).sort((a, b) => a.at - b.at);
   const dups = Math.round(order.length * o.duplicateRate);
   for (let i = 0; i < dups; i++) {

@@ -8,7 +8,7 @@ import type { Event } from '../../../shared/model/event.ts';
 import { bucketOf } from '../../../shared/time/bucket.ts';
 import { mergeLayers } from '../../../serving/layer-merge.ts';
 import { Random } from '../../../workload/random.ts';
-import { randomPipeline, randomPipelineRecords, type RandomPipeline } from '../../support/random-pipeline.ts';
+import { RANDOM_PIPELINE_EPOCH, randomPipeline, randomPipelineRecords, type RandomPipeline } from '../../support/random-pipeline.ts';
 import { runPartitions } from '../support/run-partitions.ts';
 
 /**
@@ -20,7 +20,7 @@ import { runPartitions } from '../support/run-partitions.ts';
  * seed and the generated definition: `randomPipeline(seed)` rebuilds it.
  */
 const SEEDS = Array.from({ length: 200 }, (_, i) => i + 1);
-const T = Date.UTC(2026, 0, 1, 10);
+const T = RANDOM_PIPELINE_EPOCH;
 const HORIZONS = 6;
 
 /** What the seeds covered, so the property is known not to be vacuous (checked by the last test). */
