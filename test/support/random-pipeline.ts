@@ -28,7 +28,7 @@ export const RANDOM_PIPELINE_EPOCH = Date.UTC(2026, 0, 1, 10);
 /** Text values: a `|`, a `\` and a quote exercise the composite key's escaping and the literal syntax. */
 const TEXTS = ['a', 'b', 'c|d', 'e\\', "o'k", ''];
 const ENUMS = ['red', 'green', 'blue', 'cyan'];
-const BUCKETS = [15 * MIN, 30 * MIN, 60 * MIN, 120 * MIN];
+const BUCKETS = [5 * MIN, 15 * MIN, 30 * MIN, 60 * MIN, 120 * MIN, 180 * MIN];
 
 /** What the generator knows about a field besides its spec: how to draw values for it. */
 interface FieldPlan {
@@ -49,7 +49,7 @@ export function randomPipeline(seed: number): RandomPipeline {
   for (const p of plans) fields[p.name] = p.spec;
   const bucketMs = rng.pick(BUCKETS);
   const maxOutOfOrdernessMs = rng.pick([0, 1_000, 5_000, 30_000]);
-  const allowedLatenessMs = rng.pick([0, 10_000, 60_000, 5 * MIN]);
+  const allowedLatenessMs = rng.pick([0, 10_000, 60_000, 5 * MIN, 40 * MIN]);
   const views = Array.from({ length: rng.int(1, 3) }, (_, i) => randomView(rng, `v${i}`, plans));
   const definition = definePipeline({
     schema: { fields: fields as FieldSpecs, id: 'event_id', time: 'occurred_at', logKey: 'source' },
