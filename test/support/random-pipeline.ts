@@ -122,8 +122,8 @@ const isRequired = (p: FieldPlan) => (p.spec.presence ?? 'required') === 'requir
 const isNumber = (p: FieldPlan) => p.spec.type === 'integer' || p.spec.type === 'decimal';
 
 function randomView(rng: Random, name: string, plans: readonly FieldPlan[]): ViewDefinition {
-  // Fields of few values: text, booleans and small integers (not the id, not times).
-  const keyable = plans.filter((p) => isRequired(p) && (p.values !== undefined || p.spec.type === 'integer'));
+  // Fields of few values: text, booleans, small integers and decimals (not the id, not times).
+  const keyable = plans.filter((p) => isRequired(p) && (p.values !== undefined || (isNumber(p) && p.max! - p.min! <= 100)));
   const keyCount = keyable.length === 0 ? 0 : rng.weighted([[0, 1], [1, 2], [Math.min(keyable.length, rng.int(2, 3)), 1]] as const);
   const keys = pickDistinct(rng, keyable, keyCount).map((p) => p.name);
   const key = keys.length === 0 ? undefined : keys.length === 1 && rng.chance(0.5) ? keys[0] : keys;
@@ -191,6 +191,8 @@ function randomCondition(rng: Random, plans: readonly FieldPlan[], depth: number
   switch (p.spec.type) {
     case 'string':
     case 'enum': {
+      const texts = plans.filter((x) => x !== p && x.values !== undefined && x.spec.type !== 'boolean');
+      if (texts.length > 0 && rng.chance(0.15)) return `${p.name} ${rng.pick(['=', '!='])} ${rng.pick(texts).name}`;
       if (rng.chance(0.3)) return `${p.name} ${rng.chance(0.5) ? 'in' : 'not in'} (${pickDistinct(rng, p.values!, rng.int(1, 2)).map(quote).join(', ')})`;
       return `${p.name} ${rng.pick(['=', '!='])} ${quote(rng.pick(p.values!))}`;
     }
@@ -203,9 +205,15 @@ function randomCondition(rng: Random, plans: readonly FieldPlan[], depth: number
     case 'integer':
     case 'decimal': {
       const scale = p.spec.type === 'decimal' ? p.spec.scale : 0;
-      const literal = units(rng.int(p.min!, p.max!), rng.int(0, scale), scale);
-      if (rng.chance(0.2)) return `${p.name} in (${literal}, ${units(rng.int(p.min!, p.max!), scale, scale)})`;
-      return `${p.name} ${rng.pick(['=', '!=', '<', '<=', '>', '>='])} ${literal}`;
+      const op = rng.pick(['=', '!=', '<', '<=', '>', '>=']);
+      const other = rng.pick(plans.filter(isNumber));
+      // Two fields (of different scales, which the resolver aligns), or a sum of them, against each other or a literal.
+      if (rng.chance(0.15)) return `${p.name} ${op} ${other.name}`;
+      if (rng.chance(0.15)) return `${p.name} + ${other.name} ${op} ${rng.int(-20, 20)}`;
+      if (rng.chance(0.2)) return `${p.name} in (${units(rng.int(p.min!, p.max!), rng.int(0, scale), scale)}, ${units(rng.int(p.min!, p.max!), scale, scale)})`;
+      // Sometimes one decimal more than the field has: the field side is scaled up to compare exactly.
+      if (rng.chance(0.2)) return `${p.name} ${op} ${units(rng.int(p.min! * 10, p.max! * 10), scale + 1, scale + 1)}`;
+      return `${p.name} ${op} ${units(rng.int(p.min!, p.max!), rng.int(0, scale), scale)}`;
     }
   }
 }
