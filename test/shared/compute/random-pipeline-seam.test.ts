@@ -19,7 +19,7 @@ import { runPartitions } from '../support/run-partitions.ts';
  * code with the engine) for every window, including those the horizon cuts. A failure prints the
  * seed and the generated definition: `randomPipeline(seed)` rebuilds it.
  */
-const SEEDS = Array.from({ length: 150 }, (_, i) => i + 1);
+const SEEDS = Array.from({ length: 120 }, (_, i) => i + 1);
 const T = RANDOM_PIPELINE_EPOCH;
 const HORIZONS = 6;
 
