@@ -275,11 +275,16 @@ export function randomPipelineRecords(def: PipelineDefinition, o: RandomRecordsO
     order.splice(to, 0, { ...order[from], kind: 'duplicate' });
   }
   const offsets = new Array<number>(o.partitions).fill(0);
+  const appended = new Array<number>(o.partitions).fill(Number.NEGATIVE_INFINITY);
+  // Append times near the latest event, at most maxAheadOfAppend behind it (so the watermark's
+  // append-time cap holds it back, never past an on-time event), never decreasing in a partition.
+  const ahead = def.lateness?.maxAheadOfAppendMs ?? 0;
   let maxSoFar = Number.NEGATIVE_INFINITY;
   return order.map(({ e, kind }) => {
     maxSoFar = Math.max(maxSoFar, e.time);
-    const partition = Number(e.logKeyHash % o.partitions);
-    return { record: { partition, offset: offsets[partition]++, timestamp: maxSoFar + rng.int(0, 2_000), value: e.json }, kind };
+    const partition = e.logKeyHash % o.partitions;
+    appended[partition] = Math.max(appended[partition], maxSoFar + rng.int(-ahead, 2_000));
+    return { record: { partition, offset: offsets[partition]++, timestamp: appended[partition], value: e.json }, kind };
   });
 }
 
