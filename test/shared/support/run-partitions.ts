@@ -1,7 +1,6 @@
-import { PartitionProcessor, type ChangeSet } from '../../../shared/compute/partition-processor.ts';
+import { PartitionProcessor, type ChangeSet, type SourceRecord } from '../../../shared/compute/partition-processor.ts';
 import type { Pipeline } from '../../../shared/compute/pipeline.ts';
 import type { Random } from '../../../workload/random.ts';
-import type { GeneratedRecord } from '../../support/random-events.ts';
 import { PaneStore } from './pane-store.ts';
 
 /** What running a workload through one processor per partition produced. */
@@ -17,7 +16,7 @@ export interface PartitionRun {
  * partition at random points (so merges that retire stored panes cross flushes) and at the end,
  * and applies every change set to a store.
  */
-export function runPartitions(pipeline: Pipeline, records: readonly GeneratedRecord[], rng: Random, flushChance = 0.02): PartitionRun {
+export function runPartitions(pipeline: Pipeline, records: readonly { readonly record: SourceRecord }[], rng: Random, flushChance = 0.02): PartitionRun {
   const store = new PaneStore();
   const processors = new Map<number, PartitionProcessor>();
   const changes: ChangeSet[] = [];
