@@ -64,7 +64,8 @@ export function ecommercePipeline(o: EcommerceViewOptions = DEFAULT_VIEW_OPTIONS
           { name: 'purchases', op: 'count', filter: "event_type = 'purchase'" },
           { name: 'revenue_cents', op: 'sum', input: 'price * quantity', filter: "event_type = 'purchase'" },
         ],
-        present: (m) => ({
+        // Every measure here is a count or a sum: a number (MeasureResults covers the other kinds).
+        present: (m: Record<string, number>) => ({
           views: m.views,
           carts: m.carts,
           purchases: m.purchases,
@@ -82,7 +83,7 @@ export function ecommercePipeline(o: EcommerceViewOptions = DEFAULT_VIEW_OPTIONS
           { name: 'revenue_cents', op: 'sum', input: 'price * quantity' },
           { name: 'orders', op: 'count' },
         ],
-        present: (m) => ({ revenue: money(m.revenue_cents), orders: m.orders }),
+        present: (m: Record<string, number>) => ({ revenue: money(m.revenue_cents), orders: m.orders }),
       },
       {
         name: 'user_sessions',
@@ -96,7 +97,7 @@ export function ecommercePipeline(o: EcommerceViewOptions = DEFAULT_VIEW_OPTIONS
           { name: 'first_event_time', op: 'min', input: 'event_time' },
           { name: 'last_event_time', op: 'max', input: 'event_time' },
         ],
-        present: (m, w) => ({
+        present: (m: Record<string, number>, w) => ({
           events: m.events,
           start: new Date(w.start).toISOString(),
           end: new Date(w.end).toISOString(),

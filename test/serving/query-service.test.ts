@@ -37,7 +37,7 @@ function expected(viewName: string, events: readonly Event[], from: number, to: 
   const view = pipeline.view(viewName);
   return expectedWindows(pipeline, viewName, events)
     .filter((w) => w.end > from && w.start < to && (key === undefined || w.key === key))
-    .map((w) => ({ key: w.key, start: iso(w.start), end: iso(w.end), value: view.def.present(view.aggregate.named(w.acc), w) }));
+    .map((w) => ({ key: w.key, start: iso(w.start), end: iso(w.end), value: view.def.present!(view.aggregate.named(w.acc), w) }));
 }
 
 /** Every page of a query, following `next` (decoded as the HTTP layer does). */
@@ -149,7 +149,7 @@ describe('QueryService.query', () => {
     const { service } = await setup({ events, horizon: T0 + 2 * HOUR, options: { limits: { maxWindows: 5, maxRangeMs: HOUR, maxPanes: 10 } } });
     const answer = await service.mergedWindows({ view: 'revenue', from: T0, to: T0 + 4 * HOUR, mode: 'lambda' });
     const view = pipeline.view('revenue');
-    const got = answer.windows.map((w) => ({ key: w.key, start: iso(w.start), end: iso(w.end), value: view.def.present(view.aggregate.named(w.acc), w) }));
+    const got = answer.windows.map((w) => ({ key: w.key, start: iso(w.start), end: iso(w.end), value: view.def.present!(view.aggregate.named(w.acc), w) }));
     expect(got).toEqual(expected('revenue', events, T0, T0 + 4 * HOUR));
     expect(answer).toMatchObject({ horizon: T0 + 2 * HOUR, namespace: 'speed', kappaVersion: null });
   });

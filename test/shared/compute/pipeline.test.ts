@@ -76,13 +76,13 @@ describe('compilePipeline', () => {
 
 describe('reference view presentation', () => {
   it('presents product activity in currency with conversion, null without views', () => {
-    expect(products.present({ views: 4, carts: 1, purchases: 1, revenue_cents: 1_999 }, { start: T, end: T + 60_000 })).toEqual({ views: 4, carts: 1, purchases: 1, revenue: 19.99, conversion: 0.25 });
-    expect(products.present({ views: 0, carts: 0, purchases: 2, revenue_cents: 10 }, { start: T, end: T + 60_000 }).conversion).toBeNull();
+    expect(products.present!({ views: 4, carts: 1, purchases: 1, revenue_cents: 1_999 }, { start: T, end: T + 60_000 })).toEqual({ views: 4, carts: 1, purchases: 1, revenue: 19.99, conversion: 0.25 });
+    expect(products.present!({ views: 0, carts: 0, purchases: 2, revenue_cents: 10 }, { start: T, end: T + 60_000 }).conversion).toBeNull();
   });
 
   it('presents sessions with ISO times', () => {
     const m = { events: 2, purchases: 0, revenue_cents: 0, first_event_time: T, last_event_time: T + 5_000 };
-    expect(sessions.present(m, { start: T, end: T + 5_000 + 1_800_000 })).toEqual({
+    expect(sessions.present!(m, { start: T, end: T + 5_000 + 1_800_000 })).toEqual({
       events: 2,
       start: '2026-01-01T10:00:00.000Z',
       end: '2026-01-01T10:30:05.000Z',
