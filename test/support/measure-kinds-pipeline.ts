@@ -15,6 +15,12 @@ const kinds = [
   { name: 'merchants_approx', op: 'count_distinct_hll', input: 'merchant_id' },
   { name: 'top_merchants', op: 'top_k', input: 'merchant_id', k: 3 },
   { name: 'web_top', op: 'top_k', input: 'approved', k: 2, filter: "channel = 'web'" },
+  // An optional input (absent: contributes nothing), integers and an expression.
+  { name: 'avg_tip', op: 'avg', input: 'tip' },
+  { name: 'last_tip', op: 'last', input: 'tip' },
+  { name: 'tips', op: 'count_distinct', input: 'tip' },
+  { name: 'pages_approx', op: 'count_distinct_hll', input: 'page_no', precision: 8 },
+  { name: 'top_pages', op: 'top_k', input: 'page_no * 2', k: 2 },
   { name: 'n', op: 'count' },
 ] as const;
 
@@ -29,6 +35,7 @@ export default definePipeline({
       page_no: field.integer({ min: 0, max: 100 }),
       approved: field.boolean(),
       channel: field.enum(['pos', 'web']),
+      tip: field.decimal(1, { presence: 'optional', min: 0 }),
     },
     id: 'tx', time: 'at', logKey: 'card',
   },
@@ -64,6 +71,7 @@ export function measureKindsRecords(): string {
         page_no: rng.int(0, 5),
         approved: rng.chance(0.8),
         channel: rng.pick(['pos', 'web']),
+        ...(rng.chance(0.3) && { tip: rng.int(0, 20) / 10 }),
       }),
     );
     // Equal event times: the first/last tie rule decides.
