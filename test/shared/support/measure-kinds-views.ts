@@ -1,5 +1,5 @@
 import type { Measure } from '../../../shared/compute/measure.ts';
-import { compilePipeline, type Pipeline } from '../../../shared/compute/pipeline.ts';
+import { compilePipeline, type Pipeline, type PipelineConfig } from '../../../shared/compute/pipeline.ts';
 import { ecommerceConfig, ecommerceViews } from '../../support/ecommerce.ts';
 
 /** The measure kinds beyond count/sum/min/max, over e-commerce events. */
@@ -13,9 +13,10 @@ const KINDS: readonly Measure[] = [
 ];
 
 /** The e-commerce pipeline with, besides its reference views, one view of each window kind declaring every measure kind (object states in every pane). */
-export function measureKindsPipeline(): Pipeline {
+export function measureKindsPipeline(overrides: Partial<PipelineConfig> = {}): Pipeline {
   return compilePipeline(
     ecommerceConfig({
+      ...overrides,
       views: [
         ...ecommerceViews(),
         { name: 'kinds_sessions', description: '', key: 'user_id', window: { kind: 'session', gapMs: 10 * 60_000 }, measures: KINDS },
