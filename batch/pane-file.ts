@@ -37,6 +37,25 @@ export function runIdOfKey(key: string): string | undefined {
   return end < 0 ? undefined : key.slice(RUNS_PREFIX.length, end);
 }
 
+/**
+ * The columns of a pane file of a view with these measures, with their DuckDB types, in file
+ * order: DOUBLE for count, sum, min and max, DOUBLE[] for avg, first and last; `*` (any: the
+ * kind's SQL state, whose type follows the input's) for count_distinct, count_distinct_hll and top_k.
+ */
+export function paneFileColumns(measures: readonly StoredMeasure[]): readonly (readonly [name: string, type: string])[] {
+  const layout = accumulatorLayout(measures);
+  const typeOf = (i: number) => (layout.isObject[i] ? ANY_COLUMN_TYPE : layout.kinds[i] ? 'DOUBLE[]' : 'DOUBLE');
+  return [['key', 'VARCHAR'], ['start', 'BIGINT'], ['end', 'BIGINT'], ['bucket', 'BIGINT'], ...measures.map((m, i) => [m.name, typeOf(i)] as const)];
+}
+
+/** The type of a `paneFileColumns` column that any type matches. */
+export const ANY_COLUMN_TYPE = '*';
+
+/** Whether a column's DuckDB type is the one `paneFileColumns` expects. */
+export function columnTypeMatches(expected: string, actual: string): boolean {
+  return expected === ANY_COLUMN_TYPE || expected === actual;
+}
+
 /** The measure columns of a pane file, quoted, in measure order. */
 export function measureColumns(view: string, measures: readonly { readonly name: string }[]): string[] {
   const names = measures.map((m) => m.name);

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../shared/config.ts';
 import { LkError } from '../shared/errors.ts';
 import { benchBatchJob } from './batch-job.bench.ts';
+import { benchDemo } from './demo.bench.ts';
 import { figureTable } from './figure-table.ts';
 import type { Figure, Target } from './figure.ts';
 import { benchFreshness, DEFAULT_FRESHNESS, type FreshnessOptions } from './freshness.bench.ts';
@@ -29,6 +30,9 @@ const HELP = `npm run bench [-- options]: figures, not pass/fail, each next to i
   --only retention               the speed store over a multi-day run with the hourly batch (--days,
                                  default ${DEFAULT_RETENTION_BENCH.days}): its panes per day, with retirement and without
   --only freshness               real services: the freshness measurement alone
+  --only demo                    npm start with --report (embedded, a child process): wall time against
+                                 the target (3 simulated hours in about a minute), the timeline, CPU,
+                                 peak RSS and the time to write the HTML report (--events: the workload)
   --only serving                 lk serve under autocannon on loopback: a merged 1-hour product_activity
                                  query for one product (Lambda) and a top-10 query, each at --rate
                                  req/s for --seconds, next to a fastify route answering from memory
@@ -96,8 +100,8 @@ if (services !== 'embedded' && services !== 'real') {
   console.error(`bench: --services must be embedded or real, got ${services}`);
   process.exit(2);
 }
-if (values.only !== undefined && !['transform', 'stream', 'batch', 'ingest', 'measures', 'freshness', 'serving', 'retention'].includes(values.only)) {
-  console.error(`bench: --only must be transform, stream, batch, ingest, measures, freshness, serving or retention, got ${values.only}`);
+if (values.only !== undefined && !['transform', 'stream', 'batch', 'ingest', 'measures', 'freshness', 'serving', 'retention', 'demo'].includes(values.only)) {
+  console.error(`bench: --only must be transform, stream, batch, ingest, measures, freshness, serving, retention or demo, got ${values.only}`);
   process.exit(2);
 }
 if (values.only === 'freshness' && services !== 'real') {
@@ -112,8 +116,8 @@ const fresh: FreshnessOptions = {
   probeMs: intOption('probe-ms', DEFAULT_FRESHNESS.probeMs, 1),
   pollMs: intOption('poll-ms', DEFAULT_FRESHNESS.pollMs, 0),
 };
-// The serving and retention benchmarks run only when asked for (they take minutes).
-const run = (name: string) => (values.only === undefined ? name !== 'serving' && name !== 'retention' && (services === 'embedded' || name === 'stream') : values.only === name || (values.only === 'freshness' && name === 'stream'));
+// The serving, retention and demo benchmarks run only when asked for (they take minutes).
+const run = (name: string) => (values.only === undefined ? name !== 'serving' && name !== 'retention' && name !== 'demo' && (services === 'embedded' || name === 'stream') : values.only === name || (values.only === 'freshness' && name === 'stream'));
 // Names this run's topics, consumer groups and PostgreSQL schema, so runs never share state.
 const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -163,6 +167,10 @@ try {
         await real.stop();
       }
     } else figures.push(...(await benchServing(serving)));
+  }
+  if (run('demo')) {
+    if (services === 'real') throw new LkError('bench: --only demo runs on the embedded services (npm start); lk demo --services real needs no benchmark of its own');
+    figures.push(...(await benchDemo(events, log)));
   }
   if (run('retention')) {
     figures.push(...(await benchSpeedRetention({ ...DEFAULT_RETENTION_BENCH, days: intOption('days', DEFAULT_RETENTION_BENCH.days, 1) }, log)));

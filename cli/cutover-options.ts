@@ -3,6 +3,7 @@ import { BatchViewReader } from '../batch/batch-view-reader.ts';
 import { openObjectStore } from '../infra/adapters.ts';
 import { DuckDb } from '../infra/duckdb/duckdb-database.ts';
 import { LateFootprint } from '../shared/compute/late-footprint.ts';
+import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { EventLog } from '../shared/ports/event-log.ts';
 import { readLateEvents } from '../speed/late-events.ts';
@@ -46,17 +47,19 @@ export interface GateInputs {
   /** Undefined before the first publish. */
   readonly batch: BatchSnapshot | undefined;
   readonly late: LateFootprint | undefined;
+  /** The object store they were read from (open while `fn` runs). */
+  readonly objects: ObjectStore;
 }
 
 /** Runs `fn` with the published batch (read from the object store) and the late topic's footprint (read from the log). */
 export async function withGateInputs<T>(config: PlatformConfig, pipeline: Pipeline, log: EventLog, fn: (inputs: GateInputs) => Promise<T>): Promise<T> {
   const objects = await openObjectStore(config);
   try {
-    if ((await readManifest(objects)) === undefined) return await fn({ batch: undefined, late: undefined });
+    if ((await readManifest(objects)) === undefined) return await fn({ batch: undefined, late: undefined, objects });
     const late = new LateFootprint(pipeline, await readLateEvents(log, config.topics, pipeline));
     const db = await DuckDb.open();
     try {
-      return await fn({ batch: await new BatchViewReader({ objects, db, pipeline }).snapshot(), late });
+      return await fn({ batch: await new BatchViewReader({ objects, db, pipeline }).snapshot(), late, objects });
     } finally {
       await db.close();
     }

@@ -14,6 +14,8 @@ export interface ParameterSchema {
   readonly enum?: readonly string[];
   readonly pattern?: string;
   readonly default?: string;
+  /** The request is refused without it (the parser says so; /openapi.json marks it). */
+  readonly required?: boolean;
   /** Shown when the pattern fails: what a valid value looks like. */
   readonly expected?: string;
 }
@@ -39,11 +41,18 @@ export const WINDOW_PARAMETERS: ParameterTable = {
 
 /** `GET /v1/views/{view}/top`. */
 export const TOP_PARAMETERS: ParameterTable = {
-  by: { type: 'string', description: "the measure to rank keys by (one of the view's measures); required" },
+  by: { type: 'string', required: true, description: "the measure to rank keys by (one of the view's measures); required" },
   n: { ...WHOLE('1'), description: 'how many keys (default 10, at most 1000)', default: '10' },
   from: WINDOW_PARAMETERS.from,
   to: WINDOW_PARAMETERS.to,
   mode: WINDOW_PARAMETERS.mode,
+};
+
+/** `GET /v1/explain/{view}`. */
+export const EXPLAIN_PARAMETERS: ParameterTable = {
+  key: { type: 'string', description: 'the key of the window (required for a keyed view, refused for a global one)' },
+  start: { ...TIME, required: true, description: "the window's start (a window start of the view: a multiple of its slide, or a session's start)" },
+  mode: { ...WINDOW_PARAMETERS.mode, description: 'the mode whose answer to explain: lambda, kappa, batch or speed' },
 };
 
 /**

@@ -12,7 +12,8 @@ export const DASHBOARD_POLL_MS = 1_000;
  * (nothing it shows is computed anywhere but in the serving layer) every second and shows, for
  * the last hour, each view in Lambda and Kappa side by side (a chart of the first measure for a
  * global view, the top keys for a keyed one), the batch horizon, each streaming namespace's
- * watermark, records read and dead-letter / too-late / duplicate counts, and per mode how far the
+ * watermark, records read and dead-letter / too-late / duplicate counts, the latest Kappa replay's
+ * progress and lag (the version it builds while the current one serves), and per mode how far the
  * newest served event is behind the clock.
  */
 export function dashboardPage(assets: DashboardAssets): string {
@@ -38,9 +39,12 @@ export function dashboardPage(assets: DashboardAssets): string {
 <body>
 <h1>lambdakappa: live views</h1>
 <div class="muted">as of <span id="as-of">…</span>; batch horizon <b id="horizon">…</b> (run <span id="batch-run">…</span>); Kappa serves <b id="kappa-version">…</b>; updates every ${DASHBOARD_POLL_MS / 1000} s</div>
+<div id="batch-quality" class="muted">…</div>
 <div id="error"></div>
 <h2>Streaming namespaces</h2>
 <table id="namespaces"><thead><tr><th>namespace</th><th>watermark</th><th>final before</th><th class="n">records read</th><th class="n">valid</th><th class="n">dead-letter</th><th class="n">too late</th><th class="n">duplicates</th></tr></thead><tbody></tbody></table>
+<h2>Kappa replay</h2>
+<div id="replay" class="muted">…</div>
 <h2>Freshness (newest served event behind the clock)</h2>
 <table id="freshness"><thead><tr><th>mode</th><th class="n">lag</th><th>watermark</th></tr></thead><tbody></tbody></table>
 <h2>Views, last hour</h2>
@@ -108,6 +112,16 @@ async function tick() {
     const [status, list] = await Promise.all([get('/v1/status'), get('/v1/views')]);
     text('as-of', status.asOf); text('horizon', status.batchHorizon ?? 'none yet'); text('batch-run', status.batchRun); text('kappa-version', status.kappa.namespace ?? 'no version yet');
     document.querySelector('#namespaces tbody').innerHTML = status.namespaces.map((n) => '<tr data-namespace="' + esc(n.namespace) + '"><td>' + esc(n.namespace) + '</td><td>' + esc(n.watermark ?? '—') + '</td><td>' + esc(n.finalBefore ?? '—') + '</td><td class="n" data-records>' + num(n.recordsRead) + '</td><td class="n">' + num(n.totals.valid) + '</td><td class="n">' + num(n.totals.deadLetter) + '</td><td class="n">' + num(n.totals.tooLate) + '</td><td class="n">' + num(n.totals.duplicate) + '</td></tr>').join('');
+    const q = status.batchQuality ? status.batchQuality.lastFailure : null;
+    document.getElementById('batch-quality').innerHTML = q == null ? 'batch quality gate: no hour rejected' :
+      'batch quality gate: run <b data-gate-run>' + esc(q.runId) + '</b> at ' + esc(q.at) + ' rejected ' +
+      q.failures.map((f) => '<span data-gate-check>' + esc(f.check) + '</span>' + (f.view ? ' of ' + esc(f.view) : '') + ' at ' + esc(f.hour)).join('; ') + '; the previous versions of those hours keep serving';
+    const r = status.replay;
+    document.getElementById('replay').innerHTML = r == null ? 'no replay has published progress' :
+      '<b>' + esc(r.version) + '</b> <span data-replay-state>' + esc(r.state) + '</span> while ' + esc(r.serving ?? 'nothing') + ' serves: ' +
+      '<span data-replay-read>' + num(r.offsetsRead) + '</span> of ' + num(r.offsetsToRead) + ' records read, lag <span data-replay-lag>' + num(r.lagRecords) + '</span> records' +
+      (r.behindServingMs != null ? ', ' + num(r.behindServingMs / 1000) + ' s of event time behind the serving version' : '') +
+      '; updated ' + num(r.ageMs / 1000) + ' s ago' + (r.error ? ' (' + esc(r.error) + ')' : '');
     const lags = {};
     for (const view of list.views) {
       const body = card(view);

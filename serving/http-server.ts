@@ -1,12 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { BadRequestError } from '../shared/errors.ts';
+import { BadRequestError, LkError } from '../shared/errors.ts';
 import { httpErrorOf, unknownViewError, type HttpErrorResponse } from './http-error.ts';
 import type { QueryService } from './query-service.ts';
 import { openApiDocument } from './openapi.ts';
 import { SERVING_MODES } from './serving-mode.ts';
 import type { ServingMetrics } from './serving-metrics.ts';
-import { parseTopRequest, parseWindowRequest } from './window-request.ts';
+import { parseExplainRequest, parseTopRequest, parseWindowRequest } from './window-request.ts';
+import type { WindowExplainer } from './window-explainer.ts';
 
 export interface HttpServerOptions {
   readonly host: string;
@@ -22,6 +23,8 @@ export interface HttpServerOptions {
   readonly readiness?: () => Promise<Readiness>;
   /** The live dashboard's page (dashboard-page.ts), served at GET /; without it / is a 404. */
   readonly dashboard?: string;
+  /** Explains single windows (GET /v1/explain/:view); without it the route answers 404 saying what it needs. */
+  readonly explainer?: WindowExplainer;
   /** The admin endpoints, for requests bearing the token; without it they do not exist (404). */
   readonly admin?: { readonly token: string; readonly actions: AdminActions };
 }
@@ -48,7 +51,7 @@ export interface HttpServer {
 
 /** The paths of the routes below, for telling a wrong method (405) from an unknown path (404). */
 const ADMIN_ROUTES: readonly RegExp[] = [/^\/v1\/admin\/cutover$/, /^\/v1\/admin\/rollback$/];
-const ROUTES: readonly RegExp[] = [/^\/$/, /^\/health$/, /^\/ready$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/v1\/views$/, /^\/v1\/status$/, /^\/v1\/views\/[^/]+$/, /^\/v1\/views\/[^/]+\/top$/];
+const ROUTES: readonly RegExp[] = [/^\/$/, /^\/health$/, /^\/ready$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/v1\/views$/, /^\/v1\/status$/, /^\/v1\/views\/[^/]+$/, /^\/v1\/views\/[^/]+\/top$/, /^\/v1\/explain\/[^/]+$/];
 
 /**
  * The HTTP API over a QueryService (the only file that imports fastify):
@@ -62,7 +65,10 @@ const ROUTES: readonly RegExp[] = [/^\/$/, /^\/health$/, /^\/ready$/, /^\/metric
  *                                  from=to-1h, limit=10000)
  *   GET /v1/views/:view/top?by=&n=&from=&to=&mode=
  *                                  the n keys with the largest measure `by`
- *   GET /v1/status                 batch horizon and run, Kappa alias, streaming namespaces' progress
+ *   GET /v1/explain/:view?key=&start=&mode=
+ *                                  why one window has its value (window-explanation.ts): layers and version,
+ *                                  horizon and watermark, the truth where known, too-late events, duplicates
+ *   GET /v1/status                 batch horizon and run, the quality gate's last rejection, Kappa alias, streaming namespaces' progress
  *   GET /openapi.json              the API, from the schemas that validate it (openapi.ts)
  *   GET /ready                     readiness: 200 once the published batch is loaded and the stores answer, else 503
  *   GET /metrics                   Prometheus metrics (when given; serving-metrics.ts)
@@ -127,6 +133,15 @@ export async function startHttpServer(service: QueryService, options: HttpServer
     if (!known.includes(view)) return send(reply, unknownViewError(view, known));
     return service.top(parseTopRequest(view, request.query, service.now()));
   });
+  const explainer = options.explainer;
+  app.get<{ Params: { view: string }; Querystring: Record<string, unknown> }>('/v1/explain/:view', async (request, reply) => {
+    const { view } = request.params;
+    const known = service.viewNames();
+    if (!known.includes(view)) return send(reply, unknownViewError(view, known));
+    const q = parseExplainRequest(view, request.query, service.now());
+    if (explainer === undefined) return send(reply, { status: 404, body: { error: { code: 'not_found', message: 'this server explains no windows (it was started without the log and master dataset readers); use lk explain' } } });
+    return explainer.explain(q);
+  });
 
   const admin = options.admin;
   if (admin) {
@@ -166,7 +181,7 @@ export async function startHttpServer(service: QueryService, options: HttpServer
     }
     send(reply, {
       status: 404,
-      body: { error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}; try GET /v1/views, /v1/views/:view, /v1/views/:view/top, /v1/status, /openapi.json, /ready, /metrics or /health` } },
+      body: { error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}; try GET /v1/views, /v1/views/:view, /v1/views/:view/top, /v1/explain/:view, /v1/status, /openapi.json, /ready, /metrics or /health` } },
     });
   });
   app.setErrorHandler((err, _request, reply) => {
@@ -175,6 +190,12 @@ export async function startHttpServer(service: QueryService, options: HttpServer
     send(reply, r);
   });
 
-  const url = await app.listen({ host: options.host, port: options.port });
+  const url = await app.listen({ host: options.host, port: options.port }).catch(async (err: unknown) => {
+    await app.close().catch(() => undefined);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new LkError(`port ${options.port} on ${options.host} is in use (another lk serve or lk run?): give another --port (or LK_PORT), 0 for a free one`, { cause: err });
+    }
+    throw err;
+  });
   return { url, close: () => app.close() };
 }

@@ -1,4 +1,4 @@
-import { TOP_PARAMETERS, WINDOW_PARAMETERS, type ParameterTable } from './api-parameters.ts';
+import { EXPLAIN_PARAMETERS, TOP_PARAMETERS, WINDOW_PARAMETERS, type ParameterTable } from './api-parameters.ts';
 
 /**
  * The OpenAPI 3.1 document of the HTTP API, built from the parameter tables that validate the
@@ -10,7 +10,7 @@ export function openApiDocument(views: readonly string[]): Record<string, unknow
     Object.entries(table).map(([name, schema]) => ({
       name,
       in: 'query',
-      required: name === 'by',
+      required: schema.required === true,
       description: schema.description,
       schema: { type: schema.type, ...(schema.enum ? { enum: schema.enum } : {}), ...(schema.pattern ? { pattern: schema.pattern } : {}), ...(schema.default ? { default: schema.default } : {}) },
     }));
@@ -48,7 +48,24 @@ export function openApiDocument(views: readonly string[]): Record<string, unknow
           responses: { '200': ok('keys by descending measure', object(['view', 'by', 'keys', 'freshness'], { keys: { type: 'array', items: object(['key', 'value', 'windows', 'layers'], {}) } })), ...errors },
         },
       },
-      '/v1/status': { get: { summary: 'batch horizon and run, Kappa alias, streaming namespaces\' progress', responses: { '200': ok('status', { type: 'object' }) } } },
+      '/v1/explain/{view}': {
+        get: {
+          summary: 'why one window has its value: the layers and version that served it, the horizon and watermark, its value against the truth where the truth is known, and the too-late events, duplicates and not-yet-batched events that make the difference',
+          parameters: [view, ...parameters(EXPLAIN_PARAMETERS)],
+          responses: {
+            '200': ok('the explanation', object(['view', 'key', 'mode', 'start', 'end', 'served', 'truth', 'tooLate', 'duplicates', 'notYetInBatch', 'summary'], {
+              served: { type: 'object' },
+              truth: object(['known'], { known: { type: 'boolean' } }),
+              tooLate: { type: 'array', items: object(['eventId', 'eventTime', 'lateBefore', 'lateByMs', 'counted'], {}) },
+              duplicates: object(['source', 'ids'], {}),
+              notYetInBatch: object(['from', 'total', 'events'], {}),
+              summary: { type: 'array', items: { type: 'string' } },
+            })),
+            ...errors,
+          },
+        },
+      },
+      '/v1/status': { get: { summary: 'batch horizon and run, the batch quality gate\'s last rejection, Kappa alias, streaming namespaces\' progress', responses: { '200': ok('status', { type: 'object' }) } } },
       '/health': { get: { summary: 'liveness', responses: { '200': ok('alive', object(['status'], { status: { const: 'ok' } })) } } },
       '/ready': { get: { summary: 'readiness: the published batch is loaded and the view store answers', responses: { '200': ok('ready', { type: 'object' }), '503': ok('not ready, with the failing checks', { type: 'object' }) } } },
       '/metrics': { get: { summary: 'Prometheus metrics (text exposition format)', responses: { '200': { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },

@@ -2,6 +2,7 @@ import type { MeasureResults } from '../shared/compute/aggregate.ts';
 import type { PartitionStats } from '../shared/compute/partition-processor.ts';
 import type { PresentedValues } from '../shared/compute/view-def.ts';
 import type { ServingMode } from './serving-mode.ts';
+import type { ReplayProgress } from '../speed/replay-progress.ts';
 
 /**
  * The serving layer's answers, JSON-ready: every time is ISO-8601 UTC (null when there is none
@@ -107,7 +108,22 @@ export interface ServiceStatus {
   readonly batchHorizon: string | null;
   /** The batch run being served (the manifest's runId); null before the first publish. */
   readonly batchRun: string | null;
+  /**
+   * The last batch run whose quality gate rejected hours (their previous versions keep serving):
+   * when, and each failed check with its hour; null when no rejection is recorded.
+   */
+  readonly batchQuality: { readonly lastFailure: { readonly runId: string; readonly at: string; readonly failures: readonly { readonly view: string | null; readonly hour: string; readonly check: string; readonly detail: string }[] } | null };
   readonly speedNamespace: string;
   readonly kappa: { readonly alias: string; readonly namespace: string | null };
   readonly namespaces: readonly NamespaceStatus[];
+  /** The latest Kappa replay (`lk replay`) as it published its progress: the version it builds while the alias's keeps serving; null when none did. */
+  readonly replay: ReplayStatus | null;
+}
+
+/** A replay's published progress, with how old that is and how far the version is behind the one serving. */
+export interface ReplayStatus extends ReplayProgress {
+  /** asOf minus updatedAt: a replay that stopped without saying so stops updating. */
+  readonly ageMs: number;
+  /** While it builds: the serving version's latest event time minus the new version's (ms); null otherwise. */
+  readonly behindServingMs: number | null;
 }

@@ -9,17 +9,18 @@ import { AnswerCache } from './answer-cache.ts';
 import { earliestPaneStart } from '../shared/time/bucket.ts';
 import { describeWindow, reachOf } from '../shared/time/window.ts';
 import { KAPPA_ALIAS } from '../speed/kappa-version.ts';
-import type { BatchPaneSource, BatchSnapshot } from './batch-pane-source.ts';
+import type { BatchGateFailure, BatchPaneSource, BatchSnapshot } from './batch-pane-source.ts';
 import { collectWindows } from './collect-windows.ts';
 import { encodeCursor } from './page-cursor.ts';
 import { checkWindowCount, rowBound, type ReadLimits, type RowBound } from './read-bounds.ts';
 import type { Layer, LayerPanes } from './layer-merge.ts';
-import type { Freshness, NamespaceStatus, QueryResult, RankedKey, ServedWindow, ServiceStatus, TopResult, ViewInfo } from './query-result.ts';
+import type { Freshness, NamespaceStatus, QueryResult, RankedKey, ReplayStatus, ServedWindow, ServiceStatus, TopResult, ViewInfo } from './query-result.ts';
 import { checkRankable, topKeys } from '../shared/compute/top-keys.ts';
 import { presentWindow } from '../shared/compute/view-def.ts';
 import type { ServingMode } from './serving-mode.ts';
 import { streamPosition, type StreamPosition } from '../shared/compute/stream-position.ts';
 import { isWindowFinal } from './window-finality.ts';
+import type { ReplayProgress } from '../speed/replay-progress.ts';
 
 export interface QueryServiceDeps {
   readonly pipeline: Pipeline;
@@ -27,6 +28,8 @@ export interface QueryServiceDeps {
   readonly batch: BatchPaneSource;
   /** Wall clock (epoch ms), for freshness. */
   readonly clock?: () => number;
+  /** The latest Kappa replay's published progress (speed/replay-progress.ts), for status; absent: none shown. */
+  readonly replayProgress?: () => Promise<ReplayProgress | undefined>;
 }
 
 /** Bounds that keep one query from exhausting the server. */
@@ -115,6 +118,7 @@ export class QueryService {
   readonly #viewStore: ViewStore;
   readonly #batch: BatchPaneSource;
   readonly #clock: () => number;
+  readonly #replayProgress: (() => Promise<ReplayProgress | undefined>) | undefined;
   readonly #speedNamespace: string;
   readonly #kappaAlias: string;
   readonly #state: StreamStateCache | undefined;
@@ -128,6 +132,7 @@ export class QueryService {
     this.#viewStore = deps.viewStore;
     this.#batch = deps.batch;
     this.#clock = deps.clock ?? Date.now;
+    this.#replayProgress = deps.replayProgress;
     this.#speedNamespace = options.speedNamespace ?? 'speed';
     this.#kappaAlias = options.kappaAlias ?? KAPPA_ALIAS;
     this.limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
@@ -325,9 +330,9 @@ export class QueryService {
     }
   }
 
-  /** Views, horizon, namespaces, the Kappa alias and each namespace's checkpoints, summarised. */
+  /** Views, horizon, namespaces, the Kappa alias and each namespace's checkpoints, summarised, and the latest replay's progress. */
   async status(): Promise<ServiceStatus> {
-    const [batch, kappaVersion, names] = await Promise.all([this.#batch.snapshot(), this.#kappaVersion(), this.#viewStore.listNamespaces()]);
+    const [batch, kappaVersion, names, replay] = await Promise.all([this.#batch.snapshot(), this.#kappaVersion(), this.#viewStore.listNamespaces(), this.#replayProgress?.() ?? undefined]);
     const horizon = batch.horizon;
     const namespaces: NamespaceStatus[] = [];
     for (const namespace of names.sort()) {
@@ -342,14 +347,28 @@ export class QueryService {
         totals: pos.totals,
       });
     }
+    const now = this.#clock();
+    let replayStatus: ReplayStatus | null = null;
+    if (replay !== undefined) {
+      // How far the version being built is behind the one serving, in event time.
+      const serving = namespaces.find((n) => n.namespace === kappaVersion && n.namespace !== replay.version)?.maxEventTime ?? null;
+      const building = replay.state === 'running' || replay.state === 'gating';
+      replayStatus = {
+        ...replay,
+        ageMs: now - Date.parse(replay.updatedAt),
+        behindServingMs: building && serving !== null && replay.maxEventTime !== null ? Math.max(0, Date.parse(serving) - Date.parse(replay.maxEventTime)) : null,
+      };
+    }
     return {
-      asOf: iso(this.#clock())!,
+      asOf: iso(now)!,
       views: this.viewNames(),
       batchHorizon: iso(horizon),
       batchRun: batch.runId,
+      batchQuality: { lastFailure: lastGateFailure(batch.gateFailures ?? []) },
       speedNamespace: this.#speedNamespace,
       kappa: { alias: this.#kappaAlias, namespace: kappaVersion },
       namespaces,
+      replay: replayStatus,
     };
   }
 
@@ -459,4 +478,11 @@ export class QueryService {
 /** ISO-8601 UTC, or null for no time (null, undefined, -Infinity). */
 function iso(t: number | null | undefined): string | null {
   return t !== null && t !== undefined && Number.isFinite(t) ? new Date(t).toISOString() : null;
+}
+
+/** The status's summary of the last gate failure. */
+function lastGateFailure(failures: readonly BatchGateFailure[]): ServiceStatus['batchQuality']['lastFailure'] {
+  if (failures.length === 0) return null;
+  const { runId, at } = failures[0];
+  return { runId, at, failures: failures.map((f) => ({ view: f.view, hour: iso(f.bucket)!, check: f.check, detail: f.detail })) };
 }

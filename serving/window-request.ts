@@ -1,9 +1,10 @@
 import { BadRequestError } from '../shared/errors.ts';
 import { identifierProblem } from '../shared/model/identifier.ts';
-import { checkQueryString, TOP_PARAMETERS, WINDOW_PARAMETERS } from './api-parameters.ts';
+import { checkQueryString, EXPLAIN_PARAMETERS, TOP_PARAMETERS, WINDOW_PARAMETERS } from './api-parameters.ts';
 import { parseCursor } from './page-cursor.ts';
 import type { TopQuery, WindowQuery } from './query-service.ts';
 import type { ServingMode } from './serving-mode.ts';
+import type { ExplainQuery } from './window-explainer.ts';
 
 
 /** Range when `from` is absent: this long before `to`. */
@@ -59,6 +60,16 @@ export function parseTopRequest(view: string, query: Readonly<Record<string, unk
   const to = text.to === undefined ? now : parseTime('to', text.to, now);
   const from = text.from === undefined ? to - DEFAULT_RANGE_MS : parseTime('from', text.from, now);
   return { view, by: text.by, n, from, to, mode: (text.mode ?? 'lambda') as ServingMode };
+}
+
+/** Turns the query string of an explain request into an ExplainQuery (mode=lambda by default; start required). */
+export function parseExplainRequest(view: string, query: Readonly<Record<string, unknown>>, now: number): ExplainQuery {
+  const text = checkQueryString(EXPLAIN_PARAMETERS, query);
+  if (text.start === undefined) throw new BadRequestError('start', "is required: the window's start (ISO-8601 with a zone, or epoch milliseconds)");
+  const key = text.key;
+  const keyProblem = key === undefined ? undefined : identifierProblem(key);
+  if (keyProblem !== undefined) throw new BadRequestError('key', `${keyProblem}, as event keys are`);
+  return { view, key, start: parseTime('start', text.start, now), mode: (text.mode ?? 'lambda') as ServingMode };
 }
 
 const EPOCH_MS = /^\d{1,15}$/;

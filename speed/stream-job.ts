@@ -9,6 +9,8 @@ import type { EventLog, PartitionOffsets, RecordBatch, StartPosition, Subscripti
 import { partitionCommitOf, type NamespaceLoad, type PartitionCommit, type ViewStore } from '../shared/ports/view-store.ts';
 import type { DerivedWriter } from '../shared/ports/derived-writer.ts';
 import { ensureSideTopics, openSideOutputWriter, sideRecords } from './side-outputs.ts';
+import { threadCpuMicros } from './thread-cpu.ts';
+import { startOffsets } from './start-offsets.ts';
 
 export interface StreamJobDeps {
   readonly log: EventLog;
@@ -115,6 +117,8 @@ export class StreamJob {
   readonly freshness = new LatencyHistogram();
   #subscription: Subscription | undefined;
   #records = 0;
+  /** Main-thread CPU µs spent in the transform (processing records, taking change sets), see computeCpuMs. */
+  #computeCpuUs = 0;
   /** Partitions with processed, uncommitted records, and each one's last seen end offset. */
   readonly #uncommitted = new Map<number, number>();
   /** Next offset per owned partition whose records are visible in the view store. */
@@ -288,25 +292,9 @@ export class StreamJob {
   async #startOffsets(): Promise<PartitionOffsets> {
     const { log, topics } = this.#deps;
     const from = this.#options.from;
-    switch (from.kind) {
-      case 'earliest':
-        return log.beginningOffsets(topics.events);
-      case 'latest':
-        this.#latest ??= log.endOffsets(topics.events);
-        return this.#latest;
-      case 'timestamp':
-        return log.offsetsForTimestamp(topics.events, from.timestamp);
-      case 'offsets': {
-        const [low, high] = await Promise.all([log.beginningOffsets(topics.events), log.endOffsets(topics.events)]);
-        const out = new Map<number, number>();
-        for (const [p, end] of high) {
-          const begin = low.get(p) ?? 0;
-          const o = from.offsets.get(p);
-          out.set(p, o !== undefined && o >= begin && o <= end ? o : from.fallback === 'earliest' ? begin : end);
-        }
-        return out;
-      }
-    }
+    if (from.kind !== 'latest') return startOffsets(log, topics.events, from);
+    this.#latest ??= startOffsets(log, topics.events, from);
+    return this.#latest;
   }
 
   async #onBatch(batch: RecordBatch): Promise<void> {
@@ -317,10 +305,12 @@ export class StreamJob {
       proc = this.#processors.get(batch.partition)!;
     }
     const times = this.#uncommittedAppendTimes;
+    const cpu = threadCpuMicros();
     for (const r of batch.records) {
       proc.process({ partition: r.partition, offset: r.offset, timestamp: r.timestamp, value: r.value, headers: r.headers });
       times.push(r.timestamp);
     }
+    this.#computeCpuUs += threadCpuMicros() - cpu;
     this.#uncommitted.set(batch.partition, batch.highWatermark);
     if (times.length >= (this.#options.maxUncommittedRecords ?? 50_000)) await this.#commit();
     else await this.#commitIfDue();
@@ -357,7 +347,9 @@ export class StreamJob {
     if (this.#commitFailed !== undefined) throw this.#commitFailed;
     const partitions = [...this.#uncommitted.keys()].filter((p) => (only ? only.includes(p) : true) && this.#processors.has(p));
     if (partitions.length === 0) return;
+    const cpu = threadCpuMicros();
     const changes = partitions.map((p) => ({ change: this.#processors.get(p)!.flush(), highWatermark: this.#uncommitted.get(p)! }));
+    this.#computeCpuUs += threadCpuMicros() - cpu;
     // Append times of partitions not committed now (a revocation commits only some) are attributed to this commit: close enough.
     const appendTimes = this.#uncommittedAppendTimes;
     this.#uncommittedAppendTimes = [];
@@ -486,6 +478,15 @@ export class StreamJob {
   /** Records processed by this member since it started. */
   get records(): number {
     return this.#records;
+  }
+
+  /**
+   * CPU ms of the transform on the main thread (processing records, taking their change sets),
+   * measured around those synchronous steps (threadCpuMicros): the job's own compute even when
+   * other work shares the process; the view-store and side-output writes are not in it.
+   */
+  get computeCpuMs(): number {
+    return Math.round(this.#computeCpuUs / 1000);
   }
 
   /** Cumulative counts over every partition this member has owned. */

@@ -1,6 +1,7 @@
 import type { Window, WindowSpec } from '../time/window.ts';
 import type { MeasureResult, MeasureResults } from './aggregate.ts';
 import type { Measure } from './measure.ts';
+import type { ViewQuality } from './view-quality.ts';
 
 /** The one key of a global view (no key fields). */
 export const GLOBAL_KEY = '*';
@@ -22,6 +23,8 @@ export interface ViewDef {
   readonly filter?: string;
   readonly window: WindowSpec;
   readonly measures: readonly Measure[];
+  /** What the batch layer's quality gate holds the view's published hours to (view-quality.ts). */
+  readonly quality?: ViewQuality;
   /**
    * Presentation of one window's measures (derived ratios, cents to currency). Pure. Absent: the
    * measures as they are. `m` holds count, sum, min and max as numbers (the empty min and max are

@@ -12,6 +12,8 @@ import { dashboardPage } from '../../serving/dashboard-page.ts';
 import { startHttpServer, type HttpServer } from '../../serving/http-server.ts';
 import { QueryService } from '../../serving/query-service.ts';
 import { runKappaReplay } from '../../speed/kappa-replay.ts';
+import { readReplayProgress, ReplayProgressReporter } from '../../speed/replay-progress.ts';
+import { LocalObjectStore } from '../../infra/embedded/local-object-store.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
 import { generateWorkload } from '../../workload/generator.ts';
 import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.ts';
@@ -41,10 +43,12 @@ describe('the live dashboard', () => {
     const append = (from: number, to: number) => log.append(topics.events, w.records.slice(from, to).map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp })));
     await append(0, half);
     const views = new InMemoryViewStore();
-    await runKappaReplay({ log, views, pipeline, topics });
+    const objects = new LocalObjectStore(join(dir, 'objects'));
+    await runKappaReplay({ log, views, pipeline, topics }, { progress: new ReplayProgressReporter(objects) });
     const speed = new StreamJob({ log, views, pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, sideOutputs: false });
     const sub = await speed.start();
-    const service = new QueryService({ pipeline, viewStore: views, batch: new InMemoryBatchPaneSource() });
+    const batch = new InMemoryBatchPaneSource();
+    const service = new QueryService({ pipeline, viewStore: views, batch, replayProgress: () => readReplayProgress(objects) });
     server = await startHttpServer(service, { host: '127.0.0.1', port: 0, dashboard: dashboardPage(await readChartAssets()) });
 
     const browser = await chromium.launch({ executablePath: systemChromium(), args: ['--no-sandbox'] });
@@ -71,6 +75,16 @@ describe('the live dashboard', () => {
       for (const mode of ['lambda', 'kappa']) expect(await page.locator(`[data-view="product_activity"] [data-mode="${mode}"][data-value]`).count()).toBeGreaterThan(0);
       const topBefore = await page.locator('[data-view="product_activity"] [data-mode="lambda"][data-value]').allTextContents();
       expect(await page.locator('#kappa-version').textContent()).toBe('kappa_v1');
+      // The replay that built it, as it published its progress: done, nothing left to read.
+      expect(await page.locator('#replay [data-replay-state]').textContent()).toBe('served');
+      expect(await page.locator('#replay [data-replay-lag]').textContent()).toBe('0');
+      expect(Number((await page.locator('#replay [data-replay-read]').textContent())!.replaceAll(',', ''))).toBe(half);
+
+      expect(await page.locator('#batch-quality').textContent()).toBe('batch quality gate: no hour rejected');
+      const hour = Date.UTC(2026, 2, 1, 10);
+      batch.gateFailures = [{ runId: 'run-9', at: new Date(hour + 7_200_000).toISOString(), view: 'revenue', bucket: hour, check: 'measures', detail: 'revenue_cents is -3, below 0' }];
+      await expect.poll(() => page.locator('#batch-quality [data-gate-run]').textContent(), { timeout: 10_000 }).toBe('run-9');
+      expect(await page.locator('#batch-quality').textContent()).toContain('measures of revenue at 2026-03-01T10:00:00.000Z');
 
       await append(half, w.records.length);
       await expect.poll(records, { timeout: 30_000 }).toBe(w.records.length);

@@ -7,6 +7,7 @@ import { servingMetrics } from '../../serving/serving-metrics.ts';
 import { servingReadiness } from '../../serving/serving-readiness.ts';
 import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
 import { QueryService } from '../../serving/query-service.ts';
+import { WindowExplainer } from '../../serving/window-explainer.ts';
 import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 import { batchPanesBefore, commitStream, ev, HOUR, MIN, T0 } from './support/layer-fixtures.ts';
@@ -57,6 +58,13 @@ describe('HTTP API', () => {
     expect(straddling).toEqual({ key: '*', start: from, end: new Date(H + 5 * MIN).toISOString(), layers: ['batch', 'speed'], value: { revenue: 12.5, orders: 2 }, measures: { revenue_cents: 1250, orders: 2 }, final: false });
   });
 
+  it('refuses a port in use with what to do', async () => {
+    await serve();
+    const port = Number(new URL(server!.url).port);
+    const service = new QueryService({ pipeline, viewStore: new InMemoryViewStore(), batch: new InMemoryBatchPaneSource() });
+    await expect(startHttpServer(service, { host: '127.0.0.1', port })).rejects.toThrow(`port ${port} on 127.0.0.1 is in use (another lk serve or lk run?): give another --port (or LK_PORT), 0 for a free one`);
+  });
+
   it('lists views, reports status and health', async () => {
     const { get } = await serve();
     expect((await get('/health')).body).toEqual({ status: 'ok' });
@@ -96,6 +104,52 @@ describe('HTTP API', () => {
       expect(r.body.error, path).toMatchObject({ code: 'invalid_parameter', parameter });
       expect(r.body.error.message.length, path).toBeGreaterThan(parameter.length + 10);
     }
+  });
+
+  it('explains a window: its layers, horizon and the too-late events in it; bad parameters are 400s through the shared mapping', async () => {
+    // A page view of p1 in [H + 4 min, H + 5 min) the stream found too late (the fixture's events are all on time).
+    const tooLate = { ...events[2], event_id: 'late-1', event_time: H + 4 * MIN + 30_000 };
+    const explainer = (service: QueryService) => new WindowExplainer({ service, pipeline, lateRecords: async () => [{ event: tooLate, sourcePartition: 1, sourceOffset: 42, lateBefore: H + 20 * MIN }] });
+    const { get } = await serve(undefined, (service) => ({ explainer: explainer(service) }));
+    const ok = await get(`/v1/explain/product_activity?key=p1&start=${new Date(H + 4 * MIN).toISOString()}&mode=speed`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ view: 'product_activity', key: 'p1', mode: 'speed', start: new Date(H + 4 * MIN).toISOString(), end: new Date(H + 5 * MIN).toISOString() });
+    expect(ok.body.served).toMatchObject({ layers: ['speed'], measures: { views: 1 }, batchHorizon: new Date(H).toISOString() });
+    expect(ok.body.tooLate).toEqual([{ eventId: 'late-1', partition: 1, offset: 42, eventTime: new Date(H + 4 * MIN + 30_000).toISOString(), lateBefore: new Date(H + 20 * MIN).toISOString(), lateByMs: 15.5 * MIN, counted: false }]);
+    // No master dataset reader: the truth and the duplicates are not known, and the answer says why.
+    expect(ok.body.truth).toEqual({ known: false, reason: 'the master dataset is not available here' });
+    expect(ok.body.duplicates.ids).toBeNull();
+    // A global view's window takes no key.
+    expect((await get(`/v1/explain/revenue?start=${new Date(H).toISOString()}`)).body.served.layers).toEqual(['speed']);
+
+    const cases: Array<[string, string]> = [
+      ['/v1/explain/product_activity?key=p1', 'start'],
+      ['/v1/explain/product_activity?key=p1&start=yesterday', 'start'],
+      ['/v1/explain/product_activity?key=p1&start=2026-01-01T11:04:30Z', 'start'],
+      ['/v1/explain/product_activity?key=p1&start=2026-01-01T11:04:00Z&mode=hybrid', 'mode'],
+      ['/v1/explain/product_activity?start=2026-01-01T11:04:00Z', 'key'],
+      ['/v1/explain/revenue?key=p1&start=2026-01-01T11:04:00Z', 'key'],
+      ['/v1/explain/product_activity?key=p1&start=2026-01-01T11:04:00Z&form=x', 'form'],
+      ['/v1/explain/product_activity?key=p1&start=1&start=2', 'start'],
+    ];
+    for (const [path, parameter] of cases) {
+      const r = await get(path);
+      expect(r.status, path).toBe(400);
+      expect(r.body.error, path).toMatchObject({ code: 'invalid_parameter', parameter });
+    }
+    expect((await get('/v1/explain/nope?start=0')).body.error.code).toBe('unknown_view');
+    const doc = await get('/openapi.json');
+    const params = Object.fromEntries((doc.body.paths['/v1/explain/{view}'].get.parameters as Json[]).map((p) => [p.name, p]));
+    expect(Object.keys(params)).toEqual(['view', 'key', 'start', 'mode']);
+    expect(params.start.required).toBe(true);
+    expect(new RegExp(params.start.schema.pattern as string).test('yesterday')).toBe(false);
+  });
+
+  it('answers the explain route with 404 when started without an explainer', async () => {
+    const { get } = await serve();
+    const r = await get(`/v1/explain/product_activity?key=p1&start=${H}`);
+    expect(r.status).toBe(404);
+    expect(r.body.error.message).toContain('lk explain');
   });
 
   it('pages past the limit with an opaque cursor that carries the query', async () => {

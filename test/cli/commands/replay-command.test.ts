@@ -8,6 +8,8 @@ import { EmbeddedLog } from '../../../infra/embedded/embedded-log.ts';
 import { ecommerceConfig } from '../../support/ecommerce.ts';
 import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { KAPPA_ALIAS } from '../../../speed/kappa-version.ts';
+import { readReplayProgress } from '../../../speed/replay-progress.ts';
+import { LocalObjectStore } from '../../../infra/embedded/local-object-store.ts';
 import { generateWorkload } from '../../../workload/generator.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
@@ -63,6 +65,8 @@ describe('lk replay, lk cutover, lk rollback', () => {
     expect(unexplained.stderr).toMatch(/cut-over gate for kappa_v3: refused/);
     expect(unexplained.stderr).toMatch(/vs batch: [1-9][\d,]* of [\d,]+ final windows differ .*<- over/);
     expect(unexplained.stderr).toMatch(/cut-over refused, kappa_v2 keeps serving/);
+    // What lk serve shows in /v1/status: the replay's last published progress.
+    expect(await readReplayProgress(new LocalObjectStore(join(dataDir, 'objects')))).toMatchObject({ version: 'kappa_v3', serving: 'kappa_v2', state: 'refused', lagRecords: 0 });
     expect(await servedVersion(dataDir)).toBe('kappa_v2');
 
     const forced = await lk(dataDir, ['cutover', '--version', 'kappa_v3', '--force']);

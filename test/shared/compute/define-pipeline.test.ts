@@ -39,6 +39,21 @@ describe('definePipeline', () => {
     expect(ok.views).toHaveLength(1);
   });
 
+  it('rejects, at compile time and at load, a quality bound naming no measure of its view', () => {
+    const present = (m: Record<string, number>) => m;
+    const measures = [{ name: 'total', op: 'sum', input: 'n' }] as const;
+    // @ts-expect-error nonNegative names "totl", not a measure of the view
+    const typo = definePipeline({ schema, views: [{ name: 'v', description: '', window, measures, quality: { nonNegative: ['totl'] }, present }] });
+    expect(() => compilePipeline(pipelineConfigOf(typo))).toThrow('view v, quality.nonNegative: no measure totl in the view (measures: total)');
+    const ok = definePipeline({ schema, views: [{ name: 'v', description: '', window, measures, quality: { nonNegative: ['total'], maxDrift: 0.1 }, present }] });
+    expect(compilePipeline(pipelineConfigOf(ok)).views[0].quality).toEqual({ nonNegative: ['total'], maxDeadLetterShare: null, maxDrift: 0.1 });
+    const share = definePipeline({ schema, views: [{ name: 'v', description: '', window, measures, quality: { maxDeadLetterShare: 1.5 }, present }] });
+    expect(() => compilePipeline(pipelineConfigOf(share))).toThrow('view v, quality.maxDeadLetterShare: must be a number from 0 to 1, got 1.5');
+    // A count is never negative, declared or not.
+    const counted = definePipeline({ schema, views: [{ name: 'v', description: '', window, measures: [{ name: 'c', op: 'count' }], present }] });
+    expect(compilePipeline(pipelineConfigOf(counted)).views[0].quality.nonNegative).toEqual(['c']);
+  });
+
   it('takes every measure kind, with present optional, and rejects at compile time an input of a new kind the schema lacks', () => {
     const kinds = definePipeline({
       schema,
