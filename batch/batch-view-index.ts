@@ -1,3 +1,4 @@
+import { accumulatorLayout } from '../shared/compute/aggregate.ts';
 import type { Pane } from '../shared/compute/pane.ts';
 import type { BatchPaneQuery, BatchPaneSource, BatchSnapshot } from '../serving/batch-pane-source.ts';
 import { PaneIndex } from '../serving/pane-index.ts';
@@ -134,7 +135,7 @@ export class BatchViewIndex implements BatchPaneSource {
       const panes: Pane[] = old ? old.panesWhere((bucket) => kept.has(bucket)) : [];
       const changed = m.buckets.filter((b) => !kept.has(b.bucket) && (b.files[view]?.length ?? 0) > 0);
       if (changed.length > 0) for (const p of await this.#reader.bucketPanes(m, view, changed)) panes.push(p);
-      indexes.set(view, PaneIndex.build(view, m.views[view].measures.length, panes));
+      indexes.set(view, PaneIndex.build(view, accumulatorLayout(m.views[view].measures).width, panes));
     }
     const unknown = (view: string) => this.#reader.viewProblem(m, view);
     const snapshot: BatchSnapshot = {

@@ -8,7 +8,9 @@ import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { BatchSnapshot } from '../serving/batch-pane-source.ts';
 import { lastRejection, readManifest, type BatchManifest, type PublishedBucket } from './batch-manifest.ts';
 import { sameSignature, viewSignatures, type ViewSignature } from '../shared/compute/view-signature.ts';
-import { accumulatorSql } from './pane-file.ts';
+import { accumulatorSql, statesColumnsSql } from './pane-file.ts';
+import { statesFromSql } from '../shared/compute/aggregate.ts';
+import type { CompiledMeasure } from '../shared/compute/measure.ts';
 import { parquetSource } from './parquet-source.ts';
 
 /** Which batch panes to read: one view, optionally one key, windows overlapping [from, to). */
@@ -94,10 +96,9 @@ export class BatchViewReader {
     const keys = buckets.flatMap((b) => b.files[view] ?? []);
     if (keys.length === 0) return [];
     const files = await Promise.all(keys.map((k) => this.#objects.localPath(k)));
-    const rows = await this.#db.all<PaneRow & Record<string, unknown>>(
-      `SELECT key, start, "end", bucket, ${accumulatorSql(view, m.views[view].measures)} AS acc FROM ${parquetSource(files)}`,
-    );
-    return rows.map((r) => ({ view, key: r.key, start: Number(r.start), end: Number(r.end), bucket: Number(r.bucket), acc: r.acc }));
+    const measures = m.views[view].measures;
+    const rows = await this.#db.all<PaneRow & Record<string, unknown>>(`SELECT key, start, "end", bucket, ${paneColumnsSql(view, measures)} FROM ${parquetSource(files)}`);
+    return rows.map((r) => paneOf(view, measures, r));
   }
 
   /**
@@ -136,13 +137,25 @@ export class BatchViewReader {
     const after = q.ordered?.after;
     if (after !== undefined) params.push(after.key, after.key, after.start);
     const rows = await this.#db.all<PaneRow & Record<string, unknown>>(
-      `SELECT key, start, "end", bucket, ${accumulatorSql(q.view, signature.measures)} AS acc
+      `SELECT key, start, "end", bucket, ${paneColumnsSql(q.view, signature.measures)}
        FROM ${parquetSource(files)}
        WHERE "end" > ? AND start < ?${q.key !== undefined ? ' AND key = ?' : ''}${after !== undefined ? ' AND (key > ? OR (key = ? AND start > ?))' : ''}
        ORDER BY key, start, bucket${q.maxRows !== undefined ? ` LIMIT ${rowLimit(q.maxRows)}` : ''}`,
       params,
     );
-    return rows.map((r) => ({ view: q.view, key: r.key, start: Number(r.start), end: Number(r.end), bucket: Number(r.bucket), acc: r.acc }));
+    return rows.map((r) => paneOf(q.view, signature.measures, r));
   }
+}
+
+/** The accumulator column `acc` and the object states' columns `s0, s1, ...` of a pane file's measure columns. */
+function paneColumnsSql(view: string, measures: readonly CompiledMeasure[]): string {
+  return [`${accumulatorSql(view, measures)} AS acc`, ...statesColumnsSql(view, measures)].join(', ');
+}
+
+function paneOf(view: string, measures: readonly CompiledMeasure[], r: PaneRow & Record<string, unknown>): Pane {
+  const pane: Pane = { view, key: r.key, start: Number(r.start), end: Number(r.end), bucket: Number(r.bucket), acc: r.acc };
+  const objects = statesColumnsSql(view, measures).length;
+  if (objects === 0) return pane;
+  return { ...pane, states: statesFromSql(measures, Array.from({ length: objects }, (_, j) => r[`s${j}`])) };
 }
 

@@ -3,7 +3,9 @@ import { sqlIdentifier } from '../shared/compute/expression/expression-sql.ts';
 import { combineSql } from '../shared/compute/measure.ts';
 import type { CompiledView } from '../shared/compute/pipeline.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
-import { paneFileColumns } from './pane-file.ts';
+import { columnTypeMatches, paneFileColumns } from './pane-file.ts';
+import { isScalarOp } from '../shared/compute/measure.ts';
+import { measureKindOf } from '../shared/compute/measure-kind-of.ts';
 import { parquetSource } from './parquet-source.ts';
 import type { MeasureDrift, StoredPaneFile } from './quality-gate.ts';
 
@@ -35,12 +37,16 @@ export async function storedPaneFile(db: DuckDb, objects: ObjectStore, view: Com
     return { key, written, problem: `not a readable Parquet file (${(err as Error).message.split('\n')[0]})` };
   }
   const expected = paneFileColumns(view.measures);
-  if (columns.length !== expected.length || columns.some(([n, t], i) => n !== expected[i][0] || t !== expected[i][1])) {
+  if (columns.length !== expected.length || columns.some(([n, t], i) => n !== expected[i][0] || !columnTypeMatches(expected[i][1], t))) {
     const [r] = await db.all<{ n: bigint }>(`SELECT count(*) AS n FROM ${source}`);
     return { key, written, columns, rows: Number(r.n) };
   }
   const measures = view.measures.map((m, i) => {
     const c = sqlIdentifier(m.name);
+    // A kind's state has no NaN and no minimum. avg, first and last are never NULL (their twins
+    // coalesce to the empty state); NULL is how the object kinds' twins say "no events" (fromSql reads it as empty).
+    if (measureKindOf(m)?.object) return `0 AS n${i}, NULL AS v${i}`;
+    if (!isScalarOp(m.op)) return `count(*) FILTER (WHERE ${c} IS NULL) AS n${i}, NULL AS v${i}`;
     // Identities (±Infinity: a min or max no event reached) are not values below 0.
     return `count(*) FILTER (WHERE ${c} IS NULL OR isnan(${c})) AS n${i}, min(${c}) FILTER (WHERE NOT isinf(${c}) AND NOT isnan(${c})) AS v${i}`;
   });

@@ -1,6 +1,6 @@
 import type { CompiledView } from '../shared/compute/pipeline.ts';
 import { reachOf } from '../shared/time/window.ts';
-import { paneFileColumns } from './pane-file.ts';
+import { columnTypeMatches, paneFileColumns } from './pane-file.ts';
 
 /**
  * The batch layer's data-quality gate: pure checks over what a run computed (read back from the
@@ -84,9 +84,11 @@ const hourOf = (bucket: number) => new Date(bucket).toISOString();
 
 /** Each stored file has the pane file's columns, names and types, in order (pane-file.ts). */
 export function checkSchema(view: CompiledView, bucket: number, files: readonly StoredPaneFile[]): QualityFailure[] {
-  const expected = paneFileColumns(view.measures).map(([n, t]) => `${n} ${t}`).join(', ');
+  const columns = paneFileColumns(view.measures);
+  const expected = columns.map(([n, t]) => `${n} ${t}`).join(', ');
+  const matches = (actual: readonly (readonly [string, string])[]) => actual.length === columns.length && actual.every(([n, t], i) => n === columns[i][0] && columnTypeMatches(columns[i][1], t));
   return files
-    .filter((f) => f.columns !== undefined && f.columns.map(([n, t]) => `${n} ${t}`).join(', ') !== expected)
+    .filter((f) => f.columns !== undefined && !matches(f.columns))
     .map((f) => fail(view.name, bucket, 'schema', `${f.key} has columns (${f.columns!.map(([n, t]) => `${n} ${t}`).join(', ')}), expected (${expected})`));
 }
 

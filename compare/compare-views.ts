@@ -1,15 +1,17 @@
-import { identityOf } from '../shared/compute/measure.ts';
+import type { Accumulator, MeasureResults, MeasureStates } from '../shared/compute/aggregate.ts';
 import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import type { CompiledView } from '../shared/compute/pipeline.ts';
 import type { TruthWindow } from './ground-truth.ts';
+import { measureResultMatches } from './measure-result-match.ts';
 
 /** How one mode's windows of one view compare to the truth. */
 export interface ViewComparison {
   /** Windows in the mode or the truth (a matched pair counts once). */
   readonly windows: number;
   /**
-   * Windows whose bounds and every measure equal the truth exactly. A missing (or extra) window is
-   * judged as the view's empty accumulator (0 for count/sum), so it is exact only if the other side is empty too.
+   * Windows whose bounds and every measure equal the truth exactly (an estimate within its
+   * kind's tolerance, measure-result-match.ts). A missing (or extra) window is judged as the
+   * view's empty accumulator (0 for count/sum), so it is exact only if the other side is empty too.
    */
   readonly exact: number;
   /** In the truth, not in the mode. */
@@ -29,7 +31,7 @@ export interface ComparedWindow {
   readonly key: string;
   readonly start: number;
   readonly end: number;
-  readonly values: Readonly<Record<string, number>>;
+  readonly values: MeasureResults;
 }
 
 /**
@@ -49,8 +51,8 @@ export function compareView(view: CompiledView, mode: Iterable<MergedWindow>, tr
  * when missing or extra), for a diff a person reads.
  */
 export function compareWindows(view: CompiledView, mode: Iterable<ComparedWindow>, truth: readonly TruthWindow[], onDiffer?: (mode: ComparedWindow | undefined, truth: ComparedWindow | undefined) => void): ViewComparison {
-  const measures = view.def.measures;
-  const empty = Object.fromEntries(measures.map((m) => [m.name, identityOf(m.op)]));
+  const measures = view.measures;
+  const empty = view.aggregate.named(view.aggregate.empty(), view.aggregate.emptyStates());
   const additive = measures.filter((m) => m.op === 'count' || m.op === 'sum').map((m) => m.name);
   const absError: Record<string, number> = Object.fromEntries(additive.map((n) => [n, 0]));
   const counts = { windows: 0, exact: 0, missing: 0, extra: 0 };
@@ -62,8 +64,9 @@ export function compareWindows(view: CompiledView, mode: Iterable<ComparedWindow
     const mv = m?.values ?? empty;
     const tv = t?.values ?? empty;
     let equal = !m || !t || (m.start === t.start && m.end === t.end);
-    for (const x of measures) if (mv[x.name] !== tv[x.name]) equal = false;
-    for (const n of additive) absError[n] += Math.abs(mv[n] - tv[n]);
+    for (const x of measures) if (!measureResultMatches(x, mv[x.name], tv[x.name])) equal = false;
+    // Counts and sums are always numbers.
+    for (const n of additive) absError[n] += Math.abs((mv[n] as number) - (tv[n] as number));
     if (equal) counts.exact++;
     else onDiffer?.(m, t);
   };
@@ -103,16 +106,17 @@ export function compareWindows(view: CompiledView, mode: Iterable<ComparedWindow
 /** Merged windows with one per key and start (combined by the view's aggregate) and measures by name. */
 export function combineSameStart(view: CompiledView, mode: Iterable<MergedWindow>): ComparedWindow[] {
   const agg = view.aggregate;
-  const byId = new Map<string, { key: string; start: number; end: number; acc: number[] }>();
+  const byId = new Map<string, { key: string; start: number; end: number; acc: Accumulator; states: MeasureStates | undefined }>();
   for (const w of mode) {
     const id = `${w.key}\u0000${w.start}`;
     const seen = byId.get(id);
     if (seen) {
       agg.mergeInto(seen.acc, w.acc);
+      if (seen.states && w.states) agg.mergeStatesInto(seen.states, w.states);
       if (w.end > seen.end) seen.end = w.end;
-    } else byId.set(id, { key: w.key, start: w.start, end: w.end, acc: w.acc.slice() });
+    } else byId.set(id, { key: w.key, start: w.start, end: w.end, acc: w.acc.slice(), states: w.states && agg.decodeStates(agg.encodeStates(w.states)) });
   }
-  return [...byId.values()].map((w) => ({ key: w.key, start: w.start, end: w.end, values: agg.named(w.acc) }));
+  return [...byId.values()].map((w) => ({ key: w.key, start: w.start, end: w.end, values: agg.named(w.acc, w.states) }));
 }
 
 function groupByKey(windows: Iterable<ComparedWindow>): Map<string, ComparedWindow[]> {

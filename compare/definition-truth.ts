@@ -1,4 +1,5 @@
-import type { CompiledMeasure, MeasureOp } from '../shared/compute/measure.ts';
+import type { MeasureResult } from '../shared/compute/aggregate.ts';
+import type { CompiledMeasure } from '../shared/compute/measure.ts';
 import type { CompiledView, Pipeline } from '../shared/compute/pipeline.ts';
 import type { Event } from '../shared/model/event.ts';
 import type { FieldValue } from '../shared/model/field-spec.ts';
@@ -13,7 +14,11 @@ import type { GroundTruth, TruthOracle, TruthWindow } from './ground-truth.ts';
  * sorting its events and splitting where the gap reaches the session gap, filters and measure
  * inputs by walking the definition's tree (evaluate-expression.ts). It shares no code with the
  * incremental engine (ViewState, panes, merges, the generated fold) nor with the SQL twins, and
- * holds the distinct events in memory (a demo's or a test's worth).
+ * holds the distinct events in memory (a demo's or a test's worth). Measures are computed from
+ * their documented meaning (docs/pipelines.md): avg as sum / count, first and last as the value
+ * of the earliest (latest) event by time with ties to the smaller (larger) value, distinct values
+ * by a Set, top_k by counting every value and sorting; count_distinct_hll is an estimate, and
+ * its truth is the exact count (the comparison allows the kind's stated tolerance).
  */
 export async function definitionTruth(pipeline: Pipeline): Promise<TruthOracle> {
   const { id, time } = pipeline.config.schema;
@@ -92,8 +97,8 @@ function viewWindows(view: CompiledView, events: readonly Event[], time: string)
     }
     for (const start of [...windows.keys()].sort((a, b) => a - b)) {
       const w = windows.get(start)!;
-      const values: Record<string, number> = {};
-      for (const m of view.measures) values[m.name] = measureOf(m, w.events);
+      const values: Record<string, MeasureResult> = {};
+      for (const m of view.measures) values[m.name] = measureOf(m, w.events, time);
       out.push({ key, start, end: w.end, values });
     }
   }
@@ -101,8 +106,10 @@ function viewWindows(view: CompiledView, events: readonly Event[], time: string)
 }
 
 /** A measure over a window's events, straight from its definition. */
-function measureOf(m: CompiledMeasure, events: readonly Event[]): number {
-  const values: number[] = [];
+function measureOf(m: CompiledMeasure, events: readonly Event[], time: string): MeasureResult {
+  // The inputs of the events that contribute, with their times.
+  const values: FieldValue[] = [];
+  const times: number[] = [];
   for (const e of events) {
     if (m.filter && evaluateExpression(m.filter, e) !== true) continue;
     if (m.op === 'count') {
@@ -110,22 +117,49 @@ function measureOf(m: CompiledMeasure, events: readonly Event[]): number {
       continue;
     }
     const v = evaluateExpression(m.input!, e);
-    if (v !== null) values.push(v as number);
+    if (v !== null) {
+      values.push(v);
+      times.push(e[time] as number);
+    }
   }
-  return reduce(m.op, values);
-}
-
-function reduce(op: MeasureOp, values: readonly number[]): number {
-  switch (op) {
+  const numbers = values as number[];
+  switch (m.op) {
     case 'count':
       return values.length;
     case 'sum':
-      return values.reduce((a, b) => a + b, 0);
+      return numbers.reduce((a, b) => a + b, 0);
     case 'min':
-      return values.reduce((a, b) => (b < a ? b : a), Number.POSITIVE_INFINITY);
+      return numbers.reduce((a, b) => (b < a ? b : a), Number.POSITIVE_INFINITY);
     case 'max':
-      return values.reduce((a, b) => (b > a ? b : a), Number.NEGATIVE_INFINITY);
+      return numbers.reduce((a, b) => (b > a ? b : a), Number.NEGATIVE_INFINITY);
+    case 'avg':
+      return numbers.length === 0 ? null : numbers.reduce((a, b) => a + b, 0) / numbers.length;
+    case 'first':
+    case 'last': {
+      // Sorted by (time, value): first is the smallest pair, last the largest.
+      const pairs = numbers.map((v, i) => [times[i], v] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      if (pairs.length === 0) return null;
+      return (m.op === 'first' ? pairs[0] : pairs[pairs.length - 1])[1];
+    }
+    case 'count_distinct':
+    case 'count_distinct_hll':
+      return new Set(values).size;
+    case 'top_k': {
+      const counts = new Map<FieldValue, number>();
+      for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+      return [...counts]
+        .sort((a, b) => b[1] - a[1] || valueOrder(a[0], b[0]))
+        .slice(0, m.k)
+        .map(([value, count]) => ({ value: value as string | number | boolean, count }));
+    }
   }
+}
+
+/** The documented order of values that top_k breaks ties by: false, true, then numbers ascending, then strings by UTF-16 code units. */
+function valueOrder(a: FieldValue, b: FieldValue): number {
+  const rank = (v: FieldValue) => (typeof v === 'boolean' ? 0 : typeof v === 'number' ? 1 : 2);
+  if (rank(a) !== rank(b)) return rank(a) - rank(b);
+  return a! < b! ? -1 : a! > b! ? 1 : 0;
 }
 
 /**

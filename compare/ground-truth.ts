@@ -1,3 +1,4 @@
+import type { MeasureResults } from '../shared/compute/aggregate.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { EventLog } from '../shared/ports/event-log.ts';
 import { definitionTruth } from './definition-truth.ts';
@@ -13,7 +14,7 @@ export interface TruthWindow {
   readonly key: string;
   readonly start: number;
   readonly end: number;
-  readonly values: Readonly<Record<string, number>>;
+  readonly values: MeasureResults;
 }
 
 /** What the truth read: records = invalid + duplicate + events. */

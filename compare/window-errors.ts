@@ -38,7 +38,8 @@ export function windowErrors(view: CompiledView, modes: Partial<Record<ModeName,
     compareWindows(view, windows, truth, (m, t) => {
       // A session matched by overlap is placed at the truth's start, where the truth has it.
       const at = index.get((t ?? m)!.start)!;
-      for (const name of measures) errors[name][at] += Math.abs((m?.values[name] ?? 0) - (t?.values[name] ?? 0));
+      for (const name of measures) // Counts and sums are always numbers.
+      errors[name][at] += Math.abs(((m?.values[name] as number | undefined) ?? 0) - ((t?.values[name] as number | undefined) ?? 0));
     });
     out[mode] = errors;
   }

@@ -64,7 +64,8 @@ function truthByLedgerWindow(view: CompiledView, windows: readonly TruthWindow[]
     const id = idOf(session ? w : { start: w.start, end: w.end });
     let sums = out.get(id);
     if (!sums) out.set(id, (sums = new Map()));
-    for (const [name, v] of Object.entries(w.values)) sums.set(name, (sums.get(name) ?? 0) + v);
+    // Number-valued measures only: the ledger reconciles counts (a top_k list or a null average has no sum).
+    for (const [name, v] of Object.entries(w.values)) if (typeof v === 'number') sums.set(name, (sums.get(name) ?? 0) + v);
   }
   return out;
 }

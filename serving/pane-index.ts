@@ -7,7 +7,7 @@ import type { BatchPaneQuery } from './batch-pane-source.ts';
  * A query of one key binary-searches that key's rows for the first pane that can end after
  * `from` and reads until `start >= to`, so it touches only the rows it returns (plus the few
  * starting in the window reach before `from`). Pane objects exist only for the rows returned;
- * a pane costs 8 bytes per measure and 24 bytes besides. Immutable once built.
+ * a pane costs 8 bytes per accumulator slot and 24 bytes besides, plus the text of its object states (count_distinct, top_k, HLL) when the view has some. Immutable once built.
  */
 export class PaneIndex {
   readonly view: string;
@@ -22,6 +22,8 @@ export class PaneIndex {
   readonly #end: Float64Array;
   readonly #bucket: Float64Array;
   readonly #acc: Float64Array;
+  /** Each row's encoded object states (Pane.states); empty when the view has none. */
+  readonly #states: (string | undefined)[] = [];
   /** Longest pane (end - start): no pane starting at or before `from - maxSpan` ends after `from`. */
   readonly #maxSpan: number;
 
@@ -57,6 +59,7 @@ export class PaneIndex {
       this.#bucket[row] = p.bucket;
       if (p.acc.length !== width) throw new RangeError(`pane of ${p.key} in view ${view} has ${p.acc.length} accumulator values, not ${width}`);
       this.#acc.set(p.acc, row * width);
+      if (p.states !== undefined) this.#states[row] = p.states;
       if (p.end - p.start > maxSpan) maxSpan = p.end - p.start;
     }
     this.#keys = keys;
@@ -125,7 +128,7 @@ export class PaneIndex {
 
   #pane(row: number): Pane {
     const at = row * this.#width;
-    return {
+    const pane: Pane = {
       view: this.view,
       key: this.#keys[this.#rowKey[row]],
       start: this.#start[row],
@@ -133,5 +136,7 @@ export class PaneIndex {
       bucket: this.#bucket[row],
       acc: Array.from(this.#acc.subarray(at, at + this.#width)),
     };
+    const states = this.#states[row];
+    return states === undefined ? pane : { ...pane, states };
   }
 }

@@ -1,4 +1,6 @@
+import type { MeasureResults } from '../shared/compute/aggregate.ts';
 import type { PartitionStats } from '../shared/compute/partition-processor.ts';
+import type { PresentedValues } from '../shared/compute/view-def.ts';
 import type { ServingMode } from './serving-mode.ts';
 import type { ReplayProgress } from '../speed/replay-progress.ts';
 
@@ -15,9 +17,9 @@ export interface ServedWindow {
   /** Its provenance: the Lambda layers (batch, speed) whose panes were merged into it, or in kappa mode the Kappa version (e.g. kappa_v3). */
   readonly layers: readonly string[];
   /** The view's presentation of its measures. */
-  readonly value: Record<string, number | string | null>;
-  /** Its measures as stored, by name (counts, cents, epoch ms): what a comparison with another source needs. */
-  readonly measures: Readonly<Record<string, number>>;
+  readonly value: PresentedValues;
+  /** Its measures by name (counts, cents, epoch ms as stored; the other kinds' answers): what a comparison with another source needs. */
+  readonly measures: MeasureResults;
   /** No event can change it any more (see QueryService.query). */
   readonly final: boolean;
 }
@@ -64,7 +66,7 @@ export interface QueryResult extends Provenance {
 export interface RankedKey {
   readonly key: string;
   /** The view's presentation of the key's measures over all its windows in the range. */
-  readonly value: Record<string, number | string | null>;
+  readonly value: PresentedValues;
   /** How many windows were merged into it. */
   readonly windows: number;
   /** The layers (or the Kappa version) that served them. */

@@ -15,7 +15,8 @@ import { encodeCursor } from './page-cursor.ts';
 import { checkWindowCount, rowBound, type ReadLimits, type RowBound } from './read-bounds.ts';
 import type { Layer, LayerPanes } from './layer-merge.ts';
 import type { Freshness, NamespaceStatus, QueryResult, RankedKey, ReplayStatus, ServedWindow, ServiceStatus, TopResult, ViewInfo } from './query-result.ts';
-import { topKeys } from '../shared/compute/top-keys.ts';
+import { checkRankable, topKeys } from '../shared/compute/top-keys.ts';
+import { presentWindow } from '../shared/compute/view-def.ts';
 import type { ServingMode } from './serving-mode.ts';
 import { streamPosition, type StreamPosition } from '../shared/compute/stream-position.ts';
 import { isWindowFinal } from './window-finality.ts';
@@ -207,14 +208,14 @@ export class QueryService {
           ? encodeCursor({ view: view.name, key: q.key ?? null, from: q.from, to: q.to, mode: q.mode, after: { key: last.key, start: last.start } })
           : null;
       const windows: ServedWindow[] = page.map((w) => {
-        const measures = view.aggregate.named(w.acc);
+        const measures = view.aggregate.named(w.acc, w.states);
         return {
         key: w.key,
         start: iso(w.start)!,
         end: iso(w.end)!,
         // Kappa serves one version, not a Lambda layer: name the version the window came from.
         layers: q.mode === 'kappa' && answer.namespace !== null ? [answer.namespace] : w.tags,
-        value: view.def.present(measures, { start: w.start, end: w.end }),
+        value: presentWindow(view.def, measures, { start: w.start, end: w.end }),
         measures,
         final: isWindowFinal(q.mode, w.end, horizon, lateBefore),
       };
@@ -257,11 +258,12 @@ export class QueryService {
     }
     const measures = view.def.measures.map((m) => m.name);
     if (!measures.includes(q.by)) throw new BadRequestError('by', `view ${view.name} has no measure ${JSON.stringify(q.by.slice(0, 40))}; its measures are ${measures.join(', ')}`);
+    checkRankable(view, q.by);
     const compute = async (): Promise<{ answer: MergedAnswer; keys: RankedKey[] }> => {
       const merged = await this.#merged({ view: q.view, from: q.from, to: q.to, mode: q.mode }, this.limits, Number.POSITIVE_INFINITY);
       const ranked = topKeys(view, merged.windows, q.by, q.n).map((t) => ({
         key: t.key,
-        value: view.def.present(view.aggregate.named(t.acc), { start: q.from, end: q.to }),
+        value: presentWindow(view.def, view.aggregate.named(t.acc, t.states), { start: q.from, end: q.to }),
         windows: t.windows,
         layers: q.mode === 'kappa' && merged.namespace !== null ? [merged.namespace] : t.tags,
       }));

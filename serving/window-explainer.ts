@@ -1,5 +1,6 @@
 import { computeGroundTruth } from '../compare/ground-truth.ts';
 import type { TooLateRecord } from '../shared/compute/late-footprint.ts';
+import type { MeasureResults } from '../shared/compute/aggregate.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import { BadRequestError } from '../shared/errors.ts';
 import { slideOf } from '../shared/time/fixed-window.ts';
@@ -90,7 +91,7 @@ export class WindowExplainer {
   }
 
   /** The truth's window of a key at a start, from some raw records (the definitions' oracle). */
-  async #truthWindow(view: string, key: string, start: number, records: readonly LoggedRecord[]): Promise<{ start: number; end: number; measures: Record<string, number> } | null> {
+  async #truthWindow(view: string, key: string, start: number, records: readonly LoggedRecord[]): Promise<{ start: number; end: number; measures: MeasureResults } | null> {
     const truth = await computeGroundTruth(this.#deps.pipeline, records);
     const w = (truth.views[view] ?? []).find((t) => t.key === key && t.start === start);
     return w === undefined ? null : { start: w.start, end: w.end, measures: { ...w.values } };

@@ -4,6 +4,9 @@ import type { Event } from '../shared/model/event.ts';
 import { bucketOf } from '../shared/time/bucket.ts';
 import type { Window } from '../shared/time/window.ts';
 import type { ServingMode } from './serving-mode.ts';
+import { measureResultMatches } from '../compare/measure-result-match.ts';
+import type { MeasureResults } from '../shared/compute/aggregate.ts';
+import { presentWindow, type PresentedValues } from '../shared/compute/view-def.ts';
 
 /**
  * Why one window has the value it is served with (GET /v1/explain/{view}, `lk explain`): pure,
@@ -57,16 +60,16 @@ export interface EventEntry extends LogPosition {
 export interface WindowValues {
   readonly start: string;
   readonly end: string;
-  readonly measures: Readonly<Record<string, number>>;
-  readonly value: Record<string, number | string | null>;
+  readonly measures: MeasureResults;
+  readonly value: PresentedValues;
 }
 
 /** What serving answered for the window. */
 export interface ServedSide {
   /** The Lambda layers merged into it, or in kappa mode the Kappa version. */
   readonly layers: readonly string[];
-  readonly measures: Readonly<Record<string, number>>;
-  readonly value: Record<string, number | string | null>;
+  readonly measures: MeasureResults;
+  readonly value: PresentedValues;
   readonly final: boolean;
 }
 
@@ -85,9 +88,9 @@ export type TruthInput =
   | {
       readonly known: true;
       /** The truth's window of this key at this start (null: the truth has none). */
-      readonly window: { readonly start: number; readonly end: number; readonly measures: Readonly<Record<string, number>> } | null;
+      readonly window: { readonly start: number; readonly end: number; readonly measures: MeasureResults } | null;
       /** The same, computed without the too-late events the mode does not count (absent when there are none). */
-      readonly withoutUncountedLate?: Readonly<Record<string, number>> | null;
+      readonly withoutUncountedLate?: MeasureResults | null;
     }
   | { readonly known: false; readonly reason: string };
 
@@ -174,10 +177,19 @@ export function explainWindow(input: ExplanationInput): WindowExplanation {
     summary.push(`The truth is not known: ${t.reason}.`);
   } else {
     const truthWindow = t.window === null ? null : values(view, t.window.start, t.window.end, t.window.measures);
-    const equal = served !== null && t.window !== null && t.window.end === window.end && sameMeasures(served.measures, t.window.measures);
-    const difference = served === null || t.window === null ? null : Object.fromEntries(Object.keys(t.window.measures).map((m) => [m, (served.measures[m] ?? 0) - t.window!.measures[m]]));
+    const equal = served !== null && t.window !== null && t.window.end === window.end && sameMeasures(view, served.measures, t.window.measures);
+    // Per number-valued measure (a top_k list has no difference; `equal` judges it).
+    const difference =
+      served === null || t.window === null
+        ? null
+        : Object.fromEntries(
+            Object.entries(t.window.measures).flatMap(([m, v]) => {
+              const got = served.measures[m] ?? 0;
+              return typeof v === 'number' && typeof got === 'number' ? [[m, got - v]] : [];
+            }),
+          );
     const uncounted = tooLate.filter((e) => !e.counted);
-    const explainedByTooLate = !equal && uncounted.length > 0 && served !== null && t.withoutUncountedLate !== undefined && t.withoutUncountedLate !== null && sameMeasures(served.measures, t.withoutUncountedLate);
+    const explainedByTooLate = !equal && uncounted.length > 0 && served !== null && t.withoutUncountedLate !== undefined && t.withoutUncountedLate !== null && sameMeasures(view, served.measures, t.withoutUncountedLate);
     truth = { known: true, window: truthWindow, equal, difference, explainedByTooLate };
     if (equal) summary.push('It equals the truth computed from the master dataset.');
     else if (t.window === null) summary.push('The truth has no window of this key at this start.');
@@ -236,13 +248,13 @@ function scanMaster(pipeline: Pipeline, view: CompiledView, key: string, window:
   return { duplicates, inWindow };
 }
 
-function values(view: CompiledView, start: number, end: number, measures: Readonly<Record<string, number>>): WindowValues {
-  return { start: iso(start), end: iso(end), measures, value: view.def.present(measures, { start, end }) };
+function values(view: CompiledView, start: number, end: number, measures: MeasureResults): WindowValues {
+  return { start: iso(start), end: iso(end), measures, value: presentWindow(view.def, measures, { start, end }) };
 }
 
-function sameMeasures(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
-  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...names].every((m) => a[m] === b[m]);
+/** Whether two windows' measures are the same answer (an HLL estimate within its kind's tolerance, compare/measure-result-match.ts). */
+function sameMeasures(view: CompiledView, a: MeasureResults, b: MeasureResults): boolean {
+  return view.measures.every((m) => measureResultMatches(m, a[m.name], b[m.name]));
 }
 
 function iso(t: number): string {

@@ -4,6 +4,9 @@
  * file anywhere, see cli/pipeline-loader.ts). Types only and pure functions: no I/O.
  */
 export { definePipeline, type MeasureDefinition, type PipelineDefinition, type ViewDefinition } from './compute/define-pipeline.ts';
+export type { MeasureResult, MeasureResults } from './compute/aggregate.ts';
+export type { TopEntry } from './compute/measures/top-k.ts';
+export type { PresentedValue, PresentedValues } from './compute/view-def.ts';
 export { field } from './model/field.ts';
 export type { EventOf } from './model/event.ts';
 export type { EventSchema } from './model/event-schema.ts';

@@ -1,3 +1,4 @@
+import type { MeasureResults } from '../shared/compute/aggregate.ts';
 import { combineSameStart, compareWindows, type ComparedWindow } from '../compare/compare-views.ts';
 import type { LateFootprint } from '../shared/compute/late-footprint.ts';
 import { mergePanes } from '../shared/compute/pane-merge.ts';
@@ -29,8 +30,8 @@ export interface WindowDiff {
   readonly key: string;
   readonly start: number;
   readonly end: number;
-  readonly candidate: Readonly<Record<string, number>> | null;
-  readonly reference: Readonly<Record<string, number>> | null;
+  readonly candidate: MeasureResults | null;
+  readonly reference: MeasureResults | null;
 }
 
 /** One view of the candidate against one reference, over the final windows both hold. */
@@ -156,7 +157,7 @@ export function describeVerdict(candidate: string, v: CutoverVerdict): string {
     );
     if (!over) continue;
     for (const s of d.samples) {
-      const show = (x: Readonly<Record<string, number>> | null) => (x === null ? 'absent' : Object.entries(x).map(([k, n]) => `${k}=${n}`).join(' '));
+      const show = (x: MeasureResults | null) => (x === null ? 'absent' : Object.entries(x).map(([k, n]) => `${k}=${typeof n === 'object' && n !== null ? JSON.stringify(n) : n}`).join(' '));
       lines.push(`      key ${s.key} [${iso(s.start)}, ${iso(s.end)}): ${candidate} ${show(s.candidate)} | ${d.reference} ${show(s.reference)}`);
     }
   }

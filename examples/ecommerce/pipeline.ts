@@ -66,7 +66,8 @@ export function ecommercePipeline(o: EcommerceViewOptions = DEFAULT_VIEW_OPTIONS
         ],
         // Prices and quantities are never negative; counts are checked without saying so.
         quality: { nonNegative: ['revenue_cents'] },
-        present: (m) => ({
+        // Every measure here is a count or a sum: a number (MeasureResults covers the other kinds).
+        present: (m: Record<string, number>) => ({
           views: m.views,
           carts: m.carts,
           purchases: m.purchases,
@@ -85,7 +86,7 @@ export function ecommercePipeline(o: EcommerceViewOptions = DEFAULT_VIEW_OPTIONS
           { name: 'orders', op: 'count' },
         ],
         quality: { nonNegative: ['revenue_cents'] },
-        present: (m) => ({ revenue: money(m.revenue_cents), orders: m.orders }),
+        present: (m: Record<string, number>) => ({ revenue: money(m.revenue_cents), orders: m.orders }),
       },
       {
         name: 'user_sessions',
@@ -100,7 +101,7 @@ export function ecommercePipeline(o: EcommerceViewOptions = DEFAULT_VIEW_OPTIONS
           { name: 'last_event_time', op: 'max', input: 'event_time' },
         ],
         quality: { nonNegative: ['revenue_cents'] },
-        present: (m, w) => ({
+        present: (m: Record<string, number>, w) => ({
           events: m.events,
           start: new Date(w.start).toISOString(),
           end: new Date(w.end).toISOString(),

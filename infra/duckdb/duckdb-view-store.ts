@@ -11,7 +11,7 @@ import { assertViewNamespaceName } from './view-namespace-name.ts';
 /** Files open in this process: two DuckDB instances on one file in one process corrupt it silently. */
 const openFiles = new Set<string>();
 
-const PANE_COLUMNS = 'view, key, start, "end", bucket, partition, acc';
+const PANE_COLUMNS = 'view, key, start, "end", bucket, partition, acc, states';
 /** The dedup changelog: one row per id. No key: ids arrive in roughly event-time order, so zone maps prune the range deletes and reads. */
 const SEEN_COLUMNS = 'partition INTEGER NOT NULL, id VARCHAR NOT NULL, t BIGINT NOT NULL';
 
@@ -24,12 +24,14 @@ type PaneRow = {
   readonly bucket: bigint;
   readonly partition: number;
   readonly acc: number[];
+  readonly states: string | null;
 };
 
 /**
  * The embedded view store: a DuckDB file (or ':memory:'). Per namespace a panes table, keyed by
  * (view, key, start, bucket, partition) with a secondary index on key for per-key serving
- * queries, a checkpoints table (partition, JSON) and a seen-ids table (the dedup changelog, one
+ * queries (the accumulator as DOUBLE[], the object measures' states as their JSON text in
+ * `states`, NULL for a view without such measures), a checkpoints table (partition, JSON) and a seen-ids table (the dedup changelog, one
  * row per id); registry tables list the namespaces and aliases. A commit stages its rows with DuckDB's appender (bulk, not row-by-row INSERTs) and
  * applies deletes, upserts (INSERT ... ON CONFLICT DO UPDATE) and checkpoints in one transaction
  * (stronger than the port asks: atomic per partition).
@@ -71,13 +73,15 @@ export class DuckDbViewStore implements ViewStore {
         CREATE TABLE IF NOT EXISTS lk_namespaces (name VARCHAR PRIMARY KEY);
         CREATE TABLE IF NOT EXISTS lk_aliases (alias VARCHAR PRIMARY KEY, namespace VARCHAR NOT NULL);
         CREATE TABLE IF NOT EXISTS lk_loading (name VARCHAR PRIMARY KEY);
-        CREATE TEMP TABLE lk_stage_upserts (view VARCHAR, key VARCHAR, start BIGINT, "end" BIGINT, bucket BIGINT, partition BIGINT, acc VARCHAR);
+        CREATE TEMP TABLE lk_stage_upserts (view VARCHAR, key VARCHAR, start BIGINT, "end" BIGINT, bucket BIGINT, partition BIGINT, acc VARCHAR, states VARCHAR);
         CREATE TEMP TABLE lk_stage_deletes (view VARCHAR, key VARCHAR, start BIGINT, bucket BIGINT, partition BIGINT);
         CREATE TEMP TABLE lk_stage_seen (partition BIGINT, id VARCHAR, t BIGINT);
       `);
       const rows = await db.all<{ name: string }>('SELECT name FROM lk_namespaces');
       // Files written before the dedup changelog existed lack its table; add it (empty: ids then count from the restart on).
       for (const r of rows) await db.run(`CREATE TABLE IF NOT EXISTS ${tables(r.name).seen} (${SEEN_COLUMNS})`);
+      // Files written before object measure states existed lack their column (NULL: a view without such measures).
+      for (const r of rows) await db.run(`ALTER TABLE ${tables(r.name).panes} ADD COLUMN IF NOT EXISTS states VARCHAR`);
       const loading = await db.all<{ name: string }>('SELECT name FROM lk_loading');
       if (file) openFiles.add(file);
       return new DuckDbViewStore(db, file, new Set(rows.map((r) => r.name)), new Set(loading.map((r) => r.name)));
@@ -113,7 +117,7 @@ export class DuckDbViewStore implements ViewStore {
         const run = this.#committing.then(async () => {
           await this.#db.run('DELETE FROM lk_stage_upserts');
           await this.#db.append('lk_stage_upserts', rows);
-          await this.#db.run(`INSERT INTO ${panes} SELECT view, key, start, "end", bucket, partition, CAST(acc AS DOUBLE[]) FROM lk_stage_upserts`);
+          await this.#db.run(`INSERT INTO ${panes} SELECT view, key, start, "end", bucket, partition, CAST(acc AS DOUBLE[]), states FROM lk_stage_upserts`);
         });
         this.#committing = run.catch(() => undefined);
         await run;
@@ -136,7 +140,7 @@ export class DuckDbViewStore implements ViewStore {
     await this.#db.transaction(async (tx) => {
       await tx.run(`CREATE TABLE IF NOT EXISTS ${panes} (
         view VARCHAR NOT NULL, key VARCHAR NOT NULL, start BIGINT NOT NULL, "end" BIGINT NOT NULL,
-        bucket BIGINT NOT NULL, partition INTEGER NOT NULL, acc DOUBLE[] NOT NULL,
+        bucket BIGINT NOT NULL, partition INTEGER NOT NULL, acc DOUBLE[] NOT NULL, states VARCHAR,
         PRIMARY KEY (view, key, start, bucket, partition))`);
       // The primary key's index serves only full-key lookups; per-key serving queries use this one.
       await tx.run(`CREATE INDEX IF NOT EXISTS ${quote(`${namespace}_panes_key`)} ON ${panes} (key)`);
@@ -203,8 +207,8 @@ export class DuckDbViewStore implements ViewStore {
         }
         if (upserts.size > 0) {
           // Only the non-key columns change on conflict: updating indexed columns costs DuckDB a delete + insert.
-          await tx.run(`INSERT INTO ${panes} SELECT view, key, start, "end", bucket, partition, CAST(acc AS DOUBLE[]) FROM lk_stage_upserts
-            ON CONFLICT DO UPDATE SET "end" = excluded."end", acc = excluded.acc`);
+          await tx.run(`INSERT INTO ${panes} SELECT view, key, start, "end", bucket, partition, CAST(acc AS DOUBLE[]), states FROM lk_stage_upserts
+            ON CONFLICT DO UPDATE SET "end" = excluded."end", acc = excluded.acc, states = excluded.states`);
         }
         for (const [partition, before] of forget) await tx.run(`DELETE FROM ${seen} WHERE partition = $1 AND t < $2`, [partition, bound(before, 'up')]);
         if (seenRows.length > 0) await tx.run(`INSERT INTO ${seen} SELECT partition, id, t FROM lk_stage_seen`);
@@ -362,7 +366,8 @@ function quote(identifier: string): string {
 }
 
 function toPane(r: PaneRow): StoredPane {
-  return { view: r.view, key: r.key, start: Number(r.start), end: Number(r.end), bucket: Number(r.bucket), partition: r.partition, acc: r.acc };
+  const pane: StoredPane = { view: r.view, key: r.key, start: Number(r.start), end: Number(r.end), bucket: Number(r.bucket), partition: r.partition, acc: r.acc };
+  return r.states === null ? pane : { ...pane, states: r.states };
 }
 
 /**
@@ -371,7 +376,7 @@ function toPane(r: PaneRow): StoredPane {
  */
 /** A pane as a row of lk_stage_upserts. */
 function paneRow(p: Pane, partition: bigint): SqlValue[] {
-  return [p.view, p.key, toBigInt(p.start, 'start'), toBigInt(p.end, 'end'), toBigInt(p.bucket, 'bucket'), partition, accText(p.acc)];
+  return [p.view, p.key, toBigInt(p.start, 'start'), toBigInt(p.end, 'end'), toBigInt(p.bucket, 'bucket'), partition, accText(p.acc), p.states ?? null];
 }
 
 function accText(acc: readonly number[]): string {

@@ -23,6 +23,11 @@ export function textArrayLiteral(values: readonly string[]): string {
   return `{"${values.map((v) => v.replace(ESCAPE, '\\$&')).join('","')}"}`;
 }
 
+/** A text[] literal whose undefined elements are NULL (a pane's object states, absent for most views). */
+export function nullableTextArrayLiteral(values: readonly (string | undefined)[]): string {
+  return `{${values.map((v) => (v === undefined ? 'NULL' : `"${v.replace(ESCAPE, '\\$&')}"`)).join(',')}}`;
+}
+
 /**
  * An int8[] literal of whole numbers. Throws on anything else: String() of a fraction or an
  * infinity is no int8, and the statement would fail less clearly.

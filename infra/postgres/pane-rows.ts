@@ -1,9 +1,9 @@
 import type { Pane, PaneId } from '../../shared/compute/pane.ts';
 import type { StoredPane } from '../../shared/ports/view-store.ts';
-import { float8ArrayLiteral, int8ArrayLiteral, textArrayLiteral } from './array-literal.ts';
+import { float8ArrayLiteral, int8ArrayLiteral, nullableTextArrayLiteral, textArrayLiteral } from './array-literal.ts';
 
-/** Panes as the column array literals of PaneTable.upsertSql (after the partition parameter). */
-export function upsertColumns(panes: readonly Pane[]): string[] {
+/** Panes as the column array literals of PaneTable.upsertSql (after the partition parameter); the states column is null when no pane has object states. */
+export function upsertColumns(panes: readonly Pane[]): (string | null)[] {
   const n = panes.length;
   const views = new Array<string>(n);
   const keys = new Array<string>(n);
@@ -11,6 +11,7 @@ export function upsertColumns(panes: readonly Pane[]): string[] {
   const ends = new Array<number>(n);
   const buckets = new Array<number>(n);
   const accs = new Array<string>(n);
+  let states: (string | undefined)[] | null = null;
   for (let i = 0; i < n; i++) {
     const p = panes[i];
     views[i] = p.view;
@@ -19,8 +20,17 @@ export function upsertColumns(panes: readonly Pane[]): string[] {
     ends[i] = p.end;
     buckets[i] = p.bucket;
     accs[i] = float8ArrayLiteral(p.acc);
+    if (p.states !== undefined) (states ??= new Array<string | undefined>(n))[i] = p.states;
   }
-  return [textArrayLiteral(views), textArrayLiteral(keys), int8ArrayLiteral(starts), int8ArrayLiteral(ends), int8ArrayLiteral(buckets), textArrayLiteral(accs)];
+  return [
+    textArrayLiteral(views),
+    textArrayLiteral(keys),
+    int8ArrayLiteral(starts),
+    int8ArrayLiteral(ends),
+    int8ArrayLiteral(buckets),
+    textArrayLiteral(accs),
+    states === null ? null : nullableTextArrayLiteral(Array.from(states, (s) => s)),
+  ];
 }
 
 /** Pane ids as the column array literals of PaneTable.deleteSql (after the partition parameter). */
@@ -43,5 +53,6 @@ export function storedPaneOf(row: Record<string, unknown>): StoredPane {
     bucket: Number(row.bucket),
     partition: row.partition as number,
     acc: row.acc as number[],
+    ...(row.states !== null && row.states !== undefined && { states: row.states as string }),
   };
 }

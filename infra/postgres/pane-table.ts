@@ -1,6 +1,6 @@
 import { quoteIdent } from './sql-identifier.ts';
 
-const COLUMNS = 'view, key, start, "end", bucket, partition, acc';
+const COLUMNS = 'view, key, start, "end", bucket, partition, acc, states';
 const KEY_COLUMNS = 'view, key, start, bucket, partition';
 
 /**
@@ -11,7 +11,9 @@ const KEY_COLUMNS = 'view, key, start, bucket, partition';
  * Bulk statements take whole columns as arrays and `unnest` them, so a batch of thousands of
  * rows is one statement with six parameters. Accumulators travel as array literals in a text[]
  * (`{1,2,Infinity}`): unnest would flatten a 2-D float8[], and JSON cannot carry the infinities
- * that are the identities of min and max.
+ * that are the identities of min and max. The object measures' states (count_distinct,
+ * count_distinct_hll, top_k) are their JSON text in `states` (text, NULL for a view without them;
+ * docs/decisions.md): one more column rather than a wider acc, so the fixed-width path is as before.
  */
 export class PaneTable {
   readonly name: string;
@@ -34,6 +36,8 @@ export class PaneTable {
       // earlier versions had an index on (view, key, "end") for it: one more index to maintain
       // on every insert, and a second way for the planner to find a pane (see deleteSql).
       `DROP INDEX IF EXISTS ${this.#indexQualified('serving')}`,
+      // Tables made before object measure states existed lack the column (NULL: no such measure).
+      `ALTER TABLE ${this.name} ADD COLUMN IF NOT EXISTS states text`,
       this.#restoreIndexSql(),
     ];
   }
@@ -62,7 +66,8 @@ export class PaneTable {
         "end" bigint NOT NULL,
         bucket bigint NOT NULL,
         partition int NOT NULL,
-        acc double precision[] NOT NULL${constraints}
+        acc double precision[] NOT NULL,
+        states text${constraints}
       ) WITH (fillfactor = 90)`;
   }
 
@@ -75,17 +80,17 @@ export class PaneTable {
     return `DROP TABLE IF EXISTS ${this.name}`;
   }
 
-  /** $1 partition, then columns view text[], key text[], start int8[], "end" int8[], bucket int8[], acc text[]. */
+  /** $1 partition, then columns view text[], key text[], start int8[], "end" int8[], bucket int8[], acc text[], states text[] (or NULL: none). */
   upsertSql(): string {
     return `${this.appendSql()}
-      ON CONFLICT (${KEY_COLUMNS}) DO UPDATE SET "end" = EXCLUDED."end", acc = EXCLUDED.acc`;
+      ON CONFLICT (${KEY_COLUMNS}) DO UPDATE SET "end" = EXCLUDED."end", acc = EXCLUDED.acc, states = EXCLUDED.states`;
   }
 
   /** upsertSql's parameters, as a plain INSERT (a bulk load's final panes: nothing to conflict with). */
   appendSql(): string {
     return `INSERT INTO ${this.name} (${COLUMNS})
-      SELECT u.view, u.key, u.start, u."end", u.bucket, $1, u.acc::double precision[]
-      FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[]) AS u(view, key, start, "end", bucket, acc)`;
+      SELECT u.view, u.key, u.start, u."end", u.bucket, $1, u.acc::double precision[], u.states
+      FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[], $8::text[]) AS u(view, key, start, "end", bucket, acc, states)`;
   }
 
   /**

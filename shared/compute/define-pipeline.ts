@@ -2,9 +2,10 @@ import type { EventSchema, FieldSpecs } from '../model/event-schema.ts';
 import type { ValidationLimits } from '../model/validation.ts';
 import type { Window, WindowSpec } from '../time/window.ts';
 import type { LatenessPolicy } from '../time/watermark.ts';
+import type { MeasureResults } from './aggregate.ts';
 import type { MeasureOp } from './measure.ts';
 import { PIPELINE_DEFAULTS, type PipelineConfig } from './pipeline.ts';
-import type { ViewDef } from './view-def.ts';
+import type { PresentedValues, ViewDef } from './view-def.ts';
 import type { ViewQuality } from './view-quality.ts';
 import type { WorkloadGenerator } from './workload-generator.ts';
 
@@ -35,7 +36,8 @@ export interface ViewDefinition<N extends string = string> {
   readonly measures: readonly MeasureDefinition[];
   /** The batch quality gate's bounds for this view; `nonNegative` names measures of this view (checked by the compiler too). */
   readonly quality?: ViewQuality;
-  present(m: Record<string, number>, w: Window): Record<string, number | string | null>;
+  /** See ViewDef.present; absent: the measures as they are. */
+  present?(m: MeasureResults, w: Window): PresentedValues;
 }
 
 export interface MeasureDefinition {
@@ -43,6 +45,10 @@ export interface MeasureDefinition {
   readonly op: MeasureOp;
   readonly input?: string;
   readonly filter?: string;
+  /** top_k: how many values to show (required there). */
+  readonly k?: number;
+  /** count_distinct_hll: 2^precision registers (4 to 16, default 12). */
+  readonly precision?: number;
 }
 
 /** Declares a pipeline: identity at runtime, checked field names at compile time (see PipelineDefinition). */

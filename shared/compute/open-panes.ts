@@ -1,5 +1,13 @@
+import type { MeasureStates } from './aggregate.ts';
 import { KeyIds } from './key-ids.ts';
 import type { Pane } from './pane.ts';
+
+/** How a view's object states are made and stored (Aggregate's part of it), for views that have some. */
+export interface StateCodec {
+  emptyStates(): MeasureStates | undefined;
+  encodeStates(states: MeasureStates): string;
+  decodeStates(stored: string | undefined): MeasureStates | undefined;
+}
 
 /** Changed since the last drain (and listed in the dirty list). */
 const DIRTY = 1;
@@ -41,6 +49,10 @@ export class OpenPanes {
   readonly #measures: number;
   readonly #stride: number;
   readonly #identity: number[];
+  /** The object states codec; null when the view has no object measures (then `#states` stays empty). */
+  readonly #codec: StateCodec | null;
+  /** slot -> its object states (objects beside the flat table: sets, registers, counts). */
+  #states: (MeasureStates | undefined)[] = [];
   /** key id -> its newest pane (NONE: no open pane). */
   #heads = new Int32Array(MIN_SLOTS).fill(NONE);
   /** slot * stride: start, end, bucket, accumulator. */
@@ -59,9 +71,10 @@ export class OpenPanes {
   #buckets: number[] = [];
   #lastBucket = Number.NaN;
 
-  /** `identity`: the empty accumulator (the aggregate's identities). */
-  constructor(identity: readonly number[]) {
+  /** `identity`: the empty accumulator (the aggregate's identities); `codec` when the view has object measures. */
+  constructor(identity: readonly number[], codec?: StateCodec) {
     this.#identity = identity.slice();
+    this.#codec = codec?.emptyStates() === undefined ? null : codec;
     this.#measures = identity.length;
     this.#stride = HEADER + identity.length;
     this.#data = new Float64Array(MIN_SLOTS * this.#stride);
@@ -148,6 +161,22 @@ export class OpenPanes {
     for (let i = 0; i < this.#measures; i++) this.#data[at + i] = acc[i];
   }
 
+  /** The object states of `slot` (the live objects: folds and merges change them in place); undefined when the view has none. */
+  statesOf(slot: number): MeasureStates | undefined {
+    // No read of the (empty) states array for a view without object measures: an out-of-bounds read is slow in V8, and this is the per-event path.
+    return this.#codec === null ? undefined : this.#states[slot];
+  }
+
+  /** Replaces the object states of `slot` (taking ownership of `states`). */
+  setStates(slot: number, states: MeasureStates | undefined): void {
+    if (this.#codec !== null) this.#states[slot] = states;
+  }
+
+  /** Replaces the object states of `slot` by those of a stored form. */
+  setStoredStates(slot: number, stored: string | undefined): void {
+    if (this.#codec !== null) this.#states[slot] = this.#codec.decodeStates(stored);
+  }
+
   /**
    * A new pane with an empty accumulator, linked into its key's chain right after `after` (as the
    * head when `after` is -1). The caller picks `after` so the chain stays ordered.
@@ -160,6 +189,7 @@ export class OpenPanes {
     d[at + 1] = end;
     d[at + 2] = bucket;
     for (let i = 0; i < this.#measures; i++) d[at + HEADER + i] = this.#identity[i];
+    if (this.#codec !== null) this.#states[slot] = this.#codec.emptyStates();
     this.#key[slot] = keyId;
     this.#flags[slot] = LINKED;
     if (after === NONE) {
@@ -221,7 +251,8 @@ export class OpenPanes {
 
   /** A copy of the pane in `slot`, safe to hand to I/O. */
   paneAt(view: string, slot: number): Pane {
-    return { view, key: this.keyOf(slot), start: this.startOf(slot), end: this.endOf(slot), bucket: this.bucketOf(slot), acc: this.accOf(slot) };
+    const pane: Pane = { view, key: this.keyOf(slot), start: this.startOf(slot), end: this.endOf(slot), bucket: this.bucketOf(slot), acc: this.accOf(slot) };
+    return this.#codec === null ? pane : { ...pane, states: this.#codec.encodeStates(this.#states[slot]!) };
   }
 
   #forgetChanges(view: string, out: Pane[] | undefined, created: Pane[] | undefined): void {
@@ -291,6 +322,7 @@ export class OpenPanes {
 
   #release(slot: number): void {
     this.#flags[slot] = 0;
+    if (this.#codec !== null) this.#states[slot] = undefined;
     this.#free.push(slot);
   }
 
@@ -340,6 +372,7 @@ export class OpenPanes {
     const key = new Int32Array(slots);
     const heads = new Int32Array(keySlots).fill(NONE);
     const flags = new Uint8Array(slots);
+    const states: (MeasureStates | undefined)[] = [];
     let n = 0;
     for (let k = 0; k < remap.length; k++) {
       const id = remap[k];
@@ -350,6 +383,7 @@ export class OpenPanes {
         flags[n] = LINKED | (this.#flags[s] & STORED);
         key[n] = id;
         next[n] = this.#next[s] === NONE ? NONE : n + 1;
+        if (this.#codec !== null) states[n] = this.#states[s];
         n++;
       }
     }
@@ -358,6 +392,7 @@ export class OpenPanes {
     this.#key = key;
     this.#flags = flags;
     this.#heads = heads;
+    this.#states = states;
     this.#top = n;
     this.#free = [];
   }

@@ -1,4 +1,4 @@
-import type { Accumulator } from './aggregate.ts';
+import type { Accumulator, MeasureStates } from './aggregate.ts';
 import type { Pane } from './pane.ts';
 import type { CompiledView } from './pipeline.ts';
 
@@ -8,6 +8,8 @@ export interface MergedWindow<Tag extends string = string> {
   readonly start: number;
   readonly end: number;
   readonly acc: Accumulator;
+  /** The object measures' states (decoded, owned by this window); absent when the view has none. */
+  readonly states?: MeasureStates;
   readonly tags: readonly Tag[];
 }
 
@@ -35,19 +37,21 @@ export function mergePanes<Tag extends string>(view: CompiledView, panes: Iterab
   for (const key of [...byKey.keys()].sort()) {
     const list = byKey.get(key)!;
     list.sort((a, b) => a.pane.start - b.pane.start || a.pane.end - b.pane.end);
-    let cur: { start: number; end: number; acc: Accumulator; tags: Set<Tag> } | undefined;
+    let cur: { start: number; end: number; acc: Accumulator; states: MeasureStates | undefined; tags: Set<Tag> } | undefined;
+    const emit = (c: NonNullable<typeof cur>) => out.push({ key, start: c.start, end: c.end, acc: c.acc, ...(c.states && { states: c.states }), tags: [...c.tags].sort() });
     for (const { pane, tag } of list) {
       const joins = cur !== undefined && (session ? pane.start < cur.end : pane.start === cur.start);
       if (cur && joins) {
         agg.mergeInto(cur.acc, pane.acc);
+        if (cur.states) agg.mergeStatesInto(cur.states, agg.decodeStates(pane.states)!);
         if (pane.end > cur.end) cur.end = pane.end;
         cur.tags.add(tag);
       } else {
-        if (cur) out.push({ key, start: cur.start, end: cur.end, acc: cur.acc, tags: [...cur.tags].sort() });
-        cur = { start: pane.start, end: pane.end, acc: pane.acc.slice(), tags: new Set([tag]) };
+        if (cur) emit(cur);
+        cur = { start: pane.start, end: pane.end, acc: pane.acc.slice(), states: agg.decodeStates(pane.states), tags: new Set([tag]) };
       }
     }
-    if (cur) out.push({ key, start: cur.start, end: cur.end, acc: cur.acc, tags: [...cur.tags].sort() });
+    if (cur) emit(cur);
   }
   return out;
 }

@@ -13,6 +13,8 @@ export interface Pane {
   end: number;
   readonly bucket: number;
   readonly acc: Accumulator;
+  /** The object measures' states, encoded (`Aggregate.encodeStates`); absent when the view has none. */
+  readonly states?: string;
 }
 
 /** What identifies a stored pane (within one source partition). */

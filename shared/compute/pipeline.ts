@@ -129,7 +129,7 @@ export function compilePipeline(config: PipelineConfig): Pipeline {
       def,
       name: def.name,
       index,
-      aggregate: compileAggregate(measures),
+      aggregate: compileAggregate(measures, schema.time),
       keyFields,
       filter,
       measures,

@@ -125,7 +125,8 @@ export function parseState(text: string, descriptor: SavepointDescriptor): Savep
       if (typeof pane.view !== 'string' || typeof pane.key !== 'string' || !Number.isSafeInteger(pane.start) || !Number.isSafeInteger(pane.end) || !Number.isSafeInteger(pane.bucket) || !acc) {
         throw damaged(`partition ${p.partition}: a pane`);
       }
-      return { view: pane.view, key: pane.key, start: pane.start, end: pane.end, bucket: pane.bucket, acc };
+      // The object measures' states (Pane.states) as they were stored: their JSON text.
+      return { view: pane.view, key: pane.key, start: pane.start, end: pane.end, bucket: pane.bucket, acc, ...(typeof pane.states === 'string' && { states: pane.states }) };
     });
     return { partition: p.partition, panes, seen: { ids: p.seen.ids, times: p.seen.times } };
   });

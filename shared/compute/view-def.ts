@@ -1,4 +1,5 @@
 import type { Window, WindowSpec } from '../time/window.ts';
+import type { MeasureResult, MeasureResults } from './aggregate.ts';
 import type { Measure } from './measure.ts';
 import type { ViewQuality } from './view-quality.ts';
 
@@ -24,8 +25,24 @@ export interface ViewDef {
   readonly measures: readonly Measure[];
   /** What the batch layer's quality gate holds the view's published hours to (view-quality.ts). */
   readonly quality?: ViewQuality;
-  /** Presentation of one window's measures (derived ratios, cents to currency). Pure. */
-  present(m: Record<string, number>, w: Window): Record<string, number | string | null>;
+  /**
+   * Presentation of one window's measures (derived ratios, cents to currency). Pure. Absent: the
+   * measures as they are. `m` holds count, sum, min and max as numbers (the empty min and max are
+   * +/-Infinity), avg, first and last as a number or null (no value), count_distinct and
+   * count_distinct_hll as a number, top_k as a list of { value, count }.
+   */
+  present?(m: MeasureResults, w: Window): PresentedValues;
+}
+
+/** What a view's presentation may answer per name. */
+export type PresentedValue = MeasureResult | string | boolean;
+
+/** A window as a view presents it. */
+export type PresentedValues = Record<string, PresentedValue>;
+
+/** The presentation of a window: the view's `present`, or the measures as they are. */
+export function presentWindow(def: Pick<ViewDef, 'present'>, m: MeasureResults, w: Window): PresentedValues {
+  return def.present ? def.present(m, w) : { ...m };
 }
 
 /** The key fields of a view, as a list ([] for a global view). */

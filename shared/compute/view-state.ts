@@ -34,7 +34,7 @@ export class ViewState {
   constructor(view: CompiledView) {
     this.view = view;
     this.#agg = view.aggregate;
-    this.#panes = new OpenPanes(view.aggregate.empty());
+    this.#panes = new OpenPanes(view.aggregate.empty(), view.aggregate);
     const w = view.def.window;
     this.#window = w;
     this.#reach = reachOf(w);
@@ -63,7 +63,7 @@ export class ViewState {
         s = t.next(s);
       }
       if (s < 0 || t.startOf(s) !== start || t.bucketOf(s) !== bucket) s = t.open(key, prev, start, start + this.#reach, bucket);
-      this.#agg.addAt(t.accs, t.accAt(s), e);
+      this.#agg.addAt(t.accs, t.accAt(s), e, t.statesOf(s));
       t.touch(s);
       prev = s;
       s = t.next(s);
@@ -92,14 +92,14 @@ export class ViewState {
     }
     if (latest < 0) {
       const pane = t.open(key, before, w.start, w.end, bucket);
-      this.#agg.addAt(t.accs, t.accAt(pane), e);
+      this.#agg.addAt(t.accs, t.accAt(pane), e, t.statesOf(pane));
       t.touch(pane);
       return;
     }
     // Common case: the event falls inside or extends one session without moving its start; update in place.
     if (latest === earliest && w.start >= t.startOf(latest)) {
       if (w.end > t.endOf(latest)) t.setEnd(latest, w.end);
-      this.#agg.addAt(t.accs, t.accAt(latest), e);
+      this.#agg.addAt(t.accs, t.accAt(latest), e, t.statesOf(latest));
       t.touch(latest);
       return;
     }
@@ -122,9 +122,13 @@ export class ViewState {
     // `run` is by start ascending, as the sessions were listed before the table: same merge order, same deletes.
     const acc = t.accOf(run[0]);
     for (let i = 1; i < run.length; i++) this.#agg.mergeInto(acc, t.accOf(run[i]));
+    // The run's object states move to the merged session (the run is retired, never reported again).
+    const states = t.statesOf(run[0]);
+    if (states) for (let i = 1; i < run.length; i++) this.#agg.mergeStatesInto(states, t.statesOf(run[i])!);
     const merged = t.open(key, before, Math.min(t.startOf(run[0]), wStart), Math.max(t.endOf(latest), wEnd), bucket);
     t.setAcc(merged, acc);
-    this.#agg.addAt(t.accs, t.accAt(merged), e);
+    t.setStates(merged, states);
+    this.#agg.addAt(t.accs, t.accAt(merged), e, t.statesOf(merged));
     for (const p of run) this.#retire(p, merged, key, bucket);
     t.touch(merged);
   }
@@ -160,6 +164,7 @@ export class ViewState {
     if (s < 0 || t.startOf(s) !== stored.start || t.bucketOf(s) !== stored.bucket) s = t.open(key, prev, stored.start, stored.end, stored.bucket);
     t.setEnd(s, stored.end);
     t.setAcc(s, stored.acc);
+    t.setStoredStates(s, stored.states);
     t.markStored(s);
   }
 

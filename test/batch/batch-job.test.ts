@@ -6,6 +6,7 @@ import { BatchViewReader } from '../../batch/batch-view-reader.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
 import { mergePanes } from '../../shared/compute/pane-merge.ts';
 import { compilePipeline, type Pipeline } from '../../shared/compute/pipeline.ts';
+import { measureKindsPipeline } from '../shared/support/measure-kinds-views.ts';
 import { foldEvents } from '../../shared/compute/reference-fold.ts';
 import { HOUR_MS } from '../../shared/time/bucket.ts';
 import { readArchiveProgress, writeArchiveProgress } from '../../batch/archive-progress.ts';
@@ -65,6 +66,26 @@ describe('runBatch', () => {
       expect(crossing('revenue').length).toBeGreaterThan(0);
     });
   }
+
+  it('equals the reference fold pane for pane with every measure kind: the SQL twins\' states, through the pane files, are the fold\'s', async () => {
+    const e = await openBatchTestEnv('conformance-kinds');
+    envs.push(e);
+    const pipeline = measureKindsPipeline();
+    const w = randomWorkload({ seed: 7, events: 2_500, start: START, spanMs: 4 * HOUR_MS - 1, users: 6, products: 4, duplicateRate: 0.1, maxDisorderMs: 60_000 });
+    await appendGenerated(e, w.records);
+    await archive({ ...e, pipeline }, { untilEnd: true, chunkRecords: 400 });
+    await closeHoursBefore(e, START + 48 * HOUR_MS);
+    await runBatch({ ...e, pipeline }, { buckets: 'all' });
+    const actual = await batchPanes(new BatchViewReader({ ...e, pipeline }), pipeline);
+    const expected = foldEvents(pipeline, w.events);
+    expect(expected.filter((p) => p.states !== undefined).length).toBeGreaterThan(100);
+    expect(sortPanes(actual)).toEqual(sortPanes(expected));
+    for (const v of pipeline.views) {
+      const tagged = (ps: Pane[]) => ps.filter((p) => p.view === v.name).map((pane) => ({ pane, tag: 'x' }));
+      const named = (ps: Pane[]) => mergePanes(v, tagged(ps)).map((m) => v.aggregate.named(m.acc, m.states));
+      expect(named(actual)).toEqual(named(expected));
+    }
+  });
 
   it('equals the fold when chunks hold part of an hourly master file (half-hour buckets, one per chunk)', async () => {
     const e = await openBatchTestEnv('split-file');

@@ -16,7 +16,7 @@ const truthProduct = (key: string, start: number, views: number, purchases = 0, 
   end: start + MIN,
   values: { views, carts: 0, purchases, revenue_cents: revenue },
 });
-const modeOf = (t: TruthWindow): MergedWindow => ({ key: t.key, start: t.start, end: t.end, acc: products.def.measures.map((m) => t.values[m.name]), tags: ['speed'] });
+const modeOf = (t: TruthWindow): MergedWindow => ({ key: t.key, start: t.start, end: t.end, acc: products.def.measures.map((m) => t.values[m.name] as number), tags: ['speed'] });
 
 describe('compareView', () => {
   const truth = [truthProduct('p1', 0, 3, 1, 1999), truthProduct('p1', MIN, 1), truthProduct('p2', 0, 2, 2, 500)];

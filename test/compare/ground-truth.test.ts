@@ -67,8 +67,8 @@ describe('vs the transform\'s reference fold', () => {
       expect(truth.views[view.name], view.name).toEqual(fold[view.name]);
     }
     // The workload really exercises what it should: multi-event sessions and revenue.
-    expect(truth.views.user_sessions.some((w) => w.values.events > 3)).toBe(true);
-    expect(truth.views.revenue.some((w) => w.values.revenue_cents > 0)).toBe(true);
+    expect(truth.views.user_sessions.some((w) => (w.values.events as number) > 3)).toBe(true);
+    expect(truth.views.revenue.some((w) => (w.values.revenue_cents as number) > 0)).toBe(true);
   });
 
   it('counts records, dead letters, duplicates and distinct events', async () => {
@@ -105,7 +105,7 @@ describe('on hand-made edge cases', () => {
       rec({ event_id: 'early', event_type: 'purchase', price: 0.01, quantity: 1, event_time: T0 - 20 * MIN }),
       rec({ event_id: 'p', event_type: 'purchase', price: 5, quantity: 2, event_time: t }),
     ]);
-    const withT = truth.views.revenue.filter((w) => w.values.revenue_cents >= 1000);
+    const withT = truth.views.revenue.filter((w) => (w.values.revenue_cents as number) >= 1000);
     expect(withT.map((w) => w.start)).toEqual(Array.from({ length: 10 }, (_, i) => T0 - 9 * MIN + i * MIN));
     for (const w of withT) {
       expect(w.key).toBe('*');

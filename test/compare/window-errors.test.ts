@@ -13,7 +13,7 @@ const truthProduct = (key: string, start: number, views: number, purchases = 0, 
   end: start + MIN,
   values: { views, carts: 0, purchases, revenue_cents: revenue },
 });
-const modeOf = (t: TruthWindow): MergedWindow => ({ key: t.key, start: t.start, end: t.end, acc: products.def.measures.map((m) => t.values[m.name]), tags: ['speed'] });
+const modeOf = (t: TruthWindow): MergedWindow => ({ key: t.key, start: t.start, end: t.end, acc: products.def.measures.map((m) => t.values[m.name] as number), tags: ['speed'] });
 
 describe('windowErrors', () => {
   it('sums each additive measure’s error over keys per window start, per mode; missing and extra windows count against 0', () => {

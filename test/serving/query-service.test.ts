@@ -9,6 +9,7 @@ import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 import { batchPanesBefore, commitStream, ev, expectedWindows, HOUR, MIN, randomEvents, T0 } from './support/layer-fixtures.ts';
 import { ecommerceConfig } from '../support/ecommerce.ts';
+import { measureKindsPipeline } from '../shared/support/measure-kinds-views.ts';
 
 const pipeline = compilePipeline(ecommerceConfig());
 const NOW = T0 + 6 * HOUR;
@@ -37,7 +38,7 @@ function expected(viewName: string, events: readonly Event[], from: number, to: 
   const view = pipeline.view(viewName);
   return expectedWindows(pipeline, viewName, events)
     .filter((w) => w.end > from && w.start < to && (key === undefined || w.key === key))
-    .map((w) => ({ key: w.key, start: iso(w.start), end: iso(w.end), value: view.def.present(view.aggregate.named(w.acc), w) }));
+    .map((w) => ({ key: w.key, start: iso(w.start), end: iso(w.end), value: view.def.present!(view.aggregate.named(w.acc), w) }));
 }
 
 /** Every page of a query, following `next` (decoded as the HTTP layer does). */
@@ -149,7 +150,7 @@ describe('QueryService.query', () => {
     const { service } = await setup({ events, horizon: T0 + 2 * HOUR, options: { limits: { maxWindows: 5, maxRangeMs: HOUR, maxPanes: 10 } } });
     const answer = await service.mergedWindows({ view: 'revenue', from: T0, to: T0 + 4 * HOUR, mode: 'lambda' });
     const view = pipeline.view('revenue');
-    const got = answer.windows.map((w) => ({ key: w.key, start: iso(w.start), end: iso(w.end), value: view.def.present(view.aggregate.named(w.acc), w) }));
+    const got = answer.windows.map((w) => ({ key: w.key, start: iso(w.start), end: iso(w.end), value: view.def.present!(view.aggregate.named(w.acc), w) }));
     expect(got).toEqual(expected('revenue', events, T0, T0 + 4 * HOUR));
     expect(answer).toMatchObject({ horizon: T0 + 2 * HOUR, namespace: 'speed', kappaVersion: null });
   });
@@ -358,5 +359,39 @@ describe('QueryService: a query it refuses costs no read', () => {
     expect(pages.length).toBeGreaterThan(1);
     expect(pages.flatMap(values)).toEqual(want);
     expect(store.paneQueries.every((q) => q.maxRows === want.length + 1)).toBe(true);
+  });
+});
+
+describe('QueryService over views with every measure kind', () => {
+  const kinds = measureKindsPipeline();
+  const events = randomEvents(11, 1_500, T0, 4 * HOUR);
+  const horizon = T0 + 2 * HOUR;
+
+  async function kindsService() {
+    const store = new InMemoryViewStore();
+    const batch = new InMemoryBatchPaneSource();
+    batch.publish(horizon, batchPanesBefore(kinds, events, horizon));
+    await commitStream(store, 'speed', kinds, events);
+    return new QueryService({ pipeline: kinds, viewStore: store, batch, clock: () => NOW }, { limits: { maxWindows: 10_000 } });
+  }
+
+  it('serves in lambda mode the measures of every event folded at once: batch and speed states merged at the horizon, presented by kind', async () => {
+    const service = await kindsService();
+    for (const name of ['kinds_global', 'kinds_sessions', 'kinds_sliding']) {
+      const view = kinds.view(name);
+      const answer = await service.query({ view: name, from: T0, to: T0 + 4 * HOUR, mode: 'lambda' });
+      const want = expectedWindows(kinds, name, events).map((w) => ({ key: w.key, start: iso(w.start), measures: view.aggregate.named(w.acc, w.states) }));
+      expect(answer.windows.map((w) => ({ key: w.key, start: w.start, measures: w.measures })), name).toEqual(want);
+      // Without `present`, a window shows its measures as they are.
+      for (const w of answer.windows) expect(w.value).toEqual(w.measures);
+    }
+    const straddling = (await service.query({ view: 'kinds_global', from: horizon - 5 * MIN, to: horizon + 5 * MIN, mode: 'lambda' })).windows;
+    expect(straddling.some((w) => w.layers.includes('batch')) && straddling.some((w) => w.layers.includes('speed'))).toBe(true);
+  });
+
+  it('refuses a top query by a measure that is not a count, sum, min or max with a 400 naming the measure', async () => {
+    const service = await kindsService();
+    await expect(service.top({ view: 'kinds_sessions', by: 'products', n: 3, from: T0, to: T0 + HOUR, mode: 'lambda' })).rejects.toThrow(BadRequestError);
+    await expect(service.top({ view: 'kinds_sessions', by: 'top_types', n: 3, from: T0, to: T0 + HOUR, mode: 'lambda' })).rejects.toThrow(/measure top_types is a top_k; top ranks by a count, sum, min or max measure only/);
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DuckDb } from '../../../infra/duckdb/duckdb-database.ts';
 import { DuckDbViewStore } from '../../../infra/duckdb/duckdb-view-store.ts';
 import type { PartitionCheckpoint } from '../../../shared/compute/partition-processor.ts';
 import type { Pane } from '../../../shared/compute/pane.ts';
@@ -72,6 +73,22 @@ describe('DuckDbViewStore specifics', () => {
     expect(await b.getAlias('kappa')).toBe('kappa_v1');
     expect(await b.checkpoints('kappa_v1')).toEqual(new Map([[0, cp(0, 5)]]));
     expect(await b.queryPanes('kappa_v1', { view: 'v', from: T0, to: T0 + 1 })).toEqual([{ ...pane('k', T0, [1, 2]), partition: 0 }]);
+  });
+
+  it('opens a file made before object measure states existed: its panes table gains the states column, old rows read without states', async () => {
+    // The panes table as earlier versions created it: no states column.
+    const old = await DuckDb.open(path);
+    await old.run(`CREATE TABLE lk_namespaces (name VARCHAR PRIMARY KEY); INSERT INTO lk_namespaces VALUES ('speed');
+      CREATE TABLE panes_speed (view VARCHAR NOT NULL, key VARCHAR NOT NULL, start BIGINT NOT NULL, "end" BIGINT NOT NULL,
+        bucket BIGINT NOT NULL, partition INTEGER NOT NULL, acc DOUBLE[] NOT NULL, PRIMARY KEY (view, key, start, bucket, partition));
+      CREATE INDEX speed_panes_key ON panes_speed (key);
+      CREATE TABLE checkpoints_speed (partition INTEGER PRIMARY KEY, checkpoint VARCHAR NOT NULL);
+      INSERT INTO panes_speed VALUES ('v', 'old', ${T0}, ${T0 + HOUR}, ${T0}, 0, [1, 2]);`);
+    await old.close();
+    const store = await open();
+    const withStates: Pane = { ...pane('new', T0, [3]), states: '["[\\"a\\"]"]' };
+    await store.commit('speed', [{ partition: 0, upserts: [withStates], deletes: [], checkpoint: cp(0, 5) }]);
+    expect((await store.queryPanes('speed', { view: 'v', from: T0, to: T0 + 1 })).sort((x, y) => (x.key < y.key ? -1 : 1))).toEqual([{ ...withStates, partition: 0 }, { ...pane('old', T0, [1, 2]), partition: 0 }]);
   });
 
   it('an unfinished bulk load stays unfinished across a reopen (a crashed replay is never taken for a finished one)', async () => {

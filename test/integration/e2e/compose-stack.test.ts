@@ -133,7 +133,7 @@ describe('docker-compose.yml without Docker', () => {
           expect(res.status, view.name).toBe(200);
           const body = (await res.json()) as { windows: { key: string; start: string; end: string; layers: string[]; value: unknown }[] };
           const served = new Map(body.windows.map((x) => [`${x.key}|${Date.parse(x.start)}|${Date.parse(x.end)}`, x.value]));
-          const expected = new Map(truth.views[view.name].map((t) => [`${t.key}|${t.start}|${t.end}`, view.def.present(t.values, { start: t.start, end: t.end })]));
+          const expected = new Map(truth.views[view.name].map((t) => [`${t.key}|${t.start}|${t.end}`, view.def.present!(t.values, { start: t.start, end: t.end })]));
           expect(served.size, view.name).toBeGreaterThan(0);
           expect(served, view.name).toEqual(expected);
           // The merge rule at the horizon: batch wholly below it, speed wholly from it on.

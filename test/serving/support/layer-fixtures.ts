@@ -73,9 +73,9 @@ export function batchPanesBefore(pipeline: Pipeline, events: readonly Event[], h
   return foldEvents(pipeline, events.filter((e) => e.event_time < horizon));
 }
 
-/** The expected windows of a view: every event folded at once, merged (key, start, end, measures). */
+/** The expected windows of a view: every event folded at once, merged (key, start, end, accumulator, and the object states when the view has some). */
 export function expectedWindows(pipeline: Pipeline, viewName: string, events: readonly Event[]) {
   const view = pipeline.view(viewName);
   const panes = foldEvents(pipeline, events).filter((p) => p.view === viewName);
-  return mergePanes(view, panes.map((pane) => ({ pane, tag: 'all' }))).map((w) => ({ key: w.key, start: w.start, end: w.end, acc: w.acc }));
+  return mergePanes(view, panes.map((pane) => ({ pane, tag: 'all' }))).map((w) => ({ key: w.key, start: w.start, end: w.end, acc: w.acc, ...(w.states && { states: w.states }) }));
 }

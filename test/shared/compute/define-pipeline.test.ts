@@ -53,4 +53,36 @@ describe('definePipeline', () => {
     const counted = definePipeline({ schema, views: [{ name: 'v', description: '', window, measures: [{ name: 'c', op: 'count' }], present }] });
     expect(compilePipeline(pipelineConfigOf(counted)).views[0].quality.nonNegative).toEqual(['c']);
   });
+
+  it('takes every measure kind, with present optional, and rejects at compile time an input of a new kind the schema lacks', () => {
+    const kinds = definePipeline({
+      schema,
+      views: [
+        {
+          name: 'v',
+          description: '',
+          key: 'who',
+          window,
+          measures: [
+            { name: 'avg_n', op: 'avg', input: 'n' },
+            { name: 'first_n', op: 'first', input: 'n' },
+            { name: 'last_n', op: 'last', input: 'n' },
+            { name: 'whos', op: 'count_distinct', input: 'who' },
+            { name: 'whos_approx', op: 'count_distinct_hll', input: 'who', precision: 10 },
+            { name: 'top_who', op: 'top_k', input: 'who', k: 5 },
+          ],
+        },
+      ],
+    });
+    expect(compilePipeline(pipelineConfigOf(kinds)).views[0].measures.map((m) => m.op)).toEqual(['avg', 'first', 'last', 'count_distinct', 'count_distinct_hll', 'top_k']);
+    const typed = [
+      // @ts-expect-error the top_k input names "whom"
+      definePipeline({ schema, views: [{ name: 'v', description: '', window, measures: [{ name: 't', op: 'top_k', input: 'whom', k: 3 }] }] }),
+      // @ts-expect-error the count_distinct input names "wh"
+      definePipeline({ schema, views: [{ name: 'v', description: '', window, measures: [{ name: 'd', op: 'count_distinct', input: 'wh' }] }] }),
+      // @ts-expect-error "median" is no measure op
+      definePipeline({ schema, views: [{ name: 'v', description: '', window, measures: [{ name: 'd', op: 'median', input: 'n' }] }] }),
+    ];
+    expect(typed).toHaveLength(3);
+  });
 });

@@ -7,18 +7,21 @@ import { randomWorkload, type GeneratedRecord } from '../../support/random-event
 import { PaneStore } from '../support/pane-store.ts';
 import { runPartitions } from '../support/run-partitions.ts';
 import { ecommerceConfig } from '../../support/ecommerce.ts';
+import { measureKindsPipeline } from '../support/measure-kinds-views.ts';
 
 const MIN = 60_000;
 const T = Date.UTC(2026, 0, 1, 10);
-const pipeline = compilePipeline(ecommerceConfig());
-const { maxOutOfOrdernessMs: OOO, allowedLatenessMs: ALLOWED } = pipeline.config.lateness;
+const PIPELINE = compilePipeline(ecommerceConfig());
+const { maxOutOfOrdernessMs: OOO, allowedLatenessMs: ALLOWED } = PIPELINE.config.lateness;
+
+const KINDS_PIPELINE = measureKindsPipeline();
 
 /**
  * A bulk load as the stream job runs it: processors emitting on window close, flushed at random
  * points; every flush's panes appended (an append of a pane already there fails, as the store's
  * index build would), then `flushAll` applied as the load's finishing commit.
  */
-function runOnClose(records: readonly GeneratedRecord[], rng: Random, flushChance: number) {
+function runOnClose(records: readonly GeneratedRecord[], rng: Random, flushChance: number, pipeline = PIPELINE) {
   const appended = new Map<number, Map<string, Pane>>();
   const processors = new Map<number, PartitionProcessor>();
   let deletes = 0;
@@ -52,15 +55,18 @@ function runOnClose(records: readonly GeneratedRecord[], rng: Random, flushChanc
 }
 
 describe('EmitStrategy onWindowClose', () => {
-  it('stores exactly what onWindowUpdate stores: the same panes, checkpoints and remembered ids, each closed pane emitted once', () => {
+  it.each([
+    ['the reference views', PIPELINE],
+    ['views with every measure kind (object states included)', KINDS_PIPELINE],
+  ])('stores exactly what onWindowUpdate stores over %s: the same panes, checkpoints and remembered ids, each closed pane emitted once', (_, pipeline) => {
     let appendedTotal = 0;
     for (const seed of [1, 2, 3, 4, 5, 6]) {
       const w = randomWorkload({ seed, events: 2_000, start: T, spanMs: 5 * 60 * MIN, maxDisorderMs: OOO + ALLOWED, duplicateRate: 0.05, stragglers: 20, partitions: 3 });
       const update = runPartitions(pipeline, w.records, new Random(seed));
-      const close = runOnClose(w.records, new Random(seed), seed % 2 ? 0.02 : 0.2);
+      const close = runOnClose(w.records, new Random(seed), seed % 2 ? 0.02 : 0.2, pipeline);
       expect(close.deletes).toBe(0);
       appendedTotal += close.appendedCount;
-      const sorted = (panes: Pane[]) => panes.map((p) => [paneIdString(p), p.end, p.acc] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      const sorted = (panes: Pane[]) => panes.map((p) => [paneIdString(p), p.end, p.acc, p.states] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
       for (const partition of update.processors.keys()) {
         expect(sorted(close.store.partitionPanes(partition))).toEqual(sorted(update.store.partitionPanes(partition)));
         expect(close.store.checkpoint(partition)).toEqual(update.store.checkpoint(partition));

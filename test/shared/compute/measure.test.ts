@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDb } from '../../../infra/duckdb/duckdb-database.ts';
 import { compileAggregate } from '../../../shared/compute/aggregate.ts';
-import { combine, combineSql, identityOf, measureSql, type CompiledMeasure, type MeasureOp } from '../../../shared/compute/measure.ts';
+import { combine, combineSql, identityOf, measureSql, type CompiledMeasure, type ScalarOp } from '../../../shared/compute/measure.ts';
 import { type EcommerceEvent as Event } from '../../../examples/ecommerce/pipeline.ts';
 import { Random } from '../../../workload/random.ts';
 import { randomEvent } from '../../support/random-events.ts';
@@ -26,7 +26,7 @@ function generated(m: CompiledMeasure, events: readonly Event[]): number {
 
 describe('measures', () => {
   it('have identities that merging does not change', () => {
-    for (const op of ['count', 'sum', 'min', 'max'] as MeasureOp[]) {
+    for (const op of ['count', 'sum', 'min', 'max'] as ScalarOp[]) {
       for (const x of [-5, 0, 7, T]) expect(combine(op, identityOf(op), x)).toBe(x);
     }
   });
@@ -95,7 +95,7 @@ describe('measureSql, the SQL twin of the generated fold', () => {
       const group = byUser.get(r.user_id as string)!;
       allMeasures.forEach((m, i) => {
         const expected = fold(m, group);
-        if (expected === identityOf(m.op)) identities++;
+        if (expected === identityOf(m.op as ScalarOp)) identities++;
         expect(r[`m${i}`], `${m.name} of ${r.user_id}`).toBe(expected);
       });
     }
@@ -117,7 +117,7 @@ describe('measureSql, the SQL twin of the generated fold', () => {
   it('gives the identity over no rows', async () => {
     await createEventTable(db, 'no_events', []);
     const [r] = await db.all(`SELECT ${allMeasures.map((m, i) => `${measureSql(m)} AS m${i}`).join(', ')} FROM no_events`);
-    allMeasures.forEach((m, i) => expect(r[`m${i}`]).toBe(identityOf(m.op)));
+    allMeasures.forEach((m, i) => expect(r[`m${i}`]).toBe(identityOf(m.op as ScalarOp)));
   });
 
   it('sums large revenues exactly (below 2^53 cents)', async () => {

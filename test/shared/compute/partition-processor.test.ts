@@ -8,6 +8,7 @@ import { randomWorkload, type GeneratedRecord } from '../../support/random-event
 import { mergedViews } from '../support/merged-views.ts';
 import { PaneStore } from '../support/pane-store.ts';
 import { runPartitions } from '../support/run-partitions.ts';
+import { measureKindsPipeline } from '../support/measure-kinds-views.ts';
 import { ecommerceConfig } from '../../support/ecommerce.ts';
 
 const MIN = 60_000;
@@ -282,7 +283,10 @@ describe('PartitionProcessor restarts', () => {
     return { store, processors };
   }
 
-  it('resumes from its checkpoint and stored panes to exactly the answer of an uninterrupted run', () => {
+  it.each([
+    ['the reference views', pipeline],
+    ['views with every measure kind (object states restored too)', measureKindsPipeline()],
+  ])('resumes from its checkpoint and stored panes to exactly the answer of an uninterrupted run, over %s', (_, pipeline) => {
     for (const seed of [1, 2, 3, 4, 5, 6]) {
       const w = randomWorkload({ seed, events: 1_500, start: T, spanMs: 3 * 60 * MIN, maxDisorderMs: OOO + ALLOWED, duplicateRate: 0.05, duplicateDistance: 50, partitions: 3 });
       const { store, processors } = runWithRestarts(pipeline, w.records, new Random(seed), 4);

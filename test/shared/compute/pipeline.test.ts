@@ -66,6 +66,16 @@ describe('compilePipeline', () => {
     ['a measure input over text', { views: [{ ...revenue, measures: [{ name: 'x', op: 'sum', input: 'user_id' }] }] }, /view revenue, measure x: the input must be numeric/],
     ['a measure filter with an unknown event type', { views: [{ ...revenue, measures: [{ name: 'x', op: 'count', filter: "event_type = 'refund'" }] }] }, /view revenue, measure x, filter: event_type has no value 'refund'/],
     ['a sum without an input', { views: [{ ...revenue, measures: [{ name: 'x', op: 'sum' }] }] }, /view revenue, measure x: sum needs an input/],
+    ['a top_k without k', { views: [{ ...revenue, measures: [{ name: 'top_users', op: 'top_k', input: 'user_id' }] }] }, /view revenue, measure top_users: top_k needs k/],
+    ['a top_k with k 0', { views: [{ ...revenue, measures: [{ name: 'top_users', op: 'top_k', input: 'user_id', k: 0 }] }] }, /view revenue, measure top_users: top_k's k must be a whole number from 1 to 1000, got 0/],
+    ['a k on another op', { views: [{ ...revenue, measures: [{ name: 'users', op: 'count_distinct', input: 'user_id', k: 3 }] }] }, /view revenue, measure users: k is for top_k only/],
+    ['an avg over a string field', { views: [{ ...revenue, measures: [{ name: 'avg_user', op: 'avg', input: 'user_id' }] }] }, /view revenue, measure avg_user: the input must be numeric for avg, user_id is a string/],
+    ['a first over a string field', { views: [{ ...revenue, measures: [{ name: 'first_user', op: 'first', input: 'user_id' }] }] }, /view revenue, measure first_user: the input must be numeric for first/],
+    ['a count_distinct without an input', { views: [{ ...revenue, measures: [{ name: 'users', op: 'count_distinct' }] }] }, /view revenue, measure users: count_distinct needs an input \(a field or expression\)/],
+    ['an HLL precision out of range', { views: [{ ...revenue, measures: [{ name: 'users', op: 'count_distinct_hll', input: 'user_id', precision: 20 }] }] }, /view revenue, measure users: count_distinct_hll's precision must be a whole number from 4 to 16/],
+    ['a precision on another op', { views: [{ ...revenue, measures: [{ name: 'users', op: 'count_distinct', input: 'user_id', precision: 10 }] }] }, /view revenue, measure users: precision is for count_distinct_hll only/],
+    ['a count_distinct over an unknown field', { views: [{ ...revenue, measures: [{ name: 'users', op: 'count_distinct', input: 'usr' }] }] }, /view revenue, measure users, input: .*usr/],
+    ['an unknown op', { views: [{ ...revenue, measures: [{ name: 'x', op: 'median' as 'sum', input: 'price' }] }] }, /view revenue, measure x: op must be one of count, sum, min, max, avg, first, last, count_distinct, count_distinct_hll, top_k, got median/],
   ];
 
   it.each(bad)('rejects %s with a ConfigError saying what to change', (_name, overrides, message) => {
@@ -76,13 +86,13 @@ describe('compilePipeline', () => {
 
 describe('reference view presentation', () => {
   it('presents product activity in currency with conversion, null without views', () => {
-    expect(products.present({ views: 4, carts: 1, purchases: 1, revenue_cents: 1_999 }, { start: T, end: T + 60_000 })).toEqual({ views: 4, carts: 1, purchases: 1, revenue: 19.99, conversion: 0.25 });
-    expect(products.present({ views: 0, carts: 0, purchases: 2, revenue_cents: 10 }, { start: T, end: T + 60_000 }).conversion).toBeNull();
+    expect(products.present!({ views: 4, carts: 1, purchases: 1, revenue_cents: 1_999 }, { start: T, end: T + 60_000 })).toEqual({ views: 4, carts: 1, purchases: 1, revenue: 19.99, conversion: 0.25 });
+    expect(products.present!({ views: 0, carts: 0, purchases: 2, revenue_cents: 10 }, { start: T, end: T + 60_000 }).conversion).toBeNull();
   });
 
   it('presents sessions with ISO times', () => {
     const m = { events: 2, purchases: 0, revenue_cents: 0, first_event_time: T, last_event_time: T + 5_000 };
-    expect(sessions.present(m, { start: T, end: T + 5_000 + 1_800_000 })).toEqual({
+    expect(sessions.present!(m, { start: T, end: T + 5_000 + 1_800_000 })).toEqual({
       events: 2,
       start: '2026-01-01T10:00:00.000Z',
       end: '2026-01-01T10:30:05.000Z',

@@ -1,6 +1,6 @@
 import { evaluateExpression } from '../../../compare/evaluate-expression.ts';
 import { schema, EVENT_TYPES, type EcommerceEvent } from '../../../examples/ecommerce/pipeline.ts';
-import { combine, compileMeasure, identityOf, type CompiledMeasure, type Measure, type MeasureOp } from '../../../shared/compute/measure.ts';
+import { combine, compileMeasure, identityOf, type CompiledMeasure, type Measure, type MeasureOp, type ScalarOp } from '../../../shared/compute/measure.ts';
 
 const INPUTS = ['price * quantity', 'quantity', 'event_time', 'price', 'price + quantity', 'quantity - 1', '(price - 250) * 2'];
 const FILTERS = [
@@ -34,12 +34,12 @@ export function measure(m: Measure): CompiledMeasure {
  * the generated fold): the events its filter accepts whose input is not null, combined.
  */
 export function foldByDefinition(m: CompiledMeasure, events: readonly EcommerceEvent[]): number {
-  let acc = identityOf(m.op);
+  let acc = identityOf(m.op as ScalarOp);
   for (const e of events) {
     if (m.filter && evaluateExpression(m.filter, e) !== true) continue;
     const v = m.op === 'count' ? 1 : evaluateExpression(m.input!, e);
     if (v === null) continue;
-    acc = combine(m.op, acc, v as number);
+    acc = combine(m.op as ScalarOp, acc, v as number);
   }
   return acc;
 }

@@ -9,6 +9,8 @@ export interface WindowAnswer {
   readonly start: number;
   readonly end: number;
   readonly acc: Accumulator;
+  /** The merged object states, encoded (canonical: equal states, equal text); absent for a view without them. */
+  readonly states?: string;
 }
 
 /** Every view's windows merged from panes (of any buckets, partitions and layers), by view name. */
@@ -17,7 +19,13 @@ export function mergedViews(pipeline: Pipeline, panes: Iterable<Pane>): Record<s
   for (const p of panes) byView.get(p.view)!.push(p);
   const out: Record<string, WindowAnswer[]> = {};
   for (const v of pipeline.views) {
-    out[v.name] = mergePanes(v, byView.get(v.name)!.map((pane) => ({ pane, tag: 'x' }))).map(({ key, start, end, acc }) => ({ key, start, end, acc }));
+    out[v.name] = mergePanes(v, byView.get(v.name)!.map((pane) => ({ pane, tag: 'x' }))).map(({ key, start, end, acc, states }) => ({
+      key,
+      start,
+      end,
+      acc,
+      ...(states && { states: v.aggregate.encodeStates(states) }),
+    }));
   }
   return out;
 }

@@ -119,6 +119,31 @@ export function describeViewStoreContract(name: string, factory: () => Promise<V
       expect(cps.get(1)!.maxEventTime).toBe(T0 + 7);
     });
 
+    it('stores object measure states (Pane.states) as their exact text, beside panes without them, and an upsert replaces them', async () => {
+      // What Aggregate.encodeStates writes: JSON with quotes, backslashes, braces, commas, non-ASCII and "NULL".
+      const text = JSON.stringify(['["a\\"b","NULL",{"k":[1,2]}, "é漢😀"]', [65, 130, 4095 * 64 + 1], '[["m,1",3],[true,2]]']);
+      const a: Pane = { ...pane('kinds', 'k1', T0, T0 + HOUR, T0, [3, 1.5, 2]), states: text };
+      const plain = pane('kinds', 'k2', T0, T0 + HOUR, T0, [1, 0, 0]);
+      const empty: Pane = { ...pane('kinds', 'k3', T0, T0 + HOUR, T0, [0, 0, 0]), states: '[]' };
+      await store.commit(ns, [commit(0, 1, [a, plain, empty])]);
+      const read = ordered(await store.queryPanes(ns, { view: 'kinds', from: T0, to: T0 + HOUR }));
+      expect(read).toEqual([stored(a, 0), stored(plain, 0), stored(empty, 0)]);
+      expect(read[1]).not.toHaveProperty('states');
+      const replaced: Pane = { ...a, acc: [4, 1, 2], states: JSON.stringify(['["x"]', [], '[]']) };
+      await store.commit(ns, [commit(0, 2, [replaced])]);
+      expect(ordered(await store.partitionPanes(ns, 0, T0))).toEqual([stored(replaced, 0), stored(plain, 0), stored(empty, 0)]);
+
+      const loaded = uniqueName('contract');
+      const load = await store.beginLoad(loaded);
+      try {
+        await load.append(0, [a, plain]);
+        await load.finish([commit(0, 3, [empty])]);
+        expect(ordered(await store.queryPanes(loaded, { view: 'kinds', from: T0, to: T0 + HOUR }))).toEqual([stored(a, 0), stored(plain, 0), stored(empty, 0)]);
+      } finally {
+        await store.dropNamespace(loaded);
+      }
+    });
+
     it('stores the dedup changelog per partition and forgets ids before a commit\'s cutoff', async () => {
       const ids = (seen: { ids: readonly string[]; times: readonly number[] }) => seen.ids.map((id, i) => [id, seen.times[i]]).sort();
       // Ids with quotes, braces, backslashes, commas and non-ASCII survive (array literals escape them).
