@@ -15,7 +15,10 @@ import { encodeCursor } from './page-cursor.ts';
 import { checkWindowCount, rowBound, type ReadLimits, type RowBound } from './read-bounds.ts';
 import type { Layer, LayerPanes } from './layer-merge.ts';
 import type { Freshness, NamespaceStatus, QueryResult, RankedKey, ReplayStatus, ServedWindow, ServiceStatus, TopResult, ViewInfo } from './query-result.ts';
-import { topKeys } from '../shared/compute/top-keys.ts';
+import { rankTotals, topKeys, type KeyTotal } from '../shared/compute/top-keys.ts';
+import { fitsBuckets, type RangeTotal } from '../shared/compute/bucket-totals.ts';
+import type { PartitionCheckpoint } from '../shared/compute/partition-processor.ts';
+import { SpeedPaneMirror } from './speed-pane-mirror.ts';
 import type { ServingMode } from './serving-mode.ts';
 import { streamPosition, type StreamPosition } from '../shared/compute/stream-position.ts';
 import { isWindowFinal } from './window-finality.ts';
@@ -121,6 +124,8 @@ export class QueryService {
   readonly #speedNamespace: string;
   readonly #kappaAlias: string;
   readonly #state: StreamStateCache | undefined;
+  /** Lambda's speed half in memory, kept current per commit (only with the stream-state cache). */
+  readonly #mirror: SpeedPaneMirror | undefined;
   /** Pages and top answers by query and state (only with the stream-state cache). */
   readonly #answers = new AnswerCache<ServedPage>({ maxEntries: 512, maxSize: 2_000, sizeOf: (p) => p.windows.length });
   readonly #tops = new AnswerCache<{ answer: MergedAnswer; keys: RankedKey[] }>({ maxEntries: 256, maxSize: 1_000, sizeOf: (t) => t.keys.length });
@@ -137,6 +142,12 @@ export class QueryService {
     this.limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
     const ttl = options.streamStateTtlMs ?? 0;
     this.#state = ttl > 0 ? new StreamStateCache(deps.viewStore, { ttlMs: ttl }) : undefined;
+    this.#mirror = ttl > 0 ? new SpeedPaneMirror(deps.viewStore, deps.pipeline, this.#speedNamespace) : undefined;
+  }
+
+  /** Panes the speed mirror has read from the store (0 without it). */
+  mirrorPanesRead(): number {
+    return this.#mirror?.panesRead ?? 0;
   }
 
   /** Pane reads of the streaming side answered from the stream-state cache, and sent to the store (zeros without it). */
@@ -258,8 +269,9 @@ export class QueryService {
     const measures = view.def.measures.map((m) => m.name);
     if (!measures.includes(q.by)) throw new BadRequestError('by', `view ${view.name} has no measure ${JSON.stringify(q.by.slice(0, 40))}; its measures are ${measures.join(', ')}`);
     const compute = async (): Promise<{ answer: MergedAnswer; keys: RankedKey[] }> => {
-      const merged = await this.#merged({ view: q.view, from: q.from, to: q.to, mode: q.mode }, this.limits, Number.POSITIVE_INFINITY);
-      const ranked = topKeys(view, merged.windows, q.by, q.n).map((t) => ({
+      const fast = await this.#topFromTotals(q, view);
+      const merged = fast?.answer ?? (await this.#merged({ view: q.view, from: q.from, to: q.to, mode: q.mode }, this.limits, Number.POSITIVE_INFINITY));
+      const ranked = (fast?.keys ?? topKeys(view, merged.windows, q.by, q.n)).map((t) => ({
         key: t.key,
         value: view.def.present(view.aggregate.named(t.acc), { start: q.from, end: q.to }),
         windows: t.windows,
@@ -283,6 +295,33 @@ export class QueryService {
       freshness: this.#freshness(answer),
       keys,
     };
+  }
+
+  /**
+   * A Lambda top-N from per-bucket key totals (BucketTotals): the batch index's below the
+   * horizon, the speed mirror's from it on, synced to the checkpoints first. Touches a total per
+   * key and bucket the range covers, and panes only in the buckets it cuts. Undefined when they
+   * cannot answer (another mode, windows that do not fit in buckets, no mirror, a batch source
+   * without totals): the caller then merges every key's windows.
+   */
+  async #topFromTotals(q: TopQuery, view: CompiledView): Promise<{ answer: MergedAnswer; keys: KeyTotal<Layer>[] } | undefined> {
+    const mirror = this.#mirror;
+    if (q.mode !== 'lambda' || !mirror || !this.#state || !fitsBuckets(view.def.window, this.#pipeline.config.bucketMs)) return undefined;
+    this.#checkQuery(q, this.limits);
+    const [batch, kappaVersion] = await Promise.all([this.#batch.snapshot(), this.#kappaVersion()]);
+    const horizon = batch.horizon;
+    if (horizon === null || batch.rangeTotals === undefined) return undefined;
+    const namespace = this.#speedNamespace;
+    const streaming = (await this.#state.listNamespaces()).includes(namespace);
+    const read = streaming ? await this.#stream(namespace, batch.runId) : null;
+    if (read) await mirror.sync(read.checkpoints, horizon);
+    const totals = new Map<string, RangeTotal<Layer>>();
+    if (!batch.rangeTotals(view.name, q.from, q.to, totals as Map<string, RangeTotal<'batch'>>)) return undefined;
+    if (read && !mirror.addRangeTotals(view.name, q.from, q.to, horizon, totals as Map<string, RangeTotal<'speed'>>)) return undefined;
+    // A publish meanwhile (the mirror then dropped buckets): the slow path reads again.
+    if ((await this.#batch.snapshot()).horizon !== horizon) return undefined;
+    const answer: MergedAnswer = { view, horizon, batchRun: batch.runId, kappaVersion, namespace: streaming ? namespace : null, stream: read?.position ?? null, windows: [], more: false };
+    return { answer, keys: rankTotals(view, totals, q.by, q.n) };
   }
 
   #freshness(answer: MergedAnswer): Freshness {
@@ -405,7 +444,11 @@ export class QueryService {
     }
     const read = streaming ? await this.#stream(namespace, batch.runId) : null;
     const stream = read?.position ?? null;
-    const queryPanes = (query: PaneQuery) => (this.#state && read ? this.#state.queryPanes(namespace!, query, read.generation) : this.#viewStore.queryPanes(namespace!, query));
+    // Lambda's speed half from memory (speed-pane-mirror.ts), synced to the checkpoints just read.
+    const mirror = this.#mirror && read && mode === 'lambda' && horizon !== null && namespace === this.#speedNamespace && this.#mirror.holds(view.name) ? this.#mirror : undefined;
+    if (mirror) await mirror.sync(read!.checkpoints, horizon!);
+    const queryPanes = async (query: PaneQuery) =>
+      mirror?.query(query) ?? (this.#state && read ? this.#state.queryPanes(namespace!, query, read.generation) : this.#viewStore.queryPanes(namespace!, query));
     const useBatch = (mode === 'lambda' || mode === 'batch') && horizon !== null;
     const minBucket = mode === 'lambda' && horizon !== null ? horizon : undefined;
     const bucketMs = this.#pipeline.config.bucketMs;
@@ -466,9 +509,9 @@ export class QueryService {
   }
 
   /** A namespace's position, and the generation its panes are cached under (stream-state-cache.ts). */
-  async #stream(namespace: string, batchRun: string | null): Promise<{ position: StreamPosition; generation: string }> {
+  async #stream(namespace: string, batchRun: string | null): Promise<{ position: StreamPosition; generation: string; checkpoints: ReadonlyMap<number, PartitionCheckpoint> }> {
     const checkpoints = await (this.#state ?? this.#viewStore).checkpoints(namespace);
-    return { position: streamPosition(checkpoints.values(), this.#pipeline.config.lateness), generation: generationOf(checkpoints, batchRun) };
+    return { position: streamPosition(checkpoints.values(), this.#pipeline.config.lateness), generation: generationOf(checkpoints, batchRun), checkpoints };
   }
 }
 

@@ -62,7 +62,7 @@ Example: curl 'http://127.0.0.1:8080/v1/views/product_activity?key=p-0001&mode=l
     if (admin) await log();
     try {
       // The published batch is loaded once per publish (found by polling the manifest), not read per request.
-      const batch = new BatchViewIndex(new BatchViewReader({ objects, db, pipeline }), { pollMs: intOption(options, 'manifest-poll-ms', 10, 3_600_000, 1000) });
+      const batch = new BatchViewIndex(new BatchViewReader({ objects, db, pipeline }), { pollMs: intOption(options, 'manifest-poll-ms', 10, 3_600_000, 1000), pipeline });
       // A damaged or unreadable manifest does not stop the process: requests get its error (each
       // tries to load again, so a republished manifest is picked up), and /ready says why.
       await batch.refresh().catch((err: unknown) => env.err(`serve: the published batch could not be loaded: ${err instanceof Error ? err.message : String(err)}`));

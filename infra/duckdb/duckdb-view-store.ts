@@ -240,6 +240,15 @@ export class DuckDbViewStore implements ViewStore {
     return rows.map(toPane);
   }
 
+  /**
+   * Every pane of the partition from minBucket on (the port allows more than what changed): the
+   * embedded store is one process's file, so its writer and a serving reader share a process, and
+   * a per-row commit offset would cost every upsert for a reader that is rarely there.
+   */
+  panesWrittenAfter(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]> {
+    return this.partitionPanes(namespace, partition, minBucket);
+  }
+
   async queryPanes(namespace: string, query: PaneQuery): Promise<StoredPane[]> {
     const { panes } = this.#tablesOf(namespace);
     // Integer columns against integer bounds: end > from ⇔ end > floor(from); start < to ⇔ start < ceil(to).

@@ -34,6 +34,8 @@ export class PaneTable {
       // earlier versions had an index on (view, key, "end") for it: one more index to maintain
       // on every insert, and a second way for the planner to find a pane (see deleteSql).
       `DROP INDEX IF EXISTS ${this.#indexQualified('serving')}`,
+      // Tables of earlier versions lack the commit that wrote each row (writtenAfterSql); theirs count as written at offset 0.
+      `ALTER TABLE ${this.name} ADD COLUMN IF NOT EXISTS written bigint NOT NULL DEFAULT 0`,
       this.#restoreIndexSql(),
     ];
   }
@@ -62,7 +64,10 @@ export class PaneTable {
         "end" bigint NOT NULL,
         bucket bigint NOT NULL,
         partition int NOT NULL,
-        acc double precision[] NOT NULL${constraints}
+        acc double precision[] NOT NULL,
+        -- The checkpoint offset of the commit that last wrote the row (0: a bulk load's append),
+        -- so serving can read what changed since a checkpoint it saw (writtenAfterSql).
+        written bigint NOT NULL DEFAULT 0${constraints}
       ) WITH (fillfactor = 90)`;
   }
 
@@ -75,16 +80,16 @@ export class PaneTable {
     return `DROP TABLE IF EXISTS ${this.name}`;
   }
 
-  /** $1 partition, then columns view text[], key text[], start int8[], "end" int8[], bucket int8[], acc text[]. */
+  /** $1 partition, then columns view text[], key text[], start int8[], "end" int8[], bucket int8[], acc text[], then $8 the commit's checkpoint offset. */
   upsertSql(): string {
     return `${this.appendSql()}
-      ON CONFLICT (${KEY_COLUMNS}) DO UPDATE SET "end" = EXCLUDED."end", acc = EXCLUDED.acc`;
+      ON CONFLICT (${KEY_COLUMNS}) DO UPDATE SET "end" = EXCLUDED."end", acc = EXCLUDED.acc, written = EXCLUDED.written`;
   }
 
   /** upsertSql's parameters, as a plain INSERT (a bulk load's final panes: nothing to conflict with). */
   appendSql(): string {
-    return `INSERT INTO ${this.name} (${COLUMNS})
-      SELECT u.view, u.key, u.start, u."end", u.bucket, $1, u.acc::double precision[]
+    return `INSERT INTO ${this.name} (${COLUMNS}, written)
+      SELECT u.view, u.key, u.start, u."end", u.bucket, $1, u.acc::double precision[], $8::int8
       FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[]) AS u(view, key, start, "end", bucket, acc)`;
   }
 
@@ -106,6 +111,11 @@ export class PaneTable {
   /** $1 partition, $2 min bucket. */
   partitionSql(): string {
     return `SELECT ${COLUMNS} FROM ${this.name} WHERE partition = $1 AND bucket >= $2`;
+  }
+
+  /** $1 partition, $2 min bucket, $3 offset: rows written by commits at or after that checkpoint offset (through the restore index). */
+  writtenAfterSql(): string {
+    return `SELECT ${COLUMNS} FROM ${this.name} WHERE partition = $1 AND bucket >= $2 AND written >= $3`;
   }
 
   /**

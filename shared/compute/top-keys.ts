@@ -1,6 +1,7 @@
 import type { Accumulator } from './aggregate.ts';
 import type { MergedWindow } from './pane-merge.ts';
 import type { CompiledView } from './pipeline.ts';
+import type { RangeTotal } from './bucket-totals.ts';
 
 /** One key's total over some windows, ranked. */
 export interface KeyTotal<Tag extends string = string> {
@@ -20,9 +21,7 @@ export interface KeyTotal<Tag extends string = string> {
  * Ties go to the smaller key, so the order is deterministic. Pure.
  */
 export function topKeys<Tag extends string>(view: CompiledView, windows: Iterable<MergedWindow<Tag>>, by: string, n: number): KeyTotal<Tag>[] {
-  const at = view.def.measures.findIndex((m) => m.name === by);
-  if (at < 0) throw new RangeError(`view ${view.name} has no measure ${by}`);
-  const totals = new Map<string, { acc: Accumulator; windows: number; tags: Set<Tag> }>();
+  const totals = new Map<string, RangeTotal<Tag>>();
   for (const w of windows) {
     let t = totals.get(w.key);
     if (!t) totals.set(w.key, (t = { acc: view.aggregate.empty(), windows: 0, tags: new Set() }));
@@ -30,6 +29,13 @@ export function topKeys<Tag extends string>(view: CompiledView, windows: Iterabl
     t.windows++;
     for (const tag of w.tags) t.tags.add(tag);
   }
+  return rankTotals(view, totals, by, n);
+}
+
+/** The `n` keys of `totals` (each key's windows merged, as topKeys or BucketTotals.addRange make them) with the largest measure `by`; ties to the smaller key. */
+export function rankTotals<Tag extends string>(view: CompiledView, totals: ReadonlyMap<string, RangeTotal<Tag>>, by: string, n: number): KeyTotal<Tag>[] {
+  const at = view.def.measures.findIndex((m) => m.name === by);
+  if (at < 0) throw new RangeError(`view ${view.name} has no measure ${by}`);
   return [...totals]
     .map(([key, t]) => ({ key, acc: t.acc, windows: t.windows, tags: [...t.tags].sort() }))
     .sort((a, b) => b.acc[at] - a.acc[at] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))

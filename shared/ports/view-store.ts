@@ -154,6 +154,14 @@ export interface ViewStore {
   seenIds(namespace: string, partition: number, since: number): Promise<SeenIds>;
   /** Panes of one partition with bucket >= minBucket (to restore open state after a restart or a rebalance). */
   partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]>;
+  /**
+   * What changed in one partition since a reader saw its checkpoint at `afterOffset`: the panes
+   * with bucket >= minBucket that commits leaving the checkpoint at `afterOffset` or later wrote
+   * (inserted or upserted); all of them when null. A store may return more (every pane from
+   * minBucket on), never fewer. Deletes are not reported (only session merges delete: a reader
+   * of session views re-reads them). For serving's speed mirror (serving/speed-pane-mirror.ts).
+   */
+  panesWrittenAfter(namespace: string, partition: number, minBucket: number, afterOffset: number | null): Promise<StoredPane[]>;
   queryPanes(namespace: string, query: PaneQuery): Promise<StoredPane[]>;
   /** Drops panes of buckets below `bucket` (the speed layer forgets what the batch covers). */
   expireBefore(namespace: string, bucket: number): Promise<number>;
