@@ -66,7 +66,7 @@ export class SpeedPaneMirror {
     this.#minBucket = minBucket;
     const stale = [...checkpoints].filter(([p, cp]) => this.#seen.get(p)?.json !== JSON.stringify(cp));
     if (stale.length === 0) return;
-    // Each partition from the offset its last seen checkpoint had: that commit's rows are read again (harmless), none is missed.
+    // Each partition from the offset its last seen checkpoint had (a row read twice is harmless: it replaces itself).
     const reads = await Promise.all(stale.map(([p]) => this.#store.panesWrittenAfter(this.#namespace, p, minBucket, this.#seen.get(p)?.offset ?? null)));
     // Applied in one synchronous step, so a query sees the mirror before or after a sync, never half of one.
     const dirty = new Map<string, Map<string, Set<number>>>();

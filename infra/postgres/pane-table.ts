@@ -113,9 +113,9 @@ export class PaneTable {
     return `SELECT ${COLUMNS} FROM ${this.name} WHERE partition = $1 AND bucket >= $2`;
   }
 
-  /** $1 partition, $2 min bucket, $3 offset: rows written by commits at or after that checkpoint offset (through the restore index). */
+  /** $1 partition, $2 min bucket, $3 offset: rows written by commits after the one that left that checkpoint offset (through the restore index). */
   writtenAfterSql(): string {
-    return `SELECT ${COLUMNS} FROM ${this.name} WHERE partition = $1 AND bucket >= $2 AND written >= $3`;
+    return `SELECT ${COLUMNS} FROM ${this.name} WHERE partition = $1 AND bucket >= $2 AND written > $3`;
   }
 
   /**

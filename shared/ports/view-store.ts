@@ -156,8 +156,9 @@ export interface ViewStore {
   partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]>;
   /**
    * What changed in one partition since a reader saw its checkpoint at `afterOffset`: the panes
-   * with bucket >= minBucket that commits leaving the checkpoint at `afterOffset` or later wrote
-   * (inserted or upserted); all of them when null. A store may return more (every pane from
+   * with bucket >= minBucket that commits leaving the checkpoint past `afterOffset` wrote
+   * (inserted or upserted); all of them when null. A commit that changes panes has read records,
+   * so its offset is past the previous one's. A store may return more (every pane from
    * minBucket on), never fewer. Deletes are not reported (only session merges delete: a reader
    * of session views re-reads them). For serving's speed mirror (serving/speed-pane-mirror.ts).
    */

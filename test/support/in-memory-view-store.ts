@@ -126,7 +126,7 @@ export class InMemoryViewStore implements ViewStore {
   async panesWrittenAfter(namespace: string, partition: number, minBucket: number, afterOffset: number | null): Promise<StoredPane[]> {
     const ns = this.#get(namespace);
     return [...ns.panes]
-      .filter(([id, p]) => p.partition === partition && p.bucket >= minBucket && (afterOffset === null || (ns.written.get(id) ?? 0) >= afterOffset))
+      .filter(([id, p]) => p.partition === partition && p.bucket >= minBucket && (afterOffset === null || (ns.written.get(id) ?? 0) > afterOffset))
       .map(([, p]) => copy(p));
   }
 
