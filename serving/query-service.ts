@@ -1,7 +1,7 @@
 import type { Pane } from '../shared/compute/pane.ts';
 import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import type { CompiledView, Pipeline } from '../shared/compute/pipeline.ts';
-import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../shared/errors.ts';
+import { BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError } from '../shared/errors.ts';
 import { identifierProblem } from '../shared/model/identifier.ts';
 import { isAfterPosition, type PanePosition, type PaneQuery, type ViewStore } from '../shared/ports/view-store.ts';
 import { generationOf, StreamStateCache } from './stream-state-cache.ts';
@@ -71,6 +71,11 @@ export interface WindowQuery {
   readonly limit?: number;
   /** Only windows after this (key, start): where the previous page ended (page-cursor.ts). */
   readonly after?: PanePosition;
+  /**
+   * The state the first page read (page-cursor.ts): later pages must read the same batch run
+   * (lambda, batch) and Kappa version (kappa), or are refused with ConflictError (409).
+   */
+  readonly pinned?: { readonly batchRun: string | null; readonly kappaVersion: string | null };
 }
 
 /** A page as kept by the answer cache: the state it was read at, its presented windows and the next cursor. */
@@ -215,7 +220,7 @@ export class QueryService {
       const last = page[page.length - 1];
       const next =
         last !== undefined && (answer.windows.length > limit || answer.more)
-          ? encodeCursor({ view: view.name, key: q.key ?? null, from: q.from, to: q.to, mode: q.mode, after: { key: last.key, start: last.start } })
+          ? encodeCursor({ view: view.name, key: q.key ?? null, from: q.from, to: q.to, mode: q.mode, after: { key: last.key, start: last.start }, batchRun: answer.batchRun, kappaVersion: answer.kappaVersion })
           : null;
       const windows: ServedWindow[] = page.map((w) => {
         const measures = view.aggregate.named(w.acc);
@@ -234,7 +239,7 @@ export class QueryService {
       return { answer: { ...answer, windows: [] }, windows, next };
     };
     const stateKey = await this.#stateKey(q.mode);
-    const { answer, windows, next } = stateKey === undefined ? await compute() : await this.#answers.get(`w${JSON.stringify([q.view, q.key, q.from, q.to, q.mode, limit, q.after])}${stateKey}`, compute);
+    const { answer, windows, next } = stateKey === undefined ? await compute() : await this.#answers.get(`w${JSON.stringify([q.view, q.key, q.from, q.to, q.mode, limit, q.after, q.pinned])}${stateKey}`, compute);
     const { view, horizon } = answer;
     return {
       view: view.name,
@@ -431,6 +436,7 @@ export class QueryService {
   async #read(q: WindowQuery, view: CompiledView, batch: BatchSnapshot, kappaVersion: string | null, limits: ReadLimits): Promise<MergedAnswer> {
     const { mode } = q;
     const { horizon } = batch;
+    this.#checkPinned(q, batch.runId, kappaVersion);
     if (mode === 'batch' && horizon === null) throw new NotFoundError('no batch view is published yet; run the batch job first, or query mode=speed');
     if (mode === 'kappa' && kappaVersion === null) {
       throw new NotFoundError(`no Kappa version is live: the "${this.#kappaAlias}" alias points nowhere yet; run \`lk replay\` to build one`);
@@ -498,6 +504,23 @@ export class QueryService {
       throw new BadRequestError('from', `window ${cut.key} at ${iso(cut.start)} alone has more partial results than a page may read; narrow from/to or pass a key`);
     }
     return { view, horizon, batchRun: batch.runId, kappaVersion, namespace, stream, windows: whole, more: cut !== undefined };
+  }
+
+  /**
+   * A page of a cursor reads the batch run and Kappa version the first page read, or none: the
+   * batch index holds one publish and a Kappa version is replaced whole, so a page of another one
+   * would mix two datasets (windows counted twice or not at all across pages). Streaming panes
+   * do change between pages (as with `search_after` without a point in time).
+   */
+  #checkPinned(q: WindowQuery, batchRun: string | null, kappaVersion: string | null): void {
+    const pinned = q.pinned;
+    if (pinned === undefined) return;
+    if ((q.mode === 'lambda' || q.mode === 'batch') && pinned.batchRun !== batchRun) {
+      throw new ConflictError(`the batch views were published again since the first page (run ${pinned.batchRun ?? 'none'}, now ${batchRun ?? 'none'}): the data changed, restart from the first page (without cursor)`);
+    }
+    if (q.mode === 'kappa' && pinned.kappaVersion !== kappaVersion) {
+      throw new ConflictError(`the live Kappa version changed since the first page (${pinned.kappaVersion ?? 'none'}, now ${kappaVersion ?? 'none'}): the data changed, restart from the first page (without cursor)`);
+    }
   }
 
   async #kappaVersion(): Promise<string | null> {

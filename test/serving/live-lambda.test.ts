@@ -93,7 +93,7 @@ describe('Lambda serving under a live stream', () => {
       const after = await live.query(q);
       expect(store.paneQueries.length).toBe(reads);
       expect(after.windows).toEqual((await plain.query(q)).windows);
-      const at = (r: typeof after) => r.windows.find((w) => w.start === new Date(open).toISOString())?.value.views ?? 0;
+      const at = (r: typeof after) => (r.windows.find((w) => w.start === new Date(open).toISOString())?.value.views as number | undefined) ?? 0;
       expect(at(after)).toBe(at(before) + round);
       expect(after.windows.filter((w) => !w.final).length).toBeGreaterThan(0);
     }
