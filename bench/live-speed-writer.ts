@@ -1,4 +1,4 @@
-import type { PartitionCheckpoint } from '../shared/compute/partition-processor.ts';
+import { checkpointWatermark, type PartitionCheckpoint } from '../shared/compute/partition-processor.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { PartitionCommit, StoredPane, ViewStore } from '../shared/ports/view-store.ts';
 
@@ -6,8 +6,6 @@ export interface LiveSpeedWriterOptions {
   readonly namespace: string;
   /** Only panes of buckets at or after this are changed (Lambda's speed half). */
   readonly minBucket: number;
-  /** Only panes starting before this (the queried range), so every commit can change an answer. */
-  readonly beforeStart: number;
   /** A key whose panes every commit changes (the benchmark's looked-up product). */
   readonly hotKey: string;
   /** Panes changed per partition and commit, besides the hot key's. */
@@ -17,10 +15,11 @@ export interface LiveSpeedWriterOptions {
 
 /**
  * A stand-in for a running `lk speed` during a serving benchmark: every `intervalMs` one commit
- * per partition through the view store, as the stream job makes them (upserted panes and an
- * advanced checkpoint, fenced on the previous one), so serving sees a new generation each time.
- * Each changed pane is merged with another stored pane of its view (so its accumulator stays a
- * valid one); the hot key's panes change in every commit. Counts the commits it made.
+ * per partition through the view store, as the stream job makes them (upserted panes of windows
+ * still open, past the partition's lateness bound, and an advanced checkpoint, fenced on the
+ * previous one), so serving sees a new generation each time. Each changed pane is merged with
+ * another stored pane of its view (so its accumulator stays a valid one); the hot key's open
+ * panes change in every commit. Counts the commits it made.
  */
 export class LiveSpeedWriter {
   readonly #store: ViewStore;
@@ -46,7 +45,9 @@ export class LiveSpeedWriter {
     const checkpoints = await store.checkpoints(o.namespace);
     const panes = new Map<number, StoredPane[]>();
     for (const p of checkpoints.keys()) {
-      panes.set(p, (await store.partitionPanes(o.namespace, p, o.minBucket)).filter((x) => x.start < o.beforeStart));
+      // Only windows still open, as lk speed changes no other (an event before the lateness bound is too late).
+      const bound = checkpointWatermark(pipeline.config.lateness, checkpoints.get(p)!).lateBefore;
+      panes.set(p, (await store.partitionPanes(o.namespace, p, o.minBucket)).filter((x) => x.end > bound));
     }
     const w = new LiveSpeedWriter(store, pipeline, o, panes, new Map(checkpoints));
     w.#timer = setInterval(() => {

@@ -84,7 +84,7 @@ export async function benchServing(options: ServingBenchOptions): Promise<Figure
         await check(lookup, log);
         const cases: [string, boolean][] = live ? [['', false], [', live stream (a commit every 100 ms)', true]] : [[label, false]];
         for (const [name, writing] of cases) {
-          const writer = writing ? await startWriter(config, horizon, to, product) : undefined;
+          const writer = writing ? await startWriter(config, horizon, product) : undefined;
           try {
             figures.push(...(await load(`serving: 1-hour product_activity, one product, Lambda, ${where}${build}${name}`, lookup, options, serve)));
             if (await check(top, log)) figures.push(...(await load(`serving: top-10 product_activity by views, 1 hour, Lambda, ${where}${build}${name}`, top, options, serve)));
@@ -105,10 +105,10 @@ export async function benchServing(options: ServingBenchOptions): Promise<Figure
   }
 }
 
-/** A LiveSpeedWriter on the speed namespace: the hot product's panes and 50 others per partition, every 100 ms, in the queried range above the horizon. */
-async function startWriter(config: PlatformConfig, horizon: number, to: number, product: string): Promise<{ stop(): Promise<number> }> {
+/** A LiveSpeedWriter on the speed namespace: the hot product's open panes and 50 other open ones per partition, every 100 ms. */
+async function startWriter(config: PlatformConfig, horizon: number, product: string): Promise<{ stop(): Promise<number> }> {
   const a = await openAdapters(config);
-  const writer = await LiveSpeedWriter.start(a.views, compilePipeline(config.pipeline), { namespace: 'speed', minBucket: horizon, beforeStart: to, hotKey: product, panesPerCommit: 50, intervalMs: 100 });
+  const writer = await LiveSpeedWriter.start(a.views, compilePipeline(config.pipeline), { namespace: 'speed', minBucket: horizon, hotKey: product, panesPerCommit: 50, intervalMs: 100 });
   return {
     stop: async () => {
       try {

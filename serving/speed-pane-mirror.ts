@@ -1,17 +1,22 @@
 import { BucketTotals, fitsBuckets, type RangeTotal } from '../shared/compute/bucket-totals.ts';
-import type { PartitionCheckpoint } from '../shared/compute/partition-processor.ts';
+import { checkpointWatermark, type PartitionCheckpoint } from '../shared/compute/partition-processor.ts';
+import type { LatenessPolicy } from '../shared/time/watermark.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import { isAfterPosition, type PaneQuery, type StoredPane, type ViewStore } from '../shared/ports/view-store.ts';
 
 /**
  * Lambda's speed half of one streaming namespace held in serving's memory: the panes of buckets
- * from the batch horizon on, of every view whose windows are fixed (sessions merge by deleting
- * fragments, which the store's change read does not report), and per view whose windows fit in
- * buckets the key totals per bucket (BucketTotals), for top-N. Kept current *incrementally*: at
- * each new generation (checkpoints), only the panes the commits since the last sync wrote are
- * read (ViewStore.panesWrittenAfter: PostgreSQL by the commit offset stored per row) and the
- * totals of the (key, bucket)s they touch are recomputed. So under a stream committing every
- * 100 ms, a lookup or a top-N reads memory, and each commit costs serving what it changed.
+ * from the batch horizon on, of every view with fixed windows (sessions merge by deleting
+ * fragments, and a session can grow back past the lateness bound), and per view whose windows
+ * fit in buckets the key totals per bucket (BucketTotals), for top-N. Kept current
+ * *incrementally*: when a partition's checkpoint changes, only its panes that the commits since
+ * the last sync can have changed are read again: an event is accepted only at or after the
+ * partition's lateness bound (Watermark.isTooLate), which never goes back, so a fixed window
+ * ending by the bound of the checkpoint last seen is final and only those ending after it are
+ * read (ViewStore.partitionPanes from a start on, a range of the restore index: the open
+ * windows, ~3k panes of a partition in the serving benchmark, not the hour's 60k); the totals of
+ * the (key, bucket)s read are recomputed. So under a stream committing every 100 ms, a lookup or
+ * a top-N reads memory, and each commit costs serving a read of the open windows.
  *
  * The mirror may be newer than the checkpoints a request read (a sync reads what is committed
  * when it runs): such an answer holds data its `final` flags do not count on, never less.
@@ -23,9 +28,12 @@ export class SpeedPaneMirror {
   readonly #views: ReadonlySet<string>;
   readonly #totalsOf: (view: string) => BucketTotals | undefined;
   readonly #makeTotals: () => Map<string, BucketTotals>;
+  readonly #lateness: LatenessPolicy;
+  /** Longest window of the views held: a window ending after t starts after t minus this. */
+  readonly #maxSize: number;
   #minBucket: number | undefined;
-  /** Per partition, the checkpoint the mirror holds every change of (its JSON, and its offset). */
-  #seen = new Map<number, { readonly json: string; readonly offset: number }>();
+  /** Per partition, the checkpoint the mirror holds every change of (its JSON), and its lateness bound. */
+  #seen = new Map<number, { readonly json: string; readonly lateBefore: number }>();
   /** view -> key -> start/bucket/partition -> pane. */
   #panes = new Map<string, Map<string, Map<string, StoredPane>>>();
   #totals: Map<string, BucketTotals>;
@@ -37,7 +45,10 @@ export class SpeedPaneMirror {
     this.#store = store;
     this.#namespace = namespace;
     this.#bucketMs = pipeline.config.bucketMs;
-    this.#views = new Set(pipeline.views.filter((v) => v.def.window.kind !== 'session').map((v) => v.name));
+    const fixed = pipeline.views.filter((v) => v.def.window.kind !== 'session');
+    this.#views = new Set(fixed.map((v) => v.name));
+    this.#maxSize = Math.max(0, ...fixed.map((v) => (v.def.window.kind === 'session' ? 0 : v.def.window.sizeMs)));
+    this.#lateness = pipeline.config.lateness;
     this.#makeTotals = () => new Map(pipeline.views.filter((v) => fitsBuckets(v.def.window, this.#bucketMs)).map((v) => [v.name, new BucketTotals(v.aggregate, this.#bucketMs)]));
     this.#totals = this.#makeTotals();
     this.#totalsOf = (view) => this.#totals.get(view);
@@ -66,8 +77,15 @@ export class SpeedPaneMirror {
     this.#minBucket = minBucket;
     const stale = [...checkpoints].filter(([p, cp]) => this.#seen.get(p)?.json !== JSON.stringify(cp));
     if (stale.length === 0) return;
-    // Each partition from the offset its last seen checkpoint had (a row read twice is harmless: it replaces itself).
-    const reads = await Promise.all(stale.map(([p]) => this.#store.panesWrittenAfter(this.#namespace, p, minBucket, this.#seen.get(p)?.offset ?? null)));
+    // A partition seen before: only windows ending after its lateness bound then (the others are
+    // final); one not seen, or without a bound yet: all of it.
+    const reads = await Promise.all(
+      stale.map(async ([p]) => {
+        const bound = this.#seen.get(p)?.lateBefore ?? Number.NEGATIVE_INFINITY;
+        if (!Number.isFinite(bound)) return this.#store.partitionPanes(this.#namespace, p, minBucket);
+        return (await this.#store.partitionPanes(this.#namespace, p, minBucket, bound - this.#maxSize)).filter((pane) => pane.end > bound);
+      }),
+    );
     // Applied in one synchronous step, so a query sees the mirror before or after a sync, never half of one.
     const dirty = new Map<string, Map<string, Set<number>>>();
     for (const rows of reads) {
@@ -94,7 +112,7 @@ export class SpeedPaneMirror {
         for (const b of buckets) totals.set(key, b, held.filter((p) => p.bucket === b));
       }
     }
-    for (const [p, cp] of stale) this.#seen.set(p, { json: JSON.stringify(cp), offset: cp.nextOffset });
+    for (const [p, cp] of stale) this.#seen.set(p, { json: JSON.stringify(cp), lateBefore: checkpointWatermark(this.#lateness, cp).lateBefore });
   }
 
   /**

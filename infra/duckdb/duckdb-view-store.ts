@@ -231,22 +231,13 @@ export class DuckDbViewStore implements ViewStore {
     return { ids: rows.map((r) => r.id), times: rows.map((r) => Number(r.t)) };
   }
 
-  async partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]> {
+  async partitionPanes(namespace: string, partition: number, minBucket: number, minStart?: number): Promise<StoredPane[]> {
     const { panes } = this.#tablesOf(namespace);
     const rows = await this.#db.all<PaneRow>(
-      `SELECT ${PANE_COLUMNS} FROM ${panes} WHERE partition = $1 AND bucket >= $2 ORDER BY view, key, start, bucket`,
-      [toBigInt(partition, 'partition'), bound(minBucket, 'up')],
+      `SELECT ${PANE_COLUMNS} FROM ${panes} WHERE partition = $1 AND bucket >= $2 AND start >= $3 ORDER BY view, key, start, bucket`,
+      [toBigInt(partition, 'partition'), bound(minBucket, 'up'), bound(minStart ?? Number.NEGATIVE_INFINITY, 'up')],
     );
     return rows.map(toPane);
-  }
-
-  /**
-   * Every pane of the partition from minBucket on (the port allows more than what changed): the
-   * embedded store is one process's file, so its writer and a serving reader share a process, and
-   * a per-row commit offset would cost every upsert for a reader that is rarely there.
-   */
-  panesWrittenAfter(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]> {
-    return this.partitionPanes(namespace, partition, minBucket);
   }
 
   async queryPanes(namespace: string, query: PaneQuery): Promise<StoredPane[]> {

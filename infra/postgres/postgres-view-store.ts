@@ -104,7 +104,7 @@ export class PostgresViewStore implements ViewStore {
         if (panes.length === 0) return;
         // Durable when acknowledged, as commit: the replay goes on after it and never writes these panes again.
         await this.#transaction(async (tx) => {
-          await appendPanes(tx, table, partition, panes, 0);
+          await appendPanes(tx, table, partition, panes);
         }, namespace);
       },
       finish: (commits) =>
@@ -119,7 +119,7 @@ export class PostgresViewStore implements ViewStore {
           const groups = byPartition(commits);
           for (const [partition, list] of groups) {
             // A pane in two commits of the partition: its last version, as commit would leave it.
-            await appendPanes(tx, table, partition, lastPerPane(list.flatMap((c) => [...(c.inserts ?? []), ...c.upserts])), list[list.length - 1].checkpoint.nextOffset);
+            await appendPanes(tx, table, partition, lastPerPane(list.flatMap((c) => [...(c.inserts ?? []), ...c.upserts])));
           }
           // Sorting for the primary key in memory rather than in temporary files.
           await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`);
@@ -205,15 +205,10 @@ export class PostgresViewStore implements ViewStore {
     return { ids, times };
   }
 
-  async partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]> {
+  async partitionPanes(namespace: string, partition: number, minBucket: number, minStart?: number): Promise<StoredPane[]> {
     assertViewStoreName('namespace', namespace);
-    const { rows } = await this.#query(this.#table(namespace).partitionSql(), [partition, minBucket], namespace);
-    return rows.map(storedPaneOf);
-  }
-
-  async panesWrittenAfter(namespace: string, partition: number, minBucket: number, afterOffset: number | null): Promise<StoredPane[]> {
-    assertViewStoreName('namespace', namespace);
-    const { rows } = await this.#query(this.#table(namespace).writtenAfterSql(), [partition, minBucket, afterOffset ?? Number.MIN_SAFE_INTEGER], namespace);
+    const params = minStart === undefined ? [partition, minBucket] : [partition, minBucket, clampBigint(Math.ceil(minStart))];
+    const { rows } = await this.#query(this.#table(namespace).partitionSql(minStart !== undefined), params, namespace);
     return rows.map(storedPaneOf);
   }
 
@@ -284,11 +279,11 @@ export class PostgresViewStore implements ViewStore {
       }
       // New panes skip ON CONFLICT's speculative insertion (scratch, per row: 6.8 µs against 11.5 µs
       // for new rows); a row that is there after all fails the commit rather than being overwritten.
-      await appendPanes(tx, table, c.partition, c.inserts ?? [], c.checkpoint.nextOffset);
+      await appendPanes(tx, table, c.partition, c.inserts ?? []);
       // ON CONFLICT may touch a row once per statement, so a pane listed twice keeps its last version.
       const upserts = lastPerPane(c.upserts);
       for (let i = 0; i < upserts.length; i += CHUNK_ROWS) {
-        await tx.query(table.upsertSql(), [c.partition, ...upsertColumns(upserts.slice(i, i + CHUNK_ROWS)), c.checkpoint.nextOffset]);
+        await tx.query(table.upsertSql(), [c.partition, ...upsertColumns(upserts.slice(i, i + CHUNK_ROWS))]);
       }
       await this.#writeSeen(tx, namespace, c);
     }
@@ -389,9 +384,8 @@ export class PostgresViewStore implements ViewStore {
 }
 
 /** Plain INSERTs of panes into a bulk load's unindexed table, in bounded statements. */
-/** `written`: the checkpoint offset of the commit writing them (0 for a bulk load's appends). */
-async function appendPanes(tx: SqlRunner, table: PaneTable, partition: number, panes: readonly Pane[], written: number): Promise<void> {
-  for (let i = 0; i < panes.length; i += CHUNK_ROWS) await tx.query(table.appendSql(), [partition, ...upsertColumns(panes.slice(i, i + CHUNK_ROWS)), written]);
+async function appendPanes(tx: SqlRunner, table: PaneTable, partition: number, panes: readonly Pane[]): Promise<void> {
+  for (let i = 0; i < panes.length; i += CHUNK_ROWS) await tx.query(table.appendSql(), [partition, ...upsertColumns(panes.slice(i, i + CHUNK_ROWS))]);
 }
 
 /** Commits grouped by partition, each group in call order. */

@@ -152,17 +152,12 @@ export interface ViewStore {
   checkpoints(namespace: string): Promise<Map<number, PartitionCheckpoint>>;
   /** The dedup ids stored for a partition whose seen time (DedupSet) is >= `since` (a store may return older ones too). */
   seenIds(namespace: string, partition: number, since: number): Promise<SeenIds>;
-  /** Panes of one partition with bucket >= minBucket (to restore open state after a restart or a rebalance). */
-  partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]>;
   /**
-   * What changed in one partition since a reader saw its checkpoint at `afterOffset`: the panes
-   * with bucket >= minBucket that commits leaving the checkpoint past `afterOffset` wrote
-   * (inserted or upserted); all of them when null. A commit that changes panes has read records,
-   * so its offset is past the previous one's. A store may return more (every pane from
-   * minBucket on), never fewer. Deletes are not reported (only session merges delete: a reader
-   * of session views re-reads them). For serving's speed mirror (serving/speed-pane-mirror.ts).
+   * Panes of one partition with bucket >= minBucket, and start >= minStart when given: to restore
+   * open state after a restart or a rebalance, and for serving's speed mirror, the panes of
+   * windows still open (serving/speed-pane-mirror.ts), read by a range of the restore index.
    */
-  panesWrittenAfter(namespace: string, partition: number, minBucket: number, afterOffset: number | null): Promise<StoredPane[]>;
+  partitionPanes(namespace: string, partition: number, minBucket: number, minStart?: number): Promise<StoredPane[]>;
   queryPanes(namespace: string, query: PaneQuery): Promise<StoredPane[]>;
   /** Drops panes of buckets below `bucket` (the speed layer forgets what the batch covers). */
   expireBefore(namespace: string, bucket: number): Promise<number>;

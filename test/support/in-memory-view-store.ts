@@ -6,8 +6,6 @@ import { assertFinishingCommits, fencedPartitions, isAfterPosition, type Namespa
 
 interface Namespace {
   readonly panes: Map<string, StoredPane>;
-  /** Pane id -> the checkpoint offset of the commit that last wrote it (0: appended by a bulk load). */
-  readonly written: Map<string, number>;
   readonly checkpoints: Map<number, PartitionCheckpoint>;
   /** partition -> event id -> first event time (the dedup changelog, applied). */
   readonly seen: Map<number, Map<string, number>>;
@@ -32,7 +30,7 @@ export class InMemoryViewStore implements ViewStore {
   async ensureNamespace(namespace: string): Promise<void> {
     if (!NAME.test(namespace)) throw new LkError(`namespace "${namespace}" must match ${NAME}`);
     if (this.#loading.has(namespace)) throw new UnfinishedLoadError(namespace);
-    if (!this.#namespaces.has(namespace)) this.#namespaces.set(namespace, { panes: new Map(), written: new Map(), checkpoints: new Map(), seen: new Map() });
+    if (!this.#namespaces.has(namespace)) this.#namespaces.set(namespace, { panes: new Map(), checkpoints: new Map(), seen: new Map() });
   }
 
   async beginLoad(namespace: string): Promise<NamespaceLoad> {
@@ -78,7 +76,6 @@ export class InMemoryViewStore implements ViewStore {
     if (fenced.length > 0) throw new PartitionFencedError(namespace, fenced);
     // Build on copies and swap at the end, so a throw leaves nothing half-applied.
     const panes = new Map(ns.panes);
-    const written = new Map(ns.written);
     const checkpoints = new Map(ns.checkpoints);
     const seen = new Map([...ns.seen].map(([p, ids]) => [p, new Map(ids)]));
     for (const c of commits) {
@@ -87,12 +84,8 @@ export class InMemoryViewStore implements ViewStore {
         const id = `${c.partition}\u0000${paneIdString(p)}`;
         if (panes.has(id)) throw new LkError(`pane ${id} inserted, but the store holds it: the processor took a stored pane for a new one`);
         panes.set(id, { ...copy(p), partition: c.partition });
-        written.set(id, c.checkpoint.nextOffset);
       }
-      for (const p of c.upserts) {
-        panes.set(`${c.partition}\u0000${paneIdString(p)}`, { ...copy(p), partition: c.partition });
-        written.set(`${c.partition}\u0000${paneIdString(p)}`, c.checkpoint.nextOffset);
-      }
+      for (const p of c.upserts) panes.set(`${c.partition}\u0000${paneIdString(p)}`, { ...copy(p), partition: c.partition });
       checkpoints.set(c.partition, structuredClone(c.checkpoint));
       const ids = seen.get(c.partition) ?? new Map<string, number>();
       const { added, forgetBefore } = c.dedup ?? NO_DEDUP_CHANGES;
@@ -102,8 +95,6 @@ export class InMemoryViewStore implements ViewStore {
     }
     ns.panes.clear();
     for (const [k, v] of panes) ns.panes.set(k, v);
-    ns.written.clear();
-    for (const [k, v] of written) if (panes.has(k)) ns.written.set(k, v);
     ns.checkpoints.clear();
     for (const [k, v] of checkpoints) ns.checkpoints.set(k, v);
     ns.seen.clear();
@@ -119,15 +110,8 @@ export class InMemoryViewStore implements ViewStore {
     return new Map([...this.#get(namespace).checkpoints].map(([p, cp]) => [p, structuredClone(cp)]));
   }
 
-  async partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]> {
-    return [...this.#get(namespace).panes.values()].filter((p) => p.partition === partition && p.bucket >= minBucket).map(copy);
-  }
-
-  async panesWrittenAfter(namespace: string, partition: number, minBucket: number, afterOffset: number | null): Promise<StoredPane[]> {
-    const ns = this.#get(namespace);
-    return [...ns.panes]
-      .filter(([id, p]) => p.partition === partition && p.bucket >= minBucket && (afterOffset === null || (ns.written.get(id) ?? 0) > afterOffset))
-      .map(([, p]) => copy(p));
+  async partitionPanes(namespace: string, partition: number, minBucket: number, minStart = Number.NEGATIVE_INFINITY): Promise<StoredPane[]> {
+    return [...this.#get(namespace).panes.values()].filter((p) => p.partition === partition && p.bucket >= minBucket && p.start >= minStart).map(copy);
   }
 
   async queryPanes(namespace: string, q: PaneQuery): Promise<StoredPane[]> {
