@@ -260,7 +260,8 @@ export class QueryService {
    * The `n` keys of a keyed view with the largest measure `by` over the windows overlapping
    * [from, to) in one mode (shared/compute/top-keys.ts), each with its merged measures. Only
    * views whose windows are disjoint (tumbling, session): a sliding window view would count an
-   * event once per window holding it. Reads every key's panes in the range, bounded by maxPanes.
+   * event once per window holding it. In Lambda mode with the stream-state cache, from per-bucket
+   * key totals (#topFromTotals); otherwise reads every key's panes in the range, bounded by maxPanes.
    */
   async top(q: TopQuery): Promise<TopResult> {
     const found = this.#pipeline.views.find((v) => v.name === q.view);
