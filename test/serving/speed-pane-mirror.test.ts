@@ -6,7 +6,7 @@ import { partitionCommitOf, type StoredPane } from '../../shared/ports/view-stor
 import { SpeedPaneMirror } from '../../serving/speed-pane-mirror.ts';
 import { ecommerceConfig } from '../support/ecommerce.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
-import { HOUR, partitionOf, randomEvents, T0 } from './support/layer-fixtures.ts';
+import { ev, HOUR, MIN, partitionOf, randomEvents, T0 } from './support/layer-fixtures.ts';
 
 const pipeline = compilePipeline(ecommerceConfig());
 /** An event as a log record: the validator wants a quantity of 1 or more, which the fixtures leave 0 on page views (no measure reads it there). */
@@ -34,12 +34,19 @@ describe('SpeedPaneMirror', () => {
       const partitions = 3;
       const processors = [...Array(partitions).keys()].map((p) => new PartitionProcessor(pipeline, p));
       const mirror = new SpeedPaneMirror(store, pipeline, 'speed');
-      let horizon = T0 + HOUR;
-      const events = randomEvents(seed, 900, T0, 4 * HOUR);
+      let horizon = T0;
+      // A dense stream (a chunk of 30 is ~80 s of event time), so each sync's bound is near the last one's.
+      const events = randomEvents(seed, 900, T0 + HOUR - 10 * MIN, 40 * MIN);
       let fullReads = 0;
       const offsets = new Array<number>(partitions).fill(0);
+      let latest = Number.NEGATIVE_INFINITY;
       for (let i = 0; i < events.length; i += 30) {
-        for (const e of events.slice(i, i + 30)) {
+        // Stragglers too: events up to 70 s behind the newest so far, around the lateness bound
+        // (5 s out of order + 60 s allowed): some accepted into windows about to close, some too late.
+        // First, at the watermark of the last commit: they land right at the bound the mirror last saw.
+        const stragglers = Number.isFinite(latest) ? [0, 1, 2, 3, 4].map((j) => ev('page_view', `u${j}`, `p${(i + j) % 4}`, latest - ((i * 7919 + j * 13_001) % 70_000))) : [];
+        latest = Math.max(latest, ...events.slice(i, i + 30).map((e) => e.event_time));
+        for (const e of [...stragglers, ...events.slice(i, i + 30)]) {
           // As records of the log: each partition's offsets advance, as the stream job's commits do.
           const partition = partitionOf(e, partitions);
           processors[partition].process({ partition, offset: offsets[partition]++, timestamp: e.event_time, value: record(e) });
@@ -48,7 +55,7 @@ describe('SpeedPaneMirror', () => {
         const committing = processors.filter((_, p) => (i / 30 + p + seed) % 3 !== 0);
         await store.commit('speed', committing.map((proc) => partitionCommitOf(proc.flush())));
         // A publish now and then moves the horizon up.
-        if (i > 0 && i % 300 === 0) horizon += HOUR;
+        if (i === 450) horizon += HOUR;
         await mirror.sync(await store.checkpoints('speed'), horizon);
         for (const view of ['product_activity', 'revenue']) {
           const q = { view, from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER, minBucket: horizon };
