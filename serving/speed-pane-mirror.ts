@@ -6,9 +6,10 @@ import { isAfterPosition, type PaneQuery, type StoredPane, type ViewStore } from
 
 /**
  * Lambda's speed half of one streaming namespace held in serving's memory: the panes of buckets
- * from the batch horizon on, of every view with fixed windows (sessions merge by deleting
- * fragments, and a session can grow back past the lateness bound), and per view whose windows
- * fit in buckets the key totals per bucket (BucketTotals), for top-N. Kept current
+ * from the batch horizon on of every view whose windows fit in buckets (fitsBuckets: tumbling,
+ * at most a bucket long; sessions merge by deleting fragments and can grow back past the
+ * lateness bound, and a long sliding window would make every sync read its whole length), and
+ * their key totals per bucket (BucketTotals), for top-N. Kept current
  * *incrementally*: when a partition's checkpoint changes, only its panes that the commits since
  * the last sync can have changed are read again: an event is accepted only at or after the
  * partition's lateness bound (Watermark.isTooLate), which never goes back, so a fixed window
@@ -37,7 +38,9 @@ export class SpeedPaneMirror {
   /** view -> key -> start/bucket/partition -> pane. */
   #panes = new Map<string, Map<string, Map<string, StoredPane>>>();
   #totals: Map<string, BucketTotals>;
-  #chain: Promise<void> = Promise.resolve();
+  #running: Promise<void> | undefined;
+  /** The sync after the running one, shared by every caller meanwhile. */
+  #next: { checkpoints: ReadonlyMap<number, PartitionCheckpoint>; minBucket: number; readonly promise: Promise<void>; readonly resolve: () => void; readonly reject: (err: unknown) => void } | undefined;
   /** Panes read by syncs (for tests and checks). */
   panesRead = 0;
 
@@ -45,7 +48,10 @@ export class SpeedPaneMirror {
     this.#store = store;
     this.#namespace = namespace;
     this.#bucketMs = pipeline.config.bucketMs;
-    const fixed = pipeline.views.filter((v) => v.def.window.kind !== 'session');
+    // Views whose windows fit in buckets (short tumbling windows): a sync reads a window length
+    // before the bound, so a 10-minute sliding view would make every sync read 10 minutes of
+    // every key's panes; those, and sessions, are read from the store as before.
+    const fixed = pipeline.views.filter((v) => fitsBuckets(v.def.window, this.#bucketMs));
     this.#views = new Set(fixed.map((v) => v.name));
     this.#maxSize = Math.max(0, ...fixed.map((v) => (v.def.window.kind === 'session' ? 0 : v.def.window.sizeMs)));
     this.#lateness = pipeline.config.lateness;
@@ -62,11 +68,34 @@ export class SpeedPaneMirror {
   /**
    * Brings the mirror up to at least `checkpoints` for buckets from `minBucket` on: reads what
    * the partitions whose checkpoint changed wrote since the last sync. Syncs run one at a time;
-   * one finding nothing changed reads nothing.
+   * one finding nothing changed reads nothing; callers arriving while one runs share the next.
    */
   sync(checkpoints: ReadonlyMap<number, PartitionCheckpoint>, minBucket: number): Promise<void> {
-    const run = this.#chain.then(() => this.#sync(checkpoints, minBucket));
-    this.#chain = run.catch(() => undefined);
+    if (this.#running === undefined) return this.#start(checkpoints, minBucket);
+    // One is running: wait for the next one, which every request meanwhile shares, with the
+    // newest checkpoints asked for (the stream-state cache's, so never older than this caller's).
+    // A sync per request would queue without bound once a sync outlasts a commit interval.
+    if (this.#next === undefined) {
+      let settle!: { resolve: () => void; reject: (err: unknown) => void };
+      const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+      this.#next = { checkpoints, minBucket, promise, ...settle };
+    } else {
+      this.#next.checkpoints = checkpoints;
+      this.#next.minBucket = minBucket;
+    }
+    return this.#next.promise;
+  }
+
+  #start(checkpoints: ReadonlyMap<number, PartitionCheckpoint>, minBucket: number): Promise<void> {
+    const run = this.#sync(checkpoints, minBucket);
+    this.#running = run;
+    const after = () => {
+      this.#running = undefined;
+      const next = this.#next;
+      this.#next = undefined;
+      if (next) this.#start(next.checkpoints, next.minBucket).then(next.resolve, next.reject);
+    };
+    run.then(after, after);
     return run;
   }
 
