@@ -106,7 +106,8 @@ export class PaneIndex {
   /** Merges into `into` each key's windows overlapping [from, to) of buckets below maxBucket (BucketTotals.addRange), tagged 'batch'. */
   addRangeTotals(from: number, to: number, maxBucket: number, into: Map<string, RangeTotal<'batch'>>): void {
     if (!this.#totals) throw new RangeError(`the index of view ${this.view} was built without totals`);
-    const panesOf = (key: string, bucket: number) => this.query({ view: this.view, key, from: bucket, to: bucket + this.#bucketMs });
+    // Only the rows overlapping the range: a range cutting a bucket reads that part of it.
+    const panesOf = (key: string, bucket: number, a: number, b: number) => this.query({ view: this.view, key, from: Math.max(bucket, a), to: Math.min(bucket + this.#bucketMs, b) });
     this.#totals.addRange(from, to, Number.NEGATIVE_INFINITY, maxBucket, 'batch', panesOf, into);
   }
 

@@ -451,9 +451,11 @@ export class QueryService {
     }
     const read = streaming ? await this.#stream(namespace, batch.runId) : null;
     const stream = read?.position ?? null;
-    // Lambda's speed half from memory (speed-pane-mirror.ts), synced to the checkpoints just read.
-    const mirror = this.#mirror && read && mode === 'lambda' && horizon !== null && namespace === this.#speedNamespace && this.#mirror.holds(view.name) ? this.#mirror : undefined;
-    if (mirror) await mirror.sync(read!.checkpoints, horizon!);
+    // Lambda's speed half from memory (speed-pane-mirror.ts) when a top-N has synced it to the
+    // checkpoints just read; a lookup never waits for a sync: one key's read from the store (once
+    // per generation, stream-state-cache.ts) costs less than reading every key's open windows.
+    const mirror =
+      this.#mirror && read && mode === 'lambda' && horizon !== null && namespace === this.#speedNamespace && this.#mirror.holds(view.name) && this.#mirror.isAt(read.checkpoints, horizon) ? this.#mirror : undefined;
     const queryPanes = async (query: PaneQuery) =>
       mirror?.query(query) ?? (this.#state && read ? this.#state.queryPanes(namespace!, query, read.generation) : this.#viewStore.queryPanes(namespace!, query));
     const useBatch = (mode === 'lambda' || mode === 'batch') && horizon !== null;

@@ -144,6 +144,13 @@ export class SpeedPaneMirror {
     for (const [p, cp] of stale) this.#seen.set(p, { json: JSON.stringify(cp), lateBefore: checkpointWatermark(this.#lateness, cp).lateBefore });
   }
 
+  /** Whether the last sync brought the mirror to exactly these checkpoints, from this bucket on (then it holds at least what they commit). */
+  isAt(checkpoints: ReadonlyMap<number, PartitionCheckpoint>, minBucket: number): boolean {
+    if (this.#minBucket !== minBucket || this.#running !== undefined || checkpoints.size !== this.#seen.size) return false;
+    for (const [p, cp] of checkpoints) if (this.#seen.get(p)?.json !== JSON.stringify(cp)) return false;
+    return true;
+  }
+
   /**
    * The panes of a query, as the view store answers it (PaneQuery), from memory; undefined when
    * the mirror cannot answer it: a view it does not hold, or a query for buckets below those it

@@ -74,9 +74,10 @@ export class BucketTotals {
   /**
    * Merges into `into`, per key, its windows overlapping [from, to) in buckets [minBucket,
    * maxBucket), tagged `tag`: a bucket inside the range by its total, one the range cuts by
-   * those of its panes (`panesOf`) whose window overlaps the range.
+   * those of its panes whose window overlaps the range (`panesOf(key, bucket, from, to)`: at
+   * least those; more are filtered out).
    */
-  addRange<Tag extends string>(from: number, to: number, minBucket: number, maxBucket: number, tag: Tag, panesOf: (key: string, bucket: number) => Iterable<Pane>, into: Map<string, RangeTotal<Tag>>): void {
+  addRange<Tag extends string>(from: number, to: number, minBucket: number, maxBucket: number, tag: Tag, panesOf: (key: string, bucket: number, from: number, to: number) => Iterable<Pane>, into: Map<string, RangeTotal<Tag>>): void {
     const bucketMs = this.#bucketMs;
     for (const [key, buckets] of this.#byKey) {
       for (const [b, t] of buckets) {
@@ -90,7 +91,7 @@ export class BucketTotals {
           continue;
         }
         const starts = new Set<number>();
-        for (const p of panesOf(key, b)) {
+        for (const p of panesOf(key, b, from, to)) {
           if (p.bucket !== b || p.end <= from || p.start >= to) continue;
           if (!total) into.set(key, (total = { acc: this.#aggregate.empty(), windows: 0, tags: new Set() }));
           this.#aggregate.mergeInto(total.acc, p.acc);
