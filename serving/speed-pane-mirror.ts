@@ -99,10 +99,14 @@ export class SpeedPaneMirror {
     return run;
   }
 
-  async #sync(checkpoints: ReadonlyMap<number, PartitionCheckpoint>, minBucket: number): Promise<void> {
+  async #sync(checkpoints: ReadonlyMap<number, PartitionCheckpoint>, asked: number): Promise<void> {
     const lostPartition = [...this.#seen.keys()].some((p) => !checkpoints.has(p));
-    if (this.#minBucket === undefined || minBucket < this.#minBucket || lostPartition) this.#reset();
-    else if (minBucket > this.#minBucket) this.#dropBefore(minBucket);
+    if (this.#minBucket === undefined || lostPartition) this.#reset();
+    else if (asked > this.#minBucket) this.#dropBefore(asked);
+    // The horizon only moves up: a caller with an older one (a snapshot taken before a publish)
+    // does not take the mirror back (its query is then refused and it reads the store), so no
+    // caller ever finds the mirror emptied under it.
+    const minBucket = Math.max(asked, this.#minBucket ?? asked);
     this.#minBucket = minBucket;
     const stale = [...checkpoints].filter(([p, cp]) => this.#seen.get(p)?.json !== JSON.stringify(cp));
     if (stale.length === 0) return;

@@ -119,5 +119,9 @@ describe('SpeedPaneMirror', () => {
     expect(mirror.query({ view: 'product_activity', from: 0, to: T0 * 2, minBucket: T0 })).toBeUndefined();
     expect(mirror.query({ view: 'product_activity', from: 0, to: T0 * 2 })).toBeUndefined();
     expect(mirror.query({ view: 'product_activity', from: 0, to: T0 * 2, minBucket: T0 + HOUR })).toEqual([]);
+    // A caller with an older horizon does not take it back (it reads the store instead).
+    await mirror.sync(await store.checkpoints('speed'), T0);
+    expect(mirror.query({ view: 'product_activity', from: 0, to: T0 * 2, minBucket: T0 })).toBeUndefined();
+    expect(mirror.query({ view: 'product_activity', from: 0, to: T0 * 2, minBucket: T0 + HOUR })).toEqual([]);
   });
 });
