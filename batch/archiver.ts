@@ -130,7 +130,7 @@ export async function archive(deps: ArchiveDeps, options: ArchiveOptions): Promi
       let wm = watermarks.get(r.partition);
       if (!wm) watermarks.set(r.partition, (wm = new PartitionWatermark(policy, undefined, r.offset)));
       if (result.ok) wm.observe(r.offset, pipeline.timeOf(result.event), r.timestamp);
-      else wm.skip(r.offset);
+      else wm.skip(r.offset, r.timestamp);
       // Already archived by a run that kept no progress: read again for the watermark only.
       if (r.offset < (archiveFrom.get(r.partition) ?? 0)) continue;
       let chunk = chunks.get(r.partition);

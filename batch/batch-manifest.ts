@@ -1,11 +1,9 @@
-import type { Expr } from '../shared/compute/expression/expression.ts';
-import type { CompiledMeasure } from '../shared/compute/measure.ts';
-import type { Pipeline } from '../shared/compute/pipeline.ts';
+import type { ViewSignature } from '../shared/compute/view-signature.ts';
 import { LkError } from '../shared/errors.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
-import type { WindowSpec } from '../shared/time/window.ts';
 import { coverageHorizon, isCovered, mergeRanges, rangesOfBuckets, type BucketRange } from './bucket-coverage.ts';
 import { VIEWS_PREFIX } from './pane-file.ts';
+import { QUALITY_CHECKS, type QualityCheck } from './quality-gate.ts';
 
 /**
  * The manifest is the published state of the batch layer: which run computed each bucket and
@@ -14,17 +12,6 @@ import { VIEWS_PREFIX } from './pane-file.ts';
  */
 export const MANIFEST_KEY = `${VIEWS_PREFIX}_manifest.json`;
 export const MANIFEST_VERSION = 2;
-
-/**
- * What a view's panes mean: published panes are only usable by a pipeline with the same definition.
- * Filter and measures in their resolved form, so a changed decimal scale changes the signature.
- */
-export interface ViewSignature {
-  readonly key: readonly string[];
-  readonly filter: Expr | null;
-  readonly window: WindowSpec;
-  readonly measures: readonly CompiledMeasure[];
-}
 
 export interface PublishedBucket {
   /** Bucket start (epoch ms). */
@@ -67,37 +54,32 @@ export interface BatchManifest {
   readonly buckets: readonly PublishedBucket[];
   /** Runs that published, oldest first (the last few), so pruning keeps recent runs readable. */
   readonly history: readonly string[];
+  /**
+   * Hours the quality gate kept from being published, oldest first (the last REJECTIONS_KEPT): the
+   * previous version of each keeps serving. Absent in manifests written before the gate.
+   */
+  readonly rejected?: readonly QualityRejection[];
 }
 
-/** The signature of every view of a pipeline. */
-export function viewSignatures(pipeline: Pipeline): Record<string, ViewSignature> {
-  const out: Record<string, ViewSignature> = {};
-  for (const v of pipeline.views) {
-    out[v.name] = { key: v.keyFields, filter: v.filter ?? null, window: v.def.window, measures: v.measures };
-  }
-  return out;
+/** One failed check of one run's hour (and view; null for the hour's input counts). */
+export interface QualityRejection {
+  readonly runId: string;
+  /** When the run's gate judged it (ISO-8601). */
+  readonly at: string;
+  readonly view: string | null;
+  readonly bucket: number;
+  readonly check: QualityCheck;
+  readonly detail: string;
 }
 
-/** Whether two signatures describe the same panes. */
-export function sameSignature(a: ViewSignature | undefined, b: ViewSignature | undefined): boolean {
-  return a !== undefined && b !== undefined && canonicalJson(a) === canonicalJson(b);
-}
+/** Rejections a manifest remembers. */
+export const REJECTIONS_KEPT = 100;
 
-/** Whether two sets of views are the same views with the same signatures. */
-export function sameViews(a: Readonly<Record<string, ViewSignature>>, b: Readonly<Record<string, ViewSignature>>): boolean {
-  const names = Object.keys(a);
-  return names.length === Object.keys(b).length && names.every((n) => sameSignature(a[n], b[n]));
-}
-
-// Key order must not matter: a definition read back from JSON may list fields in another order.
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
+/** The rejections of the last run whose gate failed, or [] when none did. */
+export function lastRejection(m: Pick<BatchManifest, 'rejected'> | undefined): QualityRejection[] {
+  const all = m?.rejected ?? [];
+  const last = all[all.length - 1]?.runId;
+  return all.filter((r) => r.runId === last);
 }
 
 /** The horizon of a coverage: the end of the range that starts at the earliest covered bucket. */
@@ -149,5 +131,8 @@ export function parseManifest(text: string): BatchManifest {
   // Incomplete buckets are published above the coverage: it holds complete hours only.
   if (m.buckets.some((b) => !b.incomplete && !isCovered(covered, b.bucket))) throw damaged('a complete bucket outside the covered ranges');
   if (m.horizon !== manifestHorizon(covered, m.buckets)) throw damaged('the horizon does not match its covered ranges');
+  if (m.rejected !== undefined && (!Array.isArray(m.rejected) || m.rejected.some((r) => typeof r?.runId !== 'string' || !Number.isInteger(r.bucket) || !QUALITY_CHECKS.includes(r.check)))) {
+    throw damaged('the rejected hours');
+  }
   return m as BatchManifest;
 }

@@ -21,14 +21,16 @@ const CYCLE_BUCKETS: readonly number[] = [...LATENCY_BUCKETS, 30, 60, 120, 300, 
  * Registers the batch layer's metrics: cycles by kind and outcome, their duration, hours
  * recomputed, events archived, the published horizon and its lag behind the wall clock (set at
  * scrape; the figure to alert on: an hourly schedule keeps it between about one and two hours),
- * and when a cycle last succeeded.
+ * when a cycle last succeeded, and the quality gate's failed checks.
  */
-export function batchMetrics(registry: MetricsRegistry, clock: () => number = Date.now): BatchMetrics {
+export function batchMetrics(registry: MetricsRegistry, clock: () => number = Date.now, options: { readonly horizonGauge?: boolean } = {}): BatchMetrics {
   const cycles = registry.counter('lk_batch_cycles_total', 'batch cycles by kind (hourly, daily) and outcome (ok, failed, skipped: the previous one still ran)', ['kind', 'outcome']);
   const duration = registry.histogram('lk_batch_cycle_duration_seconds', 'duration of one batch cycle (archive, recompute, publish)', ['kind'], CYCLE_BUCKETS);
   const buckets = registry.counter('lk_batch_buckets_recomputed_total', 'hours recomputed and published');
   const archived = registry.counter('lk_batch_events_archived_total', 'valid events copied from the log into the master dataset');
-  const horizonGauge = registry.gauge('lk_batch_horizon_timestamp_seconds', 'the published batch horizon (Lambda serves batch below it)');
+  // Off where serving shares the registry (`lk run`): its own gauge of the same name reads the horizon it serves.
+  const horizonGauge = (options.horizonGauge ?? true) ? registry.gauge('lk_batch_horizon_timestamp_seconds', 'the published batch horizon (Lambda serves batch below it)') : undefined;
+  const qualityFailures = registry.counter('lk_batch_quality_failures_total', 'checks the batch quality gate failed, by view (* for an hour\'s input) and check; the hours were not published', ['view', 'check']);
   const success = registry.gauge('lk_batch_last_success_timestamp_seconds', 'when a batch cycle last finished without error');
   let horizon: number | null = null;
   registry.gauge('lk_batch_horizon_lag_seconds', 'how far the published batch horizon is behind the wall clock', [], (g) => {
@@ -43,7 +45,7 @@ export function batchMetrics(registry: MetricsRegistry, clock: () => number = Da
   };
   const setHorizon = (h: number | null) => {
     horizon = h;
-    horizonGauge.set({}, h === null ? Number.NaN : h / 1000);
+    horizonGauge?.set({}, h === null ? Number.NaN : h / 1000);
   };
   return {
     setHorizon,
@@ -54,8 +56,10 @@ export function batchMetrics(registry: MetricsRegistry, clock: () => number = Da
       elapsed(kind);
       cycles.inc({ kind, outcome: 'ok' });
       archived.inc({}, r.archived.valid);
+      for (const f of r.batch?.quality.failures ?? []) qualityFailures.inc({ view: f.view ?? '*', check: f.check });
       if (r.batch?.published) {
-        buckets.inc({}, r.batch.buckets.length);
+        const rejected = new Set(r.batch.quality.rejected);
+        buckets.inc({}, r.batch.buckets.filter((b) => !rejected.has(b)).length);
         setHorizon(r.batch.horizon);
       }
       success.set({}, clock() / 1000);

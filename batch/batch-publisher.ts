@@ -1,7 +1,9 @@
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
-import { manifestHorizon, MANIFEST_KEY, MANIFEST_VERSION, sameViews, viewSignatures, type BatchManifest, type PublishedBucket } from './batch-manifest.ts';
-import { isCovered, mergeRanges, type BucketRange } from './bucket-coverage.ts';
+import { manifestHorizon, MANIFEST_KEY, MANIFEST_VERSION, REJECTIONS_KEPT, type BatchManifest, type PublishedBucket } from './batch-manifest.ts';
+import { sameViews, viewSignatures } from '../shared/compute/view-signature.ts';
+import { isCovered, mergeRanges, withoutBuckets, type BucketRange } from './bucket-coverage.ts';
+import type { QualityFailure } from './quality-gate.ts';
 import { RUNS_PREFIX, runIdOfKey } from './pane-file.ts';
 
 /** Published runs remembered in the manifest's history. */
@@ -13,6 +15,11 @@ const HISTORY_LENGTH = 10;
  * whose bucket has no master data any more (`withData` lacks it) goes, since the run saw it empty.
  * The others are carried over. When the pipeline's views or bucket size changed, the old buckets
  * mean something else and are dropped: the horizon restarts from what this run covered.
+ *
+ * Hours the quality gate `rejected` are neither entries nor covered: their previous entries (or
+ * their absence, above the horizon) stay, and the failures join the manifest's `rejected` list.
+ * When the gate rejected every hour the run computed, the previous manifest stays as it was
+ * (same run, same files) but for that list, so serving reloads nothing.
  */
 export function nextManifest(input: {
   previous: BatchManifest | undefined;
@@ -22,12 +29,19 @@ export function nextManifest(input: {
   cover: readonly BucketRange[];
   withData: ReadonlySet<number>;
   now: number;
+  rejected?: readonly QualityFailure[];
 }): BatchManifest {
-  const { previous, pipeline, runId, computed } = input;
+  const { previous, pipeline, runId } = input;
   const bucketMs = pipeline.config.bucketMs;
   const views = viewSignatures(pipeline);
   const same = previous !== undefined && previous.bucketMs === bucketMs && sameViews(previous.views, views);
-  const cover = mergeRanges(input.cover);
+  const failures = input.rejected ?? [];
+  const rejectedBuckets = new Set(failures.map((f) => f.bucket));
+  const at = new Date(input.now).toISOString();
+  const rejected = [...(previous?.rejected ?? []), ...failures.map((f) => ({ runId, at, ...f }))].slice(-REJECTIONS_KEPT);
+  const computed = input.computed.filter((b) => !rejectedBuckets.has(b.bucket));
+  if (failures.length > 0 && computed.length === 0 && previous !== undefined && same) return { ...previous, rejected };
+  const cover = withoutBuckets(input.cover, rejectedBuckets, bucketMs);
   const carried = same ? previous.buckets.filter((b) => input.withData.has(b.bucket) || !isCovered(cover, b.bucket)) : [];
   const byBucket = new Map(carried.map((b) => [b.bucket, b]));
   // An entry without master files says nothing coverage does not: leave it out.
@@ -44,6 +58,7 @@ export function nextManifest(input: {
     covered,
     buckets,
     history: [...(previous?.history ?? []), runId].slice(-HISTORY_LENGTH),
+    ...(rejected.length > 0 ? { rejected } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Pane } from '../shared/compute/pane.ts';
 import type { BatchPaneQuery, BatchPaneSource, BatchSnapshot } from '../serving/batch-pane-source.ts';
 import { PaneIndex } from '../serving/pane-index.ts';
-import type { BatchManifest, PublishedBucket } from './batch-manifest.ts';
+import { lastRejection, type BatchManifest, type PublishedBucket } from './batch-manifest.ts';
 import type { BatchViewReader } from './batch-view-reader.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import { fitsBuckets, type RangeTotal } from '../shared/compute/bucket-totals.ts';
@@ -108,6 +108,10 @@ export class BatchViewIndex implements BatchPaneSource {
       const current = this.#loaded;
       if (current !== undefined && current.manifest?.runId === manifest?.runId) {
         this.lastError = undefined;
+        // A run the gate rejected wholly leaves the publish as it was but for its rejections: same panes, new status.
+        if (manifest !== undefined && rejectionMark(current.manifest) !== rejectionMark(manifest)) {
+          this.#loaded = { ...current, manifest, snapshot: { ...current.snapshot, gateFailures: lastRejection(manifest) } };
+        }
         return false;
       }
       this.#loaded = manifest === undefined ? NOTHING : await this.#load(manifest, current);
@@ -144,6 +148,7 @@ export class BatchViewIndex implements BatchPaneSource {
     const snapshot: BatchSnapshot = {
       runId: m.runId,
       horizon: m.horizon,
+      gateFailures: lastRejection(m),
       panes: async (q: BatchPaneQuery) => {
         const index = indexes.get(q.view);
         if (!index) throw problems.get(q.view) ?? unknown(q.view);
@@ -163,4 +168,10 @@ export class BatchViewIndex implements BatchPaneSource {
 /** The identity of a bucket's pane files of one view. */
 function filesOf(b: PublishedBucket, view: string): string {
   return (b.files[view] ?? []).join('\n');
+}
+
+/** Which run's rejections a manifest records last (and when), to tell a new rejection from the ones loaded. */
+function rejectionMark(m: BatchManifest | undefined): string {
+  const last = m?.rejected?.[m.rejected.length - 1];
+  return last === undefined ? '' : `${last.runId} ${last.at}`;
 }

@@ -51,3 +51,12 @@ export function coverageHorizon(ranges: readonly BucketRange[]): number | null {
 export function clipRanges(ranges: readonly BucketRange[], before: number): BucketRange[] {
   return mergeRanges(ranges.map((r) => ({ from: r.from, to: Math.min(r.to, before) })));
 }
+
+/** The (merged) ranges without the given buckets (each [bucket, bucket + bucketMs)). */
+export function withoutBuckets(ranges: readonly BucketRange[], buckets: Iterable<number>, bucketMs: number): BucketRange[] {
+  let out = mergeRanges(ranges);
+  for (const b of new Set(buckets)) {
+    out = out.flatMap((r) => (b >= r.from && b < r.to ? [{ from: r.from, to: b }, { from: b + bucketMs, to: r.to }] : [r]));
+  }
+  return mergeRanges(out);
+}

@@ -32,6 +32,11 @@ export function runIdOfKey(key: string): string | undefined {
   return end < 0 ? undefined : key.slice(RUNS_PREFIX.length, end);
 }
 
+/** The columns of a pane file of a view with these measures, with their DuckDB types, in file order. */
+export function paneFileColumns(measures: readonly { readonly name: string }[]): readonly (readonly [name: string, type: string])[] {
+  return [['key', 'VARCHAR'], ['start', 'BIGINT'], ['end', 'BIGINT'], ['bucket', 'BIGINT'], ...measures.map((m) => [m.name, 'DOUBLE'] as const)];
+}
+
 /** The measure columns of a pane file, quoted, in measure order. */
 export function measureColumns(view: string, measures: readonly { readonly name: string }[]): string[] {
   const names = measures.map((m) => m.name);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import type { Writable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -19,11 +20,13 @@ export class LkProcess {
 
   /**
    * Starts `lk <args>` on this Node (which runs TypeScript natively) with `env`; `stdin: 'pipe'`
-   * lets the caller feed it (see `stdin`); `cli`: another build's cli/main.ts.
+   * lets the caller feed it (see `stdin`); `cli`: another build's cli/main.ts; `nice`: its CPU
+   * priority (0 normal, 19 lowest).
    */
-  constructor(args: readonly string[], env: Readonly<Record<string, string | undefined>>, options: { readonly stdin?: 'ignore' | 'pipe'; readonly cli?: string } = {}) {
+  constructor(args: readonly string[], env: Readonly<Record<string, string | undefined>>, options: { readonly stdin?: 'ignore' | 'pipe'; readonly cli?: string; readonly nice?: number } = {}) {
     this.#name = `lk ${args.join(' ')}`;
     this.#child = spawn(process.execPath, [options.cli ?? CLI, ...args], { env: { ...env } as NodeJS.ProcessEnv, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
+    if (options.nice !== undefined && this.#child.pid !== undefined) setPriority(this.#child.pid, options.nice);
     this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
     // Writing to a process that exited fails with EPIPE; its exit code and output tell why.
     this.#child.stdin?.on('error', () => undefined);
@@ -85,6 +88,20 @@ export class LkProcess {
       // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Its resident set size now and at its peak (VmRSS, VmHWM), in KiB, from /proc (Linux; undefined
+   * elsewhere or once it exited).
+   */
+  async memoryKb(): Promise<{ readonly rss: number; readonly peak: number } | undefined> {
+    try {
+      const status = await readFile(`/proc/${this.#child.pid}/status`, 'utf8');
+      const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+      return { rss: field('VmRSS'), peak: field('VmHWM') };
     } catch {
       return undefined;
     }

@@ -6,12 +6,15 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../shared/config.ts';
 import { LkError } from '../shared/errors.ts';
 import { benchBatchJob } from './batch-job.bench.ts';
+import { benchDemo } from './demo.bench.ts';
 import { figureTable } from './figure-table.ts';
 import type { Figure, Target } from './figure.ts';
 import { benchFreshness, DEFAULT_FRESHNESS, type FreshnessOptions } from './freshness.bench.ts';
 import { benchIngest, DEFAULT_INGEST_EVENTS } from './ingest.bench.ts';
 import { benchMeasures } from './measures.bench.ts';
+import { benchOverload, DEFAULT_OVERLOAD } from './overload.bench.ts';
 import { openRealServices } from './real-services.ts';
+import { formatCount } from '../cli/progress.ts';
 import { benchServing, DEFAULT_SERVING_BENCH } from './serving.bench.ts';
 import { benchSpeedRetention, DEFAULT_RETENTION_BENCH } from './speed-retention.bench.ts';
 import { benchStream } from './stream.bench.ts';
@@ -29,6 +32,19 @@ const HELP = `npm run bench [-- options]: figures, not pass/fail, each next to i
   --only retention               the speed store over a multi-day run with the hourly batch (--days,
                                  default ${DEFAULT_RETENTION_BENCH.days}): its panes per day, with retirement and without
   --only freshness               real services: the freshness measurement alone
+  --only demo                    npm start with --report (embedded, a child process): wall time against
+                                 the target (3 simulated hours in about a minute), the timeline, CPU,
+                                 peak RSS and the time to write the HTML report (--events: the workload)
+  --overload                     real services: lk speed under overload (and nothing else): the
+                                 drain rate of a backlog is its capacity C; then ingest at 2C for
+                                 --overload-seconds (default ${DEFAULT_OVERLOAD.seconds}), then at C/2 until caught up; lk speed's
+                                 peak RSS, the maximum lag, the time to catch up, and whether the
+                                 views equal a run over the finished log
+  --calibration-records N        overload: the backlog C is measured on (default ${formatCount(DEFAULT_OVERLOAD.calibrationRecords)})
+  --max-buffered-records N       overload: passed to lk speed (its memory bound)
+  --speed-cli PATH               overload: run another build's cli/main.ts as lk speed (before/after)
+  --speed-nice N                 overload: lk speed's CPU priority, 0-19 (default 0): on a small shared
+                                 machine the producer cannot outpace lk speed at normal priority
   --only serving                 lk serve under autocannon on loopback: a merged 1-hour product_activity
                                  query for one product (Lambda) and a top-10 query, each at --rate
                                  req/s for --seconds, next to a fastify route answering from memory
@@ -73,6 +89,12 @@ const { values } = parseArgs({
     'serve-cli': { type: 'string' },
     live: { type: 'boolean' },
     days: { type: 'string' },
+    overload: { type: 'boolean' },
+    'overload-seconds': { type: 'string' },
+    'calibration-records': { type: 'string' },
+    'max-buffered-records': { type: 'string' },
+    'speed-cli': { type: 'string' },
+    'speed-nice': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -99,12 +121,16 @@ if (services !== 'embedded' && services !== 'real') {
   console.error(`bench: --services must be embedded or real, got ${services}`);
   process.exit(2);
 }
-if (values.only !== undefined && !['transform', 'stream', 'batch', 'ingest', 'measures', 'freshness', 'serving', 'retention'].includes(values.only)) {
-  console.error(`bench: --only must be transform, stream, batch, ingest, measures, freshness, serving or retention, got ${values.only}`);
+if (values.only !== undefined && !['transform', 'stream', 'batch', 'ingest', 'measures', 'freshness', 'serving', 'retention', 'demo'].includes(values.only)) {
+  console.error(`bench: --only must be transform, stream, batch, ingest, measures, freshness, serving, retention or demo, got ${values.only}`);
   process.exit(2);
 }
 if (values.only === 'freshness' && services !== 'real') {
   console.error('bench: --only freshness needs --services real (freshness is measured through Kafka, PostgreSQL and the HTTP API)');
+  process.exit(2);
+}
+if (values.overload && (services !== 'real' || values.only !== undefined)) {
+  console.error('bench: --overload needs --services real and no --only (it runs lk speed against Kafka and PostgreSQL, alone)');
   process.exit(2);
 }
 const events = values.events === undefined ? undefined : intOption('events', 0, 1);
@@ -115,8 +141,8 @@ const fresh: FreshnessOptions = {
   probeMs: intOption('probe-ms', DEFAULT_FRESHNESS.probeMs, 1),
   pollMs: intOption('poll-ms', DEFAULT_FRESHNESS.pollMs, 0),
 };
-// The serving and retention benchmarks run only when asked for (they take minutes).
-const run = (name: string) => (values.only === undefined ? name !== 'serving' && name !== 'retention' && (services === 'embedded' || name === 'stream') : values.only === name || (values.only === 'freshness' && name === 'stream'));
+// The serving, retention and demo benchmarks run only when asked for (they take minutes); --overload runs alone.
+const run = (name: string) => !values.overload && (values.only === undefined ? name !== 'serving' && name !== 'retention' && name !== 'demo' && (services === 'embedded' || name === 'stream') : values.only === name || (values.only === 'freshness' && name === 'stream'));
 // Names this run's topics, consumer groups and PostgreSQL schema, so runs never share state.
 const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -166,6 +192,26 @@ try {
         await real.stop();
       }
     } else figures.push(...(await benchServing(serving)));
+  }
+  if (run('demo')) {
+    if (services === 'real') throw new LkError('bench: --only demo runs on the embedded services (npm start); lk demo --services real needs no benchmark of its own');
+    figures.push(...(await benchDemo(events, log)));
+  }
+  if (values.overload) {
+    const real = await openRealServices(runId, log);
+    try {
+      const maxBuffered = values['max-buffered-records'] === undefined ? [] : ['--max-buffered-records', String(intOption('max-buffered-records', 0, 1))];
+      const overload = {
+        seconds: intOption('overload-seconds', DEFAULT_OVERLOAD.seconds, 1),
+        calibrationRecords: intOption('calibration-records', DEFAULT_OVERLOAD.calibrationRecords, 1_000),
+        speedCli: values['speed-cli'],
+        speedArgs: maxBuffered,
+        speedNice: Math.min(19, intOption('speed-nice', DEFAULT_OVERLOAD.speedNice, 0)),
+      };
+      figures.push(...real.figures, ...(await benchOverload(real.configFor(`lk-bench-${runId}-overload`), real.env, overload, runId)));
+    } finally {
+      await real.stop();
+    }
   }
   if (run('retention')) {
     figures.push(...(await benchSpeedRetention({ ...DEFAULT_RETENTION_BENCH, days: intOption('days', DEFAULT_RETENTION_BENCH.days, 1) }, log)));

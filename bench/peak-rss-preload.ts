@@ -1,7 +1,9 @@
 /**
- * Preloaded (node --import) into a child process the ingest benchmark measures: at exit it prints
- * the process's peak resident set size, which only the process itself can read exactly.
+ * Preloaded (node --import) into a child process a benchmark measures: at exit it prints the
+ * process's peak resident set size and its CPU time (user + system), which only the process
+ * itself can read exactly.
  */
 process.on('exit', () => {
-  process.stderr.write(`peak-rss-kb ${process.resourceUsage().maxRSS}\n`);
+  const u = process.resourceUsage();
+  process.stderr.write(`peak-rss-kb ${u.maxRSS}\ncpu-ms ${Math.round((u.userCPUTime + u.systemCPUTime) / 1000)}\n`);
 });

@@ -23,8 +23,10 @@ export interface ComparisonInput {
   readonly modes: Partial<Record<ModeName, ModeResult>>;
   /** Events the streaming layer found too late (the truth has no lateness limit, so it cannot count them). */
   readonly tooLate?: number | null;
-  /** Records generated, when known better than the truth's count of records read from the log. */
+  /** Records generated, when known better than the truth's count of records read from the log (probes not included). */
   readonly generated?: number;
+  /** Probe events the run added to the records to measure freshness (valid events: the truth counts them; default 0). */
+  readonly probes?: number;
   /** Whether the records were generated or read from the user's input (default generated). */
   readonly source?: RecordSource;
 }
@@ -43,10 +45,12 @@ export interface ModeReport {
 /** The demo's report: the events, then each mode against the ground truth. */
 export interface ComparisonReport {
   readonly events: {
-    /** Records generated, or read from the input (see source). */
+    /** Records generated, or read from the input (see source): the workload, without the probes. */
     readonly generated: number;
     readonly source: RecordSource;
-    /** Distinct valid events (generated = valid + deadLetter + duplicate). */
+    /** Probe events added by the run (freshness), each one valid event. */
+    readonly probes: number;
+    /** Distinct valid events, the probes among them (generated + probes = valid + deadLetter + duplicate). */
     readonly valid: number;
     readonly deadLetter: number;
     readonly duplicate: number;
@@ -60,6 +64,7 @@ export interface ComparisonReport {
 /** Builds the report: every mode's views compared with the truth's (views the truth does not cover are left out). */
 export function buildComparisonReport(input: ComparisonInput): ComparisonReport {
   const { pipeline, truth } = input;
+  const probes = input.probes ?? 0;
   const modes: Partial<Record<ModeName, ModeReport>> = {};
   for (const name of MODE_NAMES) {
     const result = input.modes[name];
@@ -73,8 +78,9 @@ export function buildComparisonReport(input: ComparisonInput): ComparisonReport 
   }
   return {
     events: {
-      generated: input.generated ?? truth.counts.records,
+      generated: input.generated ?? truth.counts.records - probes,
       source: input.source ?? 'generated',
+      probes,
       valid: truth.counts.events,
       deadLetter: truth.counts.invalid,
       duplicate: truth.counts.duplicate,
@@ -89,7 +95,7 @@ export function buildComparisonReport(input: ComparisonInput): ComparisonReport 
 export function formatComparisonReport(report: ComparisonReport): string {
   const e = report.events;
   const lines = [
-    `Events: ${count(e.generated)} ${e.source} = ${count(e.valid)} valid + ${count(e.deadLetter)} dead-letter + ${count(e.duplicate)} duplicate` +
+    `Events: ${count(e.generated)} ${e.source}${e.probes > 0 ? ` + ${count(e.probes)} probes` : ''} = ${count(e.valid)} valid + ${count(e.deadLetter)} dead-letter + ${count(e.duplicate)} duplicate` +
       (e.tooLate === null ? '' : `; ${count(e.tooLate)} of the valid arrived too late for the stream`),
     '',
   ];

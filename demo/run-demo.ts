@@ -2,12 +2,14 @@ import { join } from 'node:path';
 import { BatchViewReader } from '../batch/batch-view-reader.ts';
 import { BatchViewIndex } from '../batch/batch-view-index.ts';
 import { buildComparisonReport, MODE_NAMES, type ComparisonReport, type ModeName, type ModeResult } from '../compare/comparison-report.ts';
-import { openAdapters } from '../infra/adapters.ts';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { openAdapters, openEventLog } from '../infra/adapters.ts';
+import type { EventLog } from '../shared/ports/event-log.ts';
 import { DuckDb } from '../infra/duckdb/duckdb-database.ts';
 import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import { compilePipeline } from '../shared/compute/pipeline.ts';
-import type { LateLedger } from '../shared/compute/late-ledger.ts';
-import type { PlatformConfig } from '../shared/config.ts';
+import { withDataDir, type PlatformConfig } from '../shared/config.ts';
 import { ConfigError, NotFoundError } from '../shared/errors.ts';
 import type { LatencySummary } from '../shared/metrics/latency-histogram.ts';
 import { QueryService } from '../serving/query-service.ts';
@@ -17,7 +19,9 @@ import { prepareDemoDataDir } from './demo-data-dir.ts';
 import { refuseDataOfEarlierRuns, runDataBanner, runDataNames, runDataNotice } from './demo-run-data.ts';
 import type { ReplayResult } from '../speed/kappa-replay.ts';
 import { measureStorage, type StorageCost } from './storage-cost.ts';
-import { compareBackfills, probeFreshness, runTimeline, type BackfillComparison, type TimelineBackfill, type TimelineBatchRun, type TimelineInstant, type TimelineOptions } from './timeline.ts';
+import { reconcileLedger, type LedgerReport } from './reconcile-ledger.ts';
+import { windowErrors, type WindowErrors } from '../compare/window-errors.ts';
+import { compareBackfills, probeFreshness, runTimeline, type BackfillComparison, type TimelineBackfill, type TimelineCpu, type TimelineBatchRun, type TimelineInstant, type TimelineOptions } from './timeline.ts';
 import { fileSource, generatedSource, topicSource, type TimelineSource } from './timeline-source.ts';
 
 /** Where the records come from: generated (default), a JSON lines file, or a topic's recorded records. */
@@ -62,16 +66,13 @@ export interface TimelineReport {
   readonly kappaBackfill: TimelineBackfill | null;
 }
 
-/** The late-event ledger, reconciled with the truth and the stream. */
-export interface LedgerReport extends LateLedger {
-  readonly reconciled: boolean;
-  readonly checks: ReadonlyArray<{ readonly what: string; readonly expected: number; readonly actual: number }>;
-}
 
 /** CPU per layer and what each mode stores. */
 export interface CostReport {
   readonly events: number;
   readonly cpuSecondsPerMillionEvents: Readonly<Record<string, number>>;
+  /** CPU ms per layer during the timeline (see TimelineCpu and method). */
+  readonly timelineCpuMs: TimelineCpu;
   readonly method: string;
   readonly storage: StorageCost;
 }
@@ -102,6 +103,8 @@ export interface DemoResult {
   readonly belowHorizon: ComparisonReport | null;
   readonly timeline: TimelineReport;
   readonly ledger: LedgerReport;
+  /** Per view, each mode's absolute error per window start in the final state (additive measures, summed over keys). */
+  readonly errorByWindow: Readonly<Record<string, WindowErrors>>;
   readonly cost: CostReport;
   /** Per mode, in the final state: windows served from the batch and the speed layer. */
   readonly layers: Partial<Record<ModeName, { readonly batch: number; readonly speed: number }>>;
@@ -125,15 +128,57 @@ export function defaultSimStart(wallNow: number): number {
  * the HTTP API at regular instants and scored against the final truth (timeline.ts), then the
  * final comparison, the late-event ledger, a quiet backfill comparison and the storage cost.
  */
-export async function runDemo(config: PlatformConfig, options: DemoOptions): Promise<DemoResult> {
+export async function runDemo(given: PlatformConfig, options: DemoOptions): Promise<DemoResult> {
   const say = options.progress;
-  if (options.inputTopic !== undefined && config.log.kind === 'embedded') {
-    // The embedded log lives in the data dir the run starts by clearing.
-    throw new ConfigError('--topic plays a topic of the real log (--services real); on embedded services give the records as a file with --input');
+  // What the run leaves behind only while it runs: the topic's spool, a scratch data dir, the user's log it reads.
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanUp = async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  };
+  let config = given;
+  let topicLog: EventLog | undefined;
+  let spoolDir: string | undefined;
+  try {
+    if (options.inputTopic !== undefined) {
+      spoolDir = await mkdtemp(join(tmpdir(), 'lk-topic-'));
+      cleanups.push(() => rm(spoolDir!, { recursive: true, force: true }));
+      if (given.log.kind === 'embedded') {
+        // The embedded log lives in the data dir a run starts by clearing: the topic is read from
+        // the user's data dir as it is, and the comparison runs in a scratch data dir of its own.
+        topicLog = await openTopicLog(given, options.inputTopic);
+        cleanups.push(() => topicLog!.close());
+        const scratch = await mkdtemp(join(tmpdir(), 'lk-compare-'));
+        cleanups.push(() => rm(scratch, { recursive: true, force: true }));
+        config = withDataDir(given, scratch);
+        say(`topic ${options.inputTopic} read from the embedded log in ${given.log.dir}; the comparison runs in ${scratch} (removed at the end)`, true);
+      } else if (options.inputTopic === config.topics.events) {
+        throw new ConfigError(`--topic ${options.inputTopic} is the topic this run appends to; set LK_TOPIC to another name or leave it unset (a run names its own)`);
+      }
+    }
+    return await runOnConfig(config, options, topicLog, spoolDir, cleanUp);
+  } catch (err) {
+    await cleanUp();
+    throw err;
   }
-  if (options.inputTopic !== undefined && options.inputTopic === config.topics.events) {
-    throw new ConfigError(`--topic ${options.inputTopic} is the topic this run appends to; set LK_TOPIC to another name or leave it unset (a run names its own)`);
+}
+
+/** The user's embedded log, to read `topic` from; refused when it has no such topic. */
+async function openTopicLog(config: PlatformConfig, topic: string): Promise<EventLog> {
+  const dir = config.log.kind === 'embedded' ? config.log.dir : '';
+  if (!(await stat(dir).then((st) => st.isDirectory(), () => false))) {
+    throw new ConfigError(`--topic ${topic}: there is no embedded log in ${dir}; point --data-dir (or LK_DATA_DIR) at the data dir holding it, or use --services real for Kafka`);
   }
+  const log = await openEventLog(config);
+  const found = await log.partitionCount(topic).then((n) => n > 0, (err: unknown) => (err instanceof NotFoundError ? false : Promise.reject(err)));
+  if (!found) {
+    await log.close();
+    throw new NotFoundError(`--topic ${topic}: the embedded log in ${dir} has no topic ${topic}; append records to it first (LK_TOPIC=${topic} lk ingest --input FILE), or give them as a file with --input`);
+  }
+  return log;
+}
+
+async function runOnConfig(config: PlatformConfig, options: DemoOptions, topicLog: EventLog | undefined, spoolDir: string | undefined, cleanUp: () => Promise<void>): Promise<DemoResult> {
+  const say = options.progress;
   const embedded = config.log.kind === 'embedded' || config.objectStore.kind === 'local' || config.viewStore.kind === 'duckdb';
   if (!options.keepData && embedded) await prepareDemoDataDir(config.dataDir);
   const pipeline = compilePipeline(config.pipeline);
@@ -157,7 +202,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
     const service = new QueryService({ pipeline, viewStore: views, batch, clock: () => simNow });
     server = await startHttpServer(service, { host: config.serving.host, port: options.port });
     const source: TimelineSource = options.inputTopic
-      ? topicSource(log, options.inputTopic)
+      ? topicSource(topicLog ?? log, options.inputTopic, spoolDir!)
       : options.input
         ? fileSource(options.input, pipeline)
         : generatedSource({ startTime: defaultSimStart(Date.now()), spanMs: 3 * 3_600_000, ...options.workload }, config.pipeline);
@@ -195,7 +240,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
     }
     const tooLate = t.speed.totals().tooLate;
     const sourceKind = source.kind;
-    const report = buildComparisonReport({ pipeline, truth, modes, tooLate, generated: t.appended, source: sourceKind });
+    const report = buildComparisonReport({ pipeline, truth, modes, tooLate, generated: t.appended - t.probes.length, probes: t.probes.length, source: sourceKind });
     const below = <W extends { readonly end: number }>(byView: Readonly<Record<string, readonly W[]>>) =>
       Object.fromEntries(Object.entries(byView).map(([v, ws]) => [v, ws.filter((w) => horizon !== null && w.end <= horizon)]));
     const belowHorizon =
@@ -206,19 +251,18 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
             truth: { ...truth, views: below(truth.views) },
             modes: Object.fromEntries(Object.entries(modes).map(([m, r]) => [m, { ...r, windows: below(r.windows) }])),
             tooLate,
-            generated: t.appended,
+            generated: t.appended - t.probes.length,
+            probes: t.probes.length,
             source: sourceKind,
           });
 
     // The ledger, reconciled: every distinct valid event in one state; the stream's and the late topic's too-late counts.
-    const lateTopic = await countRecords(adapters.log, topics.late);
-    const l = t.ledger;
-    const checks = [
-      { what: 'events in the ledger = distinct valid events of the truth', expected: truth.counts.events, actual: l.totals.onTime + l.totals.lateWithin + l.totals.tooLate + l.totals.absorbed },
-      { what: 'too late + absorbed = the speed layer\'s too-late count', expected: tooLate, actual: l.totals.tooLate + l.totals.absorbed },
-      { what: 'too late + absorbed = records in the late topic', expected: lateTopic, actual: l.totals.tooLate + l.totals.absorbed },
-    ];
-    const ledger: LedgerReport = { ...l, reconciled: checks.every((c) => c.expected === c.actual), checks };
+    const ledger = reconcileLedger(pipeline, t.ledger, truth, { speedTooLate: tooLate, lateTopic: await countRecords(adapters.log, topics.late) });
+    // The error per window of every view, in the final state.
+    const errorByWindow: Record<string, WindowErrors> = {};
+    for (const v of pipeline.views) {
+      if (truth.views[v.name]) errorByWindow[v.name] = windowErrors(v, Object.fromEntries(Object.entries(modes).map(([m, r]) => [m, r.windows[v.name] ?? []])), truth.views[v.name]);
+    }
 
     // Backfill on a quiet process: Kappa replay against Lambda batch recompute of the same history.
     say('backfill: a Kappa replay and a Lambda batch recompute of the whole history, one after the other');
@@ -230,16 +274,24 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
     const masterRows = t.batchRuns.reduce((s, r) => s + r.archived, 0);
     const storage = await measureStorage(config, pipeline, { objects, views, batch: reader }, { logRecords: t.appended, masterRows, namespaces: ['speed', t.kappaNamespace] });
     const perM = (cpuMs: number) => Math.round((cpuMs / 1000 / Math.max(1, truth.counts.events)) * 1e6 * 100) / 100;
-    const batchCyclesCpu = t.batchRuns.reduce((s, r) => s + r.cpuMs, 0);
     const cost: CostReport = {
       events: truth.counts.events,
       cpuSecondsPerMillionEvents: {
         'stream job (Kappa replay, quiet)': perM(backfills.kappa.cpuMs),
         'batch recompute (quiet)': perM(backfills.lambdaBatch.cpuMs),
-        'batch cycles on the timeline (archive + compute; stream jobs alongside)': perM(batchCyclesCpu),
+        'timeline: speed layer (transform, main thread)': perM(t.cpu.speedMs),
+        'timeline: Kappa live jobs + backfill replay (transform, main thread)': perM(t.cpu.kappaMs),
+        'timeline: batch runs (archive + compute, process CPU less the stream transform meanwhile)': perM(t.cpu.batchMs),
+        'timeline: query instants (HTTP client + server, process CPU less the stream transform meanwhile)': perM(t.cpu.queriesMs),
+        'timeline: rest (ingest, view-store and side-output writes, probes)': perM(t.cpu.restMs),
         'whole timeline (ingest, speed, Kappa, batch, queries)': perM(t.cpuMs),
       },
-      method: 'process.cpuUsage() around each step; the quiet figures ran alone, the timeline ones share the process with the live stream jobs and the queries',
+      timelineCpuMs: t.cpu,
+      method:
+        'quiet: process.cpuUsage() around each backfill, run alone after the timeline. Timeline (one process for every layer): the stream jobs\' transform is ' +
+        'process.threadCpuUsage() around its synchronous steps (record processing, taking change sets), so it is theirs alone but leaves out their view-store writes; ' +
+        'batch runs and query instants are process.cpuUsage() while the timeline waited for them (no appends meanwhile) less the stream transform in that time; ' +
+        'rest = the whole timeline\'s process CPU less all of these',
       storage,
     };
 
@@ -275,6 +327,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
         eventsPerSecond: backfills.kappa.wallMs > 0 ? Math.round((backfills.kappa.records * 1000) / backfills.kappa.wallMs) : backfills.kappa.records,
         cutOver: t.backfill !== null,
         cpuMs: backfills.kappa.cpuMs,
+        computeCpuMs: backfills.kappa.computeCpuMs,
         ...backfills,
         timeline: t.backfill,
       },
@@ -283,6 +336,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
       belowHorizon,
       timeline,
       ledger,
+      errorByWindow,
       cost,
       layers,
       data: runDataNotice(config, names),
@@ -292,6 +346,7 @@ export async function runDemo(config: PlatformConfig, options: DemoOptions): Pro
         await server?.close();
         await db.close();
         await adapters.close();
+        await cleanUp();
       },
     };
   } catch (err) {

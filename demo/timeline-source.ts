@@ -1,3 +1,5 @@
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Pipeline, PipelineConfig } from '../shared/compute/pipeline.ts';
 import type { EventLog } from '../shared/ports/event-log.ts';
 import type { EventSchema } from '../shared/model/event-schema.ts';
@@ -75,27 +77,66 @@ export function fileSource(path: string, pipeline: Pipeline): TimelineSource {
 }
 
 /**
- * A topic's records replayed on their own append times (merged across partitions by append
- * time, keeping each partition's order). Held in memory: meant for recorded workloads, not a
- * production topic's retention.
+ * A topic's records replayed on their own append times, merged across partitions by append time
+ * (each partition in its offset order; ties in partition order), the clock never going back (a
+ * record dated before the one played last plays at the clock). Not held in memory: the first
+ * read spools each partition to a JSON lines file in `spoolDir` as it streams by, and every
+ * read merges those files, one record per partition at a time.
  */
-export function topicSource(log: EventLog, topic: string): TimelineSource {
-  let all: TimedRecord[] | undefined;
+export function topicSource(log: EventLog, topic: string, spoolDir: string): TimelineSource {
+  let spooled: Promise<string[]> | undefined;
   return {
     kind: 'read',
     async *records() {
-      if (!all) {
-        const read: Array<TimedRecord & { p: number; o: number }> = [];
-        const sub = await log.consume({ topic, from: { kind: 'earliest' }, stopAtEnd: true, onBatch: async (b) => void b.records.forEach((r) => read.push({ key: r.key, value: r.value, timestamp: r.timestamp, p: b.partition, o: r.offset })) });
-        await sub.done;
-        // Stable by append time; within a partition offsets follow append times except for a producer's own clock skew, so keep them ordered.
-        read.sort((a, b) => a.timestamp - b.timestamp || a.p - b.p || a.o - b.o);
-        let last = Number.NEGATIVE_INFINITY;
-        all = read.map((r) => ({ key: r.key, value: r.value, timestamp: (last = Math.max(last, r.timestamp)) }));
+      spooled ??= spoolTopic(log, topic, spoolDir);
+      const heads = (await spooled).map((file) => readLines(file)[Symbol.asyncIterator]());
+      const next = async (i: number) => {
+        const r = await heads[i].next();
+        return r.done ? undefined : (JSON.parse(r.value) as { k: string | null; v: string; t: number });
+      };
+      const current = await Promise.all(heads.map((_, i) => next(i)));
+      let clock = Number.NEGATIVE_INFINITY;
+      for (;;) {
+        let min = -1;
+        for (let i = 0; i < current.length; i++) if (current[i] && (min < 0 || current[i]!.t < current[min]!.t)) min = i;
+        if (min < 0) return;
+        const r = current[min]!;
+        clock = Math.max(clock, r.t);
+        yield { key: r.k, value: r.v, timestamp: clock };
+        current[min] = await next(min);
       }
-      yield* all;
     },
   };
+}
+
+/** Reads a topic to its end once, each partition's records to its own file (`p<n>.jsonl`, offset order); returns the files. */
+async function spoolTopic(log: EventLog, topic: string, dir: string): Promise<string[]> {
+  const partitions = await log.partitionCount(topic);
+  await mkdir(dir, { recursive: true });
+  const files = Array.from({ length: partitions }, (_, p) => join(dir, `p${p}.jsonl`));
+  const handles = await Promise.all(files.map((f) => open(f, 'w')));
+  // A redelivered offset (the log is at-least-once) is the same record, spooled once.
+  const nextOffset = new Map<number, number>();
+  try {
+    const sub = await log.consume({
+      topic,
+      from: { kind: 'earliest' },
+      stopAtEnd: true,
+      onBatch: async (b) => {
+        let text = '';
+        for (const r of b.records) {
+          if (r.offset < (nextOffset.get(b.partition) ?? 0)) continue;
+          nextOffset.set(b.partition, r.offset + 1);
+          text += `${JSON.stringify({ k: r.key, v: r.value, t: r.timestamp })}\n`;
+        }
+        await handles[b.partition].write(text);
+      },
+    });
+    await sub.done;
+  } finally {
+    await Promise.all(handles.map((h) => h.close()));
+  }
+  return files;
 }
 
 /**

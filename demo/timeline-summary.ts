@@ -30,6 +30,17 @@ export function formatTimelineSummary(r: DemoResult): string {
     `Late-event ledger: ${n(led.totals.onTime)} on time, ${n(led.totals.lateWithin)} late within the allowed lateness, ${n(led.totals.tooLate)} too late (side output only), ${n(led.totals.absorbed)} absorbed by a later batch run` +
       ` = ${n(led.events)} events; ${led.reconciled ? 'reconciled with the truth, the speed layer and the late topic' : `NOT reconciled: ${led.checks.filter((c) => c.expected !== c.actual).map((c) => `${c.what}: ${c.expected} expected, ${c.actual} found`).join('; ')}`}.`,
   );
+  const perWindow = Object.entries(led.byWindow).map(([view, ws]) => {
+    const late = ws.filter((w) => w.tooLate + w.absorbed > 0).length;
+    const e = r.errorByWindow[view];
+    const measure = e?.counts[0] ?? e?.measures[0];
+    // Batch below its horizon only: above it, it has nothing yet (its staleness, not a window's error).
+    const horizon = r.batchHorizon === null ? null : Date.parse(r.batchHorizon);
+    const scored = (m: (typeof MODE_NAMES)[number], i: number) => m !== 'batch' || (horizon !== null && e!.ends[i] <= horizon);
+    const worst = e && measure ? MODE_NAMES.filter((m) => e.modes[m]).map((m) => `${m} ${n(Math.max(0, ...e.modes[m]![measure].filter((_, i) => scored(m, i))))}`).join(', ') : '';
+    return `${view} ${n(ws.length)} windows, ${n(late)} with a too-late event (${n(ws.filter((w) => w.tooLate > 0).length)} of them never absorbed)${worst ? `, largest |${measure} - truth| at one window start (batch: below its horizon): ${worst}` : ''}`;
+  });
+  lines.push(`Per window (JSON ledger.byWindow, errorByWindow): ${perWindow.join('; ')}.`);
   const f = r.freshness;
   const fresh = MODE_NAMES.map((m) => (f.perMode[m] ? `${m} p50 ${formatDuration(f.perMode[m]!.p50Ms)} p99 ${formatDuration(f.perMode[m]!.p99Ms)}` : `${m} -`)).join('; ');
   lines.push(`Freshness (probes, append to visible through HTTP, wall clock): ${fresh}.`);

@@ -137,6 +137,26 @@ export interface TimelineResult {
   readonly kappaNamespace: string;
   readonly wallMs: number;
   readonly cpuMs: number;
+  /** CPU ms per layer during the timeline, see TimelineCpu. */
+  readonly cpu: TimelineCpu;
+}
+
+/**
+ * CPU per layer during the timeline, where every layer shares one process. The stream jobs'
+ * figures are their transform on the main thread, measured around its synchronous steps (exact
+ * for that work, without their view-store writes); the batch runs' and the query instants' are
+ * the process's CPU while the timeline waited for them (nothing was appended meanwhile), less the
+ * stream jobs' transform in that time; `rest` is what remains of the process's CPU.
+ */
+export interface TimelineCpu {
+  readonly speedMs: number;
+  /** The live Kappa jobs and the backfill's replay. */
+  readonly kappaMs: number;
+  readonly batchMs: number;
+  readonly queriesMs: number;
+  /** The rest: ingest (appends), the stream jobs' view-store and side-output writes, the probe poller, catching up before each query. */
+  readonly restMs: number;
+  readonly totalMs: number;
 }
 
 const MINUTE = 60_000;
@@ -206,6 +226,21 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
   await views.ensureNamespace(kappaNamespace);
   await views.setAlias(KAPPA_ALIAS, kappaNamespace);
   const running = [await speed.start(), await kappa.start()];
+  // Every Kappa job of the run (live versions), and the backfill replay's transform CPU.
+  const kappaJobs: StreamJob[] = [kappa];
+  let replayCpuMs = 0;
+  const streamCpuMs = () => speed.computeCpuMs + kappaJobs.reduce((a, j) => a + j.computeCpuMs, 0) + replayCpuMs;
+  const spent = { batchMs: 0, queriesMs: 0 };
+  /** Process CPU ms of `work` less the stream jobs' transform meanwhile. */
+  const exclusiveOf = async <T>(work: () => Promise<T>, add: (ms: number) => void): Promise<T> => {
+    const cpu = process.cpuUsage();
+    const stream = streamCpuMs();
+    try {
+      return await work();
+    } finally {
+      add(Math.max(0, cpuSince(cpu) - (streamCpuMs() - stream)));
+    }
+  };
   let kappaSub = running[1];
   const liveJobs: HasPositions[] = [speed, { positions: () => kappa.positions() }];
 
@@ -250,7 +285,7 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
   const runBatchAt = async (run: ScheduledBatchRun) => {
     const wall = performance.now();
     const cpu = process.cpuUsage();
-    const result: BatchCycleResult = run.kind === 'hourly' ? await runHourlyCycle(cycleDeps) : await runDailyRecompute(cycleDeps);
+    const result: BatchCycleResult = await exclusiveOf(() => (run.kind === 'hourly' ? runHourlyCycle(cycleDeps) : runDailyRecompute(cycleDeps)), (ms) => void (spent.batchMs += ms));
     if (result.batch?.published) {
       horizon = result.batch.horizon;
       // Served from the next query on, as `lk serve`'s poll would load it (without waiting for one).
@@ -286,9 +321,11 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
     const wall = performance.now();
     backfillTask = (async () => {
       const replay = await runKappaReplay(deps, { cutOver: false });
+      replayCpuMs += replay.computeCpuMs;
       const replayWallMs = Math.round(performance.now() - wall);
       // The new version continues live from the replay's checkpoints; serving moves to it once it caught up.
       const next = new StreamJob(deps, { namespace: replay.namespace, groupId: ctx.group(replay.namespace), from: { kind: 'earliest' }, sideOutputs: false });
+      kappaJobs.push(next);
       const nextSub = await next.start();
       await waitUntilCaughtUp(log, topics.events, [next]);
       // The same gate lk replay applies: the new version against the one serving and against batch.
@@ -312,6 +349,9 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
 
   const query = async (at: number) => {
     await waitUntilCaughtUp(log, topics.events, liveJobs);
+    await exclusiveOf(() => scoreAt(at), (ms) => void (spent.queriesMs += ms));
+  };
+  const scoreAt = async (at: number) => {
     const scored = scoredRange(at, lookbackMs, pipeline);
     const modes: Partial<Record<ModeName, ModeInstant>> = {};
     let seen: { horizon: number | null; kappaVersion: string | null } = { horizon, kappaVersion: null };
@@ -417,6 +457,8 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
   }
   const wallMs = Math.round(performance.now() - wallStart);
   const cpuMs = cpuSince(cpuStart);
+  const kappaMs = kappaJobs.reduce((a, j) => a + j.computeCpuMs, 0) + replayCpuMs;
+  const cpu: TimelineCpu = { speedMs: speed.computeCpuMs, kappaMs, ...spent, restMs: Math.max(0, cpuMs - speed.computeCpuMs - kappaMs - spent.batchMs - spent.queriesMs), totalMs: cpuMs };
 
   // 5. The late-event ledger, from the log and the batch runs.
   const ledger = await buildLedger(log, topics.events, pipeline, batchRuns);
@@ -436,6 +478,7 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
     kappaNamespace,
     wallMs,
     cpuMs,
+    cpu,
   };
 }
 
@@ -463,7 +506,7 @@ async function buildLedger(log: EventLog, topic: string, pipeline: Pipeline, run
 /** The quiet backfill: a Kappa replay of the whole history and a Lambda batch recompute of it, one after the other, nothing else running. */
 export interface BackfillComparison {
   readonly events: number;
-  readonly kappa: { readonly wallMs: number; readonly cpuMs: number; readonly servableAfterMs: number; readonly records: number };
+  readonly kappa: { readonly wallMs: number; readonly cpuMs: number; readonly servableAfterMs: number; readonly records: number; readonly computeCpuMs: number };
   readonly lambdaBatch: { readonly wallMs: number; readonly cpuMs: number; readonly servableAfterMs: number; readonly buckets: number; readonly rows: number };
 }
 
@@ -473,7 +516,7 @@ export async function compareBackfills(ctx: TimelineContext, simEnd: number, eve
   let wall = performance.now();
   let cpu = process.cpuUsage();
   const replay = await runKappaReplay(deps, { cutOver: false });
-  const kappa = { wallMs: Math.round(performance.now() - wall), cpuMs: cpuSince(cpu), servableAfterMs: Math.round(performance.now() - wall), records: replay.records };
+  const kappa = { wallMs: Math.round(performance.now() - wall), cpuMs: cpuSince(cpu), servableAfterMs: Math.round(performance.now() - wall), records: replay.records, computeCpuMs: replay.computeCpuMs };
   await ctx.views.dropNamespace(replay.namespace);
   wall = performance.now();
   cpu = process.cpuUsage();

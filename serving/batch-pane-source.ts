@@ -39,6 +39,20 @@ export interface BatchSnapshot {
    * when this source keeps no totals for the view. Absent: none kept.
    */
   readonly rangeTotals?: (view: string, from: number, to: number, into: Map<string, RangeTotal<'batch'>>) => boolean;
+  /** The failed checks of the last run the batch quality gate rejected hours of; absent or [] when none did. */
+  readonly gateFailures?: readonly BatchGateFailure[];
+}
+
+/** One check the batch quality gate failed: which run, hour and view (null: every view of the hour), and why. */
+export interface BatchGateFailure {
+  readonly runId: string;
+  /** When the gate judged it (ISO-8601). */
+  readonly at: string;
+  readonly view: string | null;
+  /** The hour (bucket start, epoch ms) kept from being published: its previous version keeps serving. */
+  readonly bucket: number;
+  readonly check: string;
+  readonly detail: string;
 }
 
 /**

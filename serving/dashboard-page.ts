@@ -39,6 +39,7 @@ export function dashboardPage(assets: DashboardAssets): string {
 <body>
 <h1>lambdakappa: live views</h1>
 <div class="muted">as of <span id="as-of">…</span>; batch horizon <b id="horizon">…</b> (run <span id="batch-run">…</span>); Kappa serves <b id="kappa-version">…</b>; updates every ${DASHBOARD_POLL_MS / 1000} s</div>
+<div id="batch-quality" class="muted">…</div>
 <div id="error"></div>
 <h2>Streaming namespaces</h2>
 <table id="namespaces"><thead><tr><th>namespace</th><th>watermark</th><th>final before</th><th class="n">records read</th><th class="n">valid</th><th class="n">dead-letter</th><th class="n">too late</th><th class="n">duplicates</th></tr></thead><tbody></tbody></table>
@@ -111,6 +112,10 @@ async function tick() {
     const [status, list] = await Promise.all([get('/v1/status'), get('/v1/views')]);
     text('as-of', status.asOf); text('horizon', status.batchHorizon ?? 'none yet'); text('batch-run', status.batchRun); text('kappa-version', status.kappa.namespace ?? 'no version yet');
     document.querySelector('#namespaces tbody').innerHTML = status.namespaces.map((n) => '<tr data-namespace="' + esc(n.namespace) + '"><td>' + esc(n.namespace) + '</td><td>' + esc(n.watermark ?? '—') + '</td><td>' + esc(n.finalBefore ?? '—') + '</td><td class="n" data-records>' + num(n.recordsRead) + '</td><td class="n">' + num(n.totals.valid) + '</td><td class="n">' + num(n.totals.deadLetter) + '</td><td class="n">' + num(n.totals.tooLate) + '</td><td class="n">' + num(n.totals.duplicate) + '</td></tr>').join('');
+    const q = status.batchQuality ? status.batchQuality.lastFailure : null;
+    document.getElementById('batch-quality').innerHTML = q == null ? 'batch quality gate: no hour rejected' :
+      'batch quality gate: run <b data-gate-run>' + esc(q.runId) + '</b> at ' + esc(q.at) + ' rejected ' +
+      q.failures.map((f) => '<span data-gate-check>' + esc(f.check) + '</span>' + (f.view ? ' of ' + esc(f.view) : '') + ' at ' + esc(f.hour)).join('; ') + '; the previous versions of those hours keep serving';
     const r = status.replay;
     document.getElementById('replay').innerHTML = r == null ? 'no replay has published progress' :
       '<b>' + esc(r.version) + '</b> <span data-replay-state>' + esc(r.state) + '</span> while ' + esc(r.serving ?? 'nothing') + ' serves: ' +

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { BadRequestError } from '../shared/errors.ts';
+import { BadRequestError, LkError } from '../shared/errors.ts';
 import { httpErrorOf, unknownViewError, type HttpErrorResponse } from './http-error.ts';
 import type { QueryService } from './query-service.ts';
 import { openApiDocument } from './openapi.ts';
@@ -68,7 +68,7 @@ const ROUTES: readonly RegExp[] = [/^\/$/, /^\/health$/, /^\/ready$/, /^\/metric
  *   GET /v1/explain/:view?key=&start=&mode=
  *                                  why one window has its value (window-explanation.ts): layers and version,
  *                                  horizon and watermark, the truth where known, too-late events, duplicates
- *   GET /v1/status                 batch horizon and run, Kappa alias, streaming namespaces' progress
+ *   GET /v1/status                 batch horizon and run, the quality gate's last rejection, Kappa alias, streaming namespaces' progress
  *   GET /openapi.json              the API, from the schemas that validate it (openapi.ts)
  *   GET /ready                     readiness: 200 once the published batch is loaded and the stores answer, else 503
  *   GET /metrics                   Prometheus metrics (when given; serving-metrics.ts)
@@ -190,6 +190,12 @@ export async function startHttpServer(service: QueryService, options: HttpServer
     send(reply, r);
   });
 
-  const url = await app.listen({ host: options.host, port: options.port });
+  const url = await app.listen({ host: options.host, port: options.port }).catch(async (err: unknown) => {
+    await app.close().catch(() => undefined);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new LkError(`port ${options.port} on ${options.host} is in use (another lk serve or lk run?): give another --port (or LK_PORT), 0 for a free one`, { cause: err });
+    }
+    throw err;
+  });
   return { url, close: () => app.close() };
 }

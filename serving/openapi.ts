@@ -65,7 +65,7 @@ export function openApiDocument(views: readonly string[]): Record<string, unknow
           },
         },
       },
-      '/v1/status': { get: { summary: 'batch horizon and run, Kappa alias, streaming namespaces\' progress', responses: { '200': ok('status', { type: 'object' }) } } },
+      '/v1/status': { get: { summary: 'batch horizon and run, the batch quality gate\'s last rejection, Kappa alias, streaming namespaces\' progress', responses: { '200': ok('status', { type: 'object' }) } } },
       '/health': { get: { summary: 'liveness', responses: { '200': ok('alive', object(['status'], { status: { const: 'ok' } })) } } },
       '/ready': { get: { summary: 'readiness: the published batch is loaded and the view store answers', responses: { '200': ok('ready', { type: 'object' }), '503': ok('not ready, with the failing checks', { type: 'object' }) } } },
       '/metrics': { get: { summary: 'Prometheus metrics (text exposition format)', responses: { '200': { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },

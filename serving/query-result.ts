@@ -106,6 +106,11 @@ export interface ServiceStatus {
   readonly batchHorizon: string | null;
   /** The batch run being served (the manifest's runId); null before the first publish. */
   readonly batchRun: string | null;
+  /**
+   * The last batch run whose quality gate rejected hours (their previous versions keep serving):
+   * when, and each failed check with its hour; null when no rejection is recorded.
+   */
+  readonly batchQuality: { readonly lastFailure: { readonly runId: string; readonly at: string; readonly failures: readonly { readonly view: string | null; readonly hour: string; readonly check: string; readonly detail: string }[] } | null };
   readonly speedNamespace: string;
   readonly kappa: { readonly alias: string; readonly namespace: string | null };
   readonly namespaces: readonly NamespaceStatus[];

@@ -9,7 +9,7 @@ import { AnswerCache } from './answer-cache.ts';
 import { earliestPaneStart } from '../shared/time/bucket.ts';
 import { describeWindow, reachOf } from '../shared/time/window.ts';
 import { KAPPA_ALIAS } from '../speed/kappa-version.ts';
-import type { BatchPaneSource, BatchSnapshot } from './batch-pane-source.ts';
+import type { BatchGateFailure, BatchPaneSource, BatchSnapshot } from './batch-pane-source.ts';
 import { collectWindows } from './collect-windows.ts';
 import { encodeCursor } from './page-cursor.ts';
 import { checkWindowCount, rowBound, type ReadLimits, type RowBound } from './read-bounds.ts';
@@ -407,6 +407,7 @@ export class QueryService {
       views: this.viewNames(),
       batchHorizon: iso(horizon),
       batchRun: batch.runId,
+      batchQuality: { lastFailure: lastGateFailure(batch.gateFailures ?? []) },
       speedNamespace: this.#speedNamespace,
       kappa: { alias: this.#kappaAlias, namespace: kappaVersion },
       namespaces,
@@ -544,4 +545,11 @@ export class QueryService {
 /** ISO-8601 UTC, or null for no time (null, undefined, -Infinity). */
 function iso(t: number | null | undefined): string | null {
   return t !== null && t !== undefined && Number.isFinite(t) ? new Date(t).toISOString() : null;
+}
+
+/** The status's summary of the last gate failure. */
+function lastGateFailure(failures: readonly BatchGateFailure[]): ServiceStatus['batchQuality']['lastFailure'] {
+  if (failures.length === 0) return null;
+  const { runId, at } = failures[0];
+  return { runId, at, failures: failures.map((f) => ({ view: f.view, hour: iso(f.bucket)!, check: f.check, detail: f.detail })) };
 }

@@ -209,6 +209,21 @@ export function loadConfig(env: Env, overrides: ConfigOverrides & { readonly pip
   return config;
 }
 
+/** Where each embedded port keeps its files in a data dir (and where S3 objects are cached for DuckDB). */
+function embeddedPaths(dataDir: string) {
+  return { log: join(dataDir, 'log'), objects: join(dataDir, 'objects'), views: join(dataDir, 'views.duckdb'), s3Cache: join(dataDir, 's3-cache') };
+}
+
+/** The same configuration on another data dir: every embedded port's files move under `dir`; real services stay as they are. */
+export function withDataDir(config: PlatformConfig, dir: string): PlatformConfig {
+  const dataDir = resolve(dir);
+  const p = embeddedPaths(dataDir);
+  const log: LogConfig = config.log.kind === 'embedded' ? { kind: 'embedded', dir: p.log } : config.log;
+  const objectStore: ObjectStoreConfig = config.objectStore.kind === 'local' ? { kind: 'local', dir: p.objects } : { ...config.objectStore, cacheDir: p.s3Cache };
+  const viewStore: ViewStoreConfig = config.viewStore.kind === 'duckdb' ? { kind: 'duckdb', path: p.views } : config.viewStore;
+  return { ...config, dataDir, log, objectStore, viewStore };
+}
+
 function logConfig(env: Env, real: boolean, dataDir: string): LogConfig {
   const logKind = choice(env, 'LK_LOG', ['embedded', 'kafka'] as const, real ? 'kafka' : 'embedded');
   if (logKind === 'kafka') {
@@ -221,7 +236,7 @@ function logConfig(env: Env, real: boolean, dataDir: string): LogConfig {
     const sessionTimeoutMs = env.KAFKA_SESSION_TIMEOUT_MS ? int(env, 'KAFKA_SESSION_TIMEOUT_MS', 10_000, 1_000, 3_600_000) : undefined;
     return sessionTimeoutMs === undefined ? { kind: 'kafka', brokers, clientId } : { kind: 'kafka', brokers, clientId, sessionTimeoutMs };
   }
-  return { kind: 'embedded', dir: join(dataDir, 'log') };
+  return { kind: 'embedded', dir: embeddedPaths(dataDir).log };
 }
 
 function objectStoreConfig(env: Env, real: boolean, dataDir: string, runPrefix: string | undefined): ObjectStoreConfig {
@@ -240,10 +255,10 @@ function objectStoreConfig(env: Env, real: boolean, dataDir: string, runPrefix: 
       forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', endpoint !== undefined),
       accessKeyId: env.AWS_ACCESS_KEY_ID ?? (real ? DEFAULT_S3_ACCESS_KEY_ID : undefined),
       secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? (real ? DEFAULT_S3_SECRET_ACCESS_KEY : undefined),
-      cacheDir: join(dataDir, 's3-cache'),
+      cacheDir: embeddedPaths(dataDir).s3Cache,
     };
   }
-  return { kind: 'local', dir: join(dataDir, 'objects') };
+  return { kind: 'local', dir: embeddedPaths(dataDir).objects };
 }
 
 function viewStoreConfig(env: Env, real: boolean, dataDir: string, runSchema: string | undefined): ViewStoreConfig {
@@ -256,5 +271,5 @@ function viewStoreConfig(env: Env, real: boolean, dataDir: string, runSchema: st
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(schema)) throw new ConfigError(`PG_SCHEMA=${schema} must be a lowercase SQL identifier`);
     return { kind: 'postgres', url, schema };
   }
-  return { kind: 'duckdb', path: join(dataDir, 'views.duckdb') };
+  return { kind: 'duckdb', path: embeddedPaths(dataDir).views };
 }

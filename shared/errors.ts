@@ -184,3 +184,72 @@ export class WriterFencedError extends FencedError {
     this.sourcePartition = sourcePartition;
   }
 }
+
+/** One failed check of the batch quality gate, as the error reports it. */
+export interface QualityGateFailure {
+  readonly view: string | null;
+  /** The hour (bucket start, epoch ms). */
+  readonly bucket: number;
+  readonly check: string;
+  readonly detail: string;
+}
+
+/**
+ * The batch quality gate rejected hours of a run: they were not published and their previous
+ * versions keep serving (the manifest's `rejected` list says why). `lk batch` exits 1 with it.
+ */
+export class QualityGateError extends LkError {
+  readonly runId: string;
+  readonly failures: readonly QualityGateFailure[];
+
+  constructor(runId: string, failures: readonly QualityGateFailure[]) {
+    const hours = [...new Set(failures.map((f) => f.bucket))].sort((a, b) => a - b).map((b) => new Date(b).toISOString());
+    const first = failures[0];
+    super(
+      `batch run ${runId}: the quality gate rejected ${hours.length === 1 ? `hour ${hours[0]}` : `${hours.length} hours (${hours.slice(0, 3).join(', ')}${hours.length > 3 ? ', …' : ''})`} ` +
+        `with ${failures.length} failed check${failures.length === 1 ? '' : 's'}, first ${first ? `${first.check}${first.view ? ` of view ${first.view}` : ''}: ${first.detail}` : 'none'}; ` +
+        'those hours were not published and their previous versions keep serving. Fix the master dataset or the job and run lk batch again, ' +
+        'or publish the hours as they are with lk batch --from/--to --skip-quality once you accept the data',
+    );
+    this.runId = runId;
+    this.failures = failures;
+  }
+}
+
+/** A savepoint cannot be read, or cannot start this job (missing, damaged, another format, a view changed). The message says what to do. */
+export class SavepointError extends LkError {}
+
+/**
+ * A view of the pipeline differs from the view of the same name in the savepoint a job starts
+ * from: its stored panes mean something else. Names each view and what changed in it.
+ */
+export class ChangedViewError extends SavepointError {
+  readonly changes: Readonly<Record<string, readonly string[]>>;
+
+  constructor(savepoint: string, changes: Readonly<Record<string, readonly string[]>>) {
+    const list = Object.entries(changes).map(([view, parts]) => `${view} (${parts.join(', ')} changed)`);
+    super(
+      `savepoint ${savepoint}: view${list.length > 1 ? 's' : ''} ${list.join('; ')} differ${list.length > 1 ? '' : 's'} from the savepoint's definition, so its panes cannot be resumed; ` +
+        'give --rebuild-changed to build them again from --new-views-from, or start from a savepoint taken with this definition',
+    );
+    this.changes = changes;
+  }
+}
+
+/**
+ * `lk run` found its embedded data dir held by another running platform (the embedded view store
+ * is one process's): says which process, where it serves, and what to do instead.
+ */
+export class PlatformRunningError extends LkError {
+  readonly holderPid: number;
+
+  constructor(dataDir: string, lockFile: string, holder: { readonly pid: number; readonly host: string; readonly command?: string; readonly url?: string }) {
+    const what = `${holder.command ?? 'lk run'} (process ${holder.pid}${holder.url ? `, serving ${holder.url}` : ''})`;
+    super(
+      `another ${what} already holds the embedded data dir ${dataDir}: query it at its HTTP API and append with \`lk ingest --data-dir ${dataDir}\`; ` +
+        `to run a second platform give it its own --data-dir (and --port); to restart this one stop process ${holder.pid} first (kill -TERM ${holder.pid}). ` +
+        `If process ${holder.pid} (on host ${holder.host}) is gone, delete ${lockFile}`,
+    );
+    this.holderPid = holder.pid;
+  }
+}

@@ -1,3 +1,4 @@
+import { LkError } from '../shared/errors.ts';
 import type { BatchSnapshot } from '../serving/batch-pane-source.ts';
 import type { ViewStore } from '../shared/ports/view-store.ts';
 import type { LateFootprint } from '../shared/compute/late-footprint.ts';
@@ -13,6 +14,8 @@ export interface ReplayResult {
   readonly records: number;
   readonly elapsedMs: number;
   readonly eventsPerSecond: number;
+  /** The replay job's transform CPU on the main thread (StreamJob.computeCpuMs). */
+  readonly computeCpuMs: number;
   readonly cutOver: boolean;
   /** The correctness gate's verdict on the new version (absent without a cut-over). cutOver is false when it refused. */
   readonly verdict?: CutoverVerdict;
@@ -41,9 +44,20 @@ export interface ReplayOptions {
    * them; a replay writing them fences its writers while both run). Never twice per source offset.
    */
   readonly sideOutputs?: boolean;
+  /**
+   * Seeds the new version before the job reads (a savepoint's state, savepoint-restore.ts): the
+   * job then goes on from the seeded checkpoints, writing on window update instead of
+   * bulk-loading (a load starts from nothing). Absent: the version is bulk-loaded from `from`.
+   */
+  readonly seed?: (namespace: string) => Promise<void>;
   readonly onProgress?: (p: StreamProgress) => void;
   /** Publishes the replay's progress and state for serving to show (replay-progress.ts). */
   readonly progress?: ReplayProgressReporter;
+  /**
+   * Stops the replay before the end of the log (`lk run` shutting down): its version is dropped,
+   * as a failed replay's is, and the replay rejects. Never cut over part-way.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -69,7 +83,7 @@ export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions
     namespace,
     from: options.from ?? { kind: 'earliest' },
     stopAtEnd: true,
-    emit: 'onWindowClose',
+    emit: options.seed ? 'onWindowUpdate' : 'onWindowClose',
     sideOutputs: options.sideOutputs ?? false,
     onCommit: (p) => {
       progress?.update(p);
@@ -77,8 +91,18 @@ export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions
     },
   });
   try {
+    await options.seed?.(namespace);
     const sub = await job.start();
-    await sub.done;
+    const stop = () => void sub.stop();
+    options.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      if (options.signal?.aborted) await sub.stop();
+      await sub.done;
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+    }
+    // A stopped load finishes with what it read: a version of part of the log, which must not serve.
+    if (options.signal?.aborted) throw new LkError(`the replay into ${namespace} was stopped before the end of the log; its version was dropped (run the backfill again)`);
   } catch (err) {
     await deps.views.dropNamespace(namespace).catch(() => undefined);
     await progress?.state('failed', err instanceof Error ? err.message : String(err));
@@ -104,6 +128,7 @@ export async function runKappaReplay(deps: StreamJobDeps, options: ReplayOptions
     records: job.records,
     elapsedMs,
     eventsPerSecond: elapsedMs > 0 ? Math.round((job.records * 1000) / elapsedMs) : job.records,
+    computeCpuMs: job.computeCpuMs,
     cutOver,
     verdict,
   };

@@ -1,6 +1,7 @@
 import { checkpointWatermark } from '../shared/compute/partition-processor.ts';
 import { LATENCY_BUCKETS, type MetricsRegistry } from '../shared/ports/metrics.ts';
 import type { LatenessPolicy } from '../shared/time/watermark.ts';
+import type { FlowState } from './buffer-bound.ts';
 import type { StreamProgress } from './stream-job.ts';
 
 /** The speed layer's metrics, fed by the stream job's onCommit (`lk speed --metrics-port`). */
@@ -9,13 +10,17 @@ export interface SpeedMetrics {
   onCommit(p: StreamProgress): void;
   /** Whether every partition seen has committed everything up to its high watermark (lag 0). */
   caughtUp(): boolean;
+  /** Reads the running job's flow control at each scrape (the job changes when it restarts after a fence). */
+  watchFlow(flow: () => FlowState | undefined): void;
 }
 
 /**
  * Registers the speed layer's metrics: records committed (`rate()` gives events in per second),
  * consumer lag per partition (high watermark minus committed offset), the watermark per partition
  * and its lag behind the wall clock, valid / dead-letter / too-late / duplicate counts, commit
- * duration, and the age of each partition's last checkpoint (set at scrape).
+ * duration, and the age of each partition's last checkpoint (set at scrape); and backpressure,
+ * read from the job at scrape: whether consumption is paused, the records buffered (processed, not
+ * yet visible) and their bound, and how often and how long the job paused since it (re)started.
  */
 export function speedMetrics(registry: MetricsRegistry, policy: LatenessPolicy, clock: () => number = Date.now): SpeedMetrics {
   const records = registry.counter('lk_speed_records_total', 'records committed to the view store (rate() is events in per second)');
@@ -30,6 +35,17 @@ export function speedMetrics(registry: MetricsRegistry, policy: LatenessPolicy, 
   registry.gauge('lk_speed_checkpoint_age_seconds', 'time since each partition last committed a checkpoint', ['partition'], (g) => {
     for (const [p, s] of last) g.set({ partition: String(p) }, (clock() - s.at) / 1000);
   });
+  let flow: () => FlowState | undefined = () => undefined;
+  const fromFlow = (name: string, help: string, value: (f: FlowState) => number) =>
+    registry.gauge(name, help, [], (g) => {
+      const f = flow();
+      if (f) g.set({}, value(f));
+    });
+  fromFlow('lk_speed_paused', '1 while consumption is paused because maxBufferedRecords are buffered (backpressure), else 0', (f) => (f.paused ? 1 : 0));
+  fromFlow('lk_speed_buffered_records', 'records processed and not yet visible in the view store (uncommitted or being written)', (f) => f.bufferedRecords);
+  fromFlow('lk_speed_buffered_records_limit', 'the bound on buffered records (--max-buffered-records)', (f) => f.maxBufferedRecords);
+  fromFlow('lk_speed_pauses', 'times consumption paused for backpressure since the job (re)started', (f) => f.pauses);
+  fromFlow('lk_speed_paused_seconds', 'time consumption was paused for backpressure since the job (re)started', (f) => f.pausedMs / 1000);
   let recorded = 0;
   let lastCommit = Number.NaN;
   return {
@@ -51,6 +67,9 @@ export function speedMetrics(registry: MetricsRegistry, policy: LatenessPolicy, 
     },
     caughtUp() {
       return last.size > 0 && [...last.values()].every((s) => s.lag <= 0);
+    },
+    watchFlow(f) {
+      flow = f;
     },
   };
 }

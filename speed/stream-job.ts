@@ -8,7 +8,10 @@ import { LatencyHistogram } from '../shared/metrics/latency-histogram.ts';
 import type { EventLog, PartitionOffsets, RecordBatch, StartPosition, Subscription } from '../shared/ports/event-log.ts';
 import { partitionCommitOf, type NamespaceLoad, type PartitionCommit, type ViewStore } from '../shared/ports/view-store.ts';
 import type { DerivedWriter } from '../shared/ports/derived-writer.ts';
+import { BufferBound, DEFAULT_MAX_BUFFERED_RECORDS, type FlowState } from './buffer-bound.ts';
 import { ensureSideTopics, openSideOutputWriter, sideRecords } from './side-outputs.ts';
+import { threadCpuMicros } from './thread-cpu.ts';
+import { startOffsets } from './start-offsets.ts';
 
 export interface StreamJobDeps {
   readonly log: EventLog;
@@ -31,6 +34,7 @@ export interface StreamJobOptions {
   readonly from: StreamStart;
   /** Stop at the end offsets the log had at start (a bounded backfill). */
   readonly stopAtEnd?: boolean;
+  /** Largest batch handed over by the log (default 5,000); at most `maxBufferedRecords`. */
   readonly maxBatchRecords?: number;
   /**
    * Longest time processed records wait for their view-store commit (default 100 ms). Batches
@@ -38,8 +42,19 @@ export interface StreamJobOptions {
    * the commit's fixed cost is paid once. Freshness is roughly fetch wait + this + commit time.
    */
   readonly commitIntervalMs?: number;
-  /** Commit as soon as this many records are uncommitted (default 50,000), bounding memory and commit size. */
+  /**
+   * Commit as soon as this many records are uncommitted (default 50,000, or half of
+   * `maxBufferedRecords` when that is smaller), bounding commit size; at most `maxBufferedRecords`.
+   */
   readonly maxUncommittedRecords?: number;
+  /**
+   * The memory bound (default 100,000): most records processed and not yet visible in the view
+   * store, uncommitted or in a write queued or in flight. Before a batch that would pass it,
+   * consumption pauses (onBatch waits, so the consumer fetches nothing) until writes have freed
+   * room: when the log grows faster than the store takes commits, the backlog stays in the log
+   * and shows as lag, not as memory. See `flow()`.
+   */
+  readonly maxBufferedRecords?: number;
   /**
    * Write dead-letter and late records to their topics (default true), exactly once per source
    * offset (side-outputs.ts). Turn off for a job whose side records another job over the same log
@@ -105,6 +120,10 @@ export interface StreamProgress {
  * meanwhile; that is safe because on (re)assignment the view store's checkpoint, not the group
  * offset, decides where reading resumes (or, for a partition
  * never checkpointed, the configured start position).
+ *
+ * Memory is bounded by backpressure: records processed and not yet visible never exceed
+ * `maxBufferedRecords`; a batch that would pass it waits (and with it the consumer) until writes
+ * have freed room, so a log that grows faster than the store commits keeps its backlog as lag.
  */
 export class StreamJob {
   readonly #deps: StreamJobDeps;
@@ -115,6 +134,8 @@ export class StreamJob {
   readonly freshness = new LatencyHistogram();
   #subscription: Subscription | undefined;
   #records = 0;
+  /** Main-thread CPU µs spent in the transform (processing records, taking change sets), see computeCpuMs. */
+  #computeCpuUs = 0;
   /** Partitions with processed, uncommitted records, and each one's last seen end offset. */
   readonly #uncommitted = new Map<number, number>();
   /** Next offset per owned partition whose records are visible in the view store. */
@@ -143,6 +164,12 @@ export class StreamJob {
   #latest: Promise<PartitionOffsets> | undefined;
   /** The side-output writer of each owned partition (with side outputs on). */
   readonly #writers = new Map<number, DerivedWriter>();
+  /** Records processed and not yet visible, against `maxBufferedRecords`. */
+  readonly #buffer: BufferBound;
+  /** Processed, uncommitted records per partition. */
+  readonly #uncommittedRecords = new Map<number, number>();
+  readonly #maxBatch: number;
+  readonly #maxUncommitted: number;
 
   constructor(deps: StreamJobDeps, options: StreamJobOptions) {
     if (options.emit === 'onWindowClose' && (!options.stopAtEnd || options.groupId !== undefined)) {
@@ -156,6 +183,15 @@ export class StreamJob {
         "a stream job cannot start from the group's committed offsets: they run ahead of the view store (committed after each batch, before the view commit), " +
           "so records would be lost after a crash; start from 'earliest', 'latest', a timestamp or offsets (a partition's checkpoint, when there is one, always wins)",
       );
+    }
+    const maxBuffered = options.maxBufferedRecords ?? DEFAULT_MAX_BUFFERED_RECORDS;
+    this.#buffer = new BufferBound(maxBuffered);
+    this.#maxBatch = options.maxBatchRecords ?? 5_000;
+    this.#maxUncommitted = options.maxUncommittedRecords ?? Math.max(1, Math.min(50_000, Math.floor(maxBuffered / 2)));
+    for (const [name, n] of [['maxBatchRecords', this.#maxBatch], ['maxUncommittedRecords', this.#maxUncommitted]] as const) {
+      if (!Number.isSafeInteger(n) || n < 1 || n > maxBuffered) {
+        throw new LkError(`${name}=${n} must be a whole number from 1 to maxBufferedRecords (${maxBuffered}): a batch or a commit larger than the memory bound could never be taken; raise --max-buffered-records or lower ${name}`);
+      }
     }
     this.#deps = deps;
     this.#options = options;
@@ -173,7 +209,7 @@ export class StreamJob {
       groupId: o.groupId,
       from: o.from,
       stopAtEnd: o.stopAtEnd,
-      maxBatchRecords: o.maxBatchRecords ?? 5_000,
+      maxBatchRecords: this.#maxBatch,
       onAssigned: (partitions) => this.#assign(partitions),
       onRevoked: (partitions) =>
         this.#exclusive(async () => {
@@ -288,25 +324,9 @@ export class StreamJob {
   async #startOffsets(): Promise<PartitionOffsets> {
     const { log, topics } = this.#deps;
     const from = this.#options.from;
-    switch (from.kind) {
-      case 'earliest':
-        return log.beginningOffsets(topics.events);
-      case 'latest':
-        this.#latest ??= log.endOffsets(topics.events);
-        return this.#latest;
-      case 'timestamp':
-        return log.offsetsForTimestamp(topics.events, from.timestamp);
-      case 'offsets': {
-        const [low, high] = await Promise.all([log.beginningOffsets(topics.events), log.endOffsets(topics.events)]);
-        const out = new Map<number, number>();
-        for (const [p, end] of high) {
-          const begin = low.get(p) ?? 0;
-          const o = from.offsets.get(p);
-          out.set(p, o !== undefined && o >= begin && o <= end ? o : from.fallback === 'earliest' ? begin : end);
-        }
-        return out;
-      }
-    }
+    if (from.kind !== 'latest') return startOffsets(log, topics.events, from);
+    this.#latest ??= startOffsets(log, topics.events, from);
+    return this.#latest;
   }
 
   async #onBatch(batch: RecordBatch): Promise<void> {
@@ -316,14 +336,50 @@ export class StreamJob {
       await this.#assign([batch.partition]);
       proc = this.#processors.get(batch.partition)!;
     }
+    await this.#makeRoom(batch.records.length);
     const times = this.#uncommittedAppendTimes;
+    const cpu = threadCpuMicros();
     for (const r of batch.records) {
       proc.process({ partition: r.partition, offset: r.offset, timestamp: r.timestamp, value: r.value, headers: r.headers });
       times.push(r.timestamp);
     }
+    this.#computeCpuUs += threadCpuMicros() - cpu;
+    this.#buffer.add(batch.records.length);
     this.#uncommitted.set(batch.partition, batch.highWatermark);
-    if (times.length >= (this.#options.maxUncommittedRecords ?? 50_000)) await this.#commit();
+    this.#uncommittedRecords.set(batch.partition, (this.#uncommittedRecords.get(batch.partition) ?? 0) + batch.records.length);
+    if (times.length >= this.#maxUncommitted) await this.#commit();
     else await this.#commitIfDue();
+  }
+
+  /**
+   * Backpressure: waits until `records` more fit under `maxBufferedRecords`, committing what is
+   * uncommitted when no write is in flight, so the records held shrink only as writes are stored.
+   * The consumer fetches nothing meanwhile (onBatch has not returned).
+   */
+  async #makeRoom(records: number): Promise<void> {
+    if (this.#buffer.fits(records)) return;
+    this.#buffer.pause();
+    try {
+      while (!this.#buffer.fits(records)) {
+        if (this.#commitFailed !== undefined) throw this.#commitFailed;
+        if (this.#writeInFlight) {
+          await this.#writing;
+          continue;
+        }
+        const generation = this.#writeGeneration;
+        if (this.#uncommitted.size > 0) await this.#commit();
+        // Nothing held that a write could free: the accounting and the job disagree, so do not stall.
+        if (this.#writeGeneration === generation) break;
+      }
+    } finally {
+      this.#buffer.resume();
+    }
+    if (this.#commitFailed !== undefined) throw this.#commitFailed;
+  }
+
+  /** The flow control's accounting: records buffered (processed, not yet visible), the bound, and whether and how often consumption paused. */
+  flow(): FlowState {
+    return this.#buffer.state();
   }
 
   /**
@@ -357,11 +413,18 @@ export class StreamJob {
     if (this.#commitFailed !== undefined) throw this.#commitFailed;
     const partitions = [...this.#uncommitted.keys()].filter((p) => (only ? only.includes(p) : true) && this.#processors.has(p));
     if (partitions.length === 0) return;
+    const cpu = threadCpuMicros();
     const changes = partitions.map((p) => ({ change: this.#processors.get(p)!.flush(), highWatermark: this.#uncommitted.get(p)! }));
+    this.#computeCpuUs += threadCpuMicros() - cpu;
     // Append times of partitions not committed now (a revocation commits only some) are attributed to this commit: close enough.
     const appendTimes = this.#uncommittedAppendTimes;
     this.#uncommittedAppendTimes = [];
-    for (const p of partitions) this.#uncommitted.delete(p);
+    let held = 0;
+    for (const p of partitions) {
+      held += this.#uncommittedRecords.get(p) ?? 0;
+      this.#uncommittedRecords.delete(p);
+      this.#uncommitted.delete(p);
+    }
     this.#lastCommit = performance.now();
     if (this.#uncommitted.size === 0) {
       clearTimeout(this.#timer);
@@ -369,11 +432,14 @@ export class StreamJob {
     }
     const previous = this.#writing;
     const generation = ++this.#writeGeneration;
+    // Waiting for the write in flight before this one is queued holds consumption too: count it as a pause.
+    const waits = this.#writeInFlight;
     this.#writeInFlight = true;
     this.#writing = previous
       .then(() => this.#write(changes, appendTimes))
       .then(
         () => {
+          this.#buffer.release(held);
           if (generation !== this.#writeGeneration) return; // a later write is queued behind this one
           this.#writeInFlight = false;
           // Records that arrived during the write are due now or soon.
@@ -384,7 +450,12 @@ export class StreamJob {
           this.#fail?.(err);
         },
       );
-    await previous;
+    if (waits) this.#buffer.pause();
+    try {
+      await previous;
+    } finally {
+      if (waits) this.#buffer.resume();
+    }
     if (this.#commitFailed !== undefined) throw this.#commitFailed;
   }
 
@@ -486,6 +557,15 @@ export class StreamJob {
   /** Records processed by this member since it started. */
   get records(): number {
     return this.#records;
+  }
+
+  /**
+   * CPU ms of the transform on the main thread (processing records, taking their change sets),
+   * measured around those synchronous steps (threadCpuMicros): the job's own compute even when
+   * other work shares the process; the view-store and side-output writes are not in it.
+   */
+  get computeCpuMs(): number {
+    return Math.round(this.#computeCpuUs / 1000);
   }
 
   /** Cumulative counts over every partition this member has owned. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { runBatch } from '../../batch/batch-job.ts';
-import { assertCronExpression, DEFAULT_DAILY_CRON, DEFAULT_HOURLY_CRON, hourlyCronAfter, scheduleBatch } from '../../batch/batch-schedule.ts';
+import { assertCronExpression, DEFAULT_DAILY_CRON, DEFAULT_HOURLY_CRON, hourlyCronAfter } from '../../batch/batch-schedule.ts';
 import { batchMetrics } from '../../batch/batch-metrics.ts';
 import { readManifest } from '../../batch/batch-manifest.ts';
 import { openEventLog, openObjectStore } from '../../infra/adapters.ts';
@@ -8,9 +8,12 @@ import { startMetricsServer } from '../../infra/metrics/metrics-http-server.ts';
 import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
 import { DuckDb } from '../../infra/duckdb/duckdb-database.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
-import { BadRequestError } from '../../shared/errors.ts';
+import { BadRequestError, QualityGateError } from '../../shared/errors.ts';
+import { QUALITY_CHECKS, type QualityCheck } from '../../batch/quality-gate.ts';
 import { configFrom, intOption, timeOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
+import { hostBatchSchedule } from '../batch-schedule-host.ts';
+import { rejectionLines } from '../rejection-lines.ts';
 
 /** `lk batch`: recompute batch views from the master dataset, once or on a schedule. */
 export const batchCommand: Command = {
@@ -34,6 +37,16 @@ changed since (late events archived after the hour was computed); at 00:30 UTC i
 previous day. Runs never overlap. A cycle only does what is stale, so restarting the process is
 always safe and catches up at once.
 
+Quality gate: before publishing, every hour is checked (pane file schema and files as stored,
+input row counts against the archiver's, no null measure, no negative count or measure the view
+declares non-negative, windows within the hour's reach, and the view's bounds on the hour's
+dead-letter share and on drift against the published hour). An hour that fails is not published:
+its previous version keeps serving, the reasons go to the manifest's "rejected" list, stderr and
+/v1/status, and a one-off run exits 1 (the other hours are published). --schedule reports it and
+keeps running (metric lk_batch_quality_failures_total{view,check}); the next cycle tries the hour
+again. --skip-quality publishes a one-off run without the gate, for data you have checked;
+--accept-check measures,drift publishes hours that fail only those checks.
+
 Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
   options: {
     from: { type: 'string', valueName: 'TIME', description: 'first hour to recompute (ISO-8601 with zone or epoch ms)' },
@@ -49,6 +62,8 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
     'straggler-delay-ms': { type: 'string', valueName: 'MS', description: 'an hour is complete once the archived watermark is this far past its end. Env: LK_STRAGGLER_DELAY_MS', default: '300000' },
     'metrics-port': { type: 'string', valueName: 'N', description: 'with --schedule: serve Prometheus /metrics (cycles, durations, horizon and its lag) and /ready (the catch-up cycle finished) on this port (0: a free one; default: none)' },
     'include-incomplete': { type: 'boolean', description: 'once: also publish incomplete hours, marked incomplete (above the horizon, never final)' },
+    'skip-quality': { type: 'boolean', description: 'once: publish without the quality gate (for hours it rejected whose data you accept)' },
+    'accept-check': { type: 'string', valueName: 'CHECKS', description: `once: publish hours that fail only these checks (comma-separated: ${QUALITY_CHECKS.join(', ')})` },
   },
   async run(options, env) {
     const config = await configFrom(options, ['log', 'objectStore']);
@@ -62,6 +77,9 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
     if (!options.schedule && options['metrics-port'] !== undefined) throw new BadRequestError('--metrics-port', 'only applies with --schedule: a one-off run ends before a scrape');
     const metricsPort = options['metrics-port'] === undefined ? undefined : intOption(options, 'metrics-port', 0, 65_535);
     if (options.schedule && options['include-incomplete']) throw new BadRequestError('--include-incomplete', 'only applies to a one-off run: a schedule publishes complete hours');
+    if (options.schedule && options['skip-quality']) throw new BadRequestError('--skip-quality', 'only applies to a one-off run: accept the hours the gate rejected with lk batch --from/--to --skip-quality');
+    if (options.schedule && options['accept-check'] !== undefined) throw new BadRequestError('--accept-check', 'only applies to a one-off run');
+    const acceptChecks = acceptedChecks(options['accept-check'] as string | undefined);
     const { stragglerDelayMs } = config.batch;
     const pipeline = compilePipeline(config.pipeline);
     const hourly = hourlyCron ?? hourlyCronAfter(stragglerDelayMs, pipeline.config.lateness.maxOutOfOrdernessMs);
@@ -81,27 +99,7 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
             metricsServer = await startMetricsServer(registry, { host: config.serving.host, port: metricsPort!, ready: () => metrics!.caughtUp() });
             env.err(`batch: metrics on ${metricsServer.url}/metrics`);
           }
-          const handle = scheduleBatch(
-            { log, objects, db, pipeline, topic: config.topics.events, workDir, stragglerDelayMs, onBatchProgress: (p) => progress.update(`batch: bucket ${p.bucketsDone}/${p.bucketsTotal}`) },
-            {
-              hourly,
-              daily: dailyCron,
-              onStart: (kind) => metrics?.onStart(kind),
-              onResult: (kind, r) => {
-                metrics?.onResult(kind, r);
-                progress.done(`batch ${kind}: archived ${formatCount(r.archived.valid)} events; ${r.batch ? `recomputed ${r.batch.buckets.length} hours, horizon ${r.batch.horizon === null ? 'none' : new Date(r.batch.horizon).toISOString()}` : 'nothing to recompute'}`);
-              },
-              onSkipped: (kind) => {
-                metrics?.onSkipped(kind);
-                env.err(`batch ${kind}: previous cycle still running; skipped`);
-              },
-              onError: (kind, err) => {
-                metrics?.onError(kind);
-                env.err(`batch ${kind}: failed: ${(err as Error).message}`);
-              },
-            },
-          );
-          env.err(`batch: catching up now, then hourly at "${hourly}" and daily at "${dailyCron ?? DEFAULT_DAILY_CRON}" (cron, UTC); Ctrl-C to stop`);
+          const handle = hostBatchSchedule({ log, objects, db, pipeline, topic: config.topics.events, workDir, stragglerDelayMs }, { hourly, daily: dailyCron, metrics }, env.err, progress);
           await new Promise<void>((resolve) => env.signal.addEventListener('abort', () => resolve(), { once: true }));
           await handle.stop();
           return 0;
@@ -118,8 +116,11 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
           buckets: from !== undefined || to !== undefined ? { from: from ?? Number.MIN_SAFE_INTEGER, to: to ?? Number.POSITIVE_INFINITY } : 'all',
           stragglerDelayMs,
           includeIncomplete: options['include-incomplete'] === true,
+          skipQuality: options['skip-quality'] === true,
+          acceptChecks,
         },
       );
+      for (const line of rejectionLines(r.quality.failures)) env.err(`batch: ${line}`);
       if (r.incomplete.length > 0) {
         const hours = r.incomplete.length === 1 ? `hour ${new Date(r.incomplete[0]).toISOString()} is` : `${r.incomplete.length} hours from ${new Date(r.incomplete[0]).toISOString()} are`;
         env.err(
@@ -128,13 +129,18 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
             : `batch: ${hours} not complete (the log's watermark is not ${stragglerDelayMs} ms past the end yet); left out, use --include-incomplete to publish it non-final`,
         );
       }
+      if (r.quality.skipped) env.err('batch: published without the quality gate (--skip-quality)');
+      const accepted = r.buckets.filter((b) => !r.quality.rejected.includes(b)).length;
       progress.done(
-        r.published
+        r.quality.rejected.length > 0
+          ? `batch: ${accepted} of ${r.buckets.length} hours published, ${r.quality.rejected.length} rejected by the quality gate; horizon ${r.horizon === null ? 'none' : new Date(r.horizon).toISOString()}`
+          : r.published
           ? `batch: ${r.buckets.length} hours recomputed from ${formatCount(r.rows)} master rows (${formatCount(r.events)} distinct events) in ${(r.elapsedMs / 1000).toFixed(2)} s; horizon ${r.horizon === null ? 'none' : new Date(r.horizon).toISOString()}`
           : r.incomplete.length > 0
             ? 'batch: no complete hour in range; nothing published'
             : 'batch: no master data in range; nothing published (run lk archive first)',
       );
+      if (r.quality.failures.length > 0) throw new QualityGateError(r.runId, r.quality.failures);
       return 0;
     } finally {
       await db.close();
@@ -142,3 +148,13 @@ Example: lk batch --schedule --services real --hourly-cron '*/15 * * * *'`,
     }
   },
 };
+
+
+/** The checks `--accept-check` names; a BadRequestError for one the gate does not have. */
+function acceptedChecks(list: string | undefined): QualityCheck[] | undefined {
+  if (list === undefined) return undefined;
+  const names = list.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const unknown = names.filter((c) => !(QUALITY_CHECKS as readonly string[]).includes(c));
+  if (names.length === 0 || unknown.length > 0) throw new BadRequestError('--accept-check', `must name checks of the quality gate (${QUALITY_CHECKS.join(', ')}), got ${list}`);
+  return names as QualityCheck[];
+}

@@ -11,8 +11,10 @@ The same engine as lk demo, on records you bring. From a file (--input, or - for
 records play in file order and the simulated clock is the latest event time so far: a record
 older than that is appended late, as it would arrive in a live log (an event more than a day
 ahead of the clock is an outlier and does not move it). From a topic (--topic) the records play
-on their own append times. They are appended to the run's own topic, so the source is not
-changed.
+on their own append times, merged across partitions (spooled to a temporary file per partition,
+not held in memory). They are appended to the run's own topic, so the source is not changed. On
+the embedded log the topic is read from the data dir (--data-dir, LK_DATA_DIR) as it is, and
+the comparison runs in a scratch data dir removed at the end.
 
 Examples:
   lk compare --input events.jsonl --report report.html

@@ -58,6 +58,7 @@ export async function runTimelineCommand(options: ParsedOptions, env: CommandEnv
             batchHorizon: result.batchHorizon,
             timeline: result.timeline,
             ledger: result.ledger,
+            errorByWindow: result.errorByWindow,
             cost: result.cost,
             layers: result.layers,
             ...(result.data.length > 0 ? { data: result.data } : {}),

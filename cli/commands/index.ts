@@ -22,10 +22,12 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'cutover', load: async () => (await import('./cutover-command.ts')).cutoverCommand },
   { name: 'rollback', load: async () => (await import('./rollback-command.ts')).rollbackCommand },
   { name: 'explain', load: async () => (await import('./explain-command.ts')).explainCommand },
+  { name: 'savepoint', load: async () => (await import('./savepoint-command.ts')).savepointCommand },
   { name: 'dead-letters', load: async () => (await import('./dead-letters-command.ts')).deadLettersCommand },
   { name: 'late', load: async () => (await import('./late-command.ts')).lateCommand },
   { name: 'archive', load: async () => (await import('./archive-command.ts')).archiveCommand },
   { name: 'batch', load: async () => (await import('./batch-command.ts')).batchCommand },
+  { name: 'run', load: async () => (await import('./run-command.ts')).runCommand },
   { name: 'serve', load: async () => (await import('./serve-command.ts')).serveCommand },
   { name: 'services', load: async () => (await import('./services-command.ts')).servicesCommand },
 ];

@@ -6,6 +6,7 @@ import { ReplayProgressReporter } from '../../speed/replay-progress.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 import { CUTOVER_OPTIONS, printVerdict, thresholdsFrom, withGateInputs } from '../cutover-options.ts';
 import { startOption } from '../start-position.ts';
+import { SAVEPOINT_START_OPTIONS, savepointStartOf, startFromSavepoint } from '../savepoint-start.ts';
 import { formatCount, Progress } from '../progress.ts';
 
 /** `lk replay`: the Kappa backfill into a new version of the views, then the cut-over. */
@@ -30,9 +31,14 @@ switches back to the previous version in one step.
 The version is bulk-loaded: each window's pane is written once, when the watermark closes its
 bucket, and the store indexes everything at the end. So a replay that stops part-way cannot be
 resumed: a failed replay drops its version, and one left by a crash is dropped at the next
-replay's cut-over; just run lk replay again.`,
+replay's cut-over; just run lk replay again.
+
+--from savepoint:<id> seeds the version from a savepoint instead (its unchanged views resume, new
+ones are built from --new-views-from, as lk speed --from savepoint:<id> does) and replays the log
+from the savepoint's offsets to the end, writing on window update: such a version is not a bulk load.`,
   options: {
-    from: { type: 'string', valueName: 'POS', description: 'where the version starts: earliest or a time (ISO-8601 with zone, epoch ms; via the log\'s offsets-for-times)', default: 'earliest' },
+    from: { type: 'string', valueName: 'POS', description: 'where the version starts: earliest, a time (ISO-8601 with zone, epoch ms; via the log\'s offsets-for-times), or savepoint:<id> (the version starts from a savepoint and replays from its offsets)', default: 'earliest' },
+    ...SAVEPOINT_START_OPTIONS,
     'no-cutover': { type: 'boolean', description: 'build the version but leave the alias where it is' },
     'side-outputs': { type: 'boolean', description: 'write the dead-letter and late records the topics lack (each source offset once; off by default: they have one owner, the live job, whose writers this would fence while it runs)' },
     ...CUTOVER_OPTIONS,
@@ -42,6 +48,7 @@ replay's cut-over; just run lk replay again.`,
     // The object store holds the batch layer's views the gate compares with.
     const config = await configFrom(options, ['log', 'viewStore', 'objectStore']);
     const from = startOption(options, { kind: 'earliest' }, false);
+    const fromSavepoint = savepointStartOf(options, from.kind === 'savepoint' ? from.id : undefined);
     if (from.kind === 'latest') {
       // A replay reads up to the end offsets it finds at start: from there it would be empty.
       throw new BadRequestError('--from', 'latest would build an empty version (a replay stops at the end it finds when it starts); to start a version from now on, run lk speed --namespace kappa_vN --create --from latest');
@@ -56,7 +63,9 @@ replay's cut-over; just run lk replay again.`,
         runKappaReplay(
           { log: adapters.log, views: adapters.views, pipeline, topics: config.topics },
           {
-            from: from.kind === 'checkpoint' ? { kind: 'earliest' } : from,
+            // Partitions the savepoint has no checkpoint for start at the earliest offset.
+            from: from.kind === 'checkpoint' || from.kind === 'savepoint' ? { kind: 'earliest' } : from,
+            seed: fromSavepoint && ((namespace) => startFromSavepoint({ config, log: adapters.log, views: adapters.views, pipeline }, fromSavepoint, namespace, (line) => env.err(`replay: ${line}`)).then(() => undefined)),
             cutOver: !options['no-cutover'],
             keepOlder,
             sideOutputs: Boolean(options['side-outputs']),

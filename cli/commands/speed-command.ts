@@ -2,18 +2,23 @@ import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
 import { startMetricsServer } from '../../infra/metrics/metrics-http-server.ts';
 import { speedMetrics } from '../../speed/speed-metrics.ts';
 import { openLogAndViews, openObjectStore } from '../../infra/adapters.ts';
-import { readManifest } from '../../batch/batch-manifest.ts';
-import { assertRetiringNamespace, DEFAULT_SPEED_RETENTION_MS, RETIRING_NAMESPACE, scheduleRetirement } from '../../speed/speed-retention.ts';
+import { assertRetiringNamespace, DEFAULT_SPEED_RETENTION_MS, RETIRING_NAMESPACE } from '../../speed/speed-retention.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
-import { BadRequestError, FencedError } from '../../shared/errors.ts';
+import { BadRequestError } from '../../shared/errors.ts';
 import type { ViewStore } from '../../shared/ports/view-store.ts';
 import { KAPPA_ALIAS } from '../../speed/kappa-version.ts';
-import { StreamJob } from '../../speed/stream-job.ts';
+import { DEFAULT_MAX_BUFFERED_RECORDS } from '../../speed/buffer-bound.ts';
 import { formatDuration } from '../../shared/metrics/format-duration.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 import { ensureEventsTopic } from '../events-topic.ts';
+import { hostStreamJob } from '../hosted-stream-job.ts';
+import { startSpeedRetirement } from '../speed-retirement.ts';
 import { assertNoCheckpoints, START_VALUES, startOption } from '../start-position.ts';
+import { SAVEPOINT_START_OPTIONS, savepointStartOf, startFromSavepoint } from '../savepoint-start.ts';
+
+/** Records per batch `lk speed` takes from the log. */
+const MAX_BATCH_RECORDS = 5_000;
 
 /** `lk speed`: the Lambda speed layer (or the live Kappa job) as a long-lived process. */
 export const speedCommand: Command = {
@@ -35,10 +40,20 @@ on by default for the "speed" namespace (the Lambda speed layer) and off for a K
 The speed layer retires its panes once the batch layer covers them: every minute it reads the
 batch manifest, and drops panes of buckets more than --retention-ms below the batch horizon (never
 one a restart could still need), so its store holds the recent hours, not the whole history.
-\`mode=speed\` queries answer for that retention only. A Kappa version keeps its whole history.`,
+\`mode=speed\` queries answer for that retention only. A Kappa version keeps its whole history.
+
+--from savepoint:<id> starts a fresh namespace (e.g. --namespace speed_v2) from a savepoint: the
+views whose definition is unchanged resume from its checkpoints, panes and dedup ids; views it
+lacks are built from --new-views-from (default earliest: the job reads those partitions from there,
+the resumed views skipping what they hold); a view whose definition changed is refused, naming
+what changed, unless --rebuild-changed builds it again like a new one.
+
+On the embedded view store (a DuckDB file, one process at a time) nothing else can open the store
+while this runs: \`lk run\` hosts the speed layer, the batch schedule, the Kappa job and serving in
+one process.`,
   options: {
     namespace: { type: 'string', valueName: 'NAME', description: 'view-store namespace to write', default: 'speed' },
-    from: { type: 'string', valueName: 'POS', description: `where to start: ${START_VALUES} (the stored checkpoints, else the earliest offset); a position other than checkpoint only for a namespace without checkpoints`, default: 'checkpoint' },
+    from: { type: 'string', valueName: 'POS', description: `where to start: ${START_VALUES} (the stored checkpoints, else the earliest offset); a position other than checkpoint only for a namespace without checkpoints; savepoint:<id> seeds a fresh namespace from a savepoint (lk savepoint take)`, default: 'checkpoint' },
     create: { type: 'boolean', description: 'create the namespace if it does not exist (built from the start of the log)' },
     'side-outputs': { type: 'boolean', description: 'write the dead-letter and late topics (the default for the speed namespace only)' },
     'no-side-outputs': { type: 'boolean', description: 'do not write the dead-letter and late topics (another job over the same log writes them)' },
@@ -48,7 +63,14 @@ one a restart could still need), so its store holds the recent hours, not the wh
     'metrics-port': { type: 'string', valueName: 'N', description: 'serve Prometheus /metrics and /ready (caught up: no partition lags) on this port (0: a free one; default: none)' },
     'retention-ms': { type: 'string', valueName: 'MS', description: 'keep panes the batch layer covers this long below its horizon, then drop them (speed namespace only)', default: String(DEFAULT_SPEED_RETENTION_MS) },
     'no-retire': { type: 'boolean', description: 'keep every pane of the speed namespace (do not read the batch manifest)' },
+    ...SAVEPOINT_START_OPTIONS,
     'commit-interval-ms': { type: 'string', valueName: 'MS', description: 'longest wait before processed records are committed (visible); batches arriving meanwhile share a commit', default: '100' },
+    'max-buffered-records': {
+      type: 'string',
+      valueName: 'N',
+      description: 'memory bound: most records processed and not yet visible; consuming pauses above it (backpressure: the backlog stays in the log as lag)',
+      default: String(DEFAULT_MAX_BUFFERED_RECORDS),
+    },
   },
   async run(options, env) {
     const namespace = (options.namespace as string | undefined) ?? 'speed';
@@ -58,7 +80,10 @@ one a restart could still need), so its store holds the recent hours, not the wh
     }
     // Retirement reads the batch manifest, so the object store is configured (and checked) only when it runs.
     const retire = namespace === RETIRING_NAMESPACE && !options['no-retire'];
-    const config = await configFrom(options, retire ? ['log', 'viewStore', 'objectStore'] : ['log', 'viewStore']);
+    const start = startOption(options, { kind: 'checkpoint' }, true);
+    const fromSavepoint = savepointStartOf(options, start.kind === 'savepoint' ? start.id : undefined);
+    // Savepoints and the batch manifest are in the object store: configured (and checked) only when used.
+    const config = await configFrom(options, retire || fromSavepoint ? ['log', 'viewStore', 'objectStore'] : ['log', 'viewStore']);
     if (options['side-outputs'] && options['no-side-outputs']) throw new BadRequestError('--side-outputs', 'contradicts --no-side-outputs: give one of them');
     // The speed layer owns the side outputs; a Kappa version continuing live would write the same records again.
     const sideOutputs = options['side-outputs'] ? true : options['no-side-outputs'] ? false : namespace === 'speed';
@@ -66,7 +91,8 @@ one a restart could still need), so its store holds the recent hours, not the wh
     const commitIntervalMs = intOption(options, 'commit-interval-ms', 1, 600_000, 100);
     const storeRetryMs = intOption(options, 'store-retry-ms', 0, 86_400_000, 60_000);
     const logRetryMs = intOption(options, 'log-retry-ms', 0, 86_400_000, 60_000);
-    const start = startOption(options, { kind: 'checkpoint' }, true);
+    // At least one batch (5,000 records): a smaller bound could never take one.
+    const maxBufferedRecords = intOption(options, 'max-buffered-records', MAX_BATCH_RECORDS, 100_000_000, DEFAULT_MAX_BUFFERED_RECORDS);
     const retentionMs = intOption(options, 'retention-ms', 0, 365 * 86_400_000, DEFAULT_SPEED_RETENTION_MS);
     const metricsPort = options['metrics-port'] === undefined ? undefined : intOption(options, 'metrics-port', 0, 65_535);
     const pipeline = compilePipeline(config.pipeline);
@@ -81,65 +107,45 @@ one a restart could still need), so its store holds the recent hours, not the wh
         metricsServer = await startMetricsServer(registry, { host: config.serving.host, port: metricsPort!, ready: () => metrics!.caughtUp() });
         env.err(`speed: metrics on ${metricsServer.url}/metrics`);
       }
-      if (namespace !== 'speed' && !options.create) await requireNamespace(adapters.views, namespace);
+      // A savepoint starts a fresh namespace (and refuses one with checkpoints itself).
+      if (namespace !== 'speed' && !options.create && !fromSavepoint) await requireNamespace(adapters.views, namespace);
       await assertNoCheckpoints(adapters.views, namespace, start);
       await ensureEventsTopic(adapters.log, config, (line) => env.err(`speed: ${line}`));
+      if (fromSavepoint) await startFromSavepoint({ config, log: adapters.log, views: adapters.views, pipeline }, fromSavepoint, namespace, (line) => env.err(`speed: ${line}`));
       const progress = new Progress();
       if (retire) {
         objects = await openObjectStore(config);
-        const manifests = objects;
-        retirement = scheduleRetirement(adapters.views, pipeline, {
-          horizon: async () => (await readManifest(manifests))?.horizon ?? null,
-          retentionMs,
-          onRetired: (r) => {
-            if (r.dropped > 0) env.err(`speed: retired ${formatCount(r.dropped)} panes of buckets before ${new Date(r.cutoff!).toISOString()} (the batch layer covers them)`);
-          },
-          onError: (err) => env.err(`speed: could not retire covered panes (${err.message}); trying again in a minute`),
-        });
+        retirement = startSpeedRetirement(adapters.views, objects, pipeline, retentionMs, (line) => env.err(`speed: ${line}`));
       }
-      const newJob = () =>
-        new StreamJob(
-          { log: adapters.log, views: adapters.views, pipeline, topics: config.topics },
-          {
-            namespace,
-            groupId: (options.group as string | undefined) ?? `lk-${namespace}`,
-            from: start.kind === 'checkpoint' ? { kind: 'earliest' } : start,
-            sideOutputs,
-            commitIntervalMs,
-            storeRetryMs,
-            onStoreRetry: (err, waitMs) => env.err(`speed: view store unavailable (${err.message}); retrying the commit in ${waitMs} ms`),
-            logRetryMs,
-            onLogRetry: (err, waitMs) => env.err(`speed: log unavailable (${err.message}); retrying the side outputs in ${waitMs} ms`),
-            onCommit: (p) => {
-              metrics?.onCommit(p);
-              progress.update(`speed: ${formatCount(records + p.records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}, valid ${formatCount(p.totals.valid)}, dead-letter ${p.totals.deadLetter}, late ${p.totals.tooLate}, dup ${p.totals.duplicate}`);
-            },
+      const hosted = hostStreamJob(
+        { log: adapters.log, views: adapters.views, pipeline, topics: config.topics },
+        {
+          namespace,
+          groupId: (options.group as string | undefined) ?? `lk-${namespace}`,
+          // Partitions without a checkpoint (none stored, none in the savepoint) start at the earliest offset.
+          from: start.kind === 'checkpoint' || start.kind === 'savepoint' ? { kind: 'earliest' } : start,
+          sideOutputs,
+          commitIntervalMs,
+          maxBatchRecords: MAX_BATCH_RECORDS,
+          maxBufferedRecords,
+          storeRetryMs,
+          onStoreRetry: (err, waitMs) => env.err(`speed: view store unavailable (${err.message}); retrying the commit in ${waitMs} ms`),
+          logRetryMs,
+          onLogRetry: (err, waitMs) => env.err(`speed: log unavailable (${err.message}); retrying the side outputs in ${waitMs} ms`),
+        },
+        {
+          signal: env.signal,
+          onCommit: (p, records) => {
+            metrics?.onCommit(p);
+            progress.update(`speed: ${formatCount(records)} records, partition ${p.partition} at ${p.nextOffset}/${p.highWatermark}, valid ${formatCount(p.totals.valid)}, dead-letter ${p.totals.deadLetter}, late ${p.totals.tooLate}, dup ${p.totals.duplicate}`);
           },
-        );
-      let records = 0;
-      let current: StreamJob | undefined;
-      env.signal.addEventListener('abort', () => void current?.stop(), { once: true });
-      // A fenced commit or side-output append means another member took a partition over while this
-      // one still had work on it (a rebalance it learnt of late): that work is void, so the job starts
-      // again from the stored checkpoints, rejoining the group, as a Kafka Streams thread does after TaskMigrated.
-      for (;;) {
-        const job = newJob();
-        current = job;
-        const sub = await job.start();
-        if (records === 0) env.err(`speed: consuming ${config.topics.events} into namespace ${namespace}, side outputs ${sideOutputs ? 'on' : 'off'} (Ctrl-C to stop)`);
-        if (env.signal.aborted) await sub.stop();
-        try {
-          await sub.done;
-          records += job.records;
-          const f = job.freshness.summary();
-          progress.done(`speed: stopped after ${formatCount(records)} records; freshness p50 ${formatDuration(f.p50Ms)}, p99 ${formatDuration(f.p99Ms)}`);
-          break;
-        } catch (err) {
-          if (!(err instanceof FencedError) || env.signal.aborted) throw err;
-          records += job.records;
-          env.err(`speed: ${err.message}; restarting from the stored checkpoints`);
-        }
-      }
+          onStarted: () => env.err(`speed: consuming ${config.topics.events} into namespace ${namespace}, side outputs ${sideOutputs ? 'on' : 'off'} (Ctrl-C to stop)`),
+          onRestart: (err) => env.err(`speed: ${err.message}; restarting from the stored checkpoints`),
+        },
+      );
+      metrics?.watchFlow(() => hosted.flow());
+      const { records, freshness: f } = await hosted.done;
+      progress.done(`speed: stopped after ${formatCount(records)} records; freshness p50 ${formatDuration(f.p50Ms)}, p99 ${formatDuration(f.p99Ms)}`);
       return 0;
     } finally {
       await retirement?.stop();

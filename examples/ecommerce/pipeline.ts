@@ -64,6 +64,8 @@ export function ecommercePipeline(o: EcommerceViewOptions = DEFAULT_VIEW_OPTIONS
           { name: 'purchases', op: 'count', filter: "event_type = 'purchase'" },
           { name: 'revenue_cents', op: 'sum', input: 'price * quantity', filter: "event_type = 'purchase'" },
         ],
+        // Prices and quantities are never negative; counts are checked without saying so.
+        quality: { nonNegative: ['revenue_cents'] },
         present: (m) => ({
           views: m.views,
           carts: m.carts,
@@ -82,6 +84,7 @@ export function ecommercePipeline(o: EcommerceViewOptions = DEFAULT_VIEW_OPTIONS
           { name: 'revenue_cents', op: 'sum', input: 'price * quantity' },
           { name: 'orders', op: 'count' },
         ],
+        quality: { nonNegative: ['revenue_cents'] },
         present: (m) => ({ revenue: money(m.revenue_cents), orders: m.orders }),
       },
       {
@@ -96,6 +99,7 @@ export function ecommercePipeline(o: EcommerceViewOptions = DEFAULT_VIEW_OPTIONS
           { name: 'first_event_time', op: 'min', input: 'event_time' },
           { name: 'last_event_time', op: 'max', input: 'event_time' },
         ],
+        quality: { nonNegative: ['revenue_cents'] },
         present: (m, w) => ({
           events: m.events,
           start: new Date(w.start).toISOString(),

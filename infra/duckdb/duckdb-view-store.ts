@@ -4,7 +4,7 @@ import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute
 import { paneIdString } from '../../shared/compute/pane.ts';
 import { LkError, LoadStateError, NotFoundError, PartitionFencedError, UnfinishedLoadError } from '../../shared/errors.ts';
 import type { Pane } from '../../shared/compute/pane.ts';
-import { assertFinishingCommits, fencedPartitions, rowLimit, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
+import { assertFinishingCommits, fencedPartitions, rowLimit, type NamespaceLoad, type PaneQuery, type PartitionCommit, type PartitionState, type StateBounds, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 import { DuckDb, type SqlValue } from './duckdb-database.ts';
 import { assertViewNamespaceName } from './view-namespace-name.ts';
 
@@ -62,7 +62,7 @@ export class DuckDbViewStore implements ViewStore {
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (/lock/i.test(msg)) {
-        throw new LkError(`the view store ${file} is in use by another process (${msg.match(/PID \d+/)?.[0] ?? 'see cause'}): stop it, or give this process its own LK_DATA_DIR, or use the PostgreSQL view store (LK_VIEW_STORE=postgres)`, { cause: err });
+        throw new LkError(`the view store ${file} is in use by another process (${msg.match(/PID \d+/)?.[0] ?? 'see cause'}): stop it, or give this process its own LK_DATA_DIR, or use the PostgreSQL view store (LK_VIEW_STORE=postgres); to stream and serve on one embedded store, \`lk run lambda | kappa | both\` hosts the jobs and the HTTP API in one process`, { cause: err });
       }
       throw new LkError(`cannot open the view store ${path}: ${msg}`, { cause: err });
     }
@@ -238,6 +238,24 @@ export class DuckDbViewStore implements ViewStore {
       [toBigInt(partition, 'partition'), bound(minBucket, 'up'), bound(minStart ?? Number.NEGATIVE_INFINITY, 'up')],
     );
     return rows.map(toPane);
+  }
+
+  /** One transaction, which nothing else on this connection interleaves with (DuckDb's queue): a commit is wholly in it or not. */
+  async committedState(namespace: string, bounds: StateBounds): Promise<PartitionState[]> {
+    const { panes, checkpoints, seen } = this.#tablesOf(namespace);
+    return this.#db.transaction(async (tx) => {
+      const rows = await tx.all<{ partition: number; checkpoint: string }>(`SELECT partition, checkpoint FROM ${checkpoints} ORDER BY partition`);
+      const out: PartitionState[] = [];
+      for (const r of rows) {
+        const checkpoint = JSON.parse(r.checkpoint) as PartitionCheckpoint;
+        const { minBucket, idsSince } = bounds(checkpoint);
+        const partition = toBigInt(r.partition, 'partition');
+        const paneRows = await tx.all<PaneRow>(`SELECT ${PANE_COLUMNS} FROM ${panes} WHERE partition = $1 AND bucket >= $2 ORDER BY view, key, start, bucket`, [partition, bound(minBucket, 'up')]);
+        const ids = await tx.all<{ id: string; t: bigint }>(`SELECT id, t FROM ${seen} WHERE partition = $1 AND t >= $2`, [partition, bound(idsSince, 'up')]);
+        out.push({ checkpoint, panes: paneRows.map(toPane), seen: { ids: ids.map((i) => i.id), times: ids.map((i) => Number(i.t)) } });
+      }
+      return out;
+    });
   }
 
   async queryPanes(namespace: string, query: PaneQuery): Promise<StoredPane[]> {

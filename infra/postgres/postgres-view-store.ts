@@ -3,7 +3,7 @@ import type { SeenIds } from '../../shared/compute/dedup.ts';
 import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString, type Pane } from '../../shared/compute/pane.ts';
 import { ConfigError, LoadStateError, PartitionFencedError, ServiceUnavailableError, UnfinishedLoadError } from '../../shared/errors.ts';
-import { assertFinishingCommits, fencedPartitions, rowLimit, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
+import { assertFinishingCommits, fencedPartitions, rowLimit, type NamespaceLoad, type PaneQuery, type PartitionCommit, type PartitionState, type StateBounds, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 import { applyMigrations } from './migrations.ts';
 import { PaneTable } from './pane-table.ts';
 import { int8ArrayLiteral, textArrayLiteral } from './array-literal.ts';
@@ -183,27 +183,50 @@ export class PostgresViewStore implements ViewStore {
 
   async seenIds(namespace: string, partition: number, since: number): Promise<SeenIds> {
     assertViewStoreName('namespace', namespace);
-    const { rows } = await this.#query(
-      `SELECT ids, times FROM ${this.#s}.seen_ids WHERE namespace = $1 AND partition = $2 AND max_time >= $3`,
-      [namespace, partition, clampBigint(since)],
-      namespace,
-    );
-    const ids: string[] = [];
-    const times: number[] = [];
-    for (const r of rows) {
-      // pg returns bigint[] elements as strings (int8 can exceed a double); event times fit.
-      const rowIds = r.ids as string[];
-      const rowTimes = r.times as string[];
-      for (let i = 0; i < rowIds.length; i++) {
-        const t = Number(rowTimes[i]);
-        if (t >= since) {
-          ids.push(rowIds[i]);
-          times.push(t);
-        }
-      }
-    }
-    return { ids, times };
+    const { rows } = await this.#query(this.#seenSql(), [namespace, partition, clampBigint(since)], namespace);
+    return seenIdsOf(rows, since);
   }
+
+  /**
+   * One REPEATABLE READ transaction: every statement sees the snapshot its first one took, so
+   * each partition's panes and ids are those of the checkpoint read with them, whatever commits
+   * meanwhile (each commit is one transaction: wholly in the snapshot or not at all).
+   */
+  async committedState(namespace: string, bounds: StateBounds): Promise<PartitionState[]> {
+    assertViewStoreName('namespace', namespace);
+    const table = this.#table(namespace);
+    return this.#withClient(async (tx) => {
+      await tx.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      try {
+        const { rows } = await tx.query(
+          `SELECT c.partition, c.checkpoint FROM ${this.#s}.namespaces n
+           LEFT JOIN ${this.#s}.checkpoints c ON c.namespace = n.name WHERE n.name = $1 ORDER BY c.partition`,
+          [namespace],
+        );
+        if (rows.length === 0) throw missingNamespaceError(namespace);
+        const out: PartitionState[] = [];
+        for (const r of rows) {
+          if (r.partition === null) continue;
+          const partition = r.partition as number;
+          const checkpoint = r.checkpoint as PartitionCheckpoint;
+          const { minBucket, idsSince } = bounds(checkpoint);
+          const panes = await tx.query(table.partitionSql(), [partition, clampBigint(minBucket)]);
+          const seen = await tx.query(this.#seenSql(), [namespace, partition, clampBigint(idsSince)]);
+          out.push({ checkpoint, panes: panes.rows.map(storedPaneOf), seen: seenIdsOf(seen.rows, idsSince) });
+        }
+        await tx.query('COMMIT');
+        return out;
+      } catch (err) {
+        await tx.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    }, namespace);
+  }
+
+  #seenSql(): string {
+    return `SELECT ids, times FROM ${this.#s}.seen_ids WHERE namespace = $1 AND partition = $2 AND max_time >= $3`;
+  }
+
 
   async partitionPanes(namespace: string, partition: number, minBucket: number, minStart?: number): Promise<StoredPane[]> {
     assertViewStoreName('namespace', namespace);
@@ -381,6 +404,25 @@ export class PostgresViewStore implements ViewStore {
       }
     }, namespace);
   }
+}
+
+/** The ids of seen_ids rows seen at or after `since` (a row holds one commit's changelog, some of it older). */
+function seenIdsOf(rows: readonly Record<string, unknown>[], since: number): SeenIds {
+  const ids: string[] = [];
+  const times: number[] = [];
+  for (const r of rows) {
+    // pg returns bigint[] elements as strings (int8 can exceed a double); event times fit.
+    const rowIds = r.ids as string[];
+    const rowTimes = r.times as string[];
+    for (let i = 0; i < rowIds.length; i++) {
+      const t = Number(rowTimes[i]);
+      if (t >= since) {
+        ids.push(rowIds[i]);
+        times.push(t);
+      }
+    }
+  }
+  return { ids, times };
 }
 
 /** Plain INSERTs of panes into a bulk load's unindexed table, in bounded statements. */

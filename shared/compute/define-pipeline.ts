@@ -5,6 +5,7 @@ import type { LatenessPolicy } from '../time/watermark.ts';
 import type { MeasureOp } from './measure.ts';
 import { PIPELINE_DEFAULTS, type PipelineConfig } from './pipeline.ts';
 import type { ViewDef } from './view-def.ts';
+import type { ViewQuality } from './view-quality.ts';
 import type { WorkloadGenerator } from './workload-generator.ts';
 
 /**
@@ -32,6 +33,8 @@ export interface ViewDefinition<N extends string = string> {
   readonly filter?: string;
   readonly window: WindowSpec;
   readonly measures: readonly MeasureDefinition[];
+  /** The batch quality gate's bounds for this view; `nonNegative` names measures of this view (checked by the compiler too). */
+  readonly quality?: ViewQuality;
   present(m: Record<string, number>, w: Window): Record<string, number | string | null>;
 }
 
@@ -91,7 +94,22 @@ type MeasureProblems<M, N extends string> = {
   [I in keyof M]: M[I] extends MeasureDefinition ? ExpressionProblem<M[I]['input'], `measure ${M[I]['name']} input`, N> | ExpressionProblem<M[I]['filter'], `measure ${M[I]['name']} filter`, N> : never;
 }[keyof M & number];
 
-type ViewProblems<View, N extends string> = View extends ViewDefinition<N> ? ExpressionProblem<View['filter'], `view ${View['name']} filter`, N> | MeasureProblems<View['measures'], N> : never;
+/** A name in `quality.nonNegative` that is none of the view's measures. */
+type QualityProblems<View> = View extends { readonly quality: { readonly nonNegative: readonly (infer Q)[] }; readonly measures: readonly (infer M)[] }
+  ? Q extends string
+    ? string extends Q
+      ? never
+      : Exclude<Q, M extends { readonly name: infer X } ? X : never> extends infer U extends string
+        ? [U] extends [never]
+          ? never
+          : `view ${View extends { readonly name: infer V extends string } ? V : string} quality.nonNegative: no measure ${U}`
+        : never
+    : never
+  : never;
+
+type ViewProblems<View, N extends string> = View extends ViewDefinition<N>
+  ? ExpressionProblem<View['filter'], `view ${View['name']} filter`, N> | MeasureProblems<View['measures'], N> | QualityProblems<View>
+  : never;
 
 /**
  * Each view intersected with nothing when its expressions name only fields of N, and otherwise

@@ -3,6 +3,7 @@ import type { Rejection } from '../model/rejection.ts';
 import { bucketOf, isBucketOpen } from '../time/bucket.ts';
 import { reachOf } from '../time/window.ts';
 import { NO_APPEND_TIME, NO_WATERMARK, Watermark, type LatenessPolicy } from '../time/watermark.ts';
+import { catchUpMismatch, catchUpMismatchError, type CatchUp } from './catch-up.ts';
 import { DedupSet, dedupCutoff, NO_SEEN_IDS, type SeenIds } from './dedup.ts';
 import type { EmitStrategy } from './emit-strategy.ts';
 import type { Pane, PaneId } from './pane.ts';
@@ -59,6 +60,8 @@ export interface PartitionCheckpoint {
   /** Latest append time of a valid record (Watermark.lastAppendTime), for idleness; null before one, absent in older checkpoints (unknown). */
   readonly lastAppendTime?: number | null;
   readonly stats: Readonly<PartitionStats>;
+  /** Views that start at other offsets than the partition (a job started from a savepoint with new views, catch-up.ts); absent: none. */
+  readonly catchUp?: CatchUp;
 }
 
 /**
@@ -123,6 +126,11 @@ export class PartitionProcessor {
   #minAppend = Number.POSITIVE_INFINITY;
   #maxAppend = Number.NEGATIVE_INFINITY;
   readonly #emit: EmitStrategy;
+  /** While views start at other offsets: the catch-up, and each view's first offset by view index; undefined once every view folds every record. */
+  #catchUp: CatchUp | undefined;
+  #viewFrom: number[] | undefined;
+  /** The offset every view folds from. */
+  #catchUpEnd = Number.NEGATIVE_INFINITY;
 
   /** `emit`: what each flush reports (default `onWindowUpdate`, see EmitStrategy). */
   constructor(pipeline: Pipeline, partition: number, restore?: PartitionRestore, emit: EmitStrategy = 'onWindowUpdate') {
@@ -139,6 +147,13 @@ export class PartitionProcessor {
     if (restore) {
       const byName = new Map(this.#views.map((s) => [s.view.name, s]));
       for (const p of restore.panes) byName.get(p.view)?.restore(p);
+    }
+    if (cp?.catchUp) {
+      const from = cp.catchUp.viewsFrom;
+      this.#catchUp = cp.catchUp;
+      this.#viewFrom = this.#views.map((s) => from[s.view.name] ?? Number.NEGATIVE_INFINITY);
+      this.#catchUpEnd = Math.max(...this.#viewFrom, cp.catchUp.expect?.offset ?? Number.NEGATIVE_INFINITY);
+      this.#endCatchUp();
     }
   }
 
@@ -157,6 +172,8 @@ export class PartitionProcessor {
   /** Processes one raw record. Records already covered by the checkpoint (redeliveries) are skipped. */
   process(record: SourceRecord): void {
     if (record.offset < this.#nextOffset) return;
+    // Before the record changes anything: the state the savepoint's views resume with.
+    if (this.#catchUp?.expect !== undefined && record.offset >= this.#catchUp.expect.offset) this.#checkCaughtUp();
     this.#nextOffset = record.offset + 1;
     if (record.timestamp < this.#minAppend) this.#minAppend = record.timestamp;
     if (record.timestamp > this.#maxAppend) this.#maxAppend = record.timestamp;
@@ -164,9 +181,11 @@ export class PartitionProcessor {
     if (!result.ok) {
       this.#stats.deadLetter++;
       this.#deadLetters.push({ record, rejection: result.rejection });
-      return;
+    } else {
+      this.#accept(result.event, record);
     }
-    this.#accept(result.event, record);
+    // After the record: it was judged by the views' starts still in force.
+    if (this.#catchUp !== undefined) this.#endCatchUp();
   }
 
   /** Processes an already-validated event (benchmarks, tests). */
@@ -199,7 +218,30 @@ export class PartitionProcessor {
     this.#stats.valid++;
     const bucket = bucketOf(time, p.config.bucketMs);
     const views = this.#views;
-    for (let i = 0; i < views.length; i++) if (views[i].view.accepts(e)) views[i].add(e, bucket, time);
+    const from = this.#viewFrom;
+    if (from === undefined) {
+      for (let i = 0; i < views.length; i++) if (views[i].view.accepts(e)) views[i].add(e, bucket, time);
+    } else {
+      // Catching up: a view folds only the records from its own start (the nextOffset was moved past this one).
+      const offset = this.#nextOffset - 1;
+      for (let i = 0; i < views.length; i++) if (offset >= from[i] && views[i].view.accepts(e)) views[i].add(e, bucket, time);
+    }
+  }
+
+  /** Compares the state reached with the savepoint's (once): the resumed views go on only from the state they were saved in. */
+  #checkCaughtUp(): void {
+    const expect = this.#catchUp!.expect!;
+    const differences = catchUpMismatch(expect.state, this.checkpoint());
+    if (differences.length > 0) throw catchUpMismatchError(this.partition, expect.offset, differences);
+    this.#catchUp = { viewsFrom: this.#catchUp!.viewsFrom };
+  }
+
+  /** Ends the catch-up once every view folds every record from here on and the state was checked. */
+  #endCatchUp(): void {
+    if (this.#nextOffset < this.#catchUpEnd) return;
+    if (this.#catchUp?.expect !== undefined) return; // checked before the next record (or at the flush)
+    this.#catchUp = undefined;
+    this.#viewFrom = undefined;
   }
 
   /**
@@ -209,6 +251,10 @@ export class PartitionProcessor {
    * flushes are appended to a namespace being built, and `flushAll` ends it.
    */
   flush(): ChangeSet {
+    if (this.#catchUp?.expect !== undefined && this.#nextOffset >= this.#catchUp.expect.offset) {
+      this.#checkCaughtUp();
+      this.#endCatchUp();
+    }
     // Appended one by one: spreading a flush of a long replay (100k+ panes) into push() overflows the stack.
     const out = { inserts: [] as Pane[], upserts: [] as Pane[], deletes: [] as PaneId[] };
     const { upserts, deletes, inserts } = out;
@@ -269,6 +315,7 @@ export class PartitionProcessor {
       watermarkProgress: Number.isFinite(progress) ? progress : null,
       lastAppendTime: Number.isFinite(lastAppendTime) ? lastAppendTime : null,
       stats: { ...this.#stats },
+      ...(this.#catchUp ? { catchUp: this.#catchUp } : {}),
     };
   }
 
@@ -289,9 +336,15 @@ export class PartitionProcessor {
     return bucketOf(wm.lateBefore - pipeline.config.bucketMs - maxReach, pipeline.config.bucketMs);
   }
 
-  /** Which stored panes of this partition must be restored to resume from `cp` (the others are final). */
+  /**
+   * Which stored panes of this partition must be restored to resume from `cp` (the others are
+   * final). A view catching up to a savepoint's offset folds nothing before it, where the
+   * watermark is the savepoint's: its panes final there are final now.
+   */
   static needsRestore(pipeline: Pipeline, cp: PartitionCheckpoint, pane: Pane): boolean {
-    const wm = checkpointWatermark(pipeline.config.lateness, cp);
+    const expect = cp.catchUp?.expect;
+    const resumed = expect !== undefined && cp.catchUp!.viewsFrom[pane.view] !== undefined;
+    const wm = checkpointWatermark(pipeline.config.lateness, resumed ? expect.state : cp);
     return isBucketOpen(pane.bucket, pipeline.config.bucketMs, reachOf(pipeline.view(pane.view).def.window), wm.lateBefore);
   }
 }

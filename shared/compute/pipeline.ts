@@ -15,6 +15,7 @@ import { resolveExpression } from './expression/resolve-expression.ts';
 import { escapeKeyPart, KEY_SEPARATOR } from './key-encoding.ts';
 import { compileMeasure, type CompiledMeasure } from './measure.ts';
 import { GLOBAL_KEY, keyFieldsOf, type ViewDef } from './view-def.ts';
+import { compileQuality, type CompiledQuality } from './view-quality.ts';
 
 /** Everything that defines the transform. Batch, speed and replay all run exactly this. */
 export interface PipelineConfig {
@@ -48,6 +49,8 @@ export interface CompiledView {
   /** The resolved filter; absent when the view takes every event. */
   readonly filter?: Expr;
   readonly measures: readonly CompiledMeasure[];
+  /** The batch quality gate's bounds (view-quality.ts). */
+  readonly quality: CompiledQuality;
   /** The pipeline's schema (the SQL twins read its column names). */
   readonly schema: EventSchema;
   keyOf(e: Event): string;
@@ -121,6 +124,7 @@ export function compilePipeline(config: PipelineConfig): Pipeline {
     const measures = def.measures.map((m) => compileMeasure(m, schema.fields, def.name));
     const measureNames = new Set(measures.map((m) => m.name));
     if (measureNames.size !== measures.length) throw new ConfigError(`view ${def.name}: two measures share a name`);
+    const quality = compileQuality(def.name, def.quality, measures);
     return {
       def,
       name: def.name,
@@ -129,6 +133,7 @@ export function compilePipeline(config: PipelineConfig): Pipeline {
       keyFields,
       filter,
       measures,
+      quality,
       schema,
       keyOf: compileKeyOf(keyFields, schema),
       accepts: filter ? (new Function('e', `return ${expressionJs(filter, 'e')};`) as (e: Event) => boolean) : () => true,

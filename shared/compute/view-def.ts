@@ -1,5 +1,6 @@
 import type { Window, WindowSpec } from '../time/window.ts';
 import type { Measure } from './measure.ts';
+import type { ViewQuality } from './view-quality.ts';
 
 /** The one key of a global view (no key fields). */
 export const GLOBAL_KEY = '*';
@@ -21,6 +22,8 @@ export interface ViewDef {
   readonly filter?: string;
   readonly window: WindowSpec;
   readonly measures: readonly Measure[];
+  /** What the batch layer's quality gate holds the view's published hours to (view-quality.ts). */
+  readonly quality?: ViewQuality;
   /** Presentation of one window's measures (derived ratios, cents to currency). Pure. */
   present(m: Record<string, number>, w: Window): Record<string, number | string | null>;
 }

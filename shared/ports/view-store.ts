@@ -135,6 +135,16 @@ export function assertFinishingCommits(commits: readonly PartitionCommit[]): voi
   }
 }
 
+/** One partition's committed state, as a restore reads it: the checkpoint, the panes and the dedup ids stored with it. */
+export interface PartitionState {
+  readonly checkpoint: PartitionCheckpoint;
+  readonly panes: readonly StoredPane[];
+  readonly seen: SeenIds;
+}
+
+/** Which of a partition's panes and ids to read, given its checkpoint: panes of buckets >= `minBucket`, ids seen at or after `idsSince`. */
+export type StateBounds = (checkpoint: PartitionCheckpoint) => { readonly minBucket: number; readonly idsSince: number };
+
 export interface ViewStore {
   /** Creates the namespace's tables if needed (migrations). Idempotent. Refuses a namespace whose bulk load did not finish. */
   ensureNamespace(namespace: string): Promise<void>;
@@ -159,6 +169,12 @@ export interface ViewStore {
    */
   partitionPanes(namespace: string, partition: number, minBucket: number, minStart?: number): Promise<StoredPane[]>;
   queryPanes(namespace: string, query: PaneQuery): Promise<StoredPane[]>;
+  /**
+   * Every checkpointed partition's state, read as of one moment (one transaction or snapshot):
+   * while a job commits, each partition's panes and ids are those of its checkpoint, never of a
+   * commit half seen. Sorted by partition. What a savepoint copies.
+   */
+  committedState(namespace: string, bounds: StateBounds): Promise<PartitionState[]>;
   /** Drops panes of buckets below `bucket` (the speed layer forgets what the batch covers). */
   expireBefore(namespace: string, bucket: number): Promise<number>;
   /** Points an alias (e.g. `kappa`) at a namespace, atomically: the Kappa cut-over. */

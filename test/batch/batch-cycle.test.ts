@@ -8,6 +8,8 @@ import { masterFilesByBucket } from '../../batch/master-buckets.ts';
 import { HOUR_MS } from '../../shared/time/bucket.ts';
 import { randomWorkload } from '../support/random-events.ts';
 import { archive } from '../../batch/archiver.ts';
+import { ForwardingObjectStore } from '../support/forwarding-object-store.ts';
+import { partitionPath } from '../../shared/time/bucket.ts';
 import { appendGenerated, closeHoursBefore, openBatchTestEnv, type BatchTestEnv } from './batch-test-env.ts';
 
 const envs: BatchTestEnv[] = [];
@@ -69,6 +71,42 @@ describe('runHourlyCycle', () => {
     const m = (await readManifest(e.objects))!;
     expect(m.horizon).toBe(START + 3 * HOUR_MS);
     expect(m.buckets.map((b) => b.runId)).toEqual([late.batch!.runId, first.batch!.runId, next.batch!.runId]);
+  });
+});
+
+/** An object store that loses, while `losing`, the pane files of one hour: putFile returns as if it had stored them. */
+class LosingStore extends ForwardingObjectStore {
+  losing = true;
+  readonly hour: string;
+
+  constructor(e: BatchTestEnv, hour: number) {
+    super(e.objects);
+    this.hour = `/${partitionPath(hour)}/`;
+  }
+
+  override async putFile(key: string, localFile: string): Promise<void> {
+    if (this.losing && key.startsWith('views/runs/') && key.includes(this.hour)) return;
+    await this.inner.putFile(key, localFile);
+  }
+}
+
+describe('runHourlyCycle and the quality gate', () => {
+  it('reports a rejected hour without failing the cycle, publishes the others, and tries the hour again in the next cycle', async () => {
+    const e = await envWithThreeHours('hourly-gate');
+    const store = new LosingStore(e, START + HOUR_MS);
+    const deps = { ...e, objects: store, clock: () => START + 3 * HOUR_MS };
+    const first = await runHourlyCycle(deps);
+    expect(first.batch?.buckets).toEqual([START, START + HOUR_MS]);
+    expect(first.batch?.quality.rejected).toEqual([START + HOUR_MS]);
+    expect(first.batch?.quality.failures.every((f) => f.check === 'files' && f.bucket === START + HOUR_MS)).toBe(true);
+    // The hour never published stays above the horizon: Lambda takes it from the speed layer.
+    expect((await readManifest(e.objects))?.horizon).toBe(START + HOUR_MS);
+
+    store.losing = false;
+    const second = await runHourlyCycle(deps);
+    expect(second.batch?.buckets).toEqual([START + HOUR_MS]);
+    expect(second.batch?.quality.failures).toEqual([]);
+    expect((await readManifest(e.objects))?.horizon).toBe(START + 2 * HOUR_MS);
   });
 });
 

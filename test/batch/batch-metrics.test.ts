@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { batchMetrics } from '../../batch/batch-metrics.ts';
 import type { BatchCycleResult } from '../../batch/batch-cycle.ts';
 import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
+import type { QualityFailure } from '../../batch/quality-gate.ts';
 
 const NOW = Date.UTC(2026, 0, 1, 12);
 const HOUR = 3_600_000;
 
-function result(valid: number, published?: { buckets: number[]; horizon: number | null }): BatchCycleResult {
-  return { archived: { valid }, batch: published ? { published: true, ...published } : null } as unknown as BatchCycleResult;
+function result(valid: number, published?: { buckets: number[]; horizon: number | null }, failures: QualityFailure[] = []): BatchCycleResult {
+  const quality = { skipped: false, failures, rejected: [...new Set(failures.map((f) => f.bucket))] };
+  return { archived: { valid }, batch: published ? { published: true, ...published, quality } : null } as unknown as BatchCycleResult;
 }
 
 describe('batch metrics', () => {
@@ -37,5 +39,20 @@ describe('batch metrics', () => {
     expect(body).toContain(`lk_batch_horizon_timestamp_seconds ${(NOW - HOUR) / 1000}`);
     expect(body).toContain('lk_batch_horizon_lag_seconds 5400');
     expect(m.caughtUp()).toBe(true);
+  });
+
+  it("counts the quality gate's failed checks by view and check, and only the published hours as recomputed", async () => {
+    const registry = prometheusMetrics({ defaultMetrics: false });
+    const m = batchMetrics(registry, () => NOW);
+    const failures: QualityFailure[] = [
+      { view: 'revenue', bucket: NOW - 2 * HOUR, check: 'measures', detail: 'd' },
+      { view: 'revenue', bucket: NOW - HOUR, check: 'measures', detail: 'd' },
+      { view: null, bucket: NOW - HOUR, check: 'counts', detail: 'd' },
+    ];
+    m.onResult('hourly', result(0, { buckets: [NOW - 3 * HOUR, NOW - 2 * HOUR, NOW - HOUR], horizon: NOW - 2 * HOUR }, failures));
+    const body = (await registry.exposition()).body;
+    expect(body).toContain('lk_batch_quality_failures_total{view="revenue",check="measures"} 2');
+    expect(body).toContain('lk_batch_quality_failures_total{view="*",check="counts"} 1');
+    expect(body).toContain('lk_batch_buckets_recomputed_total 1');
   });
 });

@@ -45,6 +45,7 @@ describe('comparison report', () => {
     expect(report.events).toEqual({
       generated: 3_000,
       source: 'generated',
+      probes: 0,
       valid: 3_000 - w.facts.malformed - w.facts.duplicates,
       deadLetter: w.facts.malformed,
       duplicate: w.facts.duplicates,
@@ -61,7 +62,11 @@ describe('comparison report', () => {
     expect(report.truth.views.revenue.windows).toBe(truth.views.revenue.length);
 
     const table = formatComparisonReport(report);
-    expect(table).toContain('3,000 generated');
+    expect(table).toContain('3,000 generated = ');
+    // Probes are valid events of the run's own, counted apart from the workload's records.
+    const probed = buildComparisonReport({ pipeline, truth, modes: {}, probes: 12 }).events;
+    expect(probed).toMatchObject({ generated: 3_000 - 12, probes: 12, valid: 3_000 - w.facts.malformed - w.facts.duplicates });
+    expect(formatComparisonReport({ ...report, events: { ...report.events, probes: 5 } })).toContain('3,000 generated + 5 probes = ');
     const read = formatComparisonReport({ ...report, events: { ...report.events, source: 'read' } });
     expect(read).toContain('3,000 read = ');
     expect(read).not.toContain('generated');

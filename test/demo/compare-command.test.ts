@@ -39,9 +39,10 @@ describe('lk compare', () => {
     expect(json.timeline.simStart).toBe(new Date(t).toISOString());
   }, 60_000);
 
-  it('needs exactly one of --input and --topic, and --topic only on the real log', async () => {
+  it('needs exactly one of --input and --topic, and --topic a log that is there', async () => {
     await expect(compare()).rejects.toBeInstanceOf(BadRequestError);
     await expect(compare('--input', 'a', '--topic', 'b')).rejects.toBeInstanceOf(BadRequestError);
+    // No embedded log in the data dir: nothing to read the topic from.
     await expect(compare('--topic', 'recorded')).rejects.toBeInstanceOf(ConfigError);
   });
 });

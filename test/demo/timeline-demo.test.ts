@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { systemChromium } from '../support/system-chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPORT_CHARTS } from '../../demo/html-report.ts';
+import { REPORT_CHARTS, reportCharts } from '../../demo/html-report.ts';
 import { runDemo, type DemoResult } from '../../demo/run-demo.ts';
 import { writeHtmlReport } from '../../demo/write-report.ts';
 import { loadConfig } from '../../shared/config.ts';
@@ -67,13 +67,41 @@ describe('the demo on a simulated timeline (embedded services)', () => {
     for (const id of Object.keys(l.absorbedByRun)) expect(runIds.has(id)).toBe(true);
   });
 
+  it('keeps the ledger per view and window, reconciled with the truth window by window', () => {
+    const l = result.ledger;
+    expect(Object.keys(l.byWindow)).toEqual(['product_activity', 'revenue', 'user_sessions']);
+    // Each view's windows are the truth's, and where a view counts every event it takes, window by window.
+    const perView = l.checks.filter((c) => /^(product_activity|revenue|user_sessions): /.test(c.what));
+    expect(perView.map((c) => c.what.split(':')[0])).toEqual(['product_activity', 'product_activity', 'revenue', 'revenue', 'revenue', 'user_sessions', 'user_sessions', 'user_sessions']);
+    for (const c of perView) expect(c.actual, c.what).toBe(c.expected);
+    // Tumbling windows hold each event once: per view, the windows' states add up to the view's share of the totals.
+    const sum = (k: 'onTime' | 'lateWithin' | 'tooLate' | 'absorbed') => l.byWindow.product_activity.reduce((a, w) => a + w[k], 0);
+    expect({ onTime: sum('onTime'), lateWithin: sum('lateWithin'), tooLate: sum('tooLate'), absorbed: sum('absorbed') }).toEqual(l.totals);
+    expect(l.byWindow.product_activity.some((w) => w.absorbed > 0)).toBe(true);
+    // The error per window in the final state: speed misses the too-late events; Lambda none below
+    // the horizon (the tail run absorbed them there), where its windows are the batch layer's.
+    const e = result.errorByWindow.product_activity;
+    expect(e.starts.length).toBe(l.byWindow.product_activity.length);
+    expect(Math.max(...e.modes.speed!.views)).toBeGreaterThan(0);
+    const horizon = Date.parse(result.batchHorizon!);
+    const below = e.starts.flatMap((s, i) => (s + 60_000 <= horizon ? [i] : []));
+    expect(below.length).toBeGreaterThan(0);
+    expect(below.map((i) => e.modes.lambda!.views[i] + e.modes.lambda!.purchases[i])).toEqual(below.map(() => 0));
+    expect(below.some((i) => e.modes.speed!.views[i] > 0)).toBe(true);
+  });
+
   it('measures freshness by probes, the backfill both ways and the cost per mode', () => {
     expect(result.timeline.probes).toBeGreaterThan(10);
     expect(result.freshness.perMode.speed!.count).toBeGreaterThan(0);
     expect(result.freshness.batchSchedule!.p50Ms).toBeGreaterThan(0);
     expect(result.backfill.timeline!.namespace).toBe('kappa_v2');
-    expect(result.backfill.kappa.records).toBe(result.timeline.batchRuns.length > 0 ? result.report.events.generated : -1);
+    expect(result.backfill.kappa.records).toBe(result.timeline.batchRuns.length > 0 ? result.report.events.generated + result.report.events.probes : -1);
     expect(result.cost.storage.master.bytes).toBeGreaterThan(0);
+    // CPU per layer during the timeline, where they share one process: each measured, adding up to the whole.
+    const cpu = result.cost.timelineCpuMs;
+    for (const layer of ['speedMs', 'kappaMs', 'batchMs', 'queriesMs', 'restMs'] as const) expect(cpu[layer], layer).toBeGreaterThan(0);
+    expect(cpu.speedMs + cpu.kappaMs + cpu.batchMs + cpu.queriesMs + cpu.restMs).toBe(cpu.totalMs);
+    expect(Object.keys(result.cost.cpuSecondsPerMillionEvents).filter((k) => k.startsWith('timeline: '))).toHaveLength(5);
     expect(result.cost.storage.viewStore.rows.speed).toBeGreaterThan(0);
   });
 
@@ -91,7 +119,9 @@ describe('the demo on a simulated timeline (embedded services)', () => {
       page.on('pageerror', (e) => void errors.push(String(e)));
       page.on('request', (r) => void (r.url().startsWith('file:') || requests.push(r.url())));
       await page.goto(`file://${file}`);
-      for (const id of REPORT_CHARTS) {
+      const ids = Object.keys(reportCharts(result));
+      expect(ids).toEqual(expect.arrayContaining([...REPORT_CHARTS, 'error-product_activity', 'error-revenue', 'error-user_sessions', 'ledger-product_activity', 'ledger-revenue', 'ledger-user_sessions']));
+      for (const id of ids) {
         // A drawn canvas: sized and holding non-transparent pixels.
         const drawn = await page.evaluate((chart) => {
           const canvas = document.querySelector<HTMLCanvasElement>(`#${chart} canvas`);

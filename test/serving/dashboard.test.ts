@@ -47,7 +47,8 @@ describe('the live dashboard', () => {
     await runKappaReplay({ log, views, pipeline, topics }, { progress: new ReplayProgressReporter(objects) });
     const speed = new StreamJob({ log, views, pipeline, topics }, { namespace: 'speed', from: { kind: 'earliest' }, sideOutputs: false });
     const sub = await speed.start();
-    const service = new QueryService({ pipeline, viewStore: views, batch: new InMemoryBatchPaneSource(), replayProgress: () => readReplayProgress(objects) });
+    const batch = new InMemoryBatchPaneSource();
+    const service = new QueryService({ pipeline, viewStore: views, batch, replayProgress: () => readReplayProgress(objects) });
     server = await startHttpServer(service, { host: '127.0.0.1', port: 0, dashboard: dashboardPage(await readChartAssets()) });
 
     const browser = await chromium.launch({ executablePath: systemChromium(), args: ['--no-sandbox'] });
@@ -78,6 +79,12 @@ describe('the live dashboard', () => {
       expect(await page.locator('#replay [data-replay-state]').textContent()).toBe('served');
       expect(await page.locator('#replay [data-replay-lag]').textContent()).toBe('0');
       expect(Number((await page.locator('#replay [data-replay-read]').textContent())!.replaceAll(',', ''))).toBe(half);
+
+      expect(await page.locator('#batch-quality').textContent()).toBe('batch quality gate: no hour rejected');
+      const hour = Date.UTC(2026, 2, 1, 10);
+      batch.gateFailures = [{ runId: 'run-9', at: new Date(hour + 7_200_000).toISOString(), view: 'revenue', bucket: hour, check: 'measures', detail: 'revenue_cents is -3, below 0' }];
+      await expect.poll(() => page.locator('#batch-quality [data-gate-run]').textContent(), { timeout: 10_000 }).toBe('run-9');
+      expect(await page.locator('#batch-quality').textContent()).toContain('measures of revenue at 2026-03-01T10:00:00.000Z');
 
       await append(half, w.records.length);
       await expect.poll(records, { timeout: 30_000 }).toBe(w.records.length);

@@ -58,6 +58,13 @@ describe('HTTP API', () => {
     expect(straddling).toEqual({ key: '*', start: from, end: new Date(H + 5 * MIN).toISOString(), layers: ['batch', 'speed'], value: { revenue: 12.5, orders: 2 }, measures: { revenue_cents: 1250, orders: 2 }, final: false });
   });
 
+  it('refuses a port in use with what to do', async () => {
+    await serve();
+    const port = Number(new URL(server!.url).port);
+    const service = new QueryService({ pipeline, viewStore: new InMemoryViewStore(), batch: new InMemoryBatchPaneSource() });
+    await expect(startHttpServer(service, { host: '127.0.0.1', port })).rejects.toThrow(`port ${port} on 127.0.0.1 is in use (another lk serve or lk run?): give another --port (or LK_PORT), 0 for a free one`);
+  });
+
   it('lists views, reports status and health', async () => {
     const { get } = await serve();
     expect((await get('/health')).body).toEqual({ status: 'ok' });

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../shared/config.ts';
+import { loadConfig, withDataDir } from '../../shared/config.ts';
 
 import { ConfigError } from '../../shared/errors.ts';
 import { ecommerceConfig } from '../support/ecommerce.ts';
@@ -125,5 +125,19 @@ describe('loadConfig', () => {
   it.each(bad)('rejects %s with a ConfigError that names the setting', (_name, env, message) => {
     expect(() => loadConfig({ LK_DATA_DIR: DIR, ...env }, { pipeline: ecommerceConfig() })).toThrow(ConfigError);
     expect(() => loadConfig({ LK_DATA_DIR: DIR, ...env }, { pipeline: ecommerceConfig() })).toThrow(message);
+  });
+});
+
+describe('withDataDir', () => {
+  it('moves every embedded port under the new data dir, as loadConfig would place them there, and leaves real services as they are', () => {
+    const moved = withDataDir(loadConfig({ LK_DATA_DIR: DIR }, { pipeline: ecommerceConfig() }), '/tmp/lk-scratch');
+    const fresh = loadConfig({ LK_DATA_DIR: '/tmp/lk-scratch' }, { pipeline: ecommerceConfig() });
+    expect({ dataDir: moved.dataDir, log: moved.log, objectStore: moved.objectStore, viewStore: moved.viewStore }).toEqual({ dataDir: fresh.dataDir, log: fresh.log, objectStore: fresh.objectStore, viewStore: fresh.viewStore });
+    const real = loadConfig({ LK_SERVICES: 'real', LK_DATA_DIR: DIR, LK_LOG: 'embedded' }, { pipeline: ecommerceConfig() });
+    const mixed = withDataDir(real, '/tmp/lk-scratch');
+    expect(mixed.log).toEqual({ kind: 'embedded', dir: join('/tmp/lk-scratch', 'log') });
+    expect(mixed.viewStore).toEqual(real.viewStore);
+    expect(mixed.objectStore).toEqual({ ...real.objectStore, cacheDir: join('/tmp/lk-scratch', 's3-cache') });
+    expect(mixed.topics).toEqual(real.topics);
   });
 });

@@ -3,6 +3,7 @@ import { prometheusMetrics } from '../../infra/metrics/prometheus-metrics.ts';
 import { startMetricsServer } from '../../infra/metrics/metrics-http-server.ts';
 import { emptyStats, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
+import type { FlowState } from '../../speed/buffer-bound.ts';
 import { speedMetrics } from '../../speed/speed-metrics.ts';
 import type { StreamProgress } from '../../speed/stream-job.ts';
 import { ecommerceConfig } from '../support/ecommerce.ts';
@@ -44,5 +45,18 @@ describe('speed metrics', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('exposes backpressure as the running job reports it at scrape: paused, buffered records and their bound, pauses and time paused', async () => {
+    const registry = prometheusMetrics({ defaultMetrics: false });
+    const m = speedMetrics(registry, pipeline.config.lateness, () => NOW);
+    const flow: FlowState = { bufferedRecords: 95_000, peakBufferedRecords: 99_000, maxBufferedRecords: 100_000, paused: true, pauses: 3, pausedMs: 1_500 };
+    m.watchFlow(() => flow);
+    const body = (await registry.exposition()).body;
+    expect(body).toContain('lk_speed_paused 1');
+    expect(body).toContain('lk_speed_buffered_records 95000');
+    expect(body).toContain('lk_speed_buffered_records_limit 100000');
+    expect(body).toContain('lk_speed_pauses 3');
+    expect(body).toContain('lk_speed_paused_seconds 1.5');
   });
 });

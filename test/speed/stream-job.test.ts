@@ -131,6 +131,8 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     });
     expect(f.malformed).toBeGreaterThan(0);
     expect(f.tooLate).toBeGreaterThan(0);
+    // Its transform's CPU, measured on its own thread around the synchronous steps.
+    expect(job.computeCpuMs).toBeGreaterThan(0);
     await log.close();
   });
 
@@ -516,6 +518,7 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     await runToEnd(log, store, 'speed');
     const first = await runKappaReplay({ log, views: store, pipeline, topics });
     expect(first).toMatchObject({ namespace: 'kappa_v1', previous: undefined, records: workload.records.length, cutOver: true });
+    expect(first.computeCpuMs).toBeGreaterThan(0);
     expect(await store.getAlias(KAPPA_ALIAS)).toBe('kappa_v1');
     expect(await windowsOf(store, 'kappa_v1')).toEqual(await windowsOf(store, 'speed'));
 
@@ -559,6 +562,18 @@ describe('StreamJob (speed layer over the embedded log)', () => {
     expect(next.namespace).toBe('kappa_v2');
     expect(await store.listNamespaces()).toEqual(['kappa_v2']);
     expect(await windowsOf(store, 'kappa_v2')).toEqual((await loadedLogWithReference()).reference);
+  });
+
+  it('a replay stopped by its signal drops its version instead of serving part of the log', async () => {
+    const log = await freshLog();
+    await loadWorkload(log);
+    const store = new InMemoryViewStore();
+    const stop = new AbortController();
+    const replay = runKappaReplay({ log, views: store, pipeline, topics }, { signal: stop.signal, onProgress: () => stop.abort() });
+    await expect(replay).rejects.toThrow(/stopped before the end of the log; its version was dropped/);
+    expect(await store.listNamespaces()).toEqual([]);
+    expect(await store.getAlias(KAPPA_ALIAS)).toBeUndefined();
+    await log.close();
   });
 
   it('a replay that is not cut over leaves the alias where it was', async () => {

@@ -1,6 +1,6 @@
 import type { Pane } from '../../shared/compute/pane.ts';
 import { isAfterPosition } from '../../shared/ports/view-store.ts';
-import type { BatchPaneQuery, BatchPaneSource, BatchSnapshot } from '../../serving/batch-pane-source.ts';
+import type { BatchGateFailure, BatchPaneQuery, BatchPaneSource, BatchSnapshot } from '../../serving/batch-pane-source.ts';
 import { fitsBuckets } from '../../shared/compute/bucket-totals.ts';
 import type { Pipeline } from '../../shared/compute/pipeline.ts';
 import { PaneIndex } from '../../serving/pane-index.ts';
@@ -16,6 +16,8 @@ export class InMemoryBatchPaneSource implements BatchPaneSource {
   readonly queries: BatchPaneQuery[] = [];
   /** Calls of snapshot(). */
   snapshotReads = 0;
+  /** The quality gate's last failed checks every snapshot reports (none by default). */
+  gateFailures: readonly BatchGateFailure[] = [];
   /** Runs after each panes() call, before it returns: lets a test publish a new batch mid-query. */
   afterPanes: (() => void) | undefined;
   readonly #pipeline: Pipeline | undefined;
@@ -36,6 +38,7 @@ export class InMemoryBatchPaneSource implements BatchPaneSource {
     return {
       runId: published.runId,
       horizon: published.horizon,
+      gateFailures: this.gateFailures,
       panes: async (q) => {
         this.queries.push(q);
         const ordered = q.ordered === undefined ? published.panes : [...published.panes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.start - b.start || a.bucket - b.bucket));

@@ -2,7 +2,7 @@ import type { SeenIds } from '../../shared/compute/dedup.ts';
 import { NO_DEDUP_CHANGES, type PartitionCheckpoint } from '../../shared/compute/partition-processor.ts';
 import { paneIdString } from '../../shared/compute/pane.ts';
 import { LkError, LoadStateError, PartitionFencedError, UnfinishedLoadError } from '../../shared/errors.ts';
-import { assertFinishingCommits, fencedPartitions, isAfterPosition, type NamespaceLoad, type PaneQuery, type PartitionCommit, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
+import { assertFinishingCommits, fencedPartitions, isAfterPosition, type NamespaceLoad, type PaneQuery, type PartitionCommit, type PartitionState, type StateBounds, type StoredPane, type ViewStore } from '../../shared/ports/view-store.ts';
 
 interface Namespace {
   readonly panes: Map<string, StoredPane>;
@@ -112,6 +112,20 @@ export class InMemoryViewStore implements ViewStore {
 
   async partitionPanes(namespace: string, partition: number, minBucket: number, minStart = Number.NEGATIVE_INFINITY): Promise<StoredPane[]> {
     return [...this.#get(namespace).panes.values()].filter((p) => p.partition === partition && p.bucket >= minBucket && p.start >= minStart).map(copy);
+  }
+
+  async committedState(namespace: string, bounds: StateBounds): Promise<PartitionState[]> {
+    // Synchronous from here on: no commit can interleave.
+    const ns = this.#get(namespace);
+    const panes = [...ns.panes.values()];
+    return [...ns.checkpoints.keys()]
+      .sort((a, b) => a - b)
+      .map((partition) => {
+        const checkpoint = structuredClone(ns.checkpoints.get(partition)!);
+        const { minBucket, idsSince } = bounds(checkpoint);
+        const ids = [...(ns.seen.get(partition) ?? [])].filter(([, t]) => t >= idsSince);
+        return { checkpoint, panes: panes.filter((p) => p.partition === partition && p.bucket >= minBucket).map(copy), seen: { ids: ids.map(([id]) => id), times: ids.map(([, t]) => t) } };
+      });
   }
 
   async queryPanes(namespace: string, q: PaneQuery): Promise<StoredPane[]> {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -58,5 +58,58 @@ describe('lk batch --schedule --metrics-port', () => {
     const p = lkBatch(dataDir, ['--metrics-port', '0']);
     expect(await p.exited).toBe(2);
     expect(p.stderr()).toContain('--metrics-port: only applies with --schedule');
+  });
+});
+
+/** Runs `lk <args>` to its end over the embedded services in `dataDir`: its exit code and stderr. */
+async function lk(dataDir: string, args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['cli/main.ts', ...args], { env: { ...process.env, LK_DATA_DIR: dataDir }, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, stderr };
+}
+
+describe('lk batch and the quality gate', () => {
+  it('exits 1 naming the rejected hour and the check when the master files of an hour are lost, keeps the hour as published, and publishes it with --skip-quality', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lk-batch-cli-'));
+    dirs.push(dataDir);
+    const pipeline = compilePipeline(ecommerceConfig());
+    const workload = generateWorkload({ seed: 5, events: 2_000, users: 30, products: 10, spanMs: 3 * 3_600_000 }, pipeline.config);
+    const log = await EmbeddedLog.open(join(dataDir, 'log'));
+    await log.ensureTopic('events', 1);
+    await log.append('events', workload.records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp })));
+    await log.close();
+    expect((await lk(dataDir, ['archive'])).code).toBe(0);
+    const good = await lk(dataDir, ['batch']);
+    expect(good.code).toBe(0);
+    const manifestPath = join(dataDir, 'objects', 'views', '_manifest.json');
+    const published = JSON.parse(await readFile(manifestPath, 'utf8')) as { runId: string; buckets: { bucket: number; runId: string }[] };
+    const hour = published.buckets[1].bucket;
+    const hourDir = join(dataDir, 'objects', 'master', `dt=${new Date(hour).toISOString().slice(0, 10)}`, `hour=${new Date(hour).toISOString().slice(11, 13)}`);
+    const [lost] = (await readdir(hourDir)).filter((f) => f.endsWith('.parquet'));
+    await rm(join(hourDir, lost));
+
+    const bad = await lk(dataDir, ['batch']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`quality gate rejected hour ${new Date(hour).toISOString()} (counts): read`);
+    expect(bad.stderr).toContain('a master file is missing');
+    expect(bad.stderr).toMatch(/lk batch: batch run \S+: the quality gate rejected hour .* their previous versions keep serving/);
+    const after = JSON.parse(await readFile(manifestPath, 'utf8')) as { runId: string; buckets: { bucket: number; runId: string }[]; rejected: { check: string; bucket: number }[] };
+    expect(after.buckets.find((b) => b.bucket === hour)?.runId).toBe(published.runId);
+    expect(after.rejected.map((r) => [r.bucket, r.check])).toEqual([[hour, 'counts']]);
+
+    const forced = await lk(dataDir, ['batch', '--skip-quality']);
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toContain('published without the quality gate');
+  });
+
+  it('refuses --accept-check naming no check of the gate', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lk-batch-cli-'));
+    dirs.push(dataDir);
+    const r = await lk(dataDir, ['batch', '--accept-check', 'measures,nulls']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--accept-check: must name checks of the quality gate (schema, files, counts, measures, reach, dead_letters, drift), got measures,nulls');
   });
 });

@@ -38,4 +38,19 @@ describe('definePipeline', () => {
     const ok = definePipeline({ schema, views: [{ name: 'v', description: '', filter: "NOT (who = 'and or nn') OR n >= -2.5", window, measures: [{ name: 'c', op: 'count' }], present }] });
     expect(ok.views).toHaveLength(1);
   });
+
+  it('rejects, at compile time and at load, a quality bound naming no measure of its view', () => {
+    const present = (m: Record<string, number>) => m;
+    const measures = [{ name: 'total', op: 'sum', input: 'n' }] as const;
+    // @ts-expect-error nonNegative names "totl", not a measure of the view
+    const typo = definePipeline({ schema, views: [{ name: 'v', description: '', window, measures, quality: { nonNegative: ['totl'] }, present }] });
+    expect(() => compilePipeline(pipelineConfigOf(typo))).toThrow('view v, quality.nonNegative: no measure totl in the view (measures: total)');
+    const ok = definePipeline({ schema, views: [{ name: 'v', description: '', window, measures, quality: { nonNegative: ['total'], maxDrift: 0.1 }, present }] });
+    expect(compilePipeline(pipelineConfigOf(ok)).views[0].quality).toEqual({ nonNegative: ['total'], maxDeadLetterShare: null, maxDrift: 0.1 });
+    const share = definePipeline({ schema, views: [{ name: 'v', description: '', window, measures, quality: { maxDeadLetterShare: 1.5 }, present }] });
+    expect(() => compilePipeline(pipelineConfigOf(share))).toThrow('view v, quality.maxDeadLetterShare: must be a number from 0 to 1, got 1.5');
+    // A count is never negative, declared or not.
+    const counted = definePipeline({ schema, views: [{ name: 'v', description: '', window, measures: [{ name: 'c', op: 'count' }], present }] });
+    expect(compilePipeline(pipelineConfigOf(counted)).views[0].quality.nonNegative).toEqual(['c']);
+  });
 });

@@ -383,6 +383,55 @@ export function describeViewStoreContract(name: string, factory: () => Promise<V
       await expect(load.finish([])).rejects.toThrow();
     });
 
+    it('committedState reads every checkpointed partition with its panes and ids, within the bounds its checkpoint gives', async () => {
+      const old = pane('v', 'a', T0, T0 + HOUR, T0, [1]);
+      const recent = pane('v', 'a', T0 + HOUR, T0 + 2 * HOUR, T0 + HOUR, [2]);
+      await store.commit(ns, [
+        { ...commit(2, 9, [old, recent]), dedup: { added: { ids: ['x', 'y'], times: [T0, T0 + HOUR] }, forgetBefore: Number.NEGATIVE_INFINITY } },
+        commit(0, 4, [pane('w', 'b', T0, T0 + HOUR, T0, [Number.POSITIVE_INFINITY])]),
+      ]);
+      const seenBy: number[] = [];
+      const state = await store.committedState(ns, (cp) => {
+        seenBy.push(cp.partition);
+        return cp.partition === 2 ? { minBucket: T0 + HOUR, idsSince: T0 + 1 } : { minBucket: Number.MIN_SAFE_INTEGER, idsSince: Number.NEGATIVE_INFINITY };
+      });
+      expect(seenBy.sort()).toEqual([0, 2]);
+      expect(state.map((s) => s.checkpoint)).toEqual([checkpoint(0, 4), checkpoint(2, 9)]);
+      expect(state[0].panes).toEqual([stored(pane('w', 'b', T0, T0 + HOUR, T0, [Number.POSITIVE_INFINITY]), 0)]);
+      expect(state[0].seen).toEqual({ ids: [], times: [] });
+      expect(state[1].panes).toEqual([stored(recent, 2)]);
+      // A store may return older ids too (as seenIds), never miss a newer one.
+      expect(state[1].seen.ids.filter((_, i) => state[1].seen.times[i] >= T0 + 1)).toEqual(['y']);
+      const empty = uniqueName('contract');
+      await store.ensureNamespace(empty);
+      try {
+        expect(await store.committedState(empty, () => ({ minBucket: 0, idsSince: 0 }))).toEqual([]);
+      } finally {
+        await store.dropNamespace(empty);
+      }
+    });
+
+    it('committedState reads one moment while commits go on: each partition\'s panes and ids are its checkpoint\'s', async () => {
+      // Commit n of a partition writes offset n, the pane's value n and the id "n" (forgetting the earlier ones).
+      const step = (partition: number, n: number): PartitionCommit => ({
+        ...commit(partition, n, [pane('v', 'k', T0, T0 + HOUR, T0, [n])]),
+        dedup: { added: { ids: [String(n)], times: [T0 + n] }, forgetBefore: T0 + n },
+      });
+      await store.commit(ns, [step(0, 1), step(1, 1)]);
+      const writing = (async () => {
+        for (let n = 2; n <= 30; n++) await store.commit(ns, [step(0, n), step(1, n)]);
+      })();
+      const reads = [];
+      for (let i = 0; i < 8; i++) reads.push(await store.committedState(ns, (cp) => ({ minBucket: Number.MIN_SAFE_INTEGER, idsSince: T0 + cp.nextOffset })));
+      await writing;
+      for (const state of reads) {
+        for (const s of state) {
+          expect(s.panes.map((p) => p.acc)).toEqual([[s.checkpoint.nextOffset]]);
+          expect(s.seen.ids.filter((_, i) => s.seen.times[i] >= T0 + s.checkpoint.nextOffset)).toEqual([String(s.checkpoint.nextOffset)]);
+        }
+      }
+    });
+
     it('dropNamespace removes its panes and checkpoints and unlists it; dropping again is fine', async () => {
       const doomed = uniqueName('contract');
       await store.ensureNamespace(doomed);
