@@ -4,12 +4,16 @@ import type { BatchPaneQuery, BatchPaneSource, BatchSnapshot } from '../serving/
 import { PaneIndex } from '../serving/pane-index.ts';
 import { lastRejection, type BatchManifest, type PublishedBucket } from './batch-manifest.ts';
 import type { BatchViewReader } from './batch-view-reader.ts';
+import type { Pipeline } from '../shared/compute/pipeline.ts';
+import { fitsBuckets, type RangeTotal } from '../shared/compute/bucket-totals.ts';
 
 export interface BatchViewIndexOptions {
   /** How often the manifest is read to find a new publish (default 1000 ms; see start()). */
   readonly pollMs?: number;
   /** Receives a failed reload (the previous publish keeps being served); default: printed to stderr. */
   readonly onError?: (err: unknown) => void;
+  /** When given, each view whose windows fit in buckets also keeps per-bucket key totals, for top-N (BatchSnapshot.rangeTotals). */
+  readonly pipeline?: Pipeline;
 }
 
 /** One loaded publish: the snapshot served, and what the next load may reuse. */
@@ -34,6 +38,7 @@ export class BatchViewIndex implements BatchPaneSource {
   readonly #reader: BatchViewReader;
   readonly #pollMs: number;
   readonly #onError: (err: unknown) => void;
+  readonly #pipeline: Pipeline | undefined;
   #loaded: Loaded | undefined;
   #refreshing: Promise<boolean> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -45,6 +50,7 @@ export class BatchViewIndex implements BatchPaneSource {
   constructor(reader: BatchViewReader, options: BatchViewIndexOptions = {}) {
     this.#reader = reader;
     this.#pollMs = options.pollMs ?? 1_000;
+    this.#pipeline = options.pipeline;
     this.#onError = options.onError ?? ((err) => console.error('serving: could not load the published batch views; serving the previous publish:', err));
   }
 
@@ -135,7 +141,9 @@ export class BatchViewIndex implements BatchPaneSource {
       const panes: Pane[] = old ? old.panesWhere((bucket) => kept.has(bucket)) : [];
       const changed = m.buckets.filter((b) => !kept.has(b.bucket) && (b.files[view]?.length ?? 0) > 0);
       if (changed.length > 0) for (const p of await this.#reader.bucketPanes(m, view, changed)) panes.push(p);
-      indexes.set(view, PaneIndex.build(view, accumulatorLayout(m.views[view].measures).width, panes));
+      const def = this.#pipeline?.views.find((v) => v.name === view);
+      const totals = def && fitsBuckets(def.def.window, this.#pipeline!.config.bucketMs) ? { aggregate: def.aggregate, bucketMs: this.#pipeline!.config.bucketMs } : undefined;
+      indexes.set(view, PaneIndex.build(view, accumulatorLayout(m.views[view].measures).width, panes, totals));
     }
     const unknown = (view: string) => this.#reader.viewProblem(m, view);
     const snapshot: BatchSnapshot = {
@@ -146,6 +154,12 @@ export class BatchViewIndex implements BatchPaneSource {
         const index = indexes.get(q.view);
         if (!index) throw problems.get(q.view) ?? unknown(q.view);
         return index.query(q);
+      },
+      rangeTotals: (view: string, from: number, to: number, into: Map<string, RangeTotal<'batch'>>) => {
+        const index = indexes.get(view);
+        if (!index?.hasTotals || m.horizon === null) return false;
+        index.addRangeTotals(from, to, m.horizon, into);
+        return true;
       },
     };
     return { snapshot, manifest: m, indexes };

@@ -51,6 +51,8 @@ const HELP = `npm run bench [-- options]: figures, not pass/fail, each next to i
                                  (embedded store; with --services real, PostgreSQL)
   --rate N, --seconds S          serving: requests/s asked and for how long (default ${DEFAULT_SERVING_BENCH.rate}, ${DEFAULT_SERVING_BENCH.seconds})
   --serve-cli PATH               serving: run another build's cli/main.ts as lk serve (before/after)
+  --live                         serving, real services: each query also while a writer commits speed
+                                 panes every 100 ms (as lk speed would), instead of the caches-off cases
   --services embedded|real       the stream benchmarks on the embedded log + DuckDB (default), or on
                                  Kafka + PostgreSQL (also LK_SERVICES=real): producer, consume
                                  ceiling, speed layer, Kappa replay, and freshness through the HTTP API
@@ -85,6 +87,7 @@ const { values } = parseArgs({
     rate: { type: 'string' },
     seconds: { type: 'string' },
     'serve-cli': { type: 'string' },
+    live: { type: 'boolean' },
     days: { type: 'string' },
     overload: { type: 'boolean' },
     'overload-seconds': { type: 'string' },
@@ -180,7 +183,7 @@ try {
   }
   if (run('measures')) figures.push(...(await benchMeasures(events ?? 1_000_000)));
   if (run('serving')) {
-    const serving = { events: events ?? DEFAULT_SERVING_BENCH.events, rate: intOption('rate', DEFAULT_SERVING_BENCH.rate, 1), seconds: intOption('seconds', DEFAULT_SERVING_BENCH.seconds, 1), serveCli: values['serve-cli'], log };
+    const serving = { events: events ?? DEFAULT_SERVING_BENCH.events, rate: intOption('rate', DEFAULT_SERVING_BENCH.rate, 1), seconds: intOption('seconds', DEFAULT_SERVING_BENCH.seconds, 1), serveCli: values['serve-cli'], live: values.live, log };
     if (services === 'real') {
       const real = await openRealServices(runId, log);
       try {

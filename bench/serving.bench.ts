@@ -17,6 +17,7 @@ import { LkError } from '../shared/errors.ts';
 import { StreamJob } from '../speed/stream-job.ts';
 import { generateWorkload } from '../workload/generator.ts';
 import type { Figure, Target } from './figure.ts';
+import { LiveSpeedWriter } from './live-speed-writer.ts';
 import { LkProcess } from './lk-process.ts';
 import ecommerce from '../examples/ecommerce/pipeline.ts';
 import { pipelineConfigOf } from '../shared/compute/define-pipeline.ts';
@@ -28,6 +29,12 @@ export interface ServingBenchOptions {
   readonly seconds: number;
   /** Another build's cli/main.ts to serve with (before/after comparisons); default this one's. */
   readonly serveCli?: string;
+  /**
+   * Also each query while a writer commits speed panes every 100 ms (LiveSpeedWriter, as `lk
+   * speed` would), instead of the caches-off cases. PostgreSQL only: the embedded view store is
+   * one process's DuckDB file, so `lk speed` and `lk serve` cannot share it.
+   */
+  readonly live?: boolean;
   /** Environment of a real-services run (LK_SERVICES=real, DATABASE_URL, PG_SCHEMA, ...); default embedded. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly log: (msg: string) => void;
@@ -65,7 +72,9 @@ export async function benchServing(options: ServingBenchOptions): Promise<Figure
     // This build twice: as `lk serve` runs (stream state and answers reused while nothing
     // changed), and with those caches off (every request reads the view store: what a stream
     // committing between any two requests costs). Another build as it comes.
-    const variants: [string, string[]][] = options.serveCli ? [['', []]] : [['', []], [', no stream-state/answer cache', ['--stream-state-ms', '0']]];
+    const live = options.live === true && config.viewStore.kind === 'postgres';
+    if (options.live === true && !live) log('serving: --live needs the PostgreSQL view store (--services real); running the idle cases only');
+    const variants: [string, string[]][] = options.serveCli || live ? [['', []]] : [['', []], [', no stream-state/answer cache', ['--stream-state-ms', '0']]];
     for (const [label, args] of variants) {
       const serve = new LkProcess(['serve', '--port', '0', ...args], env, { cli: options.serveCli });
       try {
@@ -73,9 +82,18 @@ export async function benchServing(options: ServingBenchOptions): Promise<Figure
         const lookup = `${url}/v1/views/product_activity?key=${product}&from=${from}&to=${to}&mode=lambda`;
         const top = `${url}/v1/views/product_activity/top?by=views&n=10&from=${from}&to=${to}&mode=lambda`;
         await check(lookup, log);
-        figures.push(...(await load(`serving: 1-hour product_activity, one product, Lambda, ${where}${build}${label}`, lookup, options, serve)));
-        if (await check(top, log)) figures.push(...(await load(`serving: top-10 product_activity by views, 1 hour, Lambda, ${where}${build}${label}`, top, options, serve)));
-        else figures.push({ name: `serving: top-10 query, ${where}${build}`, value: 'not served by this build' });
+        const cases: [string, boolean][] = live ? [['', false], [', live stream (a commit every 100 ms)', true]] : [[label, false]];
+        for (const [name, writing] of cases) {
+          const writer = writing ? await startWriter(config, horizon, product) : undefined;
+          try {
+            figures.push(...(await load(`serving: 1-hour product_activity, one product, Lambda, ${where}${build}${name}`, lookup, options, serve)));
+            if (await check(top, log)) figures.push(...(await load(`serving: top-10 product_activity by views, 1 hour, Lambda, ${where}${build}${name}`, top, options, serve)));
+            else figures.push({ name: `serving: top-10 query, ${where}${build}`, value: 'not served by this build' });
+          } finally {
+            const commits = await writer?.stop();
+            if (commits !== undefined) log(`serving: the live writer made ${commits} commits`);
+          }
+        }
       } finally {
         await serve.stop();
       }
@@ -85,6 +103,22 @@ export async function benchServing(options: ServingBenchOptions): Promise<Figure
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A LiveSpeedWriter on the speed namespace: the hot product's open panes and 50 other open ones per partition, every 100 ms. */
+async function startWriter(config: PlatformConfig, horizon: number, product: string): Promise<{ stop(): Promise<number> }> {
+  const a = await openAdapters(config);
+  const writer = await LiveSpeedWriter.start(a.views, compilePipeline(config.pipeline), { namespace: 'speed', minBucket: horizon, hotKey: product, panesPerCommit: 50, intervalMs: 100 });
+  return {
+    stop: async () => {
+      try {
+        await writer.stop();
+        return writer.commits;
+      } finally {
+        await a.close();
+      }
+    },
+  };
 }
 
 /** Generates, appends, archives, batch-computes and streams the workload; returns the horizon and the busiest product. */

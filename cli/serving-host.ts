@@ -50,7 +50,7 @@ export async function startServing(deps: ServingDeps, options: ServingOptions, s
   const { config, pipeline, objects, views, log } = deps;
   const db = await DuckDb.open();
   // The published batch is loaded once per publish (found by polling the manifest), not read per request.
-  const batch = new BatchViewIndex(new BatchViewReader({ objects, db, pipeline }), { pollMs: options.manifestPollMs });
+  const batch = new BatchViewIndex(new BatchViewReader({ objects, db, pipeline }), { pollMs: options.manifestPollMs, pipeline });
   try {
     // A damaged or unreadable manifest does not stop the process: requests get its error (each
     // tries to load again, so a republished manifest is picked up), and /ready says why.

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { BatchViewReader } from '../batch/batch-view-reader.ts';
+import { BatchViewIndex } from '../batch/batch-view-index.ts';
 import { buildComparisonReport, MODE_NAMES, type ComparisonReport, type ModeName, type ModeResult } from '../compare/comparison-report.ts';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -197,14 +198,15 @@ async function runOnConfig(config: PlatformConfig, options: DemoOptions, topicLo
     const group = (name: string) => (config.scope.runId === null ? `lk-${name}` : `${config.scope.runId}-${name}`);
     let simNow = Date.now();
     const reader = new BatchViewReader({ objects, db, pipeline });
-    const service = new QueryService({ pipeline, viewStore: views, batch: reader, clock: () => simNow });
+    const batch = new BatchViewIndex(reader, { pipeline });
+    const service = new QueryService({ pipeline, viewStore: views, batch, clock: () => simNow });
     server = await startHttpServer(service, { host: config.serving.host, port: options.port });
     const source: TimelineSource = options.inputTopic
       ? topicSource(topicLog ?? log, options.inputTopic, spoolDir!)
       : options.input
         ? fileSource(options.input, pipeline)
         : generatedSource({ startTime: defaultSimStart(Date.now()), spanMs: 3 * 3_600_000, ...options.workload }, config.pipeline);
-    const ctx = { pipeline, log, views, objects, db, topics, workDir: join(config.dataDir, 'work'), reader, url: server.url, setClock: (t: number) => void (simNow = t), group };
+    const ctx = { pipeline, log, views, objects, db, topics, workDir: join(config.dataDir, 'work'), batch, url: server.url, setClock: (t: number) => void (simNow = t), group };
     const timelineOptions: TimelineOptions = {
       source,
       speedup: options.speedup ?? 480,

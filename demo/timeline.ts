@@ -1,7 +1,7 @@
 import { runDailyRecompute, runHourlyCycle, type BatchCycleDeps, type BatchCycleResult } from '../batch/batch-cycle.ts';
 import { runBatch } from '../batch/batch-job.ts';
 import { newRunId } from '../batch/run-id.ts';
-import type { BatchViewReader } from '../batch/batch-view-reader.ts';
+import type { BatchViewIndex } from '../batch/batch-view-index.ts';
 import { compareWindows, type ComparedWindow, type ViewComparison } from '../compare/compare-views.ts';
 import { MODE_NAMES, type ModeName } from '../compare/comparison-report.ts';
 import { computeGroundTruth, type GroundTruth, type TruthWindow } from '../compare/ground-truth.ts';
@@ -47,7 +47,7 @@ export interface TimelineOptions {
   readonly say: (line: string, final?: boolean) => void;
 }
 
-/** What the timeline runs on: the ports, the serving layer's URL and the batch reader behind it. */
+/** What the timeline runs on: the ports, the serving layer's URL and the batch index behind it. */
 export interface TimelineContext {
   readonly pipeline: Pipeline;
   readonly log: EventLog;
@@ -56,7 +56,8 @@ export interface TimelineContext {
   readonly db: DuckDb;
   readonly topics: TopicNames;
   readonly workDir: string;
-  readonly reader: BatchViewReader;
+  /** The published batch as the serving layer holds it (as `lk serve` does); the timeline reloads it after each publish. */
+  readonly batch: BatchViewIndex;
   readonly url: string;
   /** The serving layer's clock is the simulated one: the timeline sets it. */
   readonly setClock: (simNow: number) => void;
@@ -285,7 +286,11 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
     const wall = performance.now();
     const cpu = process.cpuUsage();
     const result: BatchCycleResult = await exclusiveOf(() => (run.kind === 'hourly' ? runHourlyCycle(cycleDeps) : runDailyRecompute(cycleDeps)), (ms) => void (spent.batchMs += ms));
-    if (result.batch?.published) horizon = result.batch.horizon;
+    if (result.batch?.published) {
+      horizon = result.batch.horizon;
+      // Served from the next query on, as `lk serve`'s poll would load it (without waiting for one).
+      await ctx.batch.refresh();
+    }
     const done: TimelineBatchRun = {
       ...run,
       runId: result.batch?.published ? result.batch.runId : null,
@@ -325,7 +330,7 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
       await waitUntilCaughtUp(log, topics.events, [next]);
       // The same gate lk replay applies: the new version against the one serving and against batch.
       const late = new LateFootprint(pipeline, await readLateEvents(log, topics, pipeline));
-      const gate = await cutOverTo({ views, pipeline, batch: await ctx.reader.snapshot(), late }, replay.namespace);
+      const gate = await cutOverTo({ views, pipeline, batch: await ctx.batch.snapshot(), late }, replay.namespace);
       if (!gate.cutOver) {
         await nextSub.stop();
         o.say(`kappa backfill: ${replay.namespace} refused by the cut-over gate; ${kappaNamespace} keeps serving\n${describeVerdict(replay.namespace, gate.verdict!)}`, true);

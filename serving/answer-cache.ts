@@ -1,20 +1,21 @@
+import { LruMap } from './lru-map.ts';
+
 /**
  * Answers kept by what they were computed from (the query and the state key: batch run, horizon,
  * Kappa version, the streaming namespace's generation; see QueryService), so concurrent and
  * repeated requests over unchanged state compute one answer. In-flight computations are shared
  * (single flight): 50 clients asking the same top-10 at once cause one read. Least recently used
- * entries go first; an answer larger than `maxSize` is not kept; a failed computation is not kept.
+ * entries go first (LruMap); an answer larger than `maxSize` is not kept; a failed computation is not kept.
  */
 export class AnswerCache<T> {
-  readonly #entries = new Map<string, Promise<T>>();
-  readonly #maxEntries: number;
+  readonly #entries: LruMap<string, Promise<T>>;
   readonly #maxSize: number;
   readonly #sizeOf: (value: T) => number;
   hits = 0;
   misses = 0;
 
   constructor(options: { readonly maxEntries: number; readonly maxSize: number; readonly sizeOf: (value: T) => number }) {
-    this.#maxEntries = options.maxEntries;
+    this.#entries = new LruMap({ maxEntries: options.maxEntries });
     this.#maxSize = options.maxSize;
     this.#sizeOf = options.sizeOf;
   }
@@ -24,20 +25,17 @@ export class AnswerCache<T> {
     const held = this.#entries.get(key);
     if (held) {
       this.hits++;
-      this.#entries.delete(key);
-      this.#entries.set(key, held);
       return held;
     }
     this.misses++;
     const value = compute();
     this.#entries.set(key, value);
-    if (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
     value.then(
       (v) => {
-        if (this.#sizeOf(v) > this.#maxSize && this.#entries.get(key) === value) this.#entries.delete(key);
+        if (this.#sizeOf(v) > this.#maxSize && this.#entries.peek(key) === value) this.#entries.delete(key);
       },
       () => {
-        if (this.#entries.get(key) === value) this.#entries.delete(key);
+        if (this.#entries.peek(key) === value) this.#entries.delete(key);
       },
     );
     return value;

@@ -1,5 +1,6 @@
 import type { Pane } from '../shared/compute/pane.ts';
 import type { PanePosition } from '../shared/ports/view-store.ts';
+import type { RangeTotal } from '../shared/compute/bucket-totals.ts';
 
 /** A request for batch panes: one view, optionally one key, windows overlapping [from, to). */
 export interface BatchPaneQuery {
@@ -32,6 +33,12 @@ export interface BatchSnapshot {
   readonly horizon: number | null;
   /** Panes of this publish's views matching the query. Each (key, start, bucket) appears once. */
   panes(q: BatchPaneQuery): Promise<Pane[]>;
+  /**
+   * Merges into `into`, per key of `view`, its windows overlapping [from, to) below the horizon,
+   * from per-bucket key totals (BucketTotals.addRange), and returns true; false (nothing merged)
+   * when this source keeps no totals for the view. Absent: none kept.
+   */
+  readonly rangeTotals?: (view: string, from: number, to: number, into: Map<string, RangeTotal<'batch'>>) => boolean;
   /** The failed checks of the last run the batch quality gate rejected hours of; absent or [] when none did. */
   readonly gateFailures?: readonly BatchGateFailure[];
 }

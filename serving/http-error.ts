@@ -1,4 +1,4 @@
-import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../shared/errors.ts';
+import { BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError } from '../shared/errors.ts';
 
 /** The body of every error response. */
 export interface HttpErrorBody {
@@ -27,6 +27,7 @@ export function httpErrorOf(err: unknown): HttpErrorResponse {
     return { status: 400, body: { error: { code: 'invalid_parameter', parameter: err.parameter, message: err.message } } };
   }
   if (err instanceof NotFoundError) return { status: 404, body: { error: { code: 'not_found', message: err.message } } };
+  if (err instanceof ConflictError) return { status: 409, body: { error: { code: 'data_changed', message: err.message } } };
   if (err instanceof ServiceUnavailableError) {
     // The message names hosts, ports, users and databases: for the server log (the caller logs 5xx), not for clients.
     return { status: 503, body: { error: { code: 'service_unavailable', message: 'a backing service (view store, batch views or log) is unavailable; retry later' } } };

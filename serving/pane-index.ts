@@ -1,5 +1,13 @@
 import type { Pane } from '../shared/compute/pane.ts';
 import type { BatchPaneQuery } from './batch-pane-source.ts';
+import { BucketTotals, type RangeTotal } from '../shared/compute/bucket-totals.ts';
+import type { Aggregate } from '../shared/compute/aggregate.ts';
+
+/** What PaneIndex.build needs to keep per-bucket key totals (for views whose windows fit in buckets). */
+export interface TotalsOptions {
+  readonly aggregate: Aggregate;
+  readonly bucketMs: number;
+}
 
 /**
  * The serving form of one view's published batch panes (a loaded segment, as a Druid historical
@@ -26,8 +34,11 @@ export class PaneIndex {
   readonly #states: (string | undefined)[] = [];
   /** Longest pane (end - start): no pane starting at or before `from - maxSpan` ends after `from`. */
   readonly #maxSpan: number;
+  /** Per key and bucket totals, when built with TotalsOptions. */
+  readonly #totals: BucketTotals | undefined;
+  readonly #bucketMs: number;
 
-  private constructor(view: string, width: number, panes: readonly Pane[]) {
+  private constructor(view: string, width: number, panes: readonly Pane[], totals: TotalsOptions | undefined) {
     this.view = view;
     this.#width = width;
     const n = panes.length;
@@ -64,11 +75,43 @@ export class PaneIndex {
     }
     this.#keys = keys;
     this.#maxSpan = maxSpan;
+    this.#bucketMs = totals?.bucketMs ?? 0;
+    this.#totals = totals === undefined ? undefined : new BucketTotals(totals.aggregate, totals.bucketMs);
+    if (this.#totals) {
+      // Rows are sorted by key, then start: a key's panes of one bucket are gathered per key.
+      for (const [key, r] of this.#ranges) {
+        const byBucket = new Map<number, Pane[]>();
+        for (let row = r.lo; row < r.hi; row++) {
+          const b = this.#bucket[row];
+          let list = byBucket.get(b);
+          if (!list) byBucket.set(b, (list = []));
+          list.push(this.#pane(row));
+        }
+        for (const [b, list] of byBucket) this.#totals.set(key, b, list);
+      }
+    }
   }
 
-  /** Indexes the panes of one view (each accumulator `width` values long); the panes may come in any order. */
-  static build(view: string, width: number, panes: readonly Pane[]): PaneIndex {
-    return new PaneIndex(view, width, panes);
+  /**
+   * Indexes the panes of one view (each accumulator `width` values long); the panes may come in
+   * any order. With `totals`, also each key's total per bucket (BucketTotals; only for views
+   * whose windows fit in buckets), for addRangeTotals.
+   */
+  static build(view: string, width: number, panes: readonly Pane[], totals?: TotalsOptions): PaneIndex {
+    return new PaneIndex(view, width, panes, totals);
+  }
+
+  /** Whether addRangeTotals can answer (built with totals). */
+  get hasTotals(): boolean {
+    return this.#totals !== undefined;
+  }
+
+  /** Merges into `into` each key's windows overlapping [from, to) of buckets below maxBucket (BucketTotals.addRange), tagged 'batch'. */
+  addRangeTotals(from: number, to: number, maxBucket: number, into: Map<string, RangeTotal<'batch'>>): void {
+    if (!this.#totals) throw new RangeError(`the index of view ${this.view} was built without totals`);
+    // Only the rows overlapping the range: a range cutting a bucket reads that part of it.
+    const panesOf = (key: string, bucket: number, a: number, b: number) => this.query({ view: this.view, key, from: Math.max(bucket, a), to: Math.min(bucket + this.#bucketMs, b) });
+    this.#totals.addRange(from, to, Number.NEGATIVE_INFINITY, maxBucket, 'batch', panesOf, into);
   }
 
   /** The panes held whose bucket passes `keep` (to carry unchanged buckets into the next publish's index). */

@@ -1,7 +1,7 @@
 import type { Pane } from '../shared/compute/pane.ts';
 import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import type { CompiledView, Pipeline } from '../shared/compute/pipeline.ts';
-import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../shared/errors.ts';
+import { BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError } from '../shared/errors.ts';
 import { identifierProblem } from '../shared/model/identifier.ts';
 import { isAfterPosition, type PanePosition, type PaneQuery, type ViewStore } from '../shared/ports/view-store.ts';
 import { generationOf, StreamStateCache } from './stream-state-cache.ts';
@@ -15,8 +15,11 @@ import { encodeCursor } from './page-cursor.ts';
 import { checkWindowCount, rowBound, type ReadLimits, type RowBound } from './read-bounds.ts';
 import type { Layer, LayerPanes } from './layer-merge.ts';
 import type { Freshness, NamespaceStatus, QueryResult, RankedKey, ReplayStatus, ServedWindow, ServiceStatus, TopResult, ViewInfo } from './query-result.ts';
-import { checkRankable, topKeys } from '../shared/compute/top-keys.ts';
+import { checkRankable, rankTotals, topKeys, type KeyTotal } from '../shared/compute/top-keys.ts';
 import { presentWindow } from '../shared/compute/view-def.ts';
+import { fitsBuckets, type RangeTotal } from '../shared/compute/bucket-totals.ts';
+import type { PartitionCheckpoint } from '../shared/compute/partition-processor.ts';
+import { SpeedPaneMirror } from './speed-pane-mirror.ts';
 import type { ServingMode } from './serving-mode.ts';
 import { streamPosition, type StreamPosition } from '../shared/compute/stream-position.ts';
 import { isWindowFinal } from './window-finality.ts';
@@ -69,6 +72,11 @@ export interface WindowQuery {
   readonly limit?: number;
   /** Only windows after this (key, start): where the previous page ended (page-cursor.ts). */
   readonly after?: PanePosition;
+  /**
+   * The state the first page read (page-cursor.ts): later pages must read the same batch run
+   * (lambda, batch) and Kappa version (kappa), or are refused with ConflictError (409).
+   */
+  readonly pinned?: { readonly batchRun: string | null; readonly kappaVersion: string | null };
 }
 
 /** A page as kept by the answer cache: the state it was read at, its presented windows and the next cursor. */
@@ -122,6 +130,8 @@ export class QueryService {
   readonly #speedNamespace: string;
   readonly #kappaAlias: string;
   readonly #state: StreamStateCache | undefined;
+  /** Lambda's speed half in memory, kept current per commit (only with the stream-state cache). */
+  readonly #mirror: SpeedPaneMirror | undefined;
   /** Pages and top answers by query and state (only with the stream-state cache). */
   readonly #answers = new AnswerCache<ServedPage>({ maxEntries: 512, maxSize: 2_000, sizeOf: (p) => p.windows.length });
   readonly #tops = new AnswerCache<{ answer: MergedAnswer; keys: RankedKey[] }>({ maxEntries: 256, maxSize: 1_000, sizeOf: (t) => t.keys.length });
@@ -138,6 +148,12 @@ export class QueryService {
     this.limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
     const ttl = options.streamStateTtlMs ?? 0;
     this.#state = ttl > 0 ? new StreamStateCache(deps.viewStore, { ttlMs: ttl }) : undefined;
+    this.#mirror = ttl > 0 ? new SpeedPaneMirror(deps.viewStore, deps.pipeline, this.#speedNamespace) : undefined;
+  }
+
+  /** Panes the speed mirror has read from the store (0 without it). */
+  mirrorPanesRead(): number {
+    return this.#mirror?.panesRead ?? 0;
   }
 
   /** Pane reads of the streaming side answered from the stream-state cache, and sent to the store (zeros without it). */
@@ -205,7 +221,7 @@ export class QueryService {
       const last = page[page.length - 1];
       const next =
         last !== undefined && (answer.windows.length > limit || answer.more)
-          ? encodeCursor({ view: view.name, key: q.key ?? null, from: q.from, to: q.to, mode: q.mode, after: { key: last.key, start: last.start } })
+          ? encodeCursor({ view: view.name, key: q.key ?? null, from: q.from, to: q.to, mode: q.mode, after: { key: last.key, start: last.start }, batchRun: answer.batchRun, kappaVersion: answer.kappaVersion })
           : null;
       const windows: ServedWindow[] = page.map((w) => {
         const measures = view.aggregate.named(w.acc, w.states);
@@ -224,7 +240,7 @@ export class QueryService {
       return { answer: { ...answer, windows: [] }, windows, next };
     };
     const stateKey = await this.#stateKey(q.mode);
-    const { answer, windows, next } = stateKey === undefined ? await compute() : await this.#answers.get(`w${JSON.stringify([q.view, q.key, q.from, q.to, q.mode, limit, q.after])}${stateKey}`, compute);
+    const { answer, windows, next } = stateKey === undefined ? await compute() : await this.#answers.get(`w${JSON.stringify([q.view, q.key, q.from, q.to, q.mode, limit, q.after, q.pinned])}${stateKey}`, compute);
     const { view, horizon } = answer;
     return {
       view: view.name,
@@ -245,7 +261,8 @@ export class QueryService {
    * The `n` keys of a keyed view with the largest measure `by` over the windows overlapping
    * [from, to) in one mode (shared/compute/top-keys.ts), each with its merged measures. Only
    * views whose windows are disjoint (tumbling, session): a sliding window view would count an
-   * event once per window holding it. Reads every key's panes in the range, bounded by maxPanes.
+   * event once per window holding it. In Lambda mode with the stream-state cache, from per-bucket
+   * key totals (#topFromTotals); otherwise reads every key's panes in the range, bounded by maxPanes.
    */
   async top(q: TopQuery): Promise<TopResult> {
     const found = this.#pipeline.views.find((v) => v.name === q.view);
@@ -260,8 +277,9 @@ export class QueryService {
     if (!measures.includes(q.by)) throw new BadRequestError('by', `view ${view.name} has no measure ${JSON.stringify(q.by.slice(0, 40))}; its measures are ${measures.join(', ')}`);
     checkRankable(view, q.by);
     const compute = async (): Promise<{ answer: MergedAnswer; keys: RankedKey[] }> => {
-      const merged = await this.#merged({ view: q.view, from: q.from, to: q.to, mode: q.mode }, this.limits, Number.POSITIVE_INFINITY);
-      const ranked = topKeys(view, merged.windows, q.by, q.n).map((t) => ({
+      const fast = await this.#topFromTotals(q, view);
+      const merged = fast?.answer ?? (await this.#merged({ view: q.view, from: q.from, to: q.to, mode: q.mode }, this.limits, Number.POSITIVE_INFINITY));
+      const ranked = (fast?.keys ?? topKeys(view, merged.windows, q.by, q.n)).map((t) => ({
         key: t.key,
         value: presentWindow(view.def, view.aggregate.named(t.acc, t.states), { start: q.from, end: q.to }),
         windows: t.windows,
@@ -285,6 +303,33 @@ export class QueryService {
       freshness: this.#freshness(answer),
       keys,
     };
+  }
+
+  /**
+   * A Lambda top-N from per-bucket key totals (BucketTotals): the batch index's below the
+   * horizon, the speed mirror's from it on, synced to the checkpoints first. Touches a total per
+   * key and bucket the range covers, and panes only in the buckets it cuts. Undefined when they
+   * cannot answer (another mode, windows that do not fit in buckets, no mirror, a batch source
+   * without totals): the caller then merges every key's windows.
+   */
+  async #topFromTotals(q: TopQuery, view: CompiledView): Promise<{ answer: MergedAnswer; keys: KeyTotal<Layer>[] } | undefined> {
+    const mirror = this.#mirror;
+    if (q.mode !== 'lambda' || !mirror || !this.#state || !fitsBuckets(view.def.window, this.#pipeline.config.bucketMs)) return undefined;
+    this.#checkQuery(q, this.limits);
+    const [batch, kappaVersion] = await Promise.all([this.#batch.snapshot(), this.#kappaVersion()]);
+    const horizon = batch.horizon;
+    if (horizon === null || batch.rangeTotals === undefined) return undefined;
+    const namespace = this.#speedNamespace;
+    const streaming = (await this.#state.listNamespaces()).includes(namespace);
+    const read = streaming ? await this.#stream(namespace, batch.runId) : null;
+    if (read) await mirror.sync(read.checkpoints, horizon);
+    const totals = new Map<string, RangeTotal<Layer>>();
+    if (!batch.rangeTotals(view.name, q.from, q.to, totals as Map<string, RangeTotal<'batch'>>)) return undefined;
+    if (read && !mirror.addRangeTotals(view.name, q.from, q.to, horizon, totals as Map<string, RangeTotal<'speed'>>)) return undefined;
+    // A publish meanwhile (the mirror then dropped buckets): the slow path reads again.
+    if ((await this.#batch.snapshot()).horizon !== horizon) return undefined;
+    const answer: MergedAnswer = { view, horizon, batchRun: batch.runId, kappaVersion, namespace: streaming ? namespace : null, stream: read?.position ?? null, windows: [], more: false };
+    return { answer, keys: rankTotals(view, totals, q.by, q.n) };
   }
 
   #freshness(answer: MergedAnswer): Freshness {
@@ -395,6 +440,7 @@ export class QueryService {
   async #read(q: WindowQuery, view: CompiledView, batch: BatchSnapshot, kappaVersion: string | null, limits: ReadLimits): Promise<MergedAnswer> {
     const { mode } = q;
     const { horizon } = batch;
+    this.#checkPinned(q, batch.runId, kappaVersion);
     if (mode === 'batch' && horizon === null) throw new NotFoundError('no batch view is published yet; run the batch job first, or query mode=speed');
     if (mode === 'kappa' && kappaVersion === null) {
       throw new NotFoundError(`no Kappa version is live: the "${this.#kappaAlias}" alias points nowhere yet; run \`lk replay\` to build one`);
@@ -408,7 +454,13 @@ export class QueryService {
     }
     const read = streaming ? await this.#stream(namespace, batch.runId) : null;
     const stream = read?.position ?? null;
-    const queryPanes = (query: PaneQuery) => (this.#state && read ? this.#state.queryPanes(namespace!, query, read.generation) : this.#viewStore.queryPanes(namespace!, query));
+    // Lambda's speed half from memory (speed-pane-mirror.ts) when a top-N has synced it to the
+    // checkpoints just read; a lookup never waits for a sync: one key's read from the store (once
+    // per generation, stream-state-cache.ts) costs less than reading every key's open windows.
+    const mirror =
+      this.#mirror && read && mode === 'lambda' && horizon !== null && namespace === this.#speedNamespace && this.#mirror.holds(view.name) && this.#mirror.isAt(read.checkpoints, horizon) ? this.#mirror : undefined;
+    const queryPanes = async (query: PaneQuery) =>
+      mirror?.query(query) ?? (this.#state && read ? this.#state.queryPanes(namespace!, query, read.generation) : this.#viewStore.queryPanes(namespace!, query));
     const useBatch = (mode === 'lambda' || mode === 'batch') && horizon !== null;
     const minBucket = mode === 'lambda' && horizon !== null ? horizon : undefined;
     const bucketMs = this.#pipeline.config.bucketMs;
@@ -460,6 +512,23 @@ export class QueryService {
     return { view, horizon, batchRun: batch.runId, kappaVersion, namespace, stream, windows: whole, more: cut !== undefined };
   }
 
+  /**
+   * A page of a cursor reads the batch run and Kappa version the first page read, or none: the
+   * batch index holds one publish and a Kappa version is replaced whole, so a page of another one
+   * would mix two datasets (windows counted twice or not at all across pages). Streaming panes
+   * do change between pages (as with `search_after` without a point in time).
+   */
+  #checkPinned(q: WindowQuery, batchRun: string | null, kappaVersion: string | null): void {
+    const pinned = q.pinned;
+    if (pinned === undefined) return;
+    if ((q.mode === 'lambda' || q.mode === 'batch') && pinned.batchRun !== batchRun) {
+      throw new ConflictError(`the batch views were published again since the first page (run ${pinned.batchRun ?? 'none'}, now ${batchRun ?? 'none'}): the data changed, restart from the first page (without cursor)`);
+    }
+    if (q.mode === 'kappa' && pinned.kappaVersion !== kappaVersion) {
+      throw new ConflictError(`the live Kappa version changed since the first page (${pinned.kappaVersion ?? 'none'}, now ${kappaVersion ?? 'none'}): the data changed, restart from the first page (without cursor)`);
+    }
+  }
+
   async #kappaVersion(): Promise<string | null> {
     return (await (this.#state ?? this.#viewStore).getAlias(this.#kappaAlias)) ?? null;
   }
@@ -469,9 +538,9 @@ export class QueryService {
   }
 
   /** A namespace's position, and the generation its panes are cached under (stream-state-cache.ts). */
-  async #stream(namespace: string, batchRun: string | null): Promise<{ position: StreamPosition; generation: string }> {
+  async #stream(namespace: string, batchRun: string | null): Promise<{ position: StreamPosition; generation: string; checkpoints: ReadonlyMap<number, PartitionCheckpoint> }> {
     const checkpoints = await (this.#state ?? this.#viewStore).checkpoints(namespace);
-    return { position: streamPosition(checkpoints.values(), this.#pipeline.config.lateness), generation: generationOf(checkpoints, batchRun) };
+    return { position: streamPosition(checkpoints.values(), this.#pipeline.config.lateness), generation: generationOf(checkpoints, batchRun), checkpoints };
   }
 }
 

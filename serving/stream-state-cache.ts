@@ -1,5 +1,6 @@
 import type { PartitionCheckpoint } from '../shared/compute/partition-processor.ts';
 import type { PaneQuery, StoredPane, ViewStore } from '../shared/ports/view-store.ts';
+import { LruMap } from './lru-map.ts';
 
 export interface StreamStateCacheOptions {
   /** How long an alias, namespace list or checkpoint read is reused (ms). */
@@ -27,12 +28,10 @@ export interface StreamStateCacheOptions {
 export class StreamStateCache {
   readonly #store: ViewStore;
   readonly #ttlMs: number;
-  readonly #maxEntries: number;
   readonly #maxPanes: number;
   readonly #clock: () => number;
   readonly #memo = new Map<string, { at: number; value: Promise<unknown> }>();
-  readonly #panes = new Map<string, StoredPane[]>();
-  #heldPanes = 0;
+  readonly #panes: LruMap<string, StoredPane[]>;
   /** Pane reads answered from the cache, and sent to the store (for metrics and tests). */
   hits = 0;
   misses = 0;
@@ -40,8 +39,8 @@ export class StreamStateCache {
   constructor(store: ViewStore, options: StreamStateCacheOptions) {
     this.#store = store;
     this.#ttlMs = options.ttlMs;
-    this.#maxEntries = options.maxEntries ?? 1_024;
     this.#maxPanes = options.maxPanes ?? 200_000;
+    this.#panes = new LruMap({ maxEntries: options.maxEntries ?? 1_024, maxSize: this.#maxPanes, sizeOf: (panes) => panes.length });
     this.#clock = options.clock ?? Date.now;
   }
 
@@ -63,22 +62,12 @@ export class StreamStateCache {
     const held = this.#panes.get(key);
     if (held) {
       this.hits++;
-      // Most recently used last.
-      this.#panes.delete(key);
-      this.#panes.set(key, held);
       return held;
     }
     this.misses++;
     const panes = await this.#store.queryPanes(namespace, query);
-    if (panes.length <= this.#maxPanes / 4) {
-      this.#panes.set(key, panes);
-      this.#heldPanes += panes.length;
-      for (const [k, v] of this.#panes) {
-        if (this.#panes.size <= this.#maxEntries && this.#heldPanes <= this.#maxPanes) break;
-        this.#panes.delete(k);
-        this.#heldPanes -= v.length;
-      }
-    }
+    // A read too large to keep would push out most others.
+    if (panes.length <= this.#maxPanes / 4) this.#panes.set(key, panes);
     return panes;
   }
 

@@ -44,7 +44,7 @@ export function parseWindowRequest(view: string, query: Readonly<Record<string, 
     for (const [name, value, carried] of given) {
       if (value !== undefined && value !== carried) throw new BadRequestError(name, 'differs from the query the cursor continues; omit it with cursor');
     }
-    return { view, key: c.key ?? undefined, from: c.from, to: c.to, mode: c.mode, limit, after: c.after };
+    return { view, key: c.key ?? undefined, from: c.from, to: c.to, mode: c.mode, limit, after: c.after, pinned: { batchRun: c.batchRun, kappaVersion: c.kappaVersion } };
   }
   const to = text.to === undefined ? now : parseTime('to', text.to, now);
   const from = text.from === undefined ? to - DEFAULT_RANGE_MS : parseTime('from', text.from, now);

@@ -54,6 +54,9 @@ export class BadRequestError extends LkError {
 /** The thing asked for does not exist (unknown view, no published batch); HTTP 404. */
 export class NotFoundError extends LkError {}
 
+/** What a request continues changed under it (a page cursor of a batch run no longer served); HTTP 409: start again. */
+export class ConflictError extends LkError {}
+
 /** A namespace whose bulk load (a Kappa replay) stopped before it finished: it has no checkpoints and is never resumed. */
 export class UnfinishedLoadError extends LkError {
   readonly namespace: string;

@@ -235,11 +235,11 @@ export class DuckDbViewStore implements ViewStore {
     return { ids: rows.map((r) => r.id), times: rows.map((r) => Number(r.t)) };
   }
 
-  async partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]> {
+  async partitionPanes(namespace: string, partition: number, minBucket: number, minStart?: number): Promise<StoredPane[]> {
     const { panes } = this.#tablesOf(namespace);
     const rows = await this.#db.all<PaneRow>(
-      `SELECT ${PANE_COLUMNS} FROM ${panes} WHERE partition = $1 AND bucket >= $2 ORDER BY view, key, start, bucket`,
-      [toBigInt(partition, 'partition'), bound(minBucket, 'up')],
+      `SELECT ${PANE_COLUMNS} FROM ${panes} WHERE partition = $1 AND bucket >= $2 AND start >= $3 ORDER BY view, key, start, bucket`,
+      [toBigInt(partition, 'partition'), bound(minBucket, 'up'), bound(minStart ?? Number.NEGATIVE_INFINITY, 'up')],
     );
     return rows.map(toPane);
   }

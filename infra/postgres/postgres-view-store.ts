@@ -228,9 +228,10 @@ export class PostgresViewStore implements ViewStore {
   }
 
 
-  async partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]> {
+  async partitionPanes(namespace: string, partition: number, minBucket: number, minStart?: number): Promise<StoredPane[]> {
     assertViewStoreName('namespace', namespace);
-    const { rows } = await this.#query(this.#table(namespace).partitionSql(), [partition, minBucket], namespace);
+    const params = minStart === undefined ? [partition, minBucket] : [partition, minBucket, clampBigint(Math.ceil(minStart))];
+    const { rows } = await this.#query(this.#table(namespace).partitionSql(minStart !== undefined), params, namespace);
     return rows.map(storedPaneOf);
   }
 

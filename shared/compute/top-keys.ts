@@ -3,6 +3,7 @@ import { accumulatorLayout, type Accumulator, type MeasureStates } from './aggre
 import { isScalarOp } from './measure.ts';
 import type { MergedWindow } from './pane-merge.ts';
 import type { CompiledView } from './pipeline.ts';
+import type { RangeTotal } from './bucket-totals.ts';
 
 /** One key's total over some windows, ranked. */
 export interface KeyTotal<Tag extends string = string> {
@@ -25,12 +26,9 @@ export interface KeyTotal<Tag extends string = string> {
  * max only (a raw slot); any other measure is a NotRankableError.
  */
 export function topKeys<Tag extends string>(view: CompiledView, windows: Iterable<MergedWindow<Tag>>, by: string, n: number): KeyTotal<Tag>[] {
-  const at = view.def.measures.findIndex((m) => m.name === by);
-  if (at < 0) throw new RangeError(`view ${view.name} has no measure ${by}`);
   checkRankable(view, by);
-  const slot = accumulatorLayout(view.measures).at[at];
   const agg = view.aggregate;
-  const totals = new Map<string, { acc: Accumulator; states: MeasureStates | undefined; windows: number; tags: Set<Tag> }>();
+  const totals = new Map<string, RangeTotal<Tag>>();
   for (const w of windows) {
     let t = totals.get(w.key);
     if (!t) totals.set(w.key, (t = { acc: agg.empty(), states: agg.emptyStates(), windows: 0, tags: new Set() }));
@@ -39,6 +37,15 @@ export function topKeys<Tag extends string>(view: CompiledView, windows: Iterabl
     t.windows++;
     for (const tag of w.tags) t.tags.add(tag);
   }
+  return rankTotals(view, totals, by, n);
+}
+
+/** The `n` keys of `totals` (each key's windows merged, as topKeys or BucketTotals.addRange make them) with the largest measure `by`; ties to the smaller key. */
+export function rankTotals<Tag extends string>(view: CompiledView, totals: ReadonlyMap<string, RangeTotal<Tag>>, by: string, n: number): KeyTotal<Tag>[] {
+  const at = view.def.measures.findIndex((m) => m.name === by);
+  if (at < 0) throw new RangeError(`view ${view.name} has no measure ${by}`);
+  checkRankable(view, by);
+  const slot = accumulatorLayout(view.measures).at[at];
   return [...totals]
     .map(([key, t]) => ({ key, acc: t.acc, ...(t.states && { states: t.states }), windows: t.windows, tags: [...t.tags].sort() }))
     .sort((a, b) => b.acc[slot] - a.acc[slot] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))

@@ -162,8 +162,12 @@ export interface ViewStore {
   checkpoints(namespace: string): Promise<Map<number, PartitionCheckpoint>>;
   /** The dedup ids stored for a partition whose seen time (DedupSet) is >= `since` (a store may return older ones too). */
   seenIds(namespace: string, partition: number, since: number): Promise<SeenIds>;
-  /** Panes of one partition with bucket >= minBucket (to restore open state after a restart or a rebalance). */
-  partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]>;
+  /**
+   * Panes of one partition with bucket >= minBucket, and start >= minStart when given: to restore
+   * open state after a restart or a rebalance, and for serving's speed mirror, the panes of
+   * windows still open (serving/speed-pane-mirror.ts), read by a range of the restore index.
+   */
+  partitionPanes(namespace: string, partition: number, minBucket: number, minStart?: number): Promise<StoredPane[]>;
   queryPanes(namespace: string, query: PaneQuery): Promise<StoredPane[]>;
   /**
    * Every checkpointed partition's state, read as of one moment (one transaction or snapshot):

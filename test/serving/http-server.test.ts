@@ -175,6 +175,29 @@ describe('HTTP API', () => {
     expect((await get(`/v1/views/product_activity?cursor=${cursor}`)).body.error).toMatchObject({ parameter: 'cursor' });
   });
 
+  it('refuses a page of a cursor after a publish (409: restart from the first page), and pages again from the first one', async () => {
+    const published = new InMemoryBatchPaneSource();
+    published.publish(H, batchPanesBefore(pipeline, events, H));
+    const { get } = await serve(published);
+    const q = `from=${H - 5 * MIN}&to=${H + 5 * MIN}&limit=3`;
+    const first = await get(`/v1/views/revenue?${q}`);
+    expect(first.body.batchRun).toBe('run-1');
+    expect((await get(`/v1/views/revenue?cursor=${first.body.next}&limit=3`)).status).toBe(200);
+    // The same batch published again by another run: its pages are not the first page's.
+    published.publish(H, batchPanesBefore(pipeline, events, H));
+    const stale = await get(`/v1/views/revenue?cursor=${first.body.next}&limit=3`);
+    expect(stale.status).toBe(409);
+    expect(stale.body.error).toMatchObject({ code: 'data_changed' });
+    expect(stale.body.error.message).toMatch(/run run-1, now run-2.*restart from the first page/);
+    const again = await get(`/v1/views/revenue?${q}`);
+    expect(again.body.batchRun).toBe('run-2');
+    expect((await get(`/v1/views/revenue?cursor=${again.body.next}&limit=3`)).status).toBe(200);
+    // Speed mode reads no batch: its cursor pages on.
+    const speed = await get(`/v1/views/revenue?${q}&mode=speed`);
+    published.publish(H, batchPanesBefore(pipeline, events, H));
+    expect((await get(`/v1/views/revenue?cursor=${speed.body.next}&limit=3`)).status).toBe(200);
+  });
+
   it('ranks the top keys by a measure in every mode', async () => {
     const { get } = await serve();
     const r = await get(`/v1/views/product_activity/top?by=revenue_cents&n=1&from=${H - HOUR}&to=${H + HOUR}`);

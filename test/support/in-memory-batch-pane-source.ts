@@ -1,6 +1,9 @@
 import type { Pane } from '../../shared/compute/pane.ts';
 import { isAfterPosition } from '../../shared/ports/view-store.ts';
 import type { BatchGateFailure, BatchPaneQuery, BatchPaneSource, BatchSnapshot } from '../../serving/batch-pane-source.ts';
+import { fitsBuckets } from '../../shared/compute/bucket-totals.ts';
+import type { Pipeline } from '../../shared/compute/pipeline.ts';
+import { PaneIndex } from '../../serving/pane-index.ts';
 
 /**
  * A BatchPaneSource over panes held in memory: a published batch whose horizon and panes a test
@@ -17,6 +20,12 @@ export class InMemoryBatchPaneSource implements BatchPaneSource {
   gateFailures: readonly BatchGateFailure[] = [];
   /** Runs after each panes() call, before it returns: lets a test publish a new batch mid-query. */
   afterPanes: (() => void) | undefined;
+  readonly #pipeline: Pipeline | undefined;
+
+  /** With a pipeline, snapshots also answer `rangeTotals` (per-bucket key totals, as BatchViewIndex keeps them). */
+  constructor(pipeline?: Pipeline) {
+    this.#pipeline = pipeline;
+  }
 
   /** Replaces the published batch, as an atomic manifest swap would; each publish is a new run (run-1, run-2, ...). */
   publish(horizon: number | null, panes: readonly Pane[]): void {
@@ -40,6 +49,14 @@ export class InMemoryBatchPaneSource implements BatchPaneSource {
           .map((p) => ({ ...p, acc: p.acc.slice() }));
         this.afterPanes?.();
         return out;
+      },
+      rangeTotals: this.#pipeline === undefined ? undefined : (view, from, to, into) => {
+        const pipeline = this.#pipeline!;
+        const def = pipeline.view(view);
+        if (!fitsBuckets(def.def.window, pipeline.config.bucketMs) || published.horizon === null) return false;
+        const index = PaneIndex.build(view, def.aggregate.measures.length, published.panes.filter((p) => p.view === view), { aggregate: def.aggregate, bucketMs: pipeline.config.bucketMs });
+        index.addRangeTotals(from, to, published.horizon, into);
+        return true;
       },
     };
   }

@@ -110,8 +110,8 @@ export class InMemoryViewStore implements ViewStore {
     return new Map([...this.#get(namespace).checkpoints].map(([p, cp]) => [p, structuredClone(cp)]));
   }
 
-  async partitionPanes(namespace: string, partition: number, minBucket: number): Promise<StoredPane[]> {
-    return [...this.#get(namespace).panes.values()].filter((p) => p.partition === partition && p.bucket >= minBucket).map(copy);
+  async partitionPanes(namespace: string, partition: number, minBucket: number, minStart = Number.NEGATIVE_INFINITY): Promise<StoredPane[]> {
+    return [...this.#get(namespace).panes.values()].filter((p) => p.partition === partition && p.bucket >= minBucket && p.start >= minStart).map(copy);
   }
 
   async committedState(namespace: string, bounds: StateBounds): Promise<PartitionState[]> {

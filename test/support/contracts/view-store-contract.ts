@@ -312,6 +312,16 @@ export function describeViewStoreContract(name: string, factory: () => Promise<V
       expect(await store.partitionPanes(ns, 2, T0)).toEqual([]);
     });
 
+    it('partitionPanes from a start on: the windows a reader finds still open', async () => {
+      const closed = pane('v', 'a', T0, T0 + 10 * 60_000, T0, [1]);
+      const open = pane('v', 'b', T0 + 50 * 60_000, T0 + HOUR, T0, [2]);
+      const later = pane('v', 'a', T0 + HOUR, T0 + HOUR + 10 * 60_000, T0 + HOUR, [3]);
+      await store.commit(ns, [commit(0, 3, [closed, open, later])]);
+      expect(ordered(await store.partitionPanes(ns, 0, T0, T0 + 50 * 60_000))).toEqual(ordered([stored(open, 0), stored(later, 0)]));
+      expect(ordered(await store.partitionPanes(ns, 0, T0, T0 + 50 * 60_000 + 0.5))).toEqual([stored(later, 0)]);
+      expect(await store.partitionPanes(ns, 0, T0 + HOUR, T0)).toEqual([stored(later, 0)]);
+    });
+
     it('expireBefore drops panes of older buckets and says how many', async () => {
       const panes = [0, 1, 2].map((h) => pane('v', 'k', T0 + h * HOUR, T0 + (h + 1) * HOUR, T0 + h * HOUR, [h]));
       await store.commit(ns, [commit(0, 3, panes), commit(1, 1, [panes[0]])]);
