@@ -102,6 +102,8 @@ export interface AlertAnswer {
   readonly horizon: number | null;
   /** The streaming side's lateness bound (windows ending by it are final there); null in batch mode, or before the stream started. */
   readonly finalBefore: number | null;
+  /** How many partitions the streaming side's bound is over (those with a checkpoint); 0 in batch mode. */
+  readonly partitions: number;
 }
 
 /** The merged windows of a query with raw accumulators, and the state they were read at. */
@@ -349,7 +351,9 @@ export class QueryService {
    * The alerts of a mode: every pipeline rule (or `q.rule`) applied to the final windows
    * (window-finality.ts) of its view overlapping [from, to), one per id, sorted (alert.ts).
    * A window that is not final raises nothing yet, so each mode answers an alert once and for
-   * all, and modes that serve the same final windows answer the same alerts.
+   * all, and modes that serve the same final windows answer the same alerts. On the streaming
+   * side final means ended by `settledBefore` (idle partitions hold it back too), stricter than
+   * the `final` flag of a window query.
    */
   async finalAlerts(q: AlertQuery, limits: QueryLimits = this.limits): Promise<AlertAnswer> {
     const rules = q.rule === undefined ? this.#pipeline.alerts : this.#pipeline.alerts.filter((r) => r.name === q.rule);
@@ -361,16 +365,19 @@ export class QueryService {
     // Without a rule nothing is read but the horizon, so the answer still says what it stands on.
     let horizon: number | null = rules.length === 0 ? (await this.#batch.snapshot()).horizon : null;
     let finalBefore: number | null = null;
+    let partitions = 0;
     for (const rule of rules) {
       const answer = await this.#merged({ view: rule.view, from: q.from, to: q.to, mode: q.mode }, { ...limits, maxWindows: Number.POSITIVE_INFINITY }, Number.POSITIVE_INFINITY);
       const view = answer.view;
-      const lateBefore = answer.stream?.lateBefore ?? Number.NEGATIVE_INFINITY;
+      // The strict bound: an idle partition may still change a window the usual bound calls final.
+      const lateBefore = answer.stream?.settledBefore ?? Number.NEGATIVE_INFINITY;
       horizon = answer.horizon;
       finalBefore = answer.stream === null || !Number.isFinite(lateBefore) ? null : lateBefore;
+      partitions = answer.stream?.partitions ?? 0;
       const final = answer.windows.filter((w) => isWindowFinal(q.mode, w.end, answer.horizon, lateBefore));
       found.push(...alertsOf(rule, final.map((w) => ({ key: w.key, start: w.start, end: w.end, measures: view.aggregate.named(w.acc) }))));
     }
-    return { alerts: sortAlerts(found), horizon, finalBefore };
+    return { alerts: sortAlerts(found), horizon, finalBefore, partitions };
   }
 
   /** `finalAlerts` as served: times in ISO-8601. */
