@@ -109,6 +109,9 @@ describe('AlertPublisher', () => {
     expect(ids.length).toBeGreaterThan(early);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual(await referenceIds());
+    // The older publisher was fenced by the newer: it writes nothing more.
+    await expect(first.publish()).rejects.toThrow(WriterFencedError);
+    expect((await readAll(log, alertsTopicOf(topics.events))).length).toBe(ids.length);
     await second.close();
     await log.close();
   });
