@@ -1,4 +1,6 @@
+import type { BatchPaneSource } from '../serving/batch-pane-source.ts';
 import type { Alert } from '../shared/compute/alert.ts';
+import { FencedError, NotFoundError } from '../shared/errors.ts';
 import type { DerivedRecord, DerivedWriter } from '../shared/ports/derived-writer.ts';
 import type { EventLog } from '../shared/ports/event-log.ts';
 import type { AlertAnswer, AlertQuery, QueryLimits } from '../serving/query-service.ts';
@@ -62,7 +64,14 @@ export class AlertPublisher {
 
   /** Appends the alerts of the windows that became final since the last call; resolves with the alerts handed to the writer (repeats it skips included). */
   async publish(): Promise<readonly Alert[]> {
-    const answer = await this.#deps.source.finalAlerts({ from: this.#through, to: END_OF_TIME, mode: this.#deps.mode }, UNBOUNDED);
+    let answer: AlertAnswer;
+    try {
+      answer = await this.#deps.source.finalAlerts({ from: this.#through, to: END_OF_TIME, mode: this.#deps.mode }, UNBOUNDED);
+    } catch (err) {
+      // The stream has written nothing yet (no namespace, no live Kappa version): nothing is final.
+      if (err instanceof NotFoundError) return [];
+      throw err;
+    }
     if (answer.finalBefore === null || answer.finalBefore <= this.#through) return [];
     // A partition without a checkpoint yet has no watermark in the bound: its events could still change windows the others finalised.
     if (answer.partitions < (await this.#deps.log.partitionCount(this.#deps.eventsTopic))) return [];
@@ -87,3 +96,45 @@ function alertRecord(topic: string, a: Alert): DerivedRecord {
   const value = JSON.stringify({ ...a, start: new Date(a.start).toISOString(), end: new Date(a.end).toISOString() });
   return { topic, sourceOffset: a.end, record: { key: a.id, value, timestamp: a.end, headers: { 'lk-alert-id': a.id, 'lk-alert-rule': a.rule } } };
 }
+
+export interface AlertSchedule {
+  /** How often to look for newly final windows (default 1 s): the lateness bound moves with every commit. */
+  readonly everyMs?: number;
+  readonly onPublished?: (alerts: readonly Alert[]) => void;
+  /** A failed round is reported and tried again next time; a fenced publisher (another one took over) stops. */
+  readonly onError?: (err: Error) => void;
+}
+
+/** Publishes now and then every `everyMs` until the returned stop is called (then closes the publisher). */
+export function schedulePublishing(publisher: AlertPublisher, schedule: AlertSchedule = {}): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  let fenced = false;
+  // A round still running when the next is due is not doubled: that tick is skipped.
+  const round = () => {
+    if (running || fenced) return;
+    running = (async () => {
+      try {
+        const published = await publisher.publish();
+        if (published.length > 0) schedule.onPublished?.(published);
+      } catch (err) {
+        if (err instanceof FencedError) fenced = true;
+        schedule.onError?.(err as Error);
+      } finally {
+        running = undefined;
+      }
+    })();
+  };
+  round();
+  const timer = setInterval(round, schedule.everyMs ?? 1_000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+      await publisher.close();
+    },
+  };
+}
+
+/** The batch side of a publisher's query service: none (it reads the streaming modes only). */
+export const NO_BATCH: BatchPaneSource = { snapshot: async () => ({ runId: null, horizon: null, panes: async () => [] }) };

@@ -9,7 +9,8 @@ import { WriterFencedError } from '../../shared/errors.ts';
 import type { LogRecord } from '../../shared/ports/event-log.ts';
 import type { PartitionCommit, ViewStore } from '../../shared/ports/view-store.ts';
 import { QueryService } from '../../serving/query-service.ts';
-import { AlertPublisher, alertsTopicOf } from '../../speed/alert-publisher.ts';
+import { AlertPublisher, alertsTopicOf, schedulePublishing } from '../../speed/alert-publisher.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
 import { generateWorkload } from '../../workload/generator.ts';
 import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.ts';
@@ -113,6 +114,25 @@ describe('AlertPublisher', () => {
     await expect(first.publish()).rejects.toThrow(WriterFencedError);
     expect((await readAll(log, alertsTopicOf(topics.events))).length).toBe(ids.length);
     await second.close();
+    await log.close();
+  });
+
+  it('publishes on a schedule from before the first commit of the stream (nothing is final then) to its end; a second publisher takes over without repeats', async () => {
+    const log = await loadedLog();
+    const store = new InMemoryViewStore();
+    const errors: Error[] = [];
+    const first = schedulePublishing(await AlertPublisher.open({ log, eventsTopic: topics.events, source: serviceOver(store), mode: 'speed' }), { everyMs: 10, onError: (e) => errors.push(e) });
+    await runToEnd(log, store);
+    const want = await referenceIds();
+    const topicIds = async () => (await readAll(log, alertsTopicOf(topics.events))).map((r) => r.key!).sort();
+    await waitFor(async () => (await topicIds()).length === want.length, { timeoutMs: 30_000 });
+    expect(await topicIds()).toEqual(want);
+    // A second publisher takes over from scratch: it finds every alert written and adds none.
+    const second = schedulePublishing(await AlertPublisher.open({ log, eventsTopic: topics.events, source: serviceOver(store), mode: 'speed' }), { everyMs: 10 });
+    await second.stop();
+    await first.stop();
+    expect(errors).toEqual([]);
+    expect(await topicIds()).toEqual(want);
     await log.close();
   });
 });
