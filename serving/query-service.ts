@@ -366,8 +366,12 @@ export class QueryService {
     let horizon: number | null = rules.length === 0 ? (await this.#batch.snapshot()).horizon : null;
     let finalBefore: number | null = null;
     let partitions = 0;
+    // Rules over one view share its read.
+    const reads = new Map<string, Promise<MergedAnswer>>();
     for (const rule of rules) {
-      const answer = await this.#merged({ view: rule.view, from: q.from, to: q.to, mode: q.mode }, { ...limits, maxWindows: Number.POSITIVE_INFINITY }, Number.POSITIVE_INFINITY);
+      let read = reads.get(rule.view);
+      if (!read) reads.set(rule.view, (read = this.#merged({ view: rule.view, from: q.from, to: q.to, mode: q.mode }, { ...limits, maxWindows: Number.POSITIVE_INFINITY }, Number.POSITIVE_INFINITY)));
+      const answer = await read;
       const view = answer.view;
       // The strict bound: an idle partition may still change a window the usual bound calls final.
       const lateBefore = answer.stream?.settledBefore ?? Number.NEGATIVE_INFINITY;
