@@ -2,6 +2,7 @@ import type { MergedWindow } from '../shared/compute/pane-merge.ts';
 import type { Pipeline } from '../shared/compute/pipeline.ts';
 import { formatDuration } from '../shared/metrics/format-duration.ts';
 import type { LatencySummary } from '../shared/metrics/latency-histogram.ts';
+import { compareAlerts, type AlertComparison } from './compare-alerts.ts';
 import { compareView, type ViewComparison } from './compare-views.ts';
 import type { GroundTruth } from './ground-truth.ts';
 
@@ -40,6 +41,8 @@ export interface ModeReport {
   readonly freshness: LatencySummary | null;
   /** Every window of every view equals the truth. */
   readonly allExact: boolean;
+  /** The pipeline's alert rules over the mode's windows against the truth's (compare-alerts.ts); absent when it declares none. */
+  readonly alerts?: AlertComparison;
 }
 
 /** The demo's report: the events, then each mode against the ground truth. */
@@ -74,7 +77,8 @@ export function buildComparisonReport(input: ComparisonInput): ComparisonReport 
       views[viewName] = compareView(pipeline.view(viewName), result.windows[viewName] ?? [], windows);
     }
     const allExact = Object.values(views).every((c) => c.exact === c.windows);
-    modes[name] = { views, freshness: result.freshness ?? null, allExact };
+    const alerts = pipeline.alerts.length === 0 ? undefined : compareAlerts(pipeline, result.windows, truth.views);
+    modes[name] = { views, freshness: result.freshness ?? null, allExact, ...(alerts ? { alerts } : {}) };
   }
   return {
     events: {

@@ -55,6 +55,14 @@ export const EXPLAIN_PARAMETERS: ParameterTable = {
   mode: { ...WINDOW_PARAMETERS.mode, description: 'the mode whose answer to explain: lambda, kappa, batch or speed' },
 };
 
+/** `GET /v1/alerts`. */
+export const ALERT_PARAMETERS: ParameterTable = {
+  from: { ...TIME, description: 'alerts of windows ending after this (default: one hour before to)' },
+  to: { ...TIME, description: 'alerts of windows starting before this', default: 'now' },
+  mode: { ...WINDOW_PARAMETERS.mode, description: 'whose final windows: lambda (batch below the horizon + speed), kappa, batch or speed' },
+  rule: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,127}$', expected: 'the name of one of the pipeline\'s alert rules', description: 'one alert rule (default: all)' },
+};
+
 /**
  * Checks a query string against a table: every parameter known, given once, matching its enum
  * and pattern. Throws BadRequestError naming the parameter, so a typo (`form=`) fails loudly

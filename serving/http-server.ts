@@ -6,7 +6,7 @@ import type { QueryService } from './query-service.ts';
 import { openApiDocument } from './openapi.ts';
 import { SERVING_MODES } from './serving-mode.ts';
 import type { ServingMetrics } from './serving-metrics.ts';
-import { parseExplainRequest, parseTopRequest, parseWindowRequest } from './window-request.ts';
+import { parseAlertRequest, parseExplainRequest, parseTopRequest, parseWindowRequest } from './window-request.ts';
 import type { WindowExplainer } from './window-explainer.ts';
 
 export interface HttpServerOptions {
@@ -51,7 +51,7 @@ export interface HttpServer {
 
 /** The paths of the routes below, for telling a wrong method (405) from an unknown path (404). */
 const ADMIN_ROUTES: readonly RegExp[] = [/^\/v1\/admin\/cutover$/, /^\/v1\/admin\/rollback$/];
-const ROUTES: readonly RegExp[] = [/^\/$/, /^\/health$/, /^\/ready$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/v1\/views$/, /^\/v1\/status$/, /^\/v1\/views\/[^/]+$/, /^\/v1\/views\/[^/]+\/top$/, /^\/v1\/explain\/[^/]+$/];
+const ROUTES: readonly RegExp[] = [/^\/$/, /^\/health$/, /^\/ready$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/v1\/views$/, /^\/v1\/status$/, /^\/v1\/alerts$/, /^\/v1\/views\/[^/]+$/, /^\/v1\/views\/[^/]+\/top$/, /^\/v1\/explain\/[^/]+$/];
 
 /**
  * The HTTP API over a QueryService (the only file that imports fastify):
@@ -68,6 +68,8 @@ const ROUTES: readonly RegExp[] = [/^\/$/, /^\/health$/, /^\/ready$/, /^\/metric
  *   GET /v1/explain/:view?key=&start=&mode=
  *                                  why one window has its value (window-explanation.ts): layers and version,
  *                                  horizon and watermark, the truth where known, too-late events, duplicates
+ *   GET /v1/alerts?from=&to=&mode=&rule=
+ *                                  the alerts of the final windows overlapping [from, to) (alert-rule.ts)
  *   GET /v1/status                 batch horizon and run, the quality gate's last rejection, Kappa alias, streaming namespaces' progress
  *   GET /openapi.json              the API, from the schemas that validate it (openapi.ts)
  *   GET /ready                     readiness: 200 once the published batch is loaded and the stores answer, else 503
@@ -120,6 +122,7 @@ export async function startHttpServer(service: QueryService, options: HttpServer
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/v1/views', async () => ({ views: service.views() }));
   app.get('/v1/status', async () => service.status());
+  app.get<{ Querystring: Record<string, unknown> }>('/v1/alerts', async (request) => service.alerts(parseAlertRequest(request.query, service.now())));
   app.get('/openapi.json', async () => openApiDocument(service.viewNames()));
   app.get<{ Params: { view: string }; Querystring: Record<string, unknown> }>('/v1/views/:view', async (request, reply) => {
     const { view } = request.params;
@@ -181,7 +184,7 @@ export async function startHttpServer(service: QueryService, options: HttpServer
     }
     send(reply, {
       status: 404,
-      body: { error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}; try GET /v1/views, /v1/views/:view, /v1/views/:view/top, /v1/explain/:view, /v1/status, /openapi.json, /ready, /metrics or /health` } },
+      body: { error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}; try GET /v1/views, /v1/views/:view, /v1/alerts, /v1/views/:view/top, /v1/explain/:view, /v1/status, /openapi.json, /ready, /metrics or /health` } },
     });
   });
   app.setErrorHandler((err, _request, reply) => {

@@ -1,4 +1,4 @@
-import { EXPLAIN_PARAMETERS, TOP_PARAMETERS, WINDOW_PARAMETERS, type ParameterTable } from './api-parameters.ts';
+import { ALERT_PARAMETERS, EXPLAIN_PARAMETERS, TOP_PARAMETERS, WINDOW_PARAMETERS, type ParameterTable } from './api-parameters.ts';
 
 /**
  * The OpenAPI 3.1 document of the HTTP API, built from the parameter tables that validate the
@@ -39,6 +39,13 @@ export function openApiDocument(views: readonly string[]): Record<string, unknow
             })),
             ...errors,
           },
+        },
+      },
+      '/v1/alerts': {
+        get: {
+          summary: "the pipeline's alerts: its rules applied to the final windows overlapping [from, to) in one mode, one per id",
+          parameters: parameters(ALERT_PARAMETERS),
+          responses: { '200': ok('alerts by window start, rule, key', object(['mode', 'alerts'], { alerts: { type: 'array', items: object(['id', 'rule', 'view', 'key', 'start', 'end', 'measures'], {}) }, finalBefore: { type: ['string', 'null'] } })), ...errors },
         },
       },
       '/v1/views/{view}/top': {

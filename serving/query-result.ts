@@ -74,6 +74,30 @@ export interface RankedKey {
 }
 
 /** The answer of a top query: keys by descending measure. */
+/** One alert as served (shared/compute/alert.ts), its window in ISO-8601. */
+export interface ServedAlert {
+  readonly id: string;
+  readonly rule: string;
+  readonly view: string;
+  readonly key: string;
+  readonly start: string;
+  readonly end: string;
+  readonly measures: MeasureResults;
+}
+
+/** `GET /v1/alerts`: the alerts of final windows overlapping [from, to) in one mode. */
+export interface AlertsResult {
+  readonly mode: ServingMode;
+  readonly from: string;
+  readonly to: string;
+  readonly rule: string | null;
+  readonly batchHorizon: string | null;
+  /** Windows ending at or before this are final on the streaming side (null in batch mode or before the stream started). */
+  readonly finalBefore: string | null;
+  /** Sorted by window start, rule, key; one per id. */
+  readonly alerts: readonly ServedAlert[];
+}
+
 export interface TopResult extends Provenance {
   readonly by: string;
   readonly n: number;

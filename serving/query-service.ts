@@ -14,7 +14,7 @@ import { collectWindows } from './collect-windows.ts';
 import { encodeCursor } from './page-cursor.ts';
 import { checkWindowCount, rowBound, type ReadLimits, type RowBound } from './read-bounds.ts';
 import type { Layer, LayerPanes } from './layer-merge.ts';
-import type { Freshness, NamespaceStatus, QueryResult, RankedKey, ReplayStatus, ServedWindow, ServiceStatus, TopResult, ViewInfo } from './query-result.ts';
+import type { AlertsResult, Freshness, NamespaceStatus, QueryResult, RankedKey, ReplayStatus, ServedWindow, ServiceStatus, TopResult, ViewInfo } from './query-result.ts';
 import { checkRankable, rankTotals, topKeys, type KeyTotal } from '../shared/compute/top-keys.ts';
 import { presentWindow } from '../shared/compute/view-def.ts';
 import { fitsBuckets, type RangeTotal } from '../shared/compute/bucket-totals.ts';
@@ -24,6 +24,7 @@ import type { ServingMode } from './serving-mode.ts';
 import { streamPosition, type StreamPosition } from '../shared/compute/stream-position.ts';
 import { isWindowFinal } from './window-finality.ts';
 import type { ReplayProgress } from '../speed/replay-progress.ts';
+import { alertsOf, sortAlerts, type Alert } from '../shared/compute/alert.ts';
 
 export interface QueryServiceDeps {
   readonly pipeline: Pipeline;
@@ -94,6 +95,24 @@ export interface TopQuery {
   readonly from: number;
   readonly to: number;
   readonly mode: ServingMode;
+}
+
+/** An alerts query: the alerts of the final windows overlapping [from, to) in one mode, of one rule or all. */
+export interface AlertQuery {
+  readonly from: number;
+  readonly to: number;
+  readonly mode: ServingMode;
+  readonly rule?: string;
+}
+
+/** The alerts of a query (epoch ms), and the state they were read at. */
+export interface AlertAnswer {
+  readonly alerts: readonly Alert[];
+  readonly horizon: number | null;
+  /** The streaming side's lateness bound (windows ending by it are final there); null in batch mode, or before the stream started. */
+  readonly finalBefore: number | null;
+  /** How many partitions the streaming side's bound is over (those with a checkpoint); 0 in batch mode. */
+  readonly partitions: number;
 }
 
 /** The merged windows of a query with raw accumulators, and the state they were read at. */
@@ -373,6 +392,57 @@ export class QueryService {
         throw new ServiceUnavailableError('serving', `the batch horizon or the Kappa version changed during ${SNAPSHOT_ATTEMPTS} consecutive reads; retry the query`);
       }
     }
+  }
+
+  /**
+   * The alerts of a mode: every pipeline rule (or `q.rule`) applied to the final windows
+   * (window-finality.ts) of its view overlapping [from, to), one per id, sorted (alert.ts).
+   * A window that is not final raises nothing yet, so each mode answers an alert once and for
+   * all, and modes that serve the same final windows answer the same alerts. On the streaming
+   * side final means ended by `settledBefore` (idle partitions hold it back too), stricter than
+   * the `final` flag of a window query.
+   */
+  async finalAlerts(q: AlertQuery, limits: QueryLimits = this.limits): Promise<AlertAnswer> {
+    const rules = q.rule === undefined ? this.#pipeline.alerts : this.#pipeline.alerts.filter((r) => r.name === q.rule);
+    if (q.rule !== undefined && rules.length === 0) {
+      const known = this.#pipeline.alerts.map((r) => r.name);
+      throw new BadRequestError('rule', `no alert rule ${JSON.stringify(q.rule.slice(0, 40))}; the rules are ${known.length === 0 ? 'none (the pipeline declares no alerts)' : known.join(', ')}`);
+    }
+    const found: Alert[] = [];
+    // Without a rule nothing is read but the horizon, so the answer still says what it stands on.
+    let horizon: number | null = rules.length === 0 ? (await this.#batch.snapshot()).horizon : null;
+    let finalBefore: number | null = null;
+    let partitions = 0;
+    // Rules over one view share its read.
+    const reads = new Map<string, Promise<MergedAnswer>>();
+    for (const rule of rules) {
+      let read = reads.get(rule.view);
+      if (!read) reads.set(rule.view, (read = this.#merged({ view: rule.view, from: q.from, to: q.to, mode: q.mode }, { ...limits, maxWindows: Number.POSITIVE_INFINITY }, Number.POSITIVE_INFINITY)));
+      const answer = await read;
+      const view = answer.view;
+      // The strict bound: an idle partition may still change a window the usual bound calls final.
+      const lateBefore = answer.stream?.settledBefore ?? Number.NEGATIVE_INFINITY;
+      horizon = answer.horizon;
+      finalBefore = answer.stream === null || !Number.isFinite(lateBefore) ? null : lateBefore;
+      partitions = answer.stream?.partitions ?? 0;
+      const final = answer.windows.filter((w) => isWindowFinal(q.mode, w.end, answer.horizon, lateBefore));
+      found.push(...alertsOf(rule, final.map((w) => ({ key: w.key, start: w.start, end: w.end, measures: view.aggregate.named(w.acc, w.states) }))));
+    }
+    return { alerts: sortAlerts(found), horizon, finalBefore, partitions };
+  }
+
+  /** `finalAlerts` as served: times in ISO-8601. */
+  async alerts(q: AlertQuery): Promise<AlertsResult> {
+    const answer = await this.finalAlerts(q);
+    return {
+      mode: q.mode,
+      from: iso(q.from)!,
+      to: iso(q.to)!,
+      rule: q.rule ?? null,
+      batchHorizon: iso(answer.horizon),
+      finalBefore: iso(answer.finalBefore),
+      alerts: answer.alerts.map((a) => ({ ...a, start: iso(a.start)!, end: iso(a.end)! })),
+    };
   }
 
   /** Views, horizon, namespaces, the Kappa alias and each namespace's checkpoints, summarised, and the latest replay's progress. */

@@ -1,8 +1,8 @@
 import { BadRequestError } from '../shared/errors.ts';
 import { identifierProblem } from '../shared/model/identifier.ts';
-import { checkQueryString, EXPLAIN_PARAMETERS, TOP_PARAMETERS, WINDOW_PARAMETERS } from './api-parameters.ts';
+import { ALERT_PARAMETERS, checkQueryString, EXPLAIN_PARAMETERS, TOP_PARAMETERS, WINDOW_PARAMETERS } from './api-parameters.ts';
 import { parseCursor } from './page-cursor.ts';
-import type { TopQuery, WindowQuery } from './query-service.ts';
+import type { AlertQuery, TopQuery, WindowQuery } from './query-service.ts';
 import type { ServingMode } from './serving-mode.ts';
 import type { ExplainQuery } from './window-explainer.ts';
 
@@ -60,6 +60,14 @@ export function parseTopRequest(view: string, query: Readonly<Record<string, unk
   const to = text.to === undefined ? now : parseTime('to', text.to, now);
   const from = text.from === undefined ? to - DEFAULT_RANGE_MS : parseTime('from', text.from, now);
   return { view, by: text.by, n, from, to, mode: (text.mode ?? 'lambda') as ServingMode };
+}
+
+/** Turns the query string of an alerts request into an AlertQuery (mode=lambda, to=now, from=an hour before to by default). */
+export function parseAlertRequest(query: Readonly<Record<string, unknown>>, now: number): AlertQuery {
+  const text = checkQueryString(ALERT_PARAMETERS, query);
+  const to = text.to === undefined ? now : parseTime('to', text.to, now);
+  const from = text.from === undefined ? to - DEFAULT_RANGE_MS : parseTime('from', text.from, now);
+  return { from, to, mode: (text.mode ?? 'lambda') as ServingMode, rule: text.rule };
 }
 
 /** Turns the query string of an explain request into an ExplainQuery (mode=lambda by default; start required). */

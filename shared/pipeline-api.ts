@@ -12,4 +12,5 @@ export type { EventOf } from './model/event.ts';
 export type { EventSchema } from './model/event-schema.ts';
 export type { FieldSpec, FieldValue } from './model/field-spec.ts';
 export type { Window, WindowSpec } from './time/window.ts';
+export type { AlertRule } from './compute/alert-rule.ts';
 export type { WorkloadGenerator, WorkloadRecord } from './compute/workload-generator.ts';

@@ -47,6 +47,8 @@ export async function runTimelineCommand(options: ParsedOptions, env: CommandEnv
       progress.done(`report: ${options.report} (${Math.round(written.bytes / 1024)} KiB) written in ${written.ms} ms`);
     }
     if (options.json) {
+      // Per mode, its alerts against the truth's (present when the pipeline declares rules).
+      const alerts = Object.fromEntries(Object.entries(result.report.modes).flatMap(([mode, m]) => (m?.alerts ? [[mode, m.alerts]] : [])));
       env.out(
         JSON.stringify(
           // The url only while the server stays up: after the run it is closed.
@@ -61,6 +63,7 @@ export async function runTimelineCommand(options: ParsedOptions, env: CommandEnv
             errorByWindow: result.errorByWindow,
             cost: result.cost,
             layers: result.layers,
+            ...(Object.keys(alerts).length > 0 ? { alerts } : {}),
             ...(result.data.length > 0 ? { data: result.data } : {}),
             ...(keepServing ? { url: result.url } : {}),
           },

@@ -21,6 +21,8 @@ import { configFrom, intOption, type Command, type CommandEnv, type OptionSpec, 
 import { printVerdict, withGateInputs } from '../cutover-options.ts';
 import { ensureEventsTopic } from '../events-topic.ts';
 import { hostStreamJob } from '../hosted-stream-job.ts';
+import { AlertPublisher, alertsTopicOf, NO_BATCH, schedulePublishing } from '../../speed/alert-publisher.ts';
+import { QueryService } from '../../serving/query-service.ts';
 import { hostLiveKappaJob } from '../live-kappa-host.ts';
 import { formatCount, Progress } from '../progress.ts';
 import { startServing } from '../serving-host.ts';
@@ -194,6 +196,16 @@ async function runPlatform(mode: PlatformMode, options: ParsedOptions, env: Comm
         },
       });
       host({ name: () => live.namespace(), positions: () => live.positions(), done: live.done });
+    }
+    if (pipeline.alerts.length > 0) {
+      // One process, one publisher: the alerts of the speed layer (or of the live Kappa version alone) to <topic>.alerts.
+      const source = new QueryService({ pipeline, viewStore: views, batch: NO_BATCH });
+      const publisher = await AlertPublisher.open({ log, eventsTopic: config.topics.events, source, mode: lambda ? 'speed' : 'kappa' });
+      const alerting = schedulePublishing(publisher, {
+        onPublished: (alerts) => say(`${alerts.length} alert${alerts.length === 1 ? '' : 's'} to ${alertsTopicOf(config.topics.events)}`),
+        onError: (err) => say(`could not publish alerts (${err.message})`),
+      });
+      closing.push(() => alerting.stop());
     }
     const readiness = async () => {
       const checks = await streamChecks(log, config.topics.events, jobs);

@@ -7,6 +7,8 @@ import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { BadRequestError } from '../../shared/errors.ts';
 import type { ViewStore } from '../../shared/ports/view-store.ts';
 import { KAPPA_ALIAS } from '../../speed/kappa-version.ts';
+import { AlertPublisher, alertsTopicOf, NO_BATCH, schedulePublishing } from '../../speed/alert-publisher.ts';
+import { QueryService } from '../../serving/query-service.ts';
 import { DEFAULT_MAX_BUFFERED_RECORDS } from '../../speed/buffer-bound.ts';
 import { formatDuration } from '../../shared/metrics/format-duration.ts';
 import { configFrom, intOption, type Command } from '../command.ts';
@@ -50,7 +52,11 @@ what changed, unless --rebuild-changed builds it again like a new one.
 
 On the embedded view store (a DuckDB file, one process at a time) nothing else can open the store
 while this runs: \`lk run\` hosts the speed layer, the batch schedule, the Kappa job and serving in
-one process.`,
+one process.
+
+With --alerts it also publishes the pipeline's alerts (docs/pipelines.md, "Alerts") of the
+windows that became final to <topic>.alerts, exactly once per alert; run it on one member of the
+group (a second publisher fences the first).`,
   options: {
     namespace: { type: 'string', valueName: 'NAME', description: 'view-store namespace to write', default: 'speed' },
     from: { type: 'string', valueName: 'POS', description: `where to start: ${START_VALUES} (the stored checkpoints, else the earliest offset); a position other than checkpoint only for a namespace without checkpoints; savepoint:<id> seeds a fresh namespace from a savepoint (lk savepoint take)`, default: 'checkpoint' },
@@ -64,6 +70,7 @@ one process.`,
     'retention-ms': { type: 'string', valueName: 'MS', description: 'keep panes the batch layer covers this long below its horizon, then drop them (speed namespace only)', default: String(DEFAULT_SPEED_RETENTION_MS) },
     'no-retire': { type: 'boolean', description: 'keep every pane of the speed namespace (do not read the batch manifest)' },
     ...SAVEPOINT_START_OPTIONS,
+    alerts: { type: 'boolean', description: "publish the pipeline's alerts to <topic>.alerts (on one member of the group)" },
     'commit-interval-ms': { type: 'string', valueName: 'MS', description: 'longest wait before processed records are committed (visible); batches arriving meanwhile share a commit', default: '100' },
     'max-buffered-records': {
       type: 'string',
@@ -102,6 +109,7 @@ one process.`,
     let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
     let retirement: { stop(): Promise<void> } | undefined;
     let objects: Awaited<ReturnType<typeof openObjectStore>> | undefined;
+    let alerting: { stop(): Promise<void> } | undefined;
     try {
       if (registry) {
         metricsServer = await startMetricsServer(registry, { host: config.serving.host, port: metricsPort!, ready: () => metrics!.caughtUp() });
@@ -116,6 +124,16 @@ one process.`,
       if (retire) {
         objects = await openObjectStore(config);
         retirement = startSpeedRetirement(adapters.views, objects, pipeline, retentionMs, (line) => env.err(`speed: ${line}`));
+      }
+      if (options.alerts) {
+        if (pipeline.alerts.length === 0) throw new BadRequestError('--alerts', 'the pipeline declares no alert rules (add `alerts` to it, docs/pipelines.md)');
+        const source = new QueryService({ pipeline, viewStore: adapters.views, batch: NO_BATCH }, { speedNamespace: namespace });
+        // Mode speed over this job's own namespace (speedNamespace), whatever its name.
+        const publisher = await AlertPublisher.open({ log: adapters.log, eventsTopic: config.topics.events, source, mode: 'speed' });
+        alerting = schedulePublishing(publisher, {
+          onPublished: (alerts) => env.err(`speed: ${alerts.length} alert${alerts.length === 1 ? '' : 's'} to ${alertsTopicOf(config.topics.events)}`),
+          onError: (err) => env.err(`speed: could not publish alerts (${err.message})`),
+        });
       }
       const hosted = hostStreamJob(
         { log: adapters.log, views: adapters.views, pipeline, topics: config.topics },
@@ -148,6 +166,7 @@ one process.`,
       progress.done(`speed: stopped after ${formatCount(records)} records; freshness p50 ${formatDuration(f.p50Ms)}, p99 ${formatDuration(f.p99Ms)}`);
       return 0;
     } finally {
+      await alerting?.stop();
       await retirement?.stop();
       await objects?.close();
       await metricsServer?.close();

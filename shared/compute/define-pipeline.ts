@@ -1,3 +1,4 @@
+import type { AlertRule } from './alert-rule.ts';
 import type { EventSchema, FieldSpecs } from '../model/event-schema.ts';
 import type { ValidationLimits } from '../model/validation.ts';
 import type { Window, WindowSpec } from '../time/window.ts';
@@ -18,6 +19,8 @@ import type { WorkloadGenerator } from './workload-generator.ts';
 export interface PipelineDefinition<F extends FieldSpecs = FieldSpecs> {
   readonly schema: EventSchema<F, keyof F & string>;
   readonly views: readonly ViewDefinition<keyof F & string>[];
+  /** Alert rules over the views' final windows (alert-rule.ts); none when absent. */
+  readonly alerts?: readonly AlertRule[];
   readonly lateness?: Partial<LatenessPolicy>;
   readonly bucketMs?: number;
   readonly dedupRetentionMs?: number;
@@ -63,6 +66,7 @@ export function pipelineConfigOf<F extends FieldSpecs>(def: PipelineDefinition<F
   return {
     schema: def.schema,
     views: def.views as readonly ViewDef[],
+    alerts: def.alerts ?? [],
     lateness: { ...PIPELINE_DEFAULTS.lateness, ...def.lateness },
     bucketMs: def.bucketMs ?? PIPELINE_DEFAULTS.bucketMs,
     dedupRetentionMs: def.dedupRetentionMs ?? PIPELINE_DEFAULTS.dedupRetentionMs,

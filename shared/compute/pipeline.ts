@@ -6,6 +6,7 @@ import { HOUR_MS } from '../time/bucket.ts';
 import { checkFixedWindow } from '../time/fixed-window.ts';
 import { checkSessionWindow } from '../time/session-window.ts';
 import type { LatenessPolicy } from '../time/watermark.ts';
+import { compileAlertRules, type AlertRule, type CompiledAlertRule } from './alert-rule.ts';
 import { compileAggregate, type Aggregate } from './aggregate.ts';
 import type { Expr } from './expression/expression.ts';
 import type { WorkloadGenerator } from './workload-generator.ts';
@@ -22,6 +23,8 @@ export interface PipelineConfig {
   /** The events: their fields, validation, and which fields are the id, the time and the log key. */
   readonly schema: EventSchema;
   readonly views: readonly ViewDef[];
+  /** Alert rules over the views' final windows (alert-rule.ts); absent is none. */
+  readonly alerts?: readonly AlertRule[];
   readonly lateness: LatenessPolicy;
   /** Batch bucket size (the batch layer's unit and the horizon's step). Must be a whole number of hours' divisor of a day. */
   readonly bucketMs: number;
@@ -62,6 +65,8 @@ export interface CompiledView {
 export interface Pipeline {
   readonly config: PipelineConfig;
   readonly views: readonly CompiledView[];
+  /** The alert rules, compiled against the views' measures. */
+  readonly alerts: readonly CompiledAlertRule[];
   /** The schema's validator, with the config's limits. */
   readonly validator: EventValidator;
   idOf(e: Event): string;
@@ -145,6 +150,7 @@ export function compilePipeline(config: PipelineConfig): Pipeline {
   return {
     config,
     views,
+    alerts: compileAlertRules(config.alerts ?? [], views.map((v) => ({ name: v.name, measures: v.measures }))),
     validator: compileValidator(schema, config.limits),
     idOf: reader<string>(schema.id),
     timeOf,

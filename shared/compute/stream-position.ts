@@ -11,6 +11,12 @@ export interface StreamPosition {
   readonly watermark: number;
   /** Min over partitions of the lateness bound: a window ending at or before it can change no more (final). */
   readonly lateBefore: number;
+  /**
+   * Min over every partition of the lateness bound, idle ones included: a window ending by it is
+   * final even when an idle partition wakes up with older events (its own bound judges them). What
+   * alerts read, which must never fire on a window that can still change (alert-rule.ts).
+   */
+  readonly settledBefore: number;
   /** Sum over partitions of the next offsets (records read). */
   readonly nextOffsets: number;
   readonly totals: PartitionStats;
@@ -44,5 +50,6 @@ export function streamPosition(checkpoints: Iterable<PartitionCheckpoint>, polic
   // Idle partitions (combined-watermark.ts) do not hold the namespace back.
   const watermark = partitions === 0 ? NO_WATERMARK : combinedWatermark(watermarks, policy.idleTimeoutMs);
   const lateBefore = partitions === 0 ? NO_WATERMARK : combinedWatermark(watermarks, policy.idleTimeoutMs, (wm) => wm.lateBefore);
-  return { partitions, maxEventTime, watermark, lateBefore, nextOffsets, totals };
+  const settledBefore = watermarks.reduce((min, wm) => Math.min(min, wm.lateBefore), partitions === 0 ? NO_WATERMARK : Number.POSITIVE_INFINITY);
+  return { partitions, maxEventTime, watermark, lateBefore, settledBefore, nextOffsets, totals };
 }

@@ -37,6 +37,7 @@ export default definePipeline({
     { name: 'card_sessions', description: 'per card, sessions', key: 'card', window: { kind: 'session', gapMs: 240000 },
       measures: [{ name: 'n', op: 'count' }, { name: 'first', op: 'min', input: 'at' }], present: (m) => m },
   ],
+  alerts: [{ name: 'card_velocity', view: 'card_merchant', when: 'n > 3', description: 'a card paying one merchant more than 3 times in 10 minutes' }],
 });
 `;
 
@@ -88,6 +89,12 @@ describe('a pipeline of your own, through every mode', () => {
     // No event is too late here, so every mode equals the truth over everything.
     expect(report.events.tooLate).toBe(0);
     for (const mode of ['lambda', 'kappa', 'speed']) expect(report.modes[mode].allExact, mode).toBe(true);
+    // The alert rule over each mode's windows finds the truth's alerts, no more, no fewer; batch misses those after its horizon.
+    expect(report.alerts.speed.truth).toBeGreaterThan(5);
+    for (const mode of ['lambda', 'kappa', 'speed']) expect(report.alerts[mode], mode).toMatchObject({ found: report.alerts[mode].truth, missedCount: 0, extraCount: 0 });
+    expect(report.alerts.batch.missedCount).toBeGreaterThan(0);
+    expect(report.alerts.batch.extraCount).toBe(0);
+    expect(report.alerts.batch.missed.every((a: { start: string | number }) => Number(a.start) + 600_000 > Date.parse(report.batchHorizon))).toBe(true);
     // Batch covers the complete hours only: it misses the windows after them (and has the first part
     // of a session the horizon cuts), but adds nothing.
     for (const view of Object.values(report.modes.batch.views) as { exact: number; missing: number; extra: number }[]) {

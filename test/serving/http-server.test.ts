@@ -211,6 +211,17 @@ describe('HTTP API', () => {
     expect(batch.body.keys.map((k: Json) => k.key)).toEqual(['p1']);
   });
 
+  it('answers GET /v1/alerts per mode (none without rules) and refuses an unknown parameter', async () => {
+    const { get } = await serve();
+    const r = await get(`/v1/alerts?mode=batch&from=${H - HOUR}&to=${H}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ mode: 'batch', from: new Date(H - HOUR).toISOString(), to: new Date(H).toISOString(), rule: null, batchHorizon: new Date(H).toISOString(), finalBefore: null, alerts: [] });
+    const bad = await get('/v1/alerts?view=revenue');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.parameter).toBe('view');
+    expect((await get('/v1/alerts?rule=nope')).status).toBe(400);
+  });
+
   it('publishes its parameters as OpenAPI from the schemas that check them, and answers a wrong method with 405', async () => {
     const { get } = await serve();
     const doc = await get('/openapi.json');
@@ -228,6 +239,7 @@ describe('HTTP API', () => {
       expect((await get(`/v1/views/revenue?limit=${value}`)).status).toBe(400);
     }
     expect(params('/v1/views/{view}/top').by.required).toBe(true);
+    expect(Object.keys(params('/v1/alerts'))).toEqual(['from', 'to', 'mode', 'rule']);
 
     for (const method of ['POST', 'PUT', 'DELETE']) {
       const res = await fetch(`${server!.url}/v1/views/revenue`, { method });

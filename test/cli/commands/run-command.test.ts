@@ -138,6 +138,38 @@ describe('lk run', () => {
     await expectDeadLettersOnce(dir);
   }, SLOW_MS);
 
+  it('lambda with a pipeline declaring an alert rule: the alerts GET /v1/alerts answers go to events.alerts, each once', async () => {
+    const dir = await dataDir();
+    const file = join(dir, 'pipeline.ts');
+    // The reference pipeline plus one rule, as a user's pipeline file would add it.
+    await writeFile(file, `import { ecommercePipeline } from ${JSON.stringify(join(process.cwd(), 'examples/ecommerce/pipeline.ts'))};\nexport default { ...ecommercePipeline(), alerts: [{ name: 'busy_product', view: 'product_activity', when: 'views >= 2' }] };\n`);
+    const p = lk(dir, ['run', 'lambda', '--port', '0'], { LK_PIPELINE: file });
+    const url = await waitFor(() => /HTTP API at (http:\/\/[^\s;]+)/.exec(p.stderr())?.[1], { timeoutMs: 45_000, message: 'lk run lambda did not come up' });
+    await ingest(dir, lines(9, 2_000), 'events');
+    const served = async () => {
+      const res = await fetch(`${url}/v1/alerts?mode=speed&from=${Date.now() - 2 * 3_600_000}&to=now`);
+      return ((await res.json()) as { alerts: { id: string }[] }).alerts.map((a) => a.id).sort();
+    };
+    const published = async () => {
+      const log = await EmbeddedLog.open(join(dir, 'log'));
+      try {
+        return (await readTopic(log, 'events.alerts').catch(() => [])).map((r) => r.key!).sort();
+      } finally {
+        await log.close();
+      }
+    };
+    // Once every record is read (the stream's bound stops just short of the newest events), the topic holds what is served.
+    await waitFor(async () => {
+      const want = await served();
+      return want.length > 0 && JSON.stringify(await published()) === JSON.stringify(want);
+    }, { timeoutMs: 60_000, intervalMs: 500, message: 'the alerts topic never matched GET /v1/alerts' });
+    const ids = await published();
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(p.stderr()).toMatch(/alerts? to events\.alerts/);
+    p.child.kill('SIGTERM');
+    expect(await p.exited, p.stderr()).toBe(0);
+  }, SLOW_MS);
+
   it('a second lk run on the same data dir is refused naming the process that holds it, and lk serve beside it points at lk run', async () => {
     const dir = await dataDir();
     const first = await lkRun(dir, 'lambda');

@@ -72,6 +72,14 @@ describe('lk speed', () => {
     expect(dead.size).toBe(workload.facts.malformed + 1);
   });
 
+  it('refuses --alerts for a pipeline that declares no alert rules, saying what to add', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lk-speed-cli-'));
+    dirs.push(dataDir);
+    const p = lkSpeed(dataDir, ['--alerts']);
+    expect(await p.exited).toBe(2);
+    expect(p.stderr()).toContain('--alerts: the pipeline declares no alert rules');
+  });
+
   it('refuses a namespace that does not exist, naming the existing ones, unless asked to create it', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'lk-speed-cli-'));
     dirs.push(dataDir);

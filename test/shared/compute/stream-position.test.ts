@@ -18,6 +18,7 @@ describe('streamPosition', () => {
       maxEventTime: 1_000_000,
       watermark: 395_000,
       lateBefore: 335_000,
+      settledBefore: 335_000,
       nextOffsets: 30,
       totals: { valid: 6, deadLetter: 2, duplicate: 4, tooLate: 6 },
     });
@@ -29,6 +30,8 @@ describe('streamPosition', () => {
     const alive = (t: number): PartitionCheckpoint => ({ ...cp(1, t), lastAppendTime: t });
     expect(streamPosition([silent, alive(1_000_000)], idle)).toMatchObject({ watermark: 395_000, lateBefore: 335_000 });
     expect(streamPosition([silent, alive(1_000_001)], idle)).toMatchObject({ watermark: 995_001, lateBefore: 935_001 });
+    // The strict bound (what alerts read) waits for the idle partition all the same.
+    expect(streamPosition([silent, alive(1_000_001)], idle).settledBefore).toBe(335_000);
   });
 
   it('takes each watermark from the checkpoint\'s watermark progress, not from its max event time (an outlier)', () => {
@@ -38,6 +41,6 @@ describe('streamPosition', () => {
 
   it('holds everything open while a partition has seen no event, or before any checkpoint', () => {
     expect(streamPosition([cp(0, 1_000_000), cp(1, null)], policy)).toMatchObject({ maxEventTime: 1_000_000, watermark: -Infinity, lateBefore: -Infinity });
-    expect(streamPosition([], policy)).toMatchObject({ partitions: 0, maxEventTime: -Infinity, watermark: -Infinity, lateBefore: -Infinity });
+    expect(streamPosition([], policy)).toMatchObject({ partitions: 0, maxEventTime: -Infinity, watermark: -Infinity, lateBefore: -Infinity, settledBefore: -Infinity });
   });
 });
