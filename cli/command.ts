@@ -108,6 +108,16 @@ export function intOption(options: ParsedOptions, name: string, min: number, max
   return n;
 }
 
+/**
+ * The workload generator's own count knobs that were given (`--users`, `--products`: the
+ * e-commerce example's), by option name; an absent one is left out, so the generator's default holds.
+ */
+export function generatorCountOptions(options: ParsedOptions): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of ['users', 'products']) if (options[name] !== undefined) out[name] = intOption(options, name, 1, 10_000_000);
+  return out;
+}
+
 /** Reads a number option within bounds. */
 export function numberOption(options: ParsedOptions, name: string, min: number, max: number, fallback: number): number {
   const v = options[name];

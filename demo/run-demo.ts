@@ -27,7 +27,8 @@ import { fileSource, generatedSource, topicSource, type TimelineSource } from '.
 export type DemoInput = { readonly kind: 'generated' } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'topic'; readonly topic: string };
 
 export interface DemoOptions {
-  readonly workload: Partial<WorkloadOptions>;
+  /** The shared knobs (WorkloadOptions) and the pipeline generator's own (the e-commerce example's users, products). */
+  readonly workload: Partial<WorkloadOptions> & Readonly<Record<string, number>>;
   /** Bring your own JSON lines (a path, or - for stdin) instead of generating. */
   readonly input?: string;
   /** Play the records of this topic (on their own append times) instead of generating. */

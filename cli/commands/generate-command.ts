@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { DEFAULT_WORKLOAD } from '../../workload/workload-options.ts';
-import { configFrom, intOption, numberOption, timeOption, type Command } from '../command.ts';
+import { configFrom, generatorCountOptions, intOption, numberOption, timeOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 
 /** `lk generate`: a seeded workload as JSON lines, to a file or stdout. */
@@ -20,8 +20,8 @@ Example: lk generate --events 1000000 --output events.jsonl`,
   options: {
     events: { type: 'string', valueName: 'N', description: 'records to generate', default: String(DEFAULT_WORKLOAD.events) },
     seed: { type: 'string', valueName: 'N', description: 'seed', default: String(DEFAULT_WORKLOAD.seed) },
-    users: { type: 'string', valueName: 'N', description: 'distinct users', default: String(DEFAULT_WORKLOAD.users) },
-    products: { type: 'string', valueName: 'N', description: 'distinct products', default: String(DEFAULT_WORKLOAD.products) },
+    users: { type: 'string', valueName: 'N', description: 'distinct users (the e-commerce example\'s generator; its default 5000)' },
+    products: { type: 'string', valueName: 'N', description: 'distinct products (the e-commerce example\'s generator; its default 500)' },
     'span-minutes': { type: 'string', valueName: 'N', description: 'event-time span', default: String(DEFAULT_WORKLOAD.spanMs / 60_000) },
     end: { type: 'string', valueName: 'TIME', description: 'end of the span (ISO-8601 with zone, epoch ms or now)', default: 'now' },
     'out-of-order': { type: 'string', valueName: 'F', description: 'fraction out of order (within the allowed lateness)', default: String(DEFAULT_WORKLOAD.outOfOrderFraction) },
@@ -41,8 +41,7 @@ Example: lk generate --events 1000000 --output events.jsonl`,
       {
         events: intOption(options, 'events', 1, 100_000_000, DEFAULT_WORKLOAD.events),
         seed: intOption(options, 'seed', 0, 2 ** 31 - 1, DEFAULT_WORKLOAD.seed),
-        users: intOption(options, 'users', 1, 10_000_000, DEFAULT_WORKLOAD.users),
-        products: intOption(options, 'products', 1, 10_000_000, DEFAULT_WORKLOAD.products),
+        ...generatorCountOptions(options),
         startTime: end - spanMs,
         spanMs,
         outOfOrderFraction: numberOption(options, 'out-of-order', 0, 1, DEFAULT_WORKLOAD.outOfOrderFraction),

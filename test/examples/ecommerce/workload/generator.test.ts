@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { PartitionProcessor } from '../../shared/compute/partition-processor.ts';
-import { compilePipeline } from '../../shared/compute/pipeline.ts';
-import type { RejectionCode } from '../../shared/model/rejection.ts';
-import { validateRecord } from '../support/ecommerce.ts';
-import { generateWorkload, type GeneratedRecord } from '../../workload/generator.ts';
-import type { Malformation } from '../../workload/malformed-record.ts';
-import { ecommerceConfig } from '../support/ecommerce.ts';
+import { PartitionProcessor } from '../../../../shared/compute/partition-processor.ts';
+import { compilePipeline } from '../../../../shared/compute/pipeline.ts';
+import type { RejectionCode } from '../../../../shared/model/rejection.ts';
+import { validateRecord } from '../../../support/ecommerce.ts';
+import { generateWorkload } from '../../../../examples/ecommerce/workload/generator.ts';
+import type { GeneratedRecord } from '../../../../workload/messy-workload.ts';
+import type { Malformation } from '../../../../examples/ecommerce/workload/shop-malformations.ts';
+import { ecommerceConfig } from '../../../support/ecommerce.ts';
 
 const config = ecommerceConfig();
 const pipeline = compilePipeline(config);

@@ -1,6 +1,6 @@
-import type { EventType } from '../examples/ecommerce/pipeline.ts';
+import type { EventType } from '../pipeline.ts';
 import type { Catalog, Product } from './catalog.ts';
-import type { Random } from './random.ts';
+import type { Random } from '../../../workload/random.ts';
 import { nextActionDelay, type SessionTiming } from './session-timing.ts';
 
 /** One event as a shopper produces it, before its time is set and it is written as JSON. */
@@ -33,8 +33,6 @@ export class Shopper {
   readonly id: string;
   /** When the shopper wants to act next (model time; the generator maps it onto the send order). */
   nextWake: number;
-  /** Latest event time of this shopper's events that the stream is sure to accept. */
-  latestAcceptedTime = Number.NEGATIVE_INFINITY;
   #burst = 0;
   #lastViewed: Product | undefined;
   readonly #cart: Array<{ product: Product; quantity: number }> = [];
