@@ -24,6 +24,7 @@ import { LateFootprint } from '../shared/compute/late-footprint.ts';
 import { KAPPA_ALIAS } from '../speed/kappa-version.ts';
 import { StreamJob, type StreamJobDeps } from '../speed/stream-job.ts';
 import { waitUntilCaughtUp, type HasPositions } from './caught-up.ts';
+import { probeWindow } from './probe-window.ts';
 import { withProbes, type TimedRecord, type TimelineSource } from './timeline-source.ts';
 
 /** How the timeline plays. Times are simulated milliseconds unless named wall. */
@@ -256,8 +257,10 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
   // Probes: stream modes are polled through HTTP in the background; batch is looked at after each run.
   const probes = new Map<string, { id: string; at: number; wall: number; visibleAfterWallMs: Partial<Record<ModeName, number>>; batchStalenessMs?: number }>();
   let polling = true;
-  const probeVisible = async (id: string, at: number, mode: ModeName) =>
-    ((await fetchServedView(ctx.url, 'product_activity', mode, at - MINUTE, at + MINUTE, id))?.windows.length ?? 0) > 0;
+  const probeVisible = async (id: string, at: number, mode: ModeName) => {
+    const where = probeWindow(pipeline, id, at);
+    return where !== null && ((await fetchServedView(ctx.url, where.view, mode, at - MINUTE, at + MINUTE, where.key))?.windows.length ?? 0) > 0;
+  };
   const poller = (async () => {
     while (polling) {
       for (const p of probes.values()) {
@@ -397,7 +400,8 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
       pending = [];
       // A probe is timed from the append that made it durable.
       const wall = performance.now();
-      for (const r of pendingProbes) probes.set(r.probe!, { id: r.probe!, at: r.timestamp, wall, visibleAfterWallMs: {} });
+      // Timed only where a view can show it (probeWindow); otherwise it is an ordinary event.
+      for (const r of pendingProbes) if (probeWindow(pipeline, r.probe!, r.timestamp)) probes.set(r.probe!, { id: r.probe!, at: r.timestamp, wall, visibleAfterWallMs: {} });
       pendingProbes = [];
     };
     const appendUpTo = async (t: number) => {

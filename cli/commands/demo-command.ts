@@ -80,7 +80,12 @@ export async function runTimelineCommand(options: ParsedOptions, env: CommandEnv
       env.out('');
       env.out(formatTimelineSummary(result));
       if (result.data.length > 0) env.out(['', ...result.data].join('\n'));
-      if (keepServing) env.out(`Views served at ${result.url}  (try: curl '${result.url}/v1/views/revenue?mode=lambda&from=${encodeURIComponent(result.timeline.simStart)}&to=${encodeURIComponent(result.timeline.simEnd)}')`);
+      if (keepServing) {
+        // A global view answers without a key; else the first view (all its keys).
+        const views = config.pipeline.views;
+        const view = (views.find((v) => v.key === undefined) ?? views[0]).name;
+        env.out(`Views served at ${result.url}  (try: curl '${result.url}/v1/views/${encodeURIComponent(view)}?mode=lambda&from=${encodeURIComponent(result.timeline.simStart)}&to=${encodeURIComponent(result.timeline.simEnd)}')`);
+      }
     }
     if (keepServing) {
       env.err(`serving at ${result.url}; Ctrl-C to stop`);
