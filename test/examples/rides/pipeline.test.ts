@@ -24,6 +24,11 @@ describe('examples/rides through Lambda and Kappa', () => {
     expect(below.modes.batch!.allExact).toBe(true);
   });
 
+  it('measures freshness with probes the pipeline\'s own views show', () => {
+    expect(run.result.timeline.probes).toBeGreaterThan(10);
+    for (const mode of ['speed', 'kappa', 'lambda'] as const) expect(run.result.freshness.perMode[mode]!.count, mode).toBeGreaterThan(10);
+  });
+
   it('speed and Kappa equal the truth without the too-late events, which the stream counted', async () => {
     expect(run.workload.facts.tooLate).toBeGreaterThan(10);
     expect(run.result.report.events.tooLate).toBe(run.workload.facts.tooLate);
