@@ -310,7 +310,7 @@ async function runOnConfig(config: PlatformConfig, options: DemoOptions, topicLo
       report,
       freshness: {
         method:
-          'probe events (a page view of product probe-<n>, one every 5 simulated minutes), wall ms from their append to the first HTTP answer that shows them, polled every 25 ms per stream mode; ' +
+          'probe events (the schema\'s smallest valid event with its text fields probe-<n>, one every 5 simulated minutes, read in the first view keyed by one of them), wall ms from their append to the first HTTP answer that shows them, polled every 25 ms per stream mode; ' +
           'batch: looked at after each scheduled run, and batchSchedule is the simulated time from the append to that run (the hourly schedule\'s staleness)',
         lambdaSpeed: freshness.wall.lambda ?? null,
         kappa: freshness.wall.kappa ?? null,
