@@ -6,12 +6,15 @@ import { generateWorkload } from '../../../../examples/ecommerce/workload/genera
 import type { GeneratedRecord } from '../../../../workload/messy-workload.ts';
 import type { Malformation } from '../../../../examples/ecommerce/workload/shop-malformations.ts';
 import { ecommerceConfig } from '../../../support/ecommerce.ts';
+import { messyWorkloadLaws } from '../../../support/messy-workload-laws.ts';
 import { runStream } from '../../../support/run-stream.ts';
 
 const config = ecommerceConfig();
 const pipeline = compilePipeline(config);
 
 const busy = { events: 20_000, spanMs: 3_600_000, users: 800, products: 120, outOfOrderFraction: 0.1, tooLateFraction: 0.02, duplicateFraction: 0.03, malformedFraction: 0.05 };
+
+messyWorkloadLaws('ecommerce', config, (o) => generateWorkload({ users: 800, products: 120, ...o }, config));
 
 describe('generateWorkload', () => {
   it('is deterministic: the same seed gives the same records and facts', () => {
