@@ -27,8 +27,10 @@ describe('the examples, as `npm start -- --pipeline examples/<name>/pipeline.ts`
     );
     const report = JSON.parse(stdout);
     expect(report.events.source).toBe('generated');
-    // The timeline adds a probe event every 5 simulated minutes to the generated records.
-    expect(report.events.generated).toBeGreaterThan(800);
+    expect(report.events.generated).toBe(800);
+    // Beside them, a probe event every 5 simulated minutes that the pipeline's own views show.
+    expect(report.events.probes).toBeGreaterThan(10);
+    expect(report.freshness.perMode.speed.count).toBeGreaterThan(10);
     expect(report.events.deadLetter).toBeGreaterThan(0);
     expect(Object.keys(report.truth.views).sort()).toEqual([...views].sort());
     for (const view of views) expect(report.truth.views[view].windows, view).toBeGreaterThan(0);
