@@ -4,7 +4,7 @@ import { streamPayments } from './workload/generator.ts';
 /**
  * Card payments: one record per authorised transaction, amounts in the card's billing currency.
  * Views: per card, a sliding minute (how fast is the card spending now: velocity rules) and an
- * hour; per merchant, an hour. Its seeded workload is ./workload/ (cards with favourite merchants
+ * hour (with its distinct merchants); per merchant, an hour; the hour's top merchants. Its seeded workload is ./workload/ (cards with favourite merchants
  * and bursts, around the shared disorder, duplicates and malformed records).
  * Run it: `npm start -- --pipeline examples/payments/pipeline.ts`.
  */
@@ -48,19 +48,22 @@ export default definePipeline({
         { name: 'amount_cents', op: 'sum', input: 'amount' },
         { name: 'largest_cents', op: 'max', input: 'amount' },
       ],
-      present: (m) => ({ transactions: m.transactions, amount: money(m.amount_cents), largest: largest(m.largest_cents) }),
+      // Counts, sums and a max: numbers (MeasureResults covers the other kinds too).
+      present: (m: Record<string, number>) => ({ transactions: m.transactions, amount: money(m.amount_cents), largest: largest(m.largest_cents) }),
     },
     {
       name: 'card_hour',
-      description: 'per card, hourly: transactions, amount, online share',
+      description: 'per card, hourly: transactions, amount, online ones, distinct merchants',
       key: 'card_id',
       window: { kind: 'tumbling', sizeMs: 3_600_000 },
       measures: [
         { name: 'transactions', op: 'count' },
         { name: 'amount_cents', op: 'sum', input: 'amount' },
         { name: 'online', op: 'count', filter: "channel in ('web', 'app')" },
+        // Exact: a card pays at a handful of merchants an hour (count_distinct_hll for large sets).
+        { name: 'merchants', op: 'count_distinct', input: 'merchant_id' },
       ],
-      present: (m) => ({ transactions: m.transactions, amount: money(m.amount_cents), online: m.online }),
+      present: (m: Record<string, number>) => ({ transactions: m.transactions, amount: money(m.amount_cents), online: m.online, merchants: m.merchants }),
     },
     {
       name: 'merchant_hour',
@@ -71,7 +74,17 @@ export default definePipeline({
         { name: 'transactions', op: 'count' },
         { name: 'amount_cents', op: 'sum', input: 'amount' },
       ],
-      present: (m) => ({ transactions: m.transactions, amount: money(m.amount_cents) }),
+      present: (m: Record<string, number>) => ({ transactions: m.transactions, amount: money(m.amount_cents) }),
+    },
+    {
+      name: 'top_merchants',
+      description: 'global, hourly: the five merchants with the most payments, and all payments',
+      window: { kind: 'tumbling', sizeMs: 3_600_000 },
+      measures: [
+        { name: 'top', op: 'top_k', input: 'merchant_id', k: 5 },
+        { name: 'transactions', op: 'count' },
+      ],
+      present: (m) => ({ top_merchants: m.top, transactions: m.transactions }),
     },
   ],
 });

@@ -3,9 +3,9 @@ import { streamPings } from './workload/generator.ts';
 
 /**
  * Ride hailing: GPS pings from drivers' phones, every few seconds while they are online, with
- * the trip they are on (if any). Views: per zone, five-minute activity (pings, speeds); per
- * driver, sessions of on-trip pings (a gap of two minutes ends one: the generator keeps a
- * driver's trips further apart, so each session is one trip). Its seeded workload is ./workload/
+ * the trip they are on (if any). Views: per zone, five-minute activity (distinct active drivers,
+ * pings, speeds); per driver, sessions of on-trip pings (a gap of two minutes ends one: the
+ * generator keeps a driver's trips further apart, so each session is one trip). Its seeded workload is ./workload/
  * (drivers moving over a grid of zones, around the shared disorder, duplicates and malformed
  * records). Run it: `npm start -- --pipeline examples/rides/pipeline.ts`.
  */
@@ -42,16 +42,24 @@ export default definePipeline({
   views: [
     {
       name: 'zone_activity',
-      description: 'per zone, five-minute windows: pings, pings on trips, mean and top speed',
+      description: 'per zone, five-minute windows: distinct active drivers, pings, pings on trips, mean and top speed',
       key: 'zone',
       window: { kind: 'tumbling', sizeMs: 5 * 60_000 },
       measures: [
+        { name: 'drivers', op: 'count_distinct', input: 'driver_id' },
         { name: 'pings', op: 'count' },
         { name: 'on_trip', op: 'count', filter: "status = 'on_trip'" },
         { name: 'speed_sum', op: 'sum', input: 'speed_kmh' },
         { name: 'max_speed', op: 'max', input: 'speed_kmh' },
       ],
-      present: (m) => ({ pings: m.pings, on_trip: m.on_trip, mean_speed_kmh: m.pings > 0 ? m.speed_sum / m.pings / 10 : null, max_speed_kmh: kmh(m.max_speed) }),
+      // Counts, a distinct count, a sum and a max: numbers (MeasureResults covers the other kinds too).
+      present: (m: Record<string, number>) => ({
+        active_drivers: m.drivers,
+        pings: m.pings,
+        on_trip: m.on_trip,
+        mean_speed_kmh: m.pings > 0 ? m.speed_sum / m.pings / 10 : null,
+        max_speed_kmh: kmh(m.max_speed),
+      }),
     },
     {
       name: 'trip_sessions',
@@ -65,7 +73,7 @@ export default definePipeline({
         { name: 'first_ping', op: 'min', input: 'event_time' },
         { name: 'last_ping', op: 'max', input: 'event_time' },
       ],
-      present: (m, w) => ({
+      present: (m: Record<string, number>, w) => ({
         pings: m.pings,
         start: new Date(w.start).toISOString(),
         end: new Date(w.end).toISOString(),

@@ -17,7 +17,7 @@ afterAll(async () => {
 
 describe('the examples, as `npm start -- --pipeline examples/<name>/pipeline.ts` runs them', () => {
   it.each([
-    ['payments', ['card_minute', 'card_hour', 'merchant_hour']],
+    ['payments', ['card_minute', 'card_hour', 'merchant_hour', 'top_merchants']],
     ['rides', ['zone_activity', 'trip_sessions']],
   ])('lk demo --pipeline examples/%s/pipeline.ts --json: its own seeded workload through every mode', async (name, views) => {
     const { stdout } = await run(
