@@ -6,7 +6,7 @@ import { compilePipeline } from '../shared/compute/pipeline.ts';
 import type { PlatformConfig } from '../shared/config.ts';
 import { LkError } from '../shared/errors.ts';
 import type { EventLog } from '../shared/ports/event-log.ts';
-import { streamWorkload } from '../workload/generator.ts';
+import { streamWorkload } from '../examples/ecommerce/workload/generator.ts';
 import type { Figure, Target } from './figure.ts';
 import { LkProcess } from './lk-process.ts';
 import { PacedSource } from './paced-source.ts';

@@ -15,7 +15,7 @@ import { compilePipeline } from '../shared/compute/pipeline.ts';
 import { loadConfig, type PlatformConfig } from '../shared/config.ts';
 import { LkError } from '../shared/errors.ts';
 import { StreamJob } from '../speed/stream-job.ts';
-import { generateWorkload } from '../workload/generator.ts';
+import { generateWorkload } from '../examples/ecommerce/workload/generator.ts';
 import type { Figure, Target } from './figure.ts';
 import { LiveSpeedWriter } from './live-speed-writer.ts';
 import { LkProcess } from './lk-process.ts';

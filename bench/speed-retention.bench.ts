@@ -14,7 +14,7 @@ import type { ViewStore } from '../shared/ports/view-store.ts';
 import { HOUR_MS } from '../shared/time/bucket.ts';
 import { DEFAULT_SPEED_RETENTION_MS, retireCoveredPanes, RETIRING_NAMESPACE } from '../speed/speed-retention.ts';
 import { StreamJob } from '../speed/stream-job.ts';
-import { generateWorkload } from '../workload/generator.ts';
+import { generateWorkload } from '../examples/ecommerce/workload/generator.ts';
 import type { Figure, Target } from './figure.ts';
 
 export interface RetentionBenchOptions {

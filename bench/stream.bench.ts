@@ -6,7 +6,7 @@ import { LkError } from '../shared/errors.ts';
 import type { EventLog, RecordBatch } from '../shared/ports/event-log.ts';
 import { runKappaReplay } from '../speed/kappa-replay.ts';
 import { StreamJob } from '../speed/stream-job.ts';
-import { generateWorkload } from '../workload/generator.ts';
+import { generateWorkload } from '../examples/ecommerce/workload/generator.ts';
 import type { Figure, Target } from './figure.ts';
 
 export interface StreamBenchOptions {

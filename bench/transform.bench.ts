@@ -3,7 +3,7 @@ import ecommerce from '../examples/ecommerce/pipeline.ts';
 import { pipelineConfigOf } from '../shared/compute/define-pipeline.ts';
 import { compilePipeline } from '../shared/compute/pipeline.ts';
 import type { Event } from '../shared/model/event.ts';
-import { generateWorkload } from '../workload/generator.ts';
+import { generateWorkload } from '../examples/ecommerce/workload/generator.ts';
 
 const ROUNDS = 3;
 

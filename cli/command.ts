@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ALL_PORTS, loadConfig, MAX_STRAGGLER_DELAY_MS, type PlatformConfig, type PortName } from '../shared/config.ts';
 import { BadRequestError } from '../shared/errors.ts';
+import { DEFAULT_WORKLOAD } from '../workload/workload-options.ts';
 import { loadPipelineFile, pipelineFileOf } from './pipeline-loader.ts';
 
 /** One CLI option: parsed by node:util parseArgs, documented in the command's --help. */
@@ -106,6 +107,35 @@ export function intOption(options: ParsedOptions, name: string, min: number, max
   const n = Number(String(v).replaceAll('_', ''));
   if (!Number.isInteger(n) || n < min || n > max) throw new BadRequestError(`--${name}`, `must be a whole number from ${min} to ${max}, got ${String(v)}`);
   return n;
+}
+
+/** The options of `lk demo` and `lk generate` for knobs of the pipeline's own generator. */
+export const GENERATOR_KNOB_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  knobs: { type: 'string', valueName: 'K=N,...', description: "the pipeline generator's own knobs, e.g. cards=500,merchants=80 (examples/payments) or drivers=100,zones=16 (examples/rides)" },
+  users: { type: 'string', valueName: 'N', description: "distinct users (the e-commerce example's generator; its default 5000)" },
+  products: { type: 'string', valueName: 'N', description: "distinct products (the e-commerce example's generator; its default 500)" },
+};
+
+/** Knobs with options of their own (--events, --seed, ...), which --knobs must not bypass. */
+const SHARED_KNOBS: ReadonlySet<string> = new Set([...Object.keys(DEFAULT_WORKLOAD), 'ratePerSecond']);
+
+/**
+ * The knobs of the pipeline's own generator that were given (`--knobs K=N,...`, and `--users`,
+ * `--products` of the e-commerce example), by name; one not given is left out, so the
+ * generator's default holds. The generator checks their values.
+ */
+export function generatorKnobs(options: ParsedOptions): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (typeof options.knobs === 'string') {
+    for (const part of options.knobs.split(',')) {
+      const m = /^\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*(-?[0-9][0-9_]*(?:\.[0-9]+)?)\s*$/.exec(part);
+      if (!m) throw new BadRequestError('--knobs', `give NAME=NUMBER pairs separated by commas (e.g. cards=500,merchants=80), got ${JSON.stringify(part.slice(0, 60))}`);
+      if (SHARED_KNOBS.has(m[1])) throw new BadRequestError('--knobs', `${m[1]} has an option of its own (see --help); --knobs is for the generator's own knobs`);
+      out[m[1]] = Number(m[2].replaceAll('_', ''));
+    }
+  }
+  for (const name of ['users', 'products']) if (options[name] !== undefined) out[name] = intOption(options, name, 1, 10_000_000);
+  return out;
 }
 
 /** Reads a number option within bounds. */

@@ -18,6 +18,7 @@ interface QueryBody {
   readonly batchHorizon: string | null;
   readonly kappaVersion: string | null;
   readonly windows: readonly ServedWindow[];
+  readonly next: string | null;
 }
 
 /** Narrowest range split further; below it a refusal is an error (a single key's minute holding 10,000 windows is not a workload). */
@@ -25,8 +26,9 @@ const MIN_SPLIT_MS = 1_000;
 
 /**
  * Reads every window of `view` overlapping [from, to) in `mode` through `GET /v1/views/:view`,
- * as a client would: a range the service refuses for holding too many windows is halved and both
- * halves read; windows overlapping both halves come once (by key and start). Null when the mode
+ * as a client would: page after page (`next`) to the last; a range the service refuses for
+ * holding too many panes is halved and both halves read; windows overlapping both halves come
+ * once (by key and start). Null when the mode
  * has nothing to serve yet (404: no batch published, no Kappa version).
  */
 export async function fetchServedView(baseUrl: string, view: string, mode: ServingMode, from: number, to: number, key?: string): Promise<ServedView | null> {
@@ -34,6 +36,16 @@ export async function fetchServedView(baseUrl: string, view: string, mode: Servi
   const layers = { batch: 0, speed: 0 };
   let requests = 0;
   let state: { batchHorizon: number | null; kappaVersion: string | null } | undefined;
+  const take = (windows: readonly ServedWindow[]) => {
+    for (const w of windows) {
+      const start = Date.parse(w.start);
+      const id = `${w.key}\u0000${start}`;
+      if (byId.has(id)) continue;
+      byId.set(id, { key: w.key, start, end: Date.parse(w.end), values: w.measures });
+      if (w.layers.includes('batch')) layers.batch++;
+      if (w.layers.includes('speed')) layers.speed++;
+    }
+  };
   const read = async (a: number, b: number): Promise<boolean> => {
     const params = new URLSearchParams({ mode, from: String(a), to: String(b) });
     if (key !== undefined) params.set('key', key);
@@ -49,15 +61,16 @@ export async function fetchServedView(baseUrl: string, view: string, mode: Servi
       throw new LkError(`GET ${view} ${mode} [${a}, ${b}) was refused: ${JSON.stringify(body)}`);
     }
     if (!res.ok) throw new LkError(`GET ${view} ${mode} [${a}, ${b}) answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
-    const body = (await res.json()) as QueryBody;
+    let body = (await res.json()) as QueryBody;
     state ??= { batchHorizon: body.batchHorizon === null ? null : Date.parse(body.batchHorizon), kappaVersion: body.kappaVersion };
-    for (const w of body.windows) {
-      const start = Date.parse(w.start);
-      const id = `${w.key}\u0000${start}`;
-      if (byId.has(id)) continue;
-      byId.set(id, { key: w.key, start, end: Date.parse(w.end), values: w.measures });
-      if (w.layers.includes('batch')) layers.batch++;
-      if (w.layers.includes('speed')) layers.speed++;
+    take(body.windows);
+    // A range holding more windows than one page comes in pages: follow `next` to the last one.
+    while (body.next !== null) {
+      requests++;
+      const more = await fetch(`${baseUrl}/v1/views/${encodeURIComponent(view)}?${new URLSearchParams({ cursor: body.next })}`);
+      if (!more.ok) throw new LkError(`GET ${view} ${mode} [${a}, ${b}) next page answered ${more.status}: ${(await more.text()).slice(0, 300)}`);
+      body = (await more.json()) as QueryBody;
+      take(body.windows);
     }
     return true;
   };

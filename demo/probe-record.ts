@@ -3,7 +3,7 @@ import type { FieldSpec } from '../shared/model/field-spec.ts';
 
 /**
  * The wire JSON of the smallest valid event of a schema, for freshness probes: text fields carry
- * `id` (padded to their minimum length), an enum its first value, numbers the value in their range
+ * `id` (padded to their minimum length, cut to their maximum), an enum its first value, numbers the value in their range
  * nearest 0, booleans false, timestamps `time`; optional fields are left out, and a field required
  * only when another has some value is there only when the values chosen require it.
  */
@@ -21,7 +21,8 @@ export function probeRecord(schema: EventSchema, id: string, time: number): Reco
 function valueOf(f: FieldSpec, id: string, time: number): unknown {
   switch (f.type) {
     case 'string':
-      return id.padEnd(f.minLength ?? 0, '-');
+      // Within its length bounds: a field shorter than the id (a country code) takes its start.
+      return id.padEnd(f.minLength ?? 0, '-').slice(0, f.maxLength ?? Number.POSITIVE_INFINITY);
     case 'enum':
       return f.values[0];
     case 'boolean':

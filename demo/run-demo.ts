@@ -28,7 +28,8 @@ import { fileSource, generatedSource, topicSource, type TimelineSource } from '.
 export type DemoInput = { readonly kind: 'generated' } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'topic'; readonly topic: string };
 
 export interface DemoOptions {
-  readonly workload: Partial<WorkloadOptions>;
+  /** The shared knobs (WorkloadOptions) and the pipeline generator's own (the e-commerce example's users, products). */
+  readonly workload: Partial<WorkloadOptions> & Readonly<Record<string, number>>;
   /** Bring your own JSON lines (a path, or - for stdin) instead of generating. */
   readonly input?: string;
   /** Play the records of this topic (on their own append times) instead of generating. */
@@ -311,7 +312,7 @@ async function runOnConfig(config: PlatformConfig, options: DemoOptions, topicLo
       report,
       freshness: {
         method:
-          'probe events (a page view of product probe-<n>, one every 5 simulated minutes), wall ms from their append to the first HTTP answer that shows them, polled every 25 ms per stream mode; ' +
+          'probe events (the schema\'s smallest valid event with its text fields probe-<n>, one every 5 simulated minutes, read in the first view keyed by one of them), wall ms from their append to the first HTTP answer that shows them, polled every 25 ms per stream mode; ' +
           'batch: looked at after each scheduled run, and batchSchedule is the simulated time from the append to that run (the hourly schedule\'s staleness)',
         lambdaSpeed: freshness.wall.lambda ?? null,
         kappa: freshness.wall.kappa ?? null,

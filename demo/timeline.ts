@@ -24,6 +24,7 @@ import { LateFootprint } from '../shared/compute/late-footprint.ts';
 import { KAPPA_ALIAS } from '../speed/kappa-version.ts';
 import { StreamJob, type StreamJobDeps } from '../speed/stream-job.ts';
 import { waitUntilCaughtUp, type HasPositions } from './caught-up.ts';
+import { probeWindow } from './probe-window.ts';
 import { withProbes, type TimedRecord, type TimelineSource } from './timeline-source.ts';
 
 /** How the timeline plays. Times are simulated milliseconds unless named wall. */
@@ -255,17 +256,19 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
   let appended = 0;
 
   // Probes: stream modes are polled through HTTP in the background; batch is looked at after each run.
-  const probes = new Map<string, { id: string; at: number; wall: number; visibleAfterWallMs: Partial<Record<ModeName, number>>; batchStalenessMs?: number }>();
+  // `where`: the view and key a probe shows in (probeWindow); null when no view of the pipeline can show one (it stays unseen).
+  type Where = ReturnType<typeof probeWindow>;
+  const probes = new Map<string, { id: string; at: number; wall: number; where: Where; visibleAfterWallMs: Partial<Record<ModeName, number>>; batchStalenessMs?: number }>();
   let polling = true;
-  const probeVisible = async (id: string, at: number, mode: ModeName) =>
-    ((await fetchServedView(ctx.url, 'product_activity', mode, at - MINUTE, at + MINUTE, id))?.windows.length ?? 0) > 0;
+  const probeVisible = async (where: Where, at: number, mode: ModeName) =>
+    where !== null && ((await fetchServedView(ctx.url, where.view, mode, at - MINUTE, at + MINUTE, where.key))?.windows.length ?? 0) > 0;
   const poller = (async () => {
     while (polling) {
       for (const p of probes.values()) {
         for (const mode of STREAM_MODES) {
-          if (p.visibleAfterWallMs[mode] !== undefined || performance.now() - p.wall > PROBE_GIVE_UP_WALL_MS) continue;
+          if (p.where === null || p.visibleAfterWallMs[mode] !== undefined || performance.now() - p.wall > PROBE_GIVE_UP_WALL_MS) continue;
           // A failed poll (the server busy with a cut-over) is tried again at the next one.
-          if (await probeVisible(p.id, p.at, mode).catch(() => false)) p.visibleAfterWallMs[mode] = Math.round(performance.now() - p.wall);
+          if (await probeVisible(p.where, p.at, mode).catch(() => false)) p.visibleAfterWallMs[mode] = Math.round(performance.now() - p.wall);
         }
       }
       await new Promise((r) => setTimeout(r, PROBE_POLL_MS));
@@ -306,7 +309,7 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
     if (horizon !== null) {
       for (const p of probes.values()) {
         if (p.visibleAfterWallMs.batch !== undefined || p.at >= horizon) continue;
-        if (await probeVisible(p.id, p.at, 'batch')) {
+        if (await probeVisible(p.where, p.at, 'batch')) {
           p.visibleAfterWallMs.batch = Math.round(performance.now() - p.wall);
           p.batchStalenessMs = run.at - p.at;
         }
@@ -402,7 +405,7 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
       pending = [];
       // A probe is timed from the append that made it durable.
       const wall = performance.now();
-      for (const r of pendingProbes) probes.set(r.probe!, { id: r.probe!, at: r.timestamp, wall, visibleAfterWallMs: {} });
+      for (const r of pendingProbes) probes.set(r.probe!, { id: r.probe!, at: r.timestamp, wall, where: probeWindow(pipeline, r.probe!, r.timestamp), visibleAfterWallMs: {} });
       pendingProbes = [];
     };
     const appendUpTo = async (t: number) => {
@@ -447,7 +450,7 @@ export async function runTimeline(ctx: TimelineContext, o: TimelineOptions): Pro
     }
     if (instants.at(-1)?.at !== now) await query(now);
     const deadline = performance.now() + 5_000;
-    while (performance.now() < deadline && [...probes.values()].some((p) => STREAM_MODES.some((m) => p.visibleAfterWallMs[m] === undefined))) await new Promise((r) => setTimeout(r, PROBE_POLL_MS));
+    while (performance.now() < deadline && [...probes.values()].some((p) => p.where !== null && STREAM_MODES.some((m) => p.visibleAfterWallMs[m] === undefined))) await new Promise((r) => setTimeout(r, PROBE_POLL_MS));
   } finally {
     polling = false;
     await poller.catch(() => undefined);

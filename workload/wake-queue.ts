@@ -1,25 +1,28 @@
-import type { Shopper } from './shopper.ts';
+/** Something simulated that wants to act at `nextWake` (a shopper, a card, a driver). */
+export interface Waker {
+  readonly nextWake: number;
+}
 
-interface Entry {
-  readonly shopper: Shopper;
+interface Entry<T extends Waker> {
+  readonly item: T;
   readonly order: number;
 }
 
 /**
- * Shoppers ordered by when they next want to act (a binary min-heap), ties broken by insertion
- * order so the generator stays deterministic.
+ * Simulated actors ordered by when they next want to act (a binary min-heap), ties broken by
+ * insertion order so a generator stays deterministic.
  */
-export class WakeQueue {
-  readonly #heap: Entry[] = [];
+export class WakeQueue<T extends Waker> {
+  readonly #heap: Entry<T>[] = [];
   #inserted = 0;
 
   get size(): number {
     return this.#heap.length;
   }
 
-  push(shopper: Shopper): void {
+  push(waker: T): void {
     const heap = this.#heap;
-    const item = { shopper, order: this.#inserted++ };
+    const item = { item: waker, order: this.#inserted++ };
     // Sift up by moving parents down into the hole, then drop the item in once.
     let i = heap.length;
     heap.push(item);
@@ -32,8 +35,8 @@ export class WakeQueue {
     heap[i] = item;
   }
 
-  /** Removes and returns the shopper who wants to act first. */
-  pop(): Shopper {
+  /** Removes and returns the one who wants to act first. */
+  pop(): T {
     const heap = this.#heap;
     const top = heap[0];
     const last = heap.pop()!;
@@ -50,10 +53,10 @@ export class WakeQueue {
       }
       heap[i] = last;
     }
-    return top.shopper;
+    return top.item;
   }
 }
 
-function before(a: Entry, b: Entry): boolean {
-  return a.shopper.nextWake < b.shopper.nextWake || (a.shopper.nextWake === b.shopper.nextWake && a.order < b.order);
+function before<T extends Waker>(a: Entry<T>, b: Entry<T>): boolean {
+  return a.item.nextWake < b.item.nextWake || (a.item.nextWake === b.item.nextWake && a.order < b.order);
 }

@@ -1,7 +1,10 @@
 import type { PipelineConfig } from '../shared/compute/pipeline.ts';
 import { BadRequestError } from '../shared/errors.ts';
 
-/** The knobs of the workload generator. Fractions are of all records sent and exclude each other. */
+/**
+ * The knobs every seeded workload generator shares (messyWorkload); a pipeline's generator adds
+ * its own (how many users, cards, drivers). Fractions are of all records sent and exclude each other.
+ */
 export interface WorkloadOptions {
   readonly seed: number;
   /** Records to send. Give this or `ratePerSecond`. */
@@ -12,8 +15,6 @@ export interface WorkloadOptions {
   readonly startTime: number;
   /** Processing-time span of the run: append timestamps spread over [startTime, startTime + spanMs). */
   readonly spanMs: number;
-  readonly users: number;
-  readonly products: number;
   /** Largest delay between an event happening and its record being sent (every event has one). */
   readonly eventDelayMaxMs: number;
   /** Events shifted further into the past, but still within the allowed lateness. */
@@ -27,7 +28,7 @@ export interface WorkloadOptions {
   readonly duplicateFraction: number;
   /** How much later (processing time) a duplicate is re-sent, at most. */
   readonly duplicateMaxDelayMs: number;
-  /** Records every validator must reject: a mix of kinds (see malformed-record.ts). */
+  /** Records every validator must reject: a mix of kinds (see malformed-record.ts and the pipeline's malformer). */
   readonly malformedFraction: number;
 }
 
@@ -36,15 +37,12 @@ export interface ResolvedWorkloadOptions extends WorkloadOptions {
   readonly events: number;
 }
 
-/** The defaults: two hours of a mid-sized shop, with a little of every kind of trouble. */
+/** The defaults: two hours, with a little of every kind of trouble. */
 export const DEFAULT_WORKLOAD: WorkloadOptions & { readonly events: number } = {
   seed: 42,
   events: 100_000,
   startTime: Date.UTC(2026, 0, 1, 9, 0, 0),
   spanMs: 2 * 3_600_000,
-  // Enough shoppers for ~14 events/s that most of them come back after more than 30 minutes.
-  users: 5_000,
-  products: 500,
   eventDelayMaxMs: 2_000,
   outOfOrderFraction: 0.05,
   outOfOrderMaxMs: 30_000,
@@ -74,8 +72,6 @@ export function resolveWorkloadOptions(options: Partial<WorkloadOptions>, config
   wholeNumber('events', events, 1, MAX_WORKLOAD_EVENTS);
   wholeNumber('startTime', o.startTime, 0, 8_640_000_000_000);
   wholeNumber('spanMs', o.spanMs, 1, 366 * 86_400_000);
-  wholeNumber('users', o.users, 1, 10_000_000);
-  wholeNumber('products', o.products, 1, 10_000_000);
   for (const name of ['eventDelayMaxMs', 'outOfOrderMaxMs', 'tooLateExtraMaxMs', 'duplicateMaxDelayMs'] as const) {
     wholeNumber(name, o[name], 0, 366 * 86_400_000);
   }
@@ -106,6 +102,14 @@ export function resolveWorkloadOptions(options: Partial<WorkloadOptions>, config
     throw new BadRequestError('startTime', `must be after ${new Date(config.limits.minEventTime).toISOString()} (the validator rejects earlier event times)`);
   }
   return { ...o, events };
+}
+
+/** A generator's own count knob (users, cards, drivers): `fallback` when absent, else a whole number from 1 to 10,000,000. */
+export function countOption(options: Readonly<Record<string, unknown>>, name: string, fallback: number): number {
+  const v = options[name] ?? fallback;
+  if (typeof v !== 'number') throw new BadRequestError(name, `must be a whole number from 1 to 10000000, got ${String(v)}`);
+  wholeNumber(name, v, 1, 10_000_000);
+  return v;
 }
 
 function wholeNumber(name: string, v: number, min: number, max: number): void {

@@ -5,7 +5,7 @@ import { writeHtmlReport } from '../../demo/write-report.ts';
 import { DEFAULT_WORKLOAD } from '../../workload/workload-options.ts';
 import { ALL_PORTS } from '../../shared/config.ts';
 import { newRunId } from '../../shared/run-id.ts';
-import { configFrom, intOption, numberOption, type Command, type CommandEnv, type OptionSpec, type ParsedOptions } from '../command.ts';
+import { configFrom, GENERATOR_KNOB_OPTIONS, generatorKnobs, intOption, numberOption, type Command, type CommandEnv, type OptionSpec, type ParsedOptions } from '../command.ts';
 import { Progress } from '../progress.ts';
 
 /** The options of the timeline, shared by `lk demo` and `lk compare`. */
@@ -83,7 +83,12 @@ export async function runTimelineCommand(options: ParsedOptions, env: CommandEnv
       env.out('');
       env.out(formatTimelineSummary(result));
       if (result.data.length > 0) env.out(['', ...result.data].join('\n'));
-      if (keepServing) env.out(`Views served at ${result.url}  (try: curl '${result.url}/v1/views/revenue?mode=lambda&from=${encodeURIComponent(result.timeline.simStart)}&to=${encodeURIComponent(result.timeline.simEnd)}')`);
+      if (keepServing) {
+        // A global view answers without a key; else the first view (all its keys).
+        const views = config.pipeline.views;
+        const view = (views.find((v) => v.key === undefined) ?? views[0]).name;
+        env.out(`Views served at ${result.url}  (try: curl '${result.url}/v1/views/${encodeURIComponent(view)}?mode=lambda&from=${encodeURIComponent(result.timeline.simStart)}&to=${encodeURIComponent(result.timeline.simEnd)}')`);
+      }
     }
     if (keepServing) {
       env.err(`serving at ${result.url}; Ctrl-C to stop`);
@@ -124,8 +129,7 @@ serve its data again and how to remove it (the data stays).`,
   options: {
     events: { type: 'string', valueName: 'N', description: 'records to generate', default: String(DEFAULT_WORKLOAD.events) },
     seed: { type: 'string', valueName: 'N', description: 'workload seed (same seed, same records)', default: String(DEFAULT_WORKLOAD.seed) },
-    users: { type: 'string', valueName: 'N', description: 'distinct users', default: String(DEFAULT_WORKLOAD.users) },
-    products: { type: 'string', valueName: 'N', description: 'distinct products', default: String(DEFAULT_WORKLOAD.products) },
+    ...GENERATOR_KNOB_OPTIONS,
     'span-minutes': { type: 'string', valueName: 'N', description: 'simulated span of the workload (from 22:30 UTC two days ago)', default: '180' },
     'out-of-order': { type: 'string', valueName: 'F', description: 'fraction of events out of order within the allowed lateness', default: String(DEFAULT_WORKLOAD.outOfOrderFraction) },
     'out-of-order-max-ms': { type: 'string', valueName: 'MS', description: 'how far out of order', default: String(DEFAULT_WORKLOAD.outOfOrderMaxMs) },
@@ -140,8 +144,7 @@ serve its data again and how to remove it (the data stays).`,
       workload: {
         events: intOption(options, 'events', 1, 50_000_000, DEFAULT_WORKLOAD.events),
         seed: intOption(options, 'seed', 0, 2 ** 31 - 1, DEFAULT_WORKLOAD.seed),
-        users: intOption(options, 'users', 1, 10_000_000, DEFAULT_WORKLOAD.users),
-        products: intOption(options, 'products', 1, 10_000_000, DEFAULT_WORKLOAD.products),
+        ...generatorKnobs(options),
         spanMs: intOption(options, 'span-minutes', 1, 60 * 24 * 7, 180) * 60_000,
         outOfOrderFraction: numberOption(options, 'out-of-order', 0, 1, DEFAULT_WORKLOAD.outOfOrderFraction),
         outOfOrderMaxMs: intOption(options, 'out-of-order-max-ms', 0, 86_400_000, DEFAULT_WORKLOAD.outOfOrderMaxMs),

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { DEFAULT_WORKLOAD } from '../../workload/workload-options.ts';
-import { configFrom, intOption, numberOption, timeOption, type Command } from '../command.ts';
+import { configFrom, GENERATOR_KNOB_OPTIONS, generatorKnobs, intOption, numberOption, timeOption, type Command } from '../command.ts';
 import { formatCount, Progress } from '../progress.ts';
 
 /** `lk generate`: a seeded workload as JSON lines, to a file or stdout. */
@@ -11,17 +11,18 @@ export const generateCommand: Command = {
   name: 'generate',
   summary: 'write a seeded workload (with disorder, late events, duplicates, malformed records) as JSON lines',
   details: `
-Runs the pipeline's own workload generator (definePipeline({ workload })); --users and --products
-are options of the e-commerce example's. The same seed and options give the same lines. Feed them to \`lk ingest\` or \`lk demo --input\`.
+Runs the pipeline's own workload generator (definePipeline({ workload })); --knobs passes its
+own knobs (--users and --products are the e-commerce example's). The same seed and options give the same lines. Feed them to \`lk ingest\` or \`lk demo --input\`.
 Event times span --span-minutes ending at --end (default: now). Facts (how many records of each
 kind) are printed to stderr at the end.
 
-Example: lk generate --events 1000000 --output events.jsonl`,
+Examples:
+  lk generate --events 1000000 --output events.jsonl
+  lk generate --pipeline examples/payments/pipeline.ts --knobs cards=500,merchants=80`,
   options: {
     events: { type: 'string', valueName: 'N', description: 'records to generate', default: String(DEFAULT_WORKLOAD.events) },
     seed: { type: 'string', valueName: 'N', description: 'seed', default: String(DEFAULT_WORKLOAD.seed) },
-    users: { type: 'string', valueName: 'N', description: 'distinct users', default: String(DEFAULT_WORKLOAD.users) },
-    products: { type: 'string', valueName: 'N', description: 'distinct products', default: String(DEFAULT_WORKLOAD.products) },
+    ...GENERATOR_KNOB_OPTIONS,
     'span-minutes': { type: 'string', valueName: 'N', description: 'event-time span', default: String(DEFAULT_WORKLOAD.spanMs / 60_000) },
     end: { type: 'string', valueName: 'TIME', description: 'end of the span (ISO-8601 with zone, epoch ms or now)', default: 'now' },
     'out-of-order': { type: 'string', valueName: 'F', description: 'fraction out of order (within the allowed lateness)', default: String(DEFAULT_WORKLOAD.outOfOrderFraction) },
@@ -41,8 +42,7 @@ Example: lk generate --events 1000000 --output events.jsonl`,
       {
         events: intOption(options, 'events', 1, 100_000_000, DEFAULT_WORKLOAD.events),
         seed: intOption(options, 'seed', 0, 2 ** 31 - 1, DEFAULT_WORKLOAD.seed),
-        users: intOption(options, 'users', 1, 10_000_000, DEFAULT_WORKLOAD.users),
-        products: intOption(options, 'products', 1, 10_000_000, DEFAULT_WORKLOAD.products),
+        ...generatorKnobs(options),
         startTime: end - spanMs,
         spanMs,
         outOfOrderFraction: numberOption(options, 'out-of-order', 0, 1, DEFAULT_WORKLOAD.outOfOrderFraction),

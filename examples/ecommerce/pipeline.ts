@@ -1,11 +1,12 @@
 import { definePipeline, field, type EventOf, type WorkloadGenerator } from 'lambdakappa/pipeline';
-import { streamWorkload } from '../../workload/generator.ts';
+import { streamWorkload } from './workload/generator.ts';
 
 /**
  * The e-commerce reference pipeline: shoppers' page views, carts and purchases, and three views
  * (per product tumbling, global sliding revenue, per user sessions). Loaded like any user's
  * pipeline (`--pipeline examples/ecommerce/pipeline.ts`, the default); its workload generator is
- * workload/, its hand-written SQL oracle compare/truth-view-sql.ts.
+ * ./workload/ (shoppers, around the shared workload/ machinery), its hand-written SQL oracle
+ * compare/truth-view-sql.ts.
  */
 export const schema = {
   fields: {
@@ -50,7 +51,7 @@ const money = (cents: number) => cents / 100;
 export function ecommercePipeline(o: EcommerceViewOptions = DEFAULT_VIEW_OPTIONS) {
   return definePipeline({
     schema,
-    // The seeded shoppers of workload/ (disorder, late events, duplicates, malformed records).
+    // The seeded shoppers of ./workload/ (disorder, late events, duplicates, malformed records).
     workload: streamWorkload as WorkloadGenerator,
     views: [
       {

@@ -6,7 +6,7 @@ import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../shared/compute/reference-fold.ts';
 import { type EcommerceEvent as Event } from '../../examples/ecommerce/pipeline.ts';
 import { validateRecord } from '../support/ecommerce.ts';
-import { generateWorkload } from '../../workload/generator.ts';
+import { generateWorkload } from '../../examples/ecommerce/workload/generator.ts';
 import { ecommerceConfig } from '../support/ecommerce.ts';
 
 const config = ecommerceConfig();

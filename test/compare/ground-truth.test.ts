@@ -11,7 +11,8 @@ import { compilePipeline } from '../../shared/compute/pipeline.ts';
 import { foldEvents } from '../../shared/compute/reference-fold.ts';
 import { type EcommerceEvent as Event } from '../../examples/ecommerce/pipeline.ts';
 import { validateRecord } from '../support/ecommerce.ts';
-import { generateWorkload } from '../../workload/generator.ts';
+import { generateWorkload } from '../../examples/ecommerce/workload/generator.ts';
+import type { ShopOptions } from '../../examples/ecommerce/workload/generator.ts';
 import type { WorkloadOptions } from '../../workload/workload-options.ts';
 import { ecommerceConfig } from '../support/ecommerce.ts';
 
@@ -49,7 +50,7 @@ describe.each(ORACLES)('ground truth (%s)', (_oracleName, oracle) => {
 const computeGroundTruth = (p: Parameters<typeof truthBy>[0], records: Parameters<typeof truthBy>[1]) => truthBy(p, records, oracle);
 
 describe('vs the transform\'s reference fold', () => {
-  const workloads: Array<[string, Partial<WorkloadOptions>]> = [
+  const workloads: Array<[string, Partial<WorkloadOptions & ShopOptions>]> = [
     ['defaults, small', { seed: 1, events: 6_000, spanMs: 3_600_000, users: 300, products: 60 }],
     ['every knob turned up', { seed: 2, events: 15_000, spanMs: 2 * 3_600_000, users: 400, products: 40, outOfOrderFraction: 0.2, tooLateFraction: 0.05, duplicateFraction: 0.1, malformedFraction: 0.1 }],
     // 20,000 records in ten minutes: many events per millisecond (ties) and sessions that never break.

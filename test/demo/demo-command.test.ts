@@ -34,6 +34,16 @@ describe('lk demo', () => {
     expect(JSON.parse(json.out)).not.toHaveProperty('url');
   }, 60_000);
 
+  it('--keep-serving suggests a view of the pipeline it runs (a global one: it answers without a key)', async () => {
+    const out: string[] = [];
+    const abort = new AbortController();
+    // Stops the server once the command waits for Ctrl-C (it says so on stderr).
+    const env: CommandEnv = { out: (l) => out.push(l), err: (l) => void (l.startsWith('serving at') && setTimeout(() => abort.abort(), 10)), signal: abort.signal };
+    const args = ['--data-dir', join(dir, 'data'), '--speedup', '0', '--events', '300', '--span-minutes', '30', '--keep-serving', '--pipeline', 'examples/payments/pipeline.ts'];
+    expect(await demoCommand.run(parseCommandArgs(demoCommand, args), env)).toBe(0);
+    expect(out.join('\n')).toMatch(/curl 'http:\/\/[^']+\/v1\/views\/top_merchants\?mode=lambda/);
+  }, 60_000);
+
   it('says "read" for --input records', async () => {
     const input = join(dir, 'events.jsonl');
     const t = Date.now() - 600_000;

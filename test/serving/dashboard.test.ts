@@ -15,7 +15,7 @@ import { runKappaReplay } from '../../speed/kappa-replay.ts';
 import { readReplayProgress, ReplayProgressReporter } from '../../speed/replay-progress.ts';
 import { LocalObjectStore } from '../../infra/embedded/local-object-store.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
-import { generateWorkload } from '../../workload/generator.ts';
+import { generateWorkload } from '../../examples/ecommerce/workload/generator.ts';
 import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 import { systemChromium } from '../support/system-chromium.ts';

@@ -11,7 +11,7 @@ import type { EventLog } from '../../shared/ports/event-log.ts';
 import type { PartitionCommit, ViewStore } from '../../shared/ports/view-store.ts';
 import { BufferBound } from '../../speed/buffer-bound.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
-import { generateWorkload } from '../../workload/generator.ts';
+import { generateWorkload } from '../../examples/ecommerce/workload/generator.ts';
 import { ecommerceConfig } from '../support/ecommerce.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 import { waitFor } from '../support/wait-for.ts';

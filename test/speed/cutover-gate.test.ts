@@ -15,7 +15,7 @@ import { ev } from '../serving/support/layer-fixtures.ts';
 import { rollback } from '../../speed/kappa-cutover.ts';
 import { runKappaReplay } from '../../speed/kappa-replay.ts';
 import { KAPPA_ALIAS } from '../../speed/kappa-version.ts';
-import { generateWorkload } from '../../workload/generator.ts';
+import { generateWorkload } from '../../examples/ecommerce/workload/generator.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 
 const topics: TopicNames = { events: 'events', deadLetter: 'events.dead-letter', late: 'events.late' };

@@ -11,7 +11,7 @@ import type { ServiceStatus } from '../../serving/query-result.ts';
 import { QueryService } from '../../serving/query-service.ts';
 import { runKappaReplay } from '../../speed/kappa-replay.ts';
 import { readReplayProgress, REPLAY_PROGRESS_KEY, ReplayProgressReporter } from '../../speed/replay-progress.ts';
-import { generateWorkload } from '../../workload/generator.ts';
+import { generateWorkload } from '../../examples/ecommerce/workload/generator.ts';
 import { ecommerceConfig } from '../support/ecommerce.ts';
 import { ForwardingObjectStore } from '../support/forwarding-object-store.ts';
 import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.ts';

@@ -12,7 +12,7 @@ import type { StoredPane, ViewStore } from '../../shared/ports/view-store.ts';
 import { HOUR_MS } from '../../shared/time/bucket.ts';
 import { assertRetiringNamespace, retireCoveredPanes, retirementCutoff } from '../../speed/speed-retention.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
-import { generateWorkload } from '../../workload/generator.ts';
+import { generateWorkload } from '../../examples/ecommerce/workload/generator.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 
 const topics: TopicNames = { events: 'events', deadLetter: 'events.dead-letter', late: 'events.late' };

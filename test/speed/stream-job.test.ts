@@ -16,7 +16,7 @@ import { PartitionFencedError, ServiceUnavailableError, StoreUnavailableError } 
 import { runKappaReplay } from '../../speed/kappa-replay.ts';
 import { KAPPA_ALIAS } from '../../speed/kappa-version.ts';
 import { StreamJob, type StreamStart } from '../../speed/stream-job.ts';
-import { generateWorkload } from '../../workload/generator.ts';
+import { generateWorkload } from '../../examples/ecommerce/workload/generator.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { ecommerceConfig } from '../support/ecommerce.ts';

@@ -13,7 +13,7 @@ import type { ViewStore } from '../../shared/ports/view-store.ts';
 import { restoreSavepoint } from '../../speed/savepoint-restore.ts';
 import { StreamJob, type StreamStart } from '../../speed/stream-job.ts';
 import { takeSavepoint } from '../../speed/take-savepoint.ts';
-import { generateWorkload } from '../../workload/generator.ts';
+import { generateWorkload } from '../../examples/ecommerce/workload/generator.ts';
 import { ecommerceConfig, ecommerceViews } from './ecommerce.ts';
 import { InMemoryViewStore } from './in-memory-view-store.ts';
 import { waitFor } from './wait-for.ts';

@@ -1,37 +1,37 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../workload/random.ts';
-import { Shopper } from '../../workload/shopper.ts';
 import { WakeQueue } from '../../workload/wake-queue.ts';
 
 describe('WakeQueue', () => {
-  it('pops shoppers by wake time, ties in insertion order, while being refilled', () => {
+  it('pops by wake time, ties in insertion order, while being refilled', () => {
     const rng = new Random(1);
-    const q = new WakeQueue();
+    type Actor = { id: string; nextWake: number };
+    const q = new WakeQueue<Actor>();
     // The reference: a plain list scanned for the minimum (wake, insertion order).
-    const reference: Array<{ shopper: Shopper; wake: number; order: number }> = [];
+    const reference: Array<{ actor: Actor; wake: number; order: number }> = [];
     let order = 0;
-    const push = (s: Shopper) => {
-      q.push(s);
-      reference.push({ shopper: s, wake: s.nextWake, order: order++ });
+    const push = (a: Actor) => {
+      q.push(a);
+      reference.push({ actor: a, wake: a.nextWake, order: order++ });
     };
     // Few distinct wake times, so there are many ties.
-    for (let i = 0; i < 300; i++) push(new Shopper(`u${i}`, rng.int(0, 40)));
+    for (let i = 0; i < 300; i++) push({ id: `u${i}`, nextWake: rng.int(0, 40) });
     const got: string[] = [];
     const want: string[] = [];
     while (q.size > 0) {
-      const s = q.pop();
-      got.push(`${s.id}@${s.nextWake}`);
+      const a = q.pop();
+      got.push(`${a.id}@${a.nextWake}`);
       let best = 0;
       for (let i = 1; i < reference.length; i++) {
-        const a = reference[i];
+        const x = reference[i];
         const b = reference[best];
-        if (a.wake < b.wake || (a.wake === b.wake && a.order < b.order)) best = i;
+        if (x.wake < b.wake || (x.wake === b.wake && x.order < b.order)) best = i;
       }
       const [r] = reference.splice(best, 1);
-      want.push(`${r.shopper.id}@${r.wake}`);
+      want.push(`${r.actor.id}@${r.wake}`);
       if (got.length <= 400) {
-        s.nextWake += rng.int(0, 30);
-        push(s);
+        a.nextWake += rng.int(0, 30);
+        push(a);
       }
     }
     expect(got).toHaveLength(700);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { BadRequestError } from '../../shared/errors.ts';
-import { DEFAULT_WORKLOAD, resolveWorkloadOptions } from '../../workload/workload-options.ts';
+import { countOption, DEFAULT_WORKLOAD, resolveWorkloadOptions } from '../../workload/workload-options.ts';
 import { ecommerceConfig } from '../support/ecommerce.ts';
 
 const config = ecommerceConfig();
@@ -32,5 +32,22 @@ describe('resolveWorkloadOptions', () => {
     }
     expect(caught).toBeInstanceOf(BadRequestError);
     expect((caught as BadRequestError).parameter).toBe(parameter);
+  });
+});
+
+describe('countOption', () => {
+  it("reads a generator's own count knob, its default when absent, and rejects anything but a whole number from 1, naming it", () => {
+    expect(countOption({}, 'cards', 2_000)).toBe(2_000);
+    expect(countOption({ cards: 7 }, 'cards', 2_000)).toBe(7);
+    for (const bad of [0, 2.5, -3, '12', Number.NaN]) {
+      let caught: unknown;
+      try {
+        countOption({ cards: bad }, 'cards', 2_000);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught, String(bad)).toBeInstanceOf(BadRequestError);
+      expect((caught as BadRequestError).parameter).toBe('cards');
+    }
   });
 });

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedLog } from '../../../infra/embedded/embedded-log.ts';
 import { ecommerceConfig } from '../../support/ecommerce.ts';
 import { compilePipeline } from '../../../shared/compute/pipeline.ts';
-import { generateWorkload } from '../../../workload/generator.ts';
+import { generateWorkload } from '../../../examples/ecommerce/workload/generator.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 const dirs: string[] = [];

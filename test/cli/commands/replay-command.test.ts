@@ -10,7 +10,7 @@ import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { KAPPA_ALIAS } from '../../../speed/kappa-version.ts';
 import { readReplayProgress } from '../../../speed/replay-progress.ts';
 import { LocalObjectStore } from '../../../infra/embedded/local-object-store.ts';
-import { generateWorkload } from '../../../workload/generator.ts';
+import { generateWorkload } from '../../../examples/ecommerce/workload/generator.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 const dirs: string[] = [];

@@ -8,7 +8,7 @@ import { fetchServedView } from '../../../compare/served-windows.ts';
 import { EmbeddedLog } from '../../../infra/embedded/embedded-log.ts';
 import { compilePipeline, type Pipeline } from '../../../shared/compute/pipeline.ts';
 import type { ServingMode } from '../../../serving/serving-mode.ts';
-import { generateWorkload } from '../../../workload/generator.ts';
+import { generateWorkload } from '../../../examples/ecommerce/workload/generator.ts';
 import { ecommerceConfig } from '../../support/ecommerce.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { bySource, expectedDeadLetters, readTopic } from '../../integration/fault/support/side-outputs-check.ts';

@@ -10,7 +10,7 @@ import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { viewFingerprint, viewSignatures } from '../../../shared/compute/view-signature.ts';
 import type { ViewStore } from '../../../shared/ports/view-store.ts';
 import { StreamJob } from '../../../speed/stream-job.ts';
-import { generateWorkload } from '../../../workload/generator.ts';
+import { generateWorkload } from '../../../examples/ecommerce/workload/generator.ts';
 import { ecommerceConfig } from '../../support/ecommerce.ts';
 import { waitFor } from '../../support/wait-for.ts';
 

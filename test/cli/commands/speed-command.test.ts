@@ -7,7 +7,7 @@ import { DuckDbViewStore } from '../../../infra/duckdb/duckdb-view-store.ts';
 import { EmbeddedLog } from '../../../infra/embedded/embedded-log.ts';
 import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import type { LogRecord } from '../../../shared/ports/event-log.ts';
-import { generateWorkload } from '../../../workload/generator.ts';
+import { generateWorkload } from '../../../examples/ecommerce/workload/generator.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { ecommerceConfig } from '../../support/ecommerce.ts';
 

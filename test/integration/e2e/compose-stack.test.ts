@@ -18,7 +18,7 @@ import { freePort } from '../../../infra/local/local-process.ts';
 import { compilePipeline } from '../../../shared/compute/pipeline.ts';
 import { loadConfig } from '../../../shared/config.ts';
 import { bucketOf, HOUR_MS } from '../../../shared/time/bucket.ts';
-import { generateWorkload } from '../../../workload/generator.ts';
+import { generateWorkload } from '../../../examples/ecommerce/workload/generator.ts';
 import { PLATFORM_SERVICES, readComposeFile, serviceOf, type ComposeService } from '../../support/compose-file.ts';
 import { dropPgSchema } from '../../support/pg-schema.ts';
 import { kafkaOrSkip, postgresOrSkip, s3OrSkip, uniqueName } from '../../support/services.ts';

@@ -11,7 +11,7 @@ import type { LogRecord } from '../../../shared/ports/event-log.ts';
 import type { ViewStore } from '../../../shared/ports/view-store.ts';
 import { StreamJob } from '../../../speed/stream-job.ts';
 import { waitUntilCaughtUp } from '../../../demo/caught-up.ts';
-import { generateWorkload } from '../../../workload/generator.ts';
+import { generateWorkload } from '../../../examples/ecommerce/workload/generator.ts';
 import { dropPgSchema } from '../../support/pg-schema.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { kafkaOrSkip, postgresOrSkip, s3OrSkip, uniqueName } from '../../support/services.ts';

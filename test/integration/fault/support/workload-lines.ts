@@ -1,5 +1,5 @@
 import type { PipelineConfig } from '../../../../shared/compute/pipeline.ts';
-import { generateWorkload } from '../../../../workload/generator.ts';
+import { generateWorkload } from '../../../../examples/ecommerce/workload/generator.ts';
 
 /**
  * The seeded workload of a fault test as JSON lines for `lk ingest`: `events` records (malformed,

@@ -1,43 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { PartitionProcessor } from '../../shared/compute/partition-processor.ts';
-import { compilePipeline } from '../../shared/compute/pipeline.ts';
-import type { RejectionCode } from '../../shared/model/rejection.ts';
-import { validateRecord } from '../support/ecommerce.ts';
-import { generateWorkload, type GeneratedRecord } from '../../workload/generator.ts';
-import type { Malformation } from '../../workload/malformed-record.ts';
-import { ecommerceConfig } from '../support/ecommerce.ts';
+import { compilePipeline } from '../../../../shared/compute/pipeline.ts';
+import type { RejectionCode } from '../../../../shared/model/rejection.ts';
+import { validateRecord } from '../../../support/ecommerce.ts';
+import { generateWorkload } from '../../../../examples/ecommerce/workload/generator.ts';
+import type { GeneratedRecord } from '../../../../workload/messy-workload.ts';
+import type { Malformation } from '../../../../examples/ecommerce/workload/shop-malformations.ts';
+import { ecommerceConfig } from '../../../support/ecommerce.ts';
+import { messyWorkloadLaws } from '../../../support/messy-workload-laws.ts';
+import { runStream } from '../../../support/run-stream.ts';
 
 const config = ecommerceConfig();
 const pipeline = compilePipeline(config);
 
-/** Feeds records to one PartitionProcessor per partition, as the stream job would (a key's records stay in one partition, in send order). */
-function runStream(records: readonly GeneratedRecord[], partitions: number) {
-  const procs = Array.from({ length: partitions }, (_, p) => new PartitionProcessor(pipeline, p));
-  const next = new Array<number>(partitions).fill(0);
-  const late = new Set<GeneratedRecord>();
-  const byOffset = procs.map(() => [] as GeneratedRecord[]);
-  records.forEach((r, i) => {
-    const p = r.key === null ? i % partitions : hash(r.key) % partitions;
-    byOffset[p].push(r);
-    procs[p].process({ partition: p, offset: next[p]++, timestamp: r.timestamp, value: r.value });
-    // Flushing as the stream job does between batches (expiring dedup ids, evicting panes) must not change verdicts.
-    if (i % 500 === 0) for (const l of procs[p].flush().late) late.add(byOffset[p][l.record.offset]);
-  });
-  const totals = { valid: 0, deadLetter: 0, duplicate: 0, tooLate: 0 };
-  procs.forEach((proc, p) => {
-    for (const l of proc.flush().late) late.add(byOffset[p][l.record.offset]);
-    for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += proc.stats[k];
-  });
-  return { totals, late };
-}
-
-function hash(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
 const busy = { events: 20_000, spanMs: 3_600_000, users: 800, products: 120, outOfOrderFraction: 0.1, tooLateFraction: 0.02, duplicateFraction: 0.03, malformedFraction: 0.05 };
+
+messyWorkloadLaws('ecommerce', config, (o) => generateWorkload({ users: 800, products: 120, ...o }, config));
 
 describe('generateWorkload', () => {
   it('is deterministic: the same seed gives the same records and facts', () => {
@@ -113,7 +90,7 @@ describe('generateWorkload', () => {
 
   it.each([1, 4, 7])('makes the intended events, and only those, too late for the stream (%i partitions)', (partitions) => {
     const w = generateWorkload({ ...busy, seed: 21 }, config);
-    const { totals, late } = runStream(w.records, partitions);
+    const { totals, late } = runStream(pipeline, w.records, partitions);
     const intended = w.records.filter((r) => r.kind === 'too_late');
     expect(intended.length).toBe(w.facts.tooLate);
     expect(w.facts.tooLate).toBeGreaterThan(300);

@@ -1,6 +1,7 @@
-import type { EventType } from '../examples/ecommerce/pipeline.ts';
+import type { EventType } from '../pipeline.ts';
 import type { Catalog, Product } from './catalog.ts';
-import type { Random } from './random.ts';
+import type { Random } from '../../../workload/random.ts';
+import { randomUuid } from '../../../workload/random-uuid.ts';
 import { nextActionDelay, type SessionTiming } from './session-timing.ts';
 
 /** One event as a shopper produces it, before its time is set and it is written as JSON. */
@@ -33,8 +34,6 @@ export class Shopper {
   readonly id: string;
   /** When the shopper wants to act next (model time; the generator maps it onto the send order). */
   nextWake: number;
-  /** Latest event time of this shopper's events that the stream is sure to accept. */
-  latestAcceptedTime = Number.NEGATIVE_INFINITY;
   #burst = 0;
   #lastViewed: Product | undefined;
   readonly #cart: Array<{ product: Product; quantity: number }> = [];
@@ -46,7 +45,7 @@ export class Shopper {
 
   /** The shopper's next event. */
   act(rng: Random, catalog: Catalog): EventDraft {
-    const base = { event_id: eventId(rng), user_id: this.id, session_id: `${this.id}-s${this.#burst}` };
+    const base = { event_id: randomUuid(rng), user_id: this.id, session_id: `${this.id}-s${this.#burst}` };
     if (this.#cart.length > 0 && rng.chance(0.3)) {
       const [line] = this.#cart.splice(rng.int(0, this.#cart.length - 1), 1);
       return { ...base, event_type: 'purchase', product_id: line.product.id, price_cents: line.product.priceCents, quantity: line.quantity };
@@ -71,10 +70,4 @@ export class Shopper {
     if (step.longBreak) this.#lastViewed = undefined;
     this.nextWake += step.delayMs;
   }
-}
-
-/** A random UUID-shaped id (version 4 layout), from the seeded generator. */
-function eventId(rng: Random): string {
-  const h = rng.hex(32);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16], 16) & 3]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

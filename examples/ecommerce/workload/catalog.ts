@@ -1,4 +1,4 @@
-import type { Random } from './random.ts';
+import type { Random } from '../../../workload/random.ts';
 
 /** One product of the shop. */
 export interface Product {

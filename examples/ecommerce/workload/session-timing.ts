@@ -1,4 +1,4 @@
-import type { Random } from './random.ts';
+import type { Random } from '../../../workload/random.ts';
 
 /**
  * When a shopper acts: bursts of clicks (sessions) separated by breaks, some shorter than the
