@@ -12,7 +12,7 @@ import { QueryService } from '../../serving/query-service.ts';
 import { AlertPublisher, alertsTopicOf, schedulePublishing } from '../../speed/alert-publisher.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { StreamJob } from '../../speed/stream-job.ts';
-import { generateWorkload } from '../../workload/generator.ts';
+import { generateWorkload } from '../../examples/ecommerce/workload/generator.ts';
 import { InMemoryBatchPaneSource } from '../support/in-memory-batch-pane-source.ts';
 import { InMemoryViewStore } from '../support/in-memory-view-store.ts';
 import { ecommerceConfig } from '../support/ecommerce.ts';
