@@ -87,7 +87,7 @@ export async function benchScaleOut(config: PlatformConfig, env: Readonly<Record
         name: `scale-out: ${k} x lk speed, one group, ${partitions} partitions`,
         value: Math.round(o.events / wallS),
         unit: 'events/s',
-        note: `${formatCount(o.events)} records in ${wallS.toFixed(1)} s wall from spawn (all consuming after ${startedS.toFixed(1)} s); ${cpuNote}`,
+        note: `${formatCount(o.events)} records in ${wallS.toFixed(1)} s wall from spawn (all consuming after ${startedS.toFixed(1)} s: ${formatCount(Math.round(o.events / Math.max(0.001, wallS - startedS)))}/s from then); ${cpuNote}`,
       });
     }
     const differing: string[] = [];
