@@ -33,9 +33,9 @@ const SPAN_MS = 4 * 3_600_000;
 /**
  * Scale-out of the speed layer as a user would do it: one topic of `partitions` partitions filled
  * once with `events` records of the reference workload; then for each k in `instances`, k
- * `lk speed` processes in one consumer group (namespace scale_k<k>, side outputs off) build their
- * views from the start of the topic, timed from their start until the group's stored checkpoints
- * reach the end offsets; then they are stopped. Every run's views must equal the first run's.
+ * `lk speed` processes in one consumer group (namespace scale_k<k>_<i>, side outputs off) build their
+ * views from the start of the topic, timed from the first one's start (the others start once it
+ * consumes) until the group's stored checkpoints reach the end offsets; then they are stopped. Every run's views must equal the first run's.
  */
 export async function benchScaleOut(config: PlatformConfig, env: Readonly<Record<string, string | undefined>>, o: ScaleOutOptions, runId: string): Promise<Figure[]> {
   const progress = new Progress();
@@ -65,8 +65,14 @@ export async function benchScaleOut(config: PlatformConfig, env: Readonly<Record
       // Made before the processes start, so k of them do not race to create it.
       await a.views.ensureNamespace(namespace);
       const t0 = performance.now();
-      running = Array.from({ length: k }, () => new LkProcess(['speed', '--namespace', namespace, '--group', `lk-bench-scale-${runId}-${namespace}`, '--no-side-outputs'], childEnv));
-      await Promise.all(running.map((p) => p.waitFor(/^speed: consuming/, 120_000)));
+      const start = () => new LkProcess(['speed', '--namespace', namespace, '--group', `lk-bench-scale-${runId}-${namespace}`, '--no-side-outputs'], childEnv);
+      // The first member alone, then the others: members of a new group started at the same moment
+      // race to claim its start offsets from outside it, and the loser exits ("committing offsets
+      // ... did not take"; infra/kafka/kafka-log.ts #claimGroupStart). A group that is live is joined as it is.
+      running = [start()];
+      await running[0].waitFor(/^speed: consuming/, 120_000);
+      running.push(...Array.from({ length: k - 1 }, start));
+      await Promise.all(running.slice(1).map((p) => p.waitFor(/^speed: consuming/, 120_000)));
       const startedS = (performance.now() - t0) / 1000;
       for (;;) {
         const lag = groupLag(end, await a.views.checkpoints(namespace));
