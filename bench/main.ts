@@ -13,7 +13,9 @@ import { benchFreshness, DEFAULT_FRESHNESS, type FreshnessOptions } from './fres
 import { benchIngest, DEFAULT_INGEST_EVENTS } from './ingest.bench.ts';
 import { benchMeasures } from './measures.bench.ts';
 import { benchOverload, DEFAULT_OVERLOAD } from './overload.bench.ts';
+import { instanceCounts } from './instance-counts.ts';
 import { openRealServices } from './real-services.ts';
+import { benchScaleOut, DEFAULT_SCALE_OUT } from './scale-out.bench.ts';
 import { formatCount } from '../cli/progress.ts';
 import { benchServing, DEFAULT_SERVING_BENCH } from './serving.bench.ts';
 import { benchSpeedRetention, DEFAULT_RETENTION_BENCH } from './speed-retention.bench.ts';
@@ -40,6 +42,12 @@ const HELP = `npm run bench [-- options]: figures, not pass/fail, each next to i
                                  --overload-seconds (default ${DEFAULT_OVERLOAD.seconds}), then at C/2 until caught up; lk speed's
                                  peak RSS, the maximum lag, the time to catch up, and whether the
                                  views equal a run over the finished log
+  --instances 1,2,3              real services: speed-layer scale-out (and nothing else): one topic of
+                                 --partitions partitions (default ${DEFAULT_SCALE_OUT.partitions}) filled once with --events records
+                                 (default ${formatCount(DEFAULT_SCALE_OUT.events)}); for each count, that many lk speed processes in one
+                                 consumer group build a namespace from it: events/s and CPU-s per process,
+                                 and whether every run's views equal the first run's
+  --partitions N                 scale-out: the topic's partitions (the most processes that get work)
   --calibration-records N        overload: the backlog C is measured on (default ${formatCount(DEFAULT_OVERLOAD.calibrationRecords)})
   --max-buffered-records N       overload: passed to lk speed (its memory bound)
   --speed-cli PATH               overload: run another build's cli/main.ts as lk speed (before/after)
@@ -90,6 +98,8 @@ const { values } = parseArgs({
     live: { type: 'boolean' },
     days: { type: 'string' },
     overload: { type: 'boolean' },
+    instances: { type: 'string' },
+    partitions: { type: 'string' },
     'overload-seconds': { type: 'string' },
     'calibration-records': { type: 'string' },
     'max-buffered-records': { type: 'string' },
@@ -133,6 +143,10 @@ if (values.overload && (services !== 'real' || values.only !== undefined)) {
   console.error('bench: --overload needs --services real and no --only (it runs lk speed against Kafka and PostgreSQL, alone)');
   process.exit(2);
 }
+if (values.instances !== undefined && (services !== 'real' || values.only !== undefined || values.overload)) {
+  console.error('bench: --instances needs --services real and no --only or --overload (it runs lk speed processes against Kafka and PostgreSQL, alone)');
+  process.exit(2);
+}
 const events = values.events === undefined ? undefined : intOption('events', 0, 1);
 const fresh: FreshnessOptions = {
   seconds: intOption('fresh-seconds', DEFAULT_FRESHNESS.seconds, 0),
@@ -141,8 +155,8 @@ const fresh: FreshnessOptions = {
   probeMs: intOption('probe-ms', DEFAULT_FRESHNESS.probeMs, 1),
   pollMs: intOption('poll-ms', DEFAULT_FRESHNESS.pollMs, 0),
 };
-// The serving, retention and demo benchmarks run only when asked for (they take minutes); --overload runs alone.
-const run = (name: string) => !values.overload && (values.only === undefined ? name !== 'serving' && name !== 'retention' && name !== 'demo' && (services === 'embedded' || name === 'stream') : values.only === name || (values.only === 'freshness' && name === 'stream'));
+// The serving, retention and demo benchmarks run only when asked for (they take minutes); --overload and --instances run alone.
+const run = (name: string) => !values.overload && values.instances === undefined && (values.only === undefined ? name !== 'serving' && name !== 'retention' && name !== 'demo' && (services === 'embedded' || name === 'stream') : values.only === name || (values.only === 'freshness' && name === 'stream'));
 // Names this run's topics, consumer groups and PostgreSQL schema, so runs never share state.
 const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -209,6 +223,17 @@ try {
         speedNice: Math.min(19, intOption('speed-nice', DEFAULT_OVERLOAD.speedNice, 0)),
       };
       figures.push(...real.figures, ...(await benchOverload(real.configFor(`lk-bench-${runId}-overload`), real.env, overload, runId)));
+    } finally {
+      await real.stop();
+    }
+  }
+  if (values.instances !== undefined) {
+    const partitions = intOption('partitions', DEFAULT_SCALE_OUT.partitions, 1);
+    const instances = instanceCounts(values.instances, partitions);
+    const real = await openRealServices(runId, log);
+    try {
+      const topic = `lk-bench-${runId}-scale`;
+      figures.push(...real.figures, ...(await benchScaleOut(real.configFor(topic), real.env, { events: events ?? DEFAULT_SCALE_OUT.events, partitions, instances }, runId)));
     } finally {
       await real.stop();
     }

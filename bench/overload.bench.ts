@@ -1,16 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isDeepStrictEqual } from 'node:util';
 import { formatCount, Progress } from '../cli/progress.ts';
 import { openAdapters, openEventLog, type Adapters } from '../infra/adapters.ts';
-import { mergePanes } from '../shared/compute/pane-merge.ts';
-import { compilePipeline, type Pipeline } from '../shared/compute/pipeline.ts';
+import { compilePipeline } from '../shared/compute/pipeline.ts';
 import type { PlatformConfig } from '../shared/config.ts';
 import type { AppendRecord, EventLog } from '../shared/ports/event-log.ts';
 import { LkError, NotFoundError } from '../shared/errors.ts';
 import type { GeneratedRecord } from '../workload/messy-workload.ts';
 import { streamWorkload } from '../examples/ecommerce/workload/generator.ts';
 import { StreamJob } from '../speed/stream-job.ts';
+import { differingViews } from './differing-views.ts';
 import type { Figure } from './figure.ts';
+import { groupLag } from './group-lag.ts';
 import { LkProcess } from './lk-process.ts';
 
 export interface OverloadOptions {
@@ -271,13 +271,8 @@ class Sampler {
         void this.#scrape(metricsUrl);
         try {
           const [end, checkpoints, memory] = await Promise.all([a.log.endOffsets(topic), a.views.checkpoints('speed').catch(() => new Map()), speed.memoryKb()]);
-          let lag = 0;
-          let appended = 0;
-          for (const [p, e] of end) {
-            appended += e;
-            lag += Math.max(0, e - (checkpoints.get(p)?.nextOffset ?? 0));
-          }
-          const s = { at: t, appended, lag, rssKb: memory?.rss ?? Number.NaN };
+          const appended = [...end.values()].reduce((sum, e) => sum + e, 0);
+          const s = { at: t, appended, lag: groupLag(end, checkpoints), rssKb: memory?.rss ?? Number.NaN };
           this.samples.push(s);
           for (const f of this.#next.splice(0)) f(s);
         } catch {
@@ -325,19 +320,6 @@ class Sampler {
   stop(): void {
     this.#stopped = true;
   }
-}
-
-/** The views whose windows (merged over partitions and buckets) differ between two namespaces. */
-async function differingViews(a: Adapters, pipeline: Pipeline, left: string, right: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const v of pipeline.views) {
-    const windows = async (namespace: string) => {
-      const panes = await a.views.queryPanes(namespace, { view: v.name, from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER });
-      return mergePanes(v, panes.map((pane) => ({ pane, tag: 'x' }))).map(({ key, start, end, acc }) => ({ key, start, end, acc }));
-    };
-    if (!isDeepStrictEqual(await windows(left), await windows(right))) out.push(v.name);
-  }
-  return out;
 }
 
 function mb(kb: number): number {
