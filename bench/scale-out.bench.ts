@@ -4,7 +4,7 @@ import { openAdapters } from '../infra/adapters.ts';
 import { compilePipeline } from '../shared/compute/pipeline.ts';
 import type { PlatformConfig } from '../shared/config.ts';
 import { LkError } from '../shared/errors.ts';
-import { generateWorkload } from '../workload/generator.ts';
+import { generateWorkload } from '../examples/ecommerce/workload/generator.ts';
 import { differingViews } from './differing-views.ts';
 import type { Figure } from './figure.ts';
 import { groupLag } from './group-lag.ts';
