@@ -32,6 +32,24 @@ const MIN_SPLIT_MS = 1_000;
  * has nothing to serve yet (404: no batch published, no Kappa version).
  */
 export async function fetchServedView(baseUrl: string, view: string, mode: ServingMode, from: number, to: number, key?: string): Promise<ServedView | null> {
+  // A publish or a cut-over between two pages answers 409 data_changed (pages are pinned to one
+  // state): the windows read so far are of the old state, so the whole view is read again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readServedView(baseUrl, view, mode, from, to, key);
+    } catch (err) {
+      if (!(err instanceof DataChangedError) || attempt >= MAX_RESTARTS) throw err;
+    }
+  }
+}
+
+/** Reads of a whole view restarted after the data changed between pages, before giving up. */
+const MAX_RESTARTS = 5;
+
+/** The data changed between two pages of one read (HTTP 409 data_changed). */
+class DataChangedError extends LkError {}
+
+async function readServedView(baseUrl: string, view: string, mode: ServingMode, from: number, to: number, key?: string): Promise<ServedView | null> {
   const byId = new Map<string, ComparedWindow>();
   const layers = { batch: 0, speed: 0 };
   let requests = 0;
@@ -68,6 +86,7 @@ export async function fetchServedView(baseUrl: string, view: string, mode: Servi
     while (body.next !== null) {
       requests++;
       const more = await fetch(`${baseUrl}/v1/views/${encodeURIComponent(view)}?${new URLSearchParams({ cursor: body.next })}`);
+      if (more.status === 409) throw new DataChangedError(`GET ${view} ${mode} [${a}, ${b}): the data changed between pages ${MAX_RESTARTS} times in a row: ${(await more.text()).slice(0, 300)}`);
       if (!more.ok) throw new LkError(`GET ${view} ${mode} [${a}, ${b}) next page answered ${more.status}: ${(await more.text()).slice(0, 300)}`);
       body = (await more.json()) as QueryBody;
       take(body.windows);
