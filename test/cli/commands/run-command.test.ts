@@ -218,7 +218,7 @@ describe('lk run', () => {
     await ingest(dir, before, 'before');
     const token = 'run-command-test-token';
     const run = lk(dir, ['run', 'kappa', '--port', '0', '--backfill'], { LK_ADMIN_TOKEN: token });
-    await waitFor(() => run.stderr().includes('the live job continues kappa_v2'), { timeoutMs: 60_000, message: `no cut-over to kappa_v2: ${run.stderr()}` });
+    await waitFor(() => run.stderr().includes('the live job continues kappa_v2'), { timeoutMs: 60_000, message: () => `no cut-over to kappa_v2; lk run said:\n${run.stderr()}` });
     expect(run.stderr()).toContain('kappa now serves kappa_v2 (was kappa_v1)');
     const url = /HTTP API at (http:\/\/[^\s;]+)/.exec(run.stderr())![1];
     // Appended after the cut-over: only a live job on kappa_v2 brings them into what kappa mode serves.
