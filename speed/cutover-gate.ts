@@ -81,13 +81,17 @@ const SAMPLES = 5;
  */
 export async function gateCutover(deps: CutoverGateDeps, candidate: string, current: string | undefined, thresholds: CutoverThresholds = DEFAULT_CUTOVER_THRESHOLDS): Promise<CutoverVerdict> {
   const { views, pipeline } = deps;
-  const bound = async (namespace: string) => streamPosition((await views.checkpoints(namespace)).values(), pipeline.config.lateness).lateBefore;
-  const candidateBound = await bound(candidate);
+  const position = async (namespace: string) => streamPosition((await views.checkpoints(namespace)).values(), pipeline.config.lateness);
+  const candidateBound = (await position(candidate)).lateBefore;
+  // The version serving may be a live job still behind the log: a partition it lags on looks idle
+  // (its last append far behind the others'), so its windows count as settled only by the strict
+  // bound over every partition, idle or not (as alerts read them).
+  const currentBound = current === undefined || current === candidate ? undefined : (await position(current)).settledBefore;
   const diffs: ViewDiff[] = [];
   const currentViews = current === undefined ? undefined : await viewsHolding(views, current, pipeline);
   for (const view of pipeline.views) {
     if (current !== undefined && current !== candidate) {
-      const until = Math.min(candidateBound, await bound(current));
+      const until = Math.min(candidateBound, currentBound!);
       if (!currentViews!.has(view.name)) diffs.push(skipped(view, current, until, thresholds.maxDivergence, `${current} has no windows of this view (a new view)`));
       else diffs.push(diffView(view, current, until, thresholds.maxDivergence, await streamWindows(views, candidate, view, until), await streamWindows(views, current, view, until), undefined));
     }
